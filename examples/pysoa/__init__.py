@@ -1,0 +1,1 @@
+"""A small PySOA service (``users``) and a consumer of it, with rpctest tests for both."""

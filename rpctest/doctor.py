@@ -1,0 +1,314 @@
+"""``rpctest doctor``: which stacks are usable here, and the silent bad installs to fix.
+
+The five stacks pin conflicting dependencies, and several of the resulting bad installs are silent:
+pip succeeds and the breakage only shows later, as a confusing import error or a pytest run that
+aborts (DESIGN.md, "Environments"; the facts are in shared/research/). The doctor recognises each of
+them from installed metadata and names the fix.
+
+It reads distribution metadata and uses ``importlib.util.find_spec`` instead of importing the stack
+libraries, so it stays fast and works even when a library would crash on import. Both lookups are
+parameters of :func:`diagnose`, so every rule is testable without installing anything.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import platform
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Iterable, Literal, NamedTuple
+
+from rpctest.stacks import STACKS
+
+__all__ = [
+    "Problem",
+    "StackReport",
+    "VersionOf",
+    "HasModule",
+    "diagnose",
+    "environment",
+    "render",
+    "to_json",
+    "has_errors",
+]
+
+Severity = Literal["error", "warning"]
+Status = Literal["usable", "missing", "broken"]
+VersionOf = Callable[[str], "str | None"]
+HasModule = Callable[[str], bool]
+
+#: distributions reported at the top, besides rpctest and Python: rpctest's own dependencies and
+#: the ones whose version decides a stack's health
+ENVIRONMENT_DISTRIBUTIONS = ("pytest", "msgpack", "attrs", "jsonschema", "hypothesis")
+
+#: stack -> the distributions whose versions matter for it (the first is the stack library)
+STACK_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
+    "pysoa": ("pysoa", "conformity", "msgpack", "attrs", "redis", "fakeredis", "lupa"),
+    "pykern": ("pykern", "tornado", "msgpack", "py", "six"),
+    "zerojson": ("pyzmq", "pycom"),
+    "kyoukai": ("Kyoukai", "werkzeug", "asphalt", "httptools"),
+    "asyncapy": ("AsyncAPY", "trio", "ziproto"),
+}
+
+PYKERN_FIX = (
+    "pip install 'msgpack>=1.0' and a pykern that ships pykern.api "
+    "(pip install --no-deps pykern; pip install tornado 'msgpack>=1' py six)"
+)
+KYOUKAI_FIX = "install 2.2.1.post1 with --no-deps (see docs/stacks/kyoukai.md)"
+ASYNCAPY_INSTALL = (
+    "install AsyncAPY from its git repository (it is not on PyPI); see docs/stacks/asyncapy.md"
+)
+
+
+class Problem(NamedTuple):
+    """One finding: what is wrong, how to fix it, and whether it makes the stack unusable."""
+
+    message: str
+    fix: str
+    severity: Severity = "error"
+
+
+@dataclass
+class StackReport:
+    """The doctor's verdict on one stack."""
+
+    stack: str
+    status: Status
+    versions: dict[str, str | None] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def installed(self) -> bool:
+        return self.status != "missing"
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["problems"] = [p._asdict() for p in self.problems]
+        return data
+
+
+# --------------------------------------------------------------------------------------------------
+# lookups
+
+
+def installed_version(distribution: str) -> str | None:
+    """The installed version of ``distribution`` from its metadata, None when not installed."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def module_exists(name: str) -> bool:
+    """Whether ``name`` is importable, without importing it (a dotted name imports its parents).
+
+    A parent package that fails to import counts as "not there": the rule that asked reports it.
+    """
+    try:
+        return importlib.util.find_spec(name) is not None
+    except Exception:  # a broken parent package can raise anything while being imported
+        return False
+
+
+def _release(version: str | None) -> tuple[int, ...]:
+    """The numeric release part of a version ("2.2.1.post1" -> (2, 2, 1)); () if none."""
+    if not version:
+        return ()
+    found = re.match(r"\d+(?:\.\d+)*", version.strip().lstrip("vV"))
+    return tuple(int(part) for part in found.group(0).split(".")) if found else ()
+
+
+def _at_least(version: str | None, minimum: tuple[int, ...]) -> bool:
+    release = _release(version)
+    if not release:
+        return False
+    width = max(len(release), len(minimum))
+    return release + (0,) * (width - len(release)) >= minimum + (0,) * (width - len(minimum))
+
+
+# --------------------------------------------------------------------------------------------------
+# the rules, one function per stack: each returns the problems of an installed stack
+
+
+@dataclass(frozen=True)
+class _Probe:
+    version_of: VersionOf
+    has_module: HasModule
+
+
+def _pysoa_problems(probe: _Probe) -> list[Problem]:
+    pytest_version = probe.version_of("pytest")
+    if not _at_least(pytest_version, (8, 3)):
+        return []
+    return [
+        Problem(
+            f"pysoa's auto-loaded pytest plugin pysoa_test_plan aborts every pytest run on pytest "
+            f"{pytest_version} (>= 8.3) with \"cannot import name 'Instance'\"",
+            "run pytest with -p rpctest (rpctest blocks it) or add -p no:pysoa_test_plan to addopts",
+            "warning",
+        )
+    ]
+
+
+def _pykern_problems(probe: _Probe) -> list[Problem]:
+    problems: list[Problem] = []
+    if not probe.has_module("pykern.api"):
+        problems.append(
+            Problem(
+                f"pykern {probe.version_of('pykern') or '(unknown version)'} has no pykern.api: pip "
+                "silently fell back to an old pykern (every pykern with pykern.api needs msgpack>=1.0)",
+                PYKERN_FIX,
+            )
+        )
+    msgpack = probe.version_of("msgpack")
+    if not _at_least(msgpack, (1, 0)):
+        problems.append(
+            Problem(f"pykern.api needs msgpack >= 1.0, found {msgpack or 'none'}", PYKERN_FIX)
+        )
+    missing = [dist for dist in ("tornado", "py", "six") if probe.version_of(dist) is None]
+    if missing:
+        problems.append(
+            Problem(
+                f"pykern.api needs {', '.join(missing)} at run time (pykern installed with "
+                "--no-deps does not bring them)",
+                "pip install tornado 'msgpack>=1' py six",
+            )
+        )
+    return problems
+
+
+def _zerojson_problems(probe: _Probe) -> list[Problem]:
+    if probe.version_of("pycom") != "0.6.0":
+        return []
+    return [
+        Problem(
+            "pycom 0.6.0 cannot be imported on Python 3.7+ (module named async); "
+            "rpctest's ZeroJSON support needs only pyzmq",
+            "pip uninstall pycom, unless you run a patched copy of it",
+            "warning",
+        )
+    ]
+
+
+def _kyoukai_problems(probe: _Probe) -> list[Problem]:
+    version = probe.version_of("Kyoukai")
+    if version is None or _at_least(version, (2, 2, 1)):
+        return []
+    if _release(version) == (2, 1, 4):
+        message = "pip picked Kyoukai 2.1.4 (it does when schemathesis is present)"
+    else:
+        message = f"Kyoukai {version} is older than 2.2.1.post1, the release rpctest supports"
+    return [Problem(message, KYOUKAI_FIX)]
+
+
+def _asyncapy_problems(probe: _Probe) -> list[Problem]:
+    # asyncapy.core imports trio and ziproto at module level; setup.py declares only trio.
+    missing = [dist for dist in ("trio", "ziproto") if probe.version_of(dist) is None]
+    if not missing:
+        return []
+    return [
+        Problem(
+            f"AsyncAPY cannot be imported without {' and '.join(missing)} "
+            "(its setup.py does not declare ziproto)",
+            f"pip install {' '.join(missing)}",
+        )
+    ]
+
+
+_RULES: dict[str, Callable[[_Probe], list[Problem]]] = {
+    "pysoa": _pysoa_problems,
+    "pykern": _pykern_problems,
+    "zerojson": _zerojson_problems,
+    "kyoukai": _kyoukai_problems,
+    "asyncapy": _asyncapy_problems,
+}
+
+
+def _missing_fix(stack: str, extra: str) -> str:
+    if stack == "asyncapy":
+        return ASYNCAPY_INSTALL
+    return f"pip install 'rpctest[{extra}]'"
+
+
+# --------------------------------------------------------------------------------------------------
+# the public API
+
+
+def diagnose(
+    version_of: VersionOf = installed_version,
+    has_module: HasModule = module_exists,
+) -> list[StackReport]:
+    """One report per stack, in ``STACKS`` order.
+
+    A stack is installed when its top-level module can be found; distribution metadata without the
+    module (a half-removed install) is reported as broken. Any "error" problem makes an installed
+    stack broken; "warning" problems leave it usable.
+    """
+    probe = _Probe(version_of, has_module)
+    return [_diagnose_stack(stack, extra, module, probe) for stack, (_, extra, module) in STACKS.items()]
+
+
+def _diagnose_stack(stack: str, extra: str, module: str, probe: _Probe) -> StackReport:
+    distributions = STACK_DISTRIBUTIONS.get(stack, (module,))
+    versions = {dist: probe.version_of(dist) for dist in distributions}
+    main_dist = distributions[0]
+    if not probe.has_module(module):
+        if versions[main_dist] is None:
+            problem = Problem(f"{stack} is not installed", _missing_fix(stack, extra))
+            return StackReport(stack, "missing", versions, [problem])
+        problem = Problem(
+            f"{main_dist} {versions[main_dist]} is installed but its module {module!r} cannot be found",
+            f"reinstall it: {_missing_fix(stack, extra)}",
+        )
+        return StackReport(stack, "broken", versions, [problem])
+    problems = _RULES.get(stack, lambda _probe: [])(probe)
+    status: Status = "broken" if any(p.severity == "error" for p in problems) else "usable"
+    return StackReport(stack, status, versions, problems)
+
+
+def environment(version_of: VersionOf = installed_version) -> dict[str, str | None]:
+    """rpctest's and Python's versions and those of the shared dependencies, for the report header."""
+    from rpctest._version import __version__
+
+    env: dict[str, str | None] = {"rpctest": __version__, "python": platform.python_version()}
+    env.update((dist, version_of(dist)) for dist in ENVIRONMENT_DISTRIBUTIONS)
+    return env
+
+
+def has_errors(reports: Iterable[StackReport]) -> bool:
+    """Whether some installed stack is broken: the doctor's "findings" exit status."""
+    return any(r.installed and any(p.severity == "error" for p in r.problems) for r in reports)
+
+
+def to_json(reports: Iterable[StackReport], env: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """The JSON form of a diagnosis (``rpctest doctor --json``)."""
+    return {
+        "environment": env if env is not None else environment(),
+        "stacks": [r.as_dict() for r in reports],
+    }
+
+
+def _versions_line(versions: dict[str, str | None]) -> str:
+    return ", ".join(f"{dist} {version or 'not installed'}" for dist, version in versions.items())
+
+
+def render(reports: Iterable[StackReport], env: dict[str, str | None] | None = None) -> str:
+    """A plain-text report: the environment first, then one block per stack with fixes."""
+    env = dict(env if env is not None else environment())
+    reports = list(reports)
+    header = f"rpctest {env.pop('rpctest', None) or '?'} on Python {env.pop('python', None) or '?'}"
+    lines = [header, f"  {_versions_line(env)}", ""]
+    width = max((len(r.stack) for r in reports), default=0)
+    for report in reports:
+        shown = {d: v for d, v in report.versions.items() if v is not None and report.installed}
+        lines.append(f"{report.stack:<{width}}  {report.status:<7}  {_versions_line(shown)}".rstrip())
+        if not report.installed:
+            lines += [f"  to use it: {p.fix}" for p in report.problems]
+            continue
+        for problem in report.problems:
+            lines.append(f"  {problem.severity}: {problem.message}")
+            lines.append(f"    fix: {problem.fix}")
+    usable = [r.stack for r in reports if r.status == "usable"]
+    lines += ["", f"usable stacks: {', '.join(usable) if usable else 'none'}"]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,218 @@
+"""The pytest plugin (``pytest -p rpctest``): options, markers, fixtures and strict stubs.
+
+Importing this module must stay cheap: it imports no stack library and not Hypothesis (a test checks
+``sys.modules`` in a fresh interpreter). Everything heavy is imported inside the fixture that
+needs it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+import pytest
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.config import RpctestConfig
+    from rpctest.redis_backend import RedisTarget
+    from rpctest.stacks.pysoa.host import PySOAService
+    from rpctest.stubs.handle import StubHandle
+
+#: pysoa 1.4.9's auto-loaded plugin aborts every run on pytest >= 8.3 (research/pysoa_pykern.md)
+BLOCKED_PLUGINS = ("pysoa_test_plan",)
+
+_call_failed = pytest.StashKey[bool]()
+
+# option name -> (ini type, default, help); each has a --rpctest-* flag and an rpctest_* ini twin
+_OPTIONS: dict[str, tuple[str, Any, str]] = {
+    "strict": ("bool", None, "fail a test whose stubs were never called or that called an unstubbed service"),
+    "consumer": ("string", None, "consumer name recorded in contracts (default: [tool.rpctest] consumer)"),
+    "contracts_dir": ("string", None, "directory of contract files (default: contracts/)"),
+    "redis_url": ("string", None, "a real Redis server for Redis-backed fixtures (else redis-server is started)"),
+}
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    # Called when this plugin registers, which under `-p rpctest` is before setuptools entry points
+    # load: blocking here keeps pysoa's broken plan plugin from ever importing.
+    for name in BLOCKED_PLUGINS:
+        if pluginmanager.get_plugin(name) is None:
+            pluginmanager.set_blocked(name)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("rpctest", "rpctest: RPC stubs, in-process servers, contracts")
+    for name, (kind, default, help_text) in _OPTIONS.items():
+        flag = "--rpctest-" + name.replace("_", "-")
+        if kind == "bool":
+            group.addoption(flag, action="store_true", default=None, dest=f"rpctest_{name}", help=help_text)
+            group.addoption(
+                "--rpctest-no-" + name.replace("_", "-"),
+                action="store_false",
+                dest=f"rpctest_{name}",
+                help=f"the opposite of {flag}",
+            )
+        else:
+            group.addoption(flag, default=None, dest=f"rpctest_{name}", help=help_text)
+        parser.addini(f"rpctest_{name}", help_text, type=kind if kind == "bool" else "string", default=default)
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    """The command line wins over the ini file; None when neither sets it (pyproject then decides)."""
+    value = config.getoption(f"rpctest_{name}")
+    if value is not None:
+        return value
+    value = config.getini(f"rpctest_{name}")
+    return value if value not in ("", None) else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "rpctest(strict=True): rpctest settings for a test, class or module; "
+        "strict=False lets stubs go uncalled and calls reach unstubbed services",
+    )
+    from rpctest import config as rpc_config
+
+    try:
+        loaded = rpc_config.load(config.rootpath)
+        merged = rpc_config.merge(loaded, **{name: _option(config, name) for name in _OPTIONS})
+    except rpc_config.ConfigError as exc:
+        raise pytest.UsageError(f"rpctest: {exc}") from None
+    rpc_config.set_current(merged)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from rpctest import config as rpc_config
+
+    rpc_config.set_current(None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.stash[_call_failed] = True
+    return report
+
+
+def _strict_for(node: pytest.Item) -> bool:
+    marker = node.get_closest_marker("rpctest")
+    if marker is not None and "strict" in marker.kwargs:
+        return bool(marker.kwargs["strict"])
+    from rpctest import config as rpc_config
+
+    return rpc_config.current().strict
+
+
+@pytest.fixture(autouse=True)
+def _rpctest_stub_scope(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Watch the test's stubs; in strict mode, fail it if a stub went uncalled or a call went unmatched."""
+    from rpctest.exceptions import StrictStubError
+    from rpctest.stubs.router import router
+
+    with router.scope() as scope:
+        yield
+    if request.node.stash.get(_call_failed, False) or not _strict_for(request.node):
+        return
+    problems = [f"stub {stub!r} was never called" for stub in scope.never_called()]
+    problems += [message.splitlines()[0] for _, message in scope.unmatched]
+    if problems:
+        raise StrictStubError(
+            "rpctest strict stubs:\n  - "
+            + "\n  - ".join(problems)
+            + "\n(relax with @pytest.mark.rpctest(strict=False), or rpctest_strict = false for the suite)"
+        )
+
+
+@pytest.fixture
+def rpc_stub() -> Iterator[Callable[..., "StubHandle"]]:
+    """Create stubs inside a test: ``rpc_stub(service, action, body=..., errors=..., stack=...)``.
+
+    Every stub made through it stops at teardown; strict mode then checks it was called.
+    """
+    from rpctest.stubs.api import stub_action
+
+    started: list[Any] = []
+
+    def make(service: str, action: str, **kwargs: Any) -> "StubHandle":
+        stub = stub_action(service, action, **kwargs)
+        handle = stub.start()
+        started.append(stub)
+        return handle
+
+    yield make
+    for stub in reversed(started):
+        stub.stop()
+
+
+@pytest.fixture(scope="session")
+def rpctest_config() -> "RpctestConfig":
+    """The effective rpctest configuration ([tool.rpctest], then ini options, then the command line)."""
+    from rpctest import config as rpc_config
+
+    return rpc_config.current()
+
+
+@pytest.fixture(scope="session")
+def rpctest_redis(rpctest_config: "RpctestConfig") -> Iterator["RedisTarget"]:
+    """A real Redis server: ``--rpctest-redis-url``/``RPCTEST_REDIS_URL``, else a ``redis-server`` we start.
+
+    Skips when neither exists, unless ``RPCTEST_REQUIRE_REDIS=1`` (CI), where it fails instead.
+    """
+    from rpctest import redis_backend
+
+    target = redis_backend.real(rpctest_config.redis_url)
+    if target is not None:
+        yield target
+        return
+    if redis_backend.find_redis_server_binary() is None:
+        reason = "no real Redis: set RPCTEST_REDIS_URL or install redis-server (apt-get install redis-server)"
+        if os.environ.get("RPCTEST_REQUIRE_REDIS") == "1":
+            pytest.fail(reason + " [RPCTEST_REQUIRE_REDIS=1]")
+        pytest.skip(reason)
+    process = redis_backend.RedisServerProcess()
+    try:
+        yield process.start()
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def pysoa_service(request: pytest.FixtureRequest) -> Iterator[Callable[..., "PySOAService"]]:
+    """Run a real PySOA ``Server`` subclass in-process and get a configured ``pysoa.client.Client``.
+
+    ``svc = pysoa_service(MyServer, settings, transport="local")`` runs it through the local transport
+    (no sockets); ``transport="redis"`` runs its request loop in a thread behind the real Redis
+    gateway, on embedded fakeredis (``redis="fake"``, the default) or a real server (``redis="real"``).
+    ``svc.client`` is the ``Client``; every server stops at teardown.
+    """
+    from rpctest.stacks import get_adapter
+
+    services: list[Any] = []
+
+    def make(server_class: Any, settings: dict | None = None, *, transport: str = "local", redis: Any = "fake", **kw: Any) -> "PySOAService":
+        target = None
+        if transport == "redis":
+            target = _redis_target(request, redis)
+        service = get_adapter("pysoa").host.serve(server_class, settings=settings, transport=transport, redis=target, **kw)
+        services.append(service)
+        return service
+
+    yield make
+    for service in reversed(services):
+        service.stop()
+
+
+def _redis_target(request: pytest.FixtureRequest, redis: Any) -> "RedisTarget":
+    from rpctest import redis_backend
+
+    if redis == "fake":
+        return redis_backend.fake()
+    if redis == "real":
+        return request.getfixturevalue("rpctest_redis")
+    if isinstance(redis, redis_backend.RedisTarget):
+        return redis
+    from rpctest.exceptions import ConfigError
+
+    raise ConfigError(f"redis= must be 'fake', 'real' or a RedisTarget, not {redis!r}")

@@ -1,0 +1,264 @@
+"""The stack-adapter interface: what each of the five stacks provides to the neutral core.
+
+An adapter has two halves (see DESIGN.md):
+
+* the **wire half** needs no stack library: codec, client, stub server, black-box calls against a
+  running endpoint. It is what makes rpctest useful to a consumer that only speaks the protocol;
+* the **host half** runs the user's real service in the test process and intercepts the stack's own
+  client library for stubbing. It imports the stack library lazily, through :meth:`HostHalf.require`,
+  which turns a missing or broken install into a :class:`~rpctest.exceptions.StackUnavailable`
+  naming the extra to install.
+
+The interface is deliberately wider than PySOA needs: sync and async clients, jobs of several
+operations, subscriptions, attachments and sessions are all expressible, so that later stacks plug in
+without changing the core.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Mapping, Protocol
+
+from rpctest.exceptions import StackUnavailable, StubUsageError
+from rpctest.model import Call, ErrorKind, Reply, RpcError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stubs.router import StubRouter
+
+__all__ = [
+    "Capabilities",
+    "RpcClient",
+    "AsyncRpcClient",
+    "HostedService",
+    "WireHalf",
+    "HostHalf",
+    "StackAdapter",
+]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a stack can express; the core uses it to decide which checks and stubs apply."""
+
+    sync_client: bool = False
+    async_client: bool = False
+    jobs: bool = False  # several operations in one request, with stop-on-first-error semantics
+    subscriptions: bool = False  # one call, a stream of results
+    attachments: bool = False  # binary side payloads
+    sessions: bool = False  # server-side state keyed by a session id or a connection
+    fields_in_errors: bool = False  # errors name the offending field
+
+
+class RpcClient(Protocol):
+    """A blocking client speaking a stack's wire protocol; every call has a timeout."""
+
+    def call(self, call: Call, *, timeout: float | None = None) -> Reply: ...
+
+    def call_many(self, calls: Iterable[Call], *, timeout: float | None = None) -> list[Reply]: ...
+
+    def close(self) -> None: ...
+
+
+class AsyncRpcClient(Protocol):
+    """The asyncio twin of :class:`RpcClient`, plus subscriptions."""
+
+    async def call(self, call: Call, *, timeout: float | None = None) -> Reply: ...
+
+    def subscribe(self, call: Call, *, timeout: float | None = None) -> AsyncIterator[Any]: ...
+
+    async def aclose(self) -> None: ...
+
+
+class HostedService(abc.ABC):
+    """A real service (or a stub server) running in the test process, stoppable.
+
+    ``address`` is what a client of this stack connects to (None for a socket-less transport);
+    ``client`` is a ready client of the stack's *own* library where one exists (a
+    ``pysoa.client.Client`` for PySOA), else rpctest's wire client.
+    """
+
+    address: str | None = None
+    client: Any = None
+
+    @abc.abstractmethod
+    def call(self, operation: str, body: Any = None, **meta: Any) -> Reply:
+        """Call one operation through the hosted service's full stack, in neutral terms."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop the service and release every thread, socket and event loop it holds."""
+
+    def __enter__(self) -> "HostedService":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class WireHalf(abc.ABC):
+    """The half of an adapter that needs no stack library."""
+
+    def client(self, address: str, *, timeout: float = 5.0, **options: Any) -> RpcClient:
+        raise NotImplementedError(f"{type(self).__name__} has no wire client yet")
+
+    def stub_server(self, router: "StubRouter", **options: Any) -> HostedService:
+        raise NotImplementedError(f"{type(self).__name__} has no stub server yet")
+
+
+class HostHalf(abc.ABC):
+    """The half of an adapter that imports the stack library (lazily) and hosts real services."""
+
+    #: the importable top-level module of the stack library
+    library: str = ""
+    #: the pip extra of rpctest that installs it, e.g. ``rpctest[pysoa]``
+    extra: str = ""
+
+    def require(self, module: str | None = None) -> ModuleType:
+        """Import ``module`` (default: the stack library) or say exactly what to install."""
+        name = module or self.library
+        try:
+            return importlib.import_module(name)
+        except ImportError as exc:
+            raise StackUnavailable(
+                f"{name} is not importable ({exc}). Install it with: pip install 'rpctest[{self.extra}]' "
+                f"(or run 'rpctest doctor' to see what this environment is missing)."
+            ) from exc
+
+    def unavailable_reason(self) -> str | None:
+        """None when the stack library can be used here, else why not (for skips and doctor)."""
+        try:
+            self.require()
+        except StackUnavailable as exc:
+            return str(exc)
+        return None
+
+    @abc.abstractmethod
+    def serve(self, provider: Any, **options: Any) -> HostedService:
+        """Run the user's real service in-process."""
+
+    @abc.abstractmethod
+    def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
+        """Route the stack's own client library through ``router``; return the undo function."""
+
+    def export_schema(self, provider: Any) -> Mapping[str, Any]:
+        raise NotImplementedError(f"{type(self).__name__} cannot export a schema yet")
+
+    def errors_from_exception(self, exc: BaseException) -> list[RpcError] | None:
+        """The neutral errors a native exception carries, or None if it is not one of this stack's."""
+        return None
+
+
+class StackAdapter(abc.ABC):
+    """One stack: its name, its capabilities, its two halves and its error mapping."""
+
+    name: str = ""
+    title: str = ""
+    capabilities: Capabilities = Capabilities()
+    wire: WireHalf
+    host: HostHalf
+
+    @abc.abstractmethod
+    def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:
+        """The :class:`ErrorKind` of a native error code (with its field and native attributes)."""
+
+    def make_error(self, code: str | int, message: str = "", *, field: str | None = None, **details: Any) -> RpcError:
+        """A neutral error from native parts, classified by this stack's rules."""
+        kind = self.classify(code, field=field, **details)
+        return RpcError(code, message, field=field, kind=kind, details=details)
+
+    def normalize_errors(self, errors: Any) -> list[RpcError]:
+        """Turn what a user passes as ``errors=`` into neutral errors, or explain what is wrong.
+
+        Accepted everywhere: a code, an :class:`RpcError`, a mapping with ``code`` (and ``message``,
+        ``field``), or a list of those. Adapters add their native error objects.
+        """
+        if errors is None:
+            return []
+        if isinstance(errors, (str, int, RpcError, Mapping)) and not isinstance(errors, bool):
+            errors = [errors]
+        try:
+            items = list(errors)
+        except TypeError:
+            raise StubUsageError(
+                f"errors= must be a code, an error object or a list of them, not {type(errors).__name__}: {errors!r}"
+            ) from None
+        return [self.normalize_error(item) for item in items]
+
+    def normalize_error(self, item: Any) -> RpcError:
+        if isinstance(item, RpcError):
+            if item.kind is None:
+                return self.make_error(item.code, item.message, field=item.field, **item.details)
+            return item
+        if isinstance(item, (str, int)) and not isinstance(item, bool):
+            return self.make_error(item)
+        if isinstance(item, Mapping):
+            if "code" not in item:
+                raise StubUsageError(f"an error mapping needs a 'code' key: {dict(item)!r}")
+            data = dict(item)
+            code = data.pop("code")
+            message = data.pop("message", "") or ""
+            field = data.pop("field", None)
+            data.pop("kind", None)
+            return self.make_error(code, message, field=field, **data)
+        native = self.error_from_native(item)
+        if native is not None:
+            return native
+        raise StubUsageError(
+            f"cannot use {item!r} ({type(item).__name__}) as a {self.title or self.name} error: give a code "
+            f"string, rpctest.RpcError, a dict with 'code', or the stack's own error object"
+        )
+
+    def error_from_native(self, item: Any) -> RpcError | None:
+        """Convert one of the stack's own error objects (e.g. ``pysoa.common.errors.Error``)."""
+        return None
+
+    # stubbing hooks: the neutral stub layer asks the adapter where stacks differ ---------------
+
+    #: stack-specific keyword options ``stub_action`` accepts (besides the neutral ``match``)
+    stub_options: frozenset[str] = frozenset()
+
+    def check_body(self, body: Any) -> None:
+        """Refuse a stub ``body`` this stack cannot carry (raise StubUsageError)."""
+
+    def match_differences(self, match: Any, body: Any) -> list[str]:
+        """How ``body`` fails the stub's ``match=`` pattern, in words (empty when it matches).
+
+        The default is subset equality for mappings (every key of ``match`` present with an equal
+        value, nested mappings compared the same way) and a predicate for callables. AsyncAPY
+        overrides it with regular expressions, as its own filters do.
+        """
+        return _subset_differences(match, body, "")
+
+    def reply_from_native(self, value: Any) -> Reply | None:
+        """A neutral reply for a native reply object a side effect returned (None if not one)."""
+        return None
+
+    def reply_from_exception(self, exc: BaseException) -> Reply | None:
+        """A neutral reply for a native error a side effect raised (None: let it propagate)."""
+        return None
+
+
+def _subset_differences(match: Any, body: Any, path: str) -> list[str]:
+    if callable(match) and not isinstance(match, Mapping):
+        try:
+            ok = bool(match(body))
+        except Exception as exc:  # a predicate that crashes is a mismatch, explained
+            return [f"match predicate raised {exc!r}"]
+        return [] if ok else [f"match predicate {getattr(match, '__name__', match)!r} returned false"]
+    if isinstance(match, Mapping):
+        if not isinstance(body, Mapping):
+            return [f"body{path} is {type(body).__name__}, stub matches a mapping"]
+        diffs: list[str] = []
+        for key, expected in match.items():
+            where = f"{path}.{key}" if path else str(key)
+            if key not in body:
+                diffs.append(f"body has no {where!r} (stub matches {where}={expected!r})")
+            else:
+                diffs.extend(_subset_differences(expected, body[key], where))
+        return diffs
+    if match != body:
+        return [f"{path or 'body'} is {body!r}, stub matches {match!r}"]
+    return []

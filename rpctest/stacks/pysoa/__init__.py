@@ -1,0 +1,98 @@
+"""The PySOA adapter: Conformity-validated actions, jobs of several actions, Redis gateway or local transport.
+
+This module imports no pysoa at import time; the host half imports it on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Callable
+
+from rpctest.exceptions import StubUsageError
+from rpctest.model import ErrorKind, Reply, RpcError
+from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
+from rpctest.stacks.pysoa import errors as pysoa_errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stacks.pysoa.host import PySOAService
+    from rpctest.stubs.router import StubRouter
+
+__all__ = ["adapter", "PySOAAdapter", "serve"]
+
+
+class PySOAWire(WireHalf):
+    """Codec for the Redis gateway lives in :mod:`rpctest.stacks.pysoa.wire`."""
+
+
+class PySOAHost(HostHalf):
+    library = "pysoa"
+    extra = "pysoa"
+
+    def require(self, module: str | None = None) -> Any:
+        mod = super().require(module)
+        if module is None:
+            super().require("pysoa.client.client")
+        return mod
+
+    def serve(self, provider: Any, **options: Any) -> "PySOAService":
+        from rpctest.stacks.pysoa.host import serve
+
+        return serve(provider, **options)
+
+    def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
+        self.require()
+        from rpctest.stacks.pysoa.stubbing import install
+
+        return install(router)
+
+    def errors_from_exception(self, exc: BaseException) -> list[RpcError] | None:
+        from rpctest.stacks.pysoa.stubbing import reply_from_exception
+
+        reply = reply_from_exception(exc) if "pysoa" in type(exc).__module__ else None
+        return None if reply is None else reply.all_errors
+
+
+class PySOAAdapter(StackAdapter):
+    name = "pysoa"
+    title = "PySOA"
+    capabilities = Capabilities(sync_client=True, jobs=True, fields_in_errors=True)
+    wire = PySOAWire()
+    host = PySOAHost()
+
+    def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:
+        return pysoa_errors.classify(code, field=field, **native)
+
+    def make_error(self, code: str | int, message: str = "", *, field: str | None = None, **details: Any) -> RpcError:
+        if not isinstance(code, str):
+            raise StubUsageError(f"PySOA error codes are strings, not {code!r}")
+        details.setdefault("is_caller_error", pysoa_errors.default_is_caller_error(code))
+        return super().make_error(code, message, field=field, **details)
+
+    def error_from_native(self, item: Any) -> RpcError | None:
+        if "pysoa" in type(item).__module__ and hasattr(item, "code") and hasattr(item, "is_caller_error"):
+            return pysoa_errors.from_wire(item)
+        return None
+
+    def check_body(self, body: Any) -> None:
+        if body is not None and not isinstance(body, Mapping):
+            raise StubUsageError(f"a PySOA stub body must be a dict (the action response body), not {body!r}")
+
+    def reply_from_native(self, value: Any) -> Reply | None:
+        from rpctest.stacks.pysoa.stubbing import reply_from_native
+
+        return reply_from_native(value)
+
+    def reply_from_exception(self, exc: BaseException) -> Reply | None:
+        if "pysoa" not in type(exc).__module__:
+            return None
+        from rpctest.stacks.pysoa.stubbing import reply_from_exception
+
+        return reply_from_exception(exc)
+
+
+adapter = PySOAAdapter()
+
+
+def serve(server_class: Any, settings: dict | None = None, **options: Any) -> "PySOAService":
+    """Run ``server_class`` in-process (``transport="local"`` or ``"redis"``); see :mod:`.host`."""
+    return adapter.host.serve(server_class, settings=settings, **options)

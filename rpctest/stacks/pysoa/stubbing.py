@@ -1,0 +1,225 @@
+"""Route ``pysoa.client.Client`` through the stub router.
+
+Every PySOA call style (``call_action``, ``call_actions``, ``call_actions_parallel``,
+``call_jobs_parallel`` and their ``_future`` variants) funnels into ``Client.send_request`` and
+``Client.get_all_responses``, so one interception point there covers them all. Stubbed actions are
+answered at send time; the rest of a job goes to the client's real transport, and the two sets of
+action responses are merged back in order with PySOA's stop-on-first-error rule applied (unless the
+job asked for ``continue_on_error``).
+
+A job that mixes stubbed and real actions is sent to the real server without its stubbed actions,
+so the real server cannot see them; stubbed actions after the first stubbed error are not invoked
+and real actions after it are not sent, as a real server would not run them.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+from rpctest.model import Call, Reply
+from rpctest.stacks.pysoa import errors as pysoa_errors
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stubs.router import StubRouter
+
+__all__ = ["install"]
+
+#: stubbed-only jobs get request ids far above PySOA's own counters (which start below 10**6)
+_STUB_REQUEST_ID_BASE = 1 << 40
+
+
+@dataclass
+class _Pending:
+    """Per client and service: stubbed replies waiting for ``get_all_responses``."""
+
+    stubbed: dict[int, Any] = field(default_factory=dict)  # request id -> JobResponse | exception
+    merges: dict[int, "_Merge"] = field(default_factory=dict)  # real request id -> stubbed parts
+
+
+@dataclass
+class _Merge:
+    real_indexes: list[int]
+    stub_actions: dict[int, Any]
+    job_errors: list[Any]
+    transport_error: BaseException | None
+    continue_on_error: bool
+
+
+def install(router: "StubRouter") -> Callable[[], None]:
+    """Patch ``Client`` once for all stubs; return the undo function."""
+    from pysoa.client.client import Client
+
+    original_send = Client.send_request
+    original_get = Client.get_all_responses
+    send_signature = inspect.signature(original_send)
+    state = {"active": True}
+
+    def send_request(client: Any, *args: Any, **kwargs: Any) -> int:
+        if not state["active"]:
+            return original_send(client, *args, **kwargs)
+        return _send(router, original_send, send_signature, client, args, kwargs)
+
+    def get_all_responses(client: Any, service_name: str, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        if not state["active"]:
+            return original_get(client, service_name, *args, **kwargs)
+        return _receive(original_get, client, service_name, args, kwargs)
+
+    send_request.__wrapped__ = original_send  # type: ignore[attr-defined]
+    get_all_responses.__wrapped__ = original_get  # type: ignore[attr-defined]
+    Client.send_request = send_request  # type: ignore[method-assign]
+    Client.get_all_responses = get_all_responses  # type: ignore[method-assign]
+
+    def undo() -> None:
+        state["active"] = False
+        # Only unpatch if nobody patched over us meanwhile (pysoa's own stub_action may have);
+        # otherwise our inactive wrappers stay in the chain and simply delegate.
+        if Client.send_request is send_request:
+            Client.send_request = original_send  # type: ignore[method-assign]
+        if Client.get_all_responses is get_all_responses:
+            Client.get_all_responses = original_get  # type: ignore[method-assign]
+
+    return undo
+
+
+def _pending(client: Any, service_name: str) -> _Pending:
+    table = client.__dict__.setdefault("_rpctest_pending", {})
+    return table.setdefault(service_name, _Pending())
+
+
+def _as_action_request(item: Any) -> Any:
+    from pysoa.common.types import ActionRequest
+
+    if isinstance(item, ActionRequest):
+        return item
+    if isinstance(item, dict):
+        return ActionRequest(**item)
+    raise TypeError(f"a PySOA action request must be an ActionRequest or a dict, not {item!r}")
+
+
+def _send(router: "StubRouter", original: Any, signature: inspect.Signature, client: Any, args: tuple, kwargs: dict) -> int:
+    from pysoa.common.types import ActionResponse, JobResponse
+    from pysoa.common.transport.errors import PySOATransportError
+
+    bound = signature.bind(client, *args, **kwargs)
+    arguments = bound.arguments
+    service_name = arguments["service_name"]
+    requests = [_as_action_request(a) for a in arguments["actions"]]
+    continue_on_error = bool(arguments.get("continue_on_error", False))
+    meta = {
+        key: arguments[key]
+        for key in ("context", "switches", "correlation_id", "control_extra")
+        if arguments.get(key) is not None
+    }
+    calls = [
+        Call("pysoa", service_name, r.action, r.body if r.body is not None else {}, meta=dict(meta)) for r in requests
+    ]
+    stubbed = {i: stub for i, call in enumerate(calls) if (stub := router.match(call)) is not None}
+    configured = service_name in client.settings
+    real = [i for i in range(len(calls)) if i not in stubbed]
+    if real and not configured:
+        raise router.unmatched(calls[real[0]], reason=f"and the client has no configuration for {service_name!r}")
+    if not stubbed:
+        return original(*bound.args, **bound.kwargs)
+
+    stub_actions: dict[int, Any] = {}
+    job_errors: list[Any] = []
+    transport_error: BaseException | None = None
+    stop_at: int | None = None
+    for i in sorted(stubbed):
+        try:
+            reply = router.respond(stubbed[i], calls[i])
+        except PySOATransportError as exc:
+            transport_error, stop_at = exc, i
+            break
+        if reply.job_errors:
+            job_errors.extend(pysoa_errors.to_native(e) for e in reply.job_errors)
+            stop_at = i
+            break
+        stub_actions[i] = ActionResponse(
+            action=requests[i].action,
+            body=reply.body if reply.body is not None else {},
+            errors=[pysoa_errors.to_native(e) for e in reply.errors],
+        )
+        if reply.errors and not continue_on_error:
+            stop_at = i
+            break
+
+    to_send = [i for i in real if stop_at is None or i < stop_at]
+    pending = _pending(client, service_name)
+    if to_send:
+        arguments["actions"] = [requests[i] for i in to_send]
+        request_id = original(*bound.args, **bound.kwargs)
+        pending.merges[request_id] = _Merge(to_send, stub_actions, job_errors, transport_error, continue_on_error)
+        return request_id
+    request_id = _STUB_REQUEST_ID_BASE + router.next_id()
+    pending.stubbed[request_id] = transport_error or JobResponse(
+        errors=job_errors, actions=[stub_actions[i] for i in sorted(stub_actions)]
+    )
+    return request_id
+
+
+def _receive(original: Any, client: Any, service_name: str, args: tuple, kwargs: dict) -> Iterator[Any]:
+    pending = _pending(client, service_name)
+    if service_name in client.settings:
+        for request_id, response in original(client, service_name, *args, **kwargs):
+            merge = pending.merges.pop(request_id, None)
+            if merge is not None:
+                response = _merged(response, merge)
+            yield request_id, response
+    for request_id in list(pending.stubbed):
+        value = pending.stubbed.pop(request_id)
+        if isinstance(value, BaseException):
+            raise value
+        yield request_id, value
+
+
+def _merged(response: Any, merge: _Merge) -> Any:
+    if merge.transport_error is not None:
+        raise merge.transport_error
+    by_index = dict(zip(merge.real_indexes, response.actions))
+    by_index.update(merge.stub_actions)
+    actions = [by_index[i] for i in sorted(by_index)]
+    if not merge.continue_on_error:
+        for position, action in enumerate(actions):
+            if action.errors:
+                actions = actions[: position + 1]
+                break
+    response.actions = actions
+    response.errors.extend(merge.job_errors)
+    return response
+
+
+def reply_from_exception(exc: BaseException) -> Reply | None:
+    """ActionError and JobError from a side effect become the replies a real server would send."""
+    from pysoa.client.errors import CallActionError, CallJobError
+    from pysoa.server.errors import ActionError, JobError
+
+    if isinstance(exc, ActionError):
+        return Reply(errors=[pysoa_errors.from_wire(e) for e in exc.errors])
+    if isinstance(exc, JobError):
+        return Reply(job_errors=[pysoa_errors.from_wire(e) for e in exc.errors])
+    if isinstance(exc, CallActionError):
+        return Reply(errors=[pysoa_errors.from_wire(e) for a in exc.actions for e in a.errors])
+    if isinstance(exc, CallJobError):
+        return Reply(job_errors=[pysoa_errors.from_wire(e) for e in exc.errors])
+    return None
+
+
+def reply_from_native(value: Any) -> Reply | None:
+    """ActionResponse / JobResponse returned by a side effect, as pysoa.test's stubs accept them."""
+    if "pysoa" not in type(value).__module__:
+        return None
+    from pysoa.common.types import ActionResponse, JobResponse
+
+    if isinstance(value, ActionResponse):
+        return Reply(body=value.body, errors=[pysoa_errors.from_wire(e) for e in value.errors])
+    if isinstance(value, JobResponse):
+        first = value.actions[0] if value.actions else None
+        return Reply(
+            body=first.body if first else None,
+            errors=[pysoa_errors.from_wire(e) for e in first.errors] if first else [],
+            job_errors=[pysoa_errors.from_wire(e) for e in value.errors],
+        )
+    return None

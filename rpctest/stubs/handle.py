@@ -1,0 +1,68 @@
+"""The handle a stub gives back: a MagicMock that is called once per stubbed call with the request body.
+
+Being a real ``MagicMock`` means every assertion users already know works
+(``assert_called_once_with(body)``, ``call_args_list``, ``reset_mock()``), and a user may still set
+``return_value`` or ``side_effect`` on it after the fact, as they would on any mock.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.model import Call
+    from rpctest.stubs.router import Stub
+
+__all__ = ["StubHandle"]
+
+#: the handle's return_value until a test sets one (then the stub answers with the test's value)
+_UNSET = mock.sentinel.rpctest_unset
+
+
+class StubHandle(mock.MagicMock):
+    """What ``stub_action`` yields: ``called``, ``call_count``, ``call_body``, ``call_bodies`` and more."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.return_value = _UNSET
+
+    def _get_child_mock(self, **kwargs: Any) -> mock.MagicMock:
+        # Children (handle.foo, handle.return_value) are plain mocks, not stub handles.
+        return mock.MagicMock(**kwargs)
+
+    @property
+    def call_body(self) -> Any:
+        """The request body of the most recent call (None if never called)."""
+        args = self.call_args
+        return None if args is None else args[0][0]
+
+    @property
+    def call_bodies(self) -> list[Any]:
+        """The request bodies of all calls, oldest first."""
+        return [args[0][0] for args in self.call_args_list]
+
+    @property
+    def calls(self) -> list["Call"]:
+        """The neutral calls (with stack, service, operation and meta such as PySOA context)."""
+        return list(self.__dict__.setdefault("_rpctest_calls", []))
+
+    @property
+    def stub(self) -> "Stub":
+        return self.__dict__["_rpctest_stub"]
+
+    def _rpctest_record(self, call: "Call") -> Any:
+        """Record ``call`` exactly as MagicMock records a call; returns what the mock itself returned."""
+        self.__dict__.setdefault("_rpctest_calls", []).append(call)
+        return mock.MagicMock.__call__(self, copy.deepcopy(call.body))
+
+    def _rpctest_user_configured(self) -> bool:
+        """True when a test set ``return_value`` or ``side_effect`` on the handle itself."""
+        return self.side_effect is not None or self.return_value is not _UNSET
+
+    def reset_mock(self, *args: Any, **kwargs: Any) -> None:
+        super().reset_mock(*args, **kwargs)
+        if kwargs.get("return_value"):
+            self.return_value = _UNSET
+        self.__dict__["_rpctest_calls"] = []

@@ -1,0 +1,289 @@
+"""The stub router: every active stub of every stack, matched against calls in one place.
+
+Like respx's router, there is one registry and each stack installs a single interception point into
+its client library (or a stub server asks the router), instead of each stub wrapping the previous
+one. That makes "which stub came nearest" answerable, keeps strictness checks in one place and lets
+contract recording observe every stubbed interaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import difflib
+import itertools
+import threading
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+
+from rpctest.exceptions import StubUsageError, UnmatchedCall
+from rpctest.model import Call, Interaction, Reply, RpcError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stacks.base import StackAdapter
+    from rpctest.stubs.handle import StubHandle
+
+__all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call"]
+
+_MISSING = object()
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_call(call: Call) -> str:
+    return f"{call.stack} call {call.service}.{call.operation}({_short(call.body)})"
+
+
+@dataclass(eq=False)
+class Stub:
+    """One active stub: where it applies (stack, service, action, optional ``match``) and what it answers."""
+
+    adapter: "StackAdapter"
+    service: str
+    action: str
+    handle: "StubHandle"
+    body: Any = None
+    errors: list[RpcError] = field(default_factory=list)
+    side_effect: Any = None
+    match: Any = None
+    options: dict[str, Any] = field(default_factory=dict)
+    _effects: Iterator[Any] | None = None
+    _effects_given: int = 0
+
+    def __post_init__(self) -> None:
+        effect = self.side_effect
+        if effect is not None and _is_sequence_effect(effect):
+            items = list(effect) if not hasattr(effect, "__next__") else None
+            self._effects_given = len(items) if items is not None else -1
+            self._effects = iter(items) if items is not None else effect
+
+    @property
+    def stack(self) -> str:
+        return self.adapter.name
+
+    def __repr__(self) -> str:
+        extra = f", match={self.match!r}" if self.match is not None else ""
+        return f"stub_action({self.service!r}, {self.action!r}, stack={self.stack!r}{extra})"
+
+    # matching -----------------------------------------------------------------------------------
+
+    def differences(self, call: Call) -> list[str]:
+        """Why ``call`` is not for this stub, in words (empty when it matches)."""
+        diffs = []
+        if call.stack != self.stack:
+            diffs.append(f"stack differs: called {call.stack!r}, stubbed {self.stack!r}")
+        if call.service != self.service:
+            diffs.append(f"service differs: called {call.service!r}, stubbed {self.service!r}")
+        if call.operation != self.action:
+            diffs.append(f"action differs: called {call.operation!r}, stubbed {self.action!r}")
+        if not diffs and self.match is not None:
+            diffs.extend(self.adapter.match_differences(self.match, call.body))
+        return diffs
+
+    def matches(self, call: Call) -> bool:
+        return (
+            call.stack == self.stack
+            and call.service == self.service
+            and call.operation == self.action
+            and (self.match is None or not self.adapter.match_differences(self.match, call.body))
+        )
+
+    # answering ----------------------------------------------------------------------------------
+
+    def respond(self, call: Call) -> Reply:
+        """Record the call on the handle and work out the reply; may raise what a side effect raises."""
+        handle = self.handle
+        user_configured = handle._rpctest_user_configured()
+        try:
+            value = handle._rpctest_record(call)
+        except BaseException as exc:  # a side_effect the test set on the handle itself
+            return self._from_exception(exc)
+        if user_configured:
+            return self._from_value(value, call)
+        if self._effects is not None:
+            try:
+                effect = next(self._effects)
+            except StopIteration:
+                raise StubUsageError(
+                    f"{self!r}: side_effect ran out after {handle.call_count - 1} call(s); "
+                    f"give one item per expected call"
+                ) from None
+            return self._apply(effect, call)
+        if self.side_effect is not None:
+            return self._apply(self.side_effect, call)
+        return Reply(body=copy.deepcopy(self.body), errors=list(self.errors))
+
+    def _apply(self, effect: Any, call: Call) -> Reply:
+        if isinstance(effect, BaseException) or (isinstance(effect, type) and issubclass(effect, BaseException)):
+            exc = effect() if isinstance(effect, type) else effect
+            return self._from_exception(exc)
+        if callable(effect) and not isinstance(effect, (Mapping, RpcError)):
+            try:
+                value = effect(copy.deepcopy(call.body))
+            except BaseException as exc:
+                return self._from_exception(exc)
+            return self._from_value(value, call)
+        return self._from_value(effect, call)
+
+    def _from_value(self, value: Any, call: Call) -> Reply:
+        if isinstance(value, Reply):
+            return value
+        if isinstance(value, RpcError):
+            return Reply(errors=[self.adapter.normalize_error(value)])
+        native = self.adapter.reply_from_native(value)
+        if native is not None:
+            return native
+        return Reply(body=copy.deepcopy(value))
+
+    def _from_exception(self, exc: BaseException) -> Reply:
+        if isinstance(exc, RpcError):
+            return Reply(errors=[self.adapter.normalize_error(exc)])
+        reply = self.adapter.reply_from_exception(exc)
+        if reply is None:
+            raise exc
+        return reply
+
+
+def _is_sequence_effect(effect: Any) -> bool:
+    if isinstance(effect, (str, bytes, Mapping, BaseException, type, RpcError, Reply)) or callable(effect):
+        return False
+    return hasattr(effect, "__iter__")
+
+
+@dataclass
+class StubScope:
+    """What happened to stubs between open and close (one per test under the pytest plugin)."""
+
+    stubs: list[Stub] = field(default_factory=list)
+    unmatched: list[tuple[Call, str]] = field(default_factory=list)
+
+    def never_called(self) -> list[Stub]:
+        return [stub for stub in self.stubs if stub.handle.call_count == 0]
+
+
+class StubRouter:
+    """The process-wide registry of active stubs (thread-safe; each xdist worker has its own)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._stubs: list[Stub] = []
+        self._interceptors: dict[str, tuple[Callable[[], None], int]] = {}
+        self._scopes: list[StubScope] = []
+        self._listeners: list[Callable[[Interaction], None]] = []
+        self._ids = itertools.count(1)
+
+    # registration -------------------------------------------------------------------------------
+
+    def add(self, stub: Stub) -> None:
+        with self._lock:
+            undo, count = self._interceptors.get(stub.stack, (None, 0))
+            if count == 0:
+                undo = stub.adapter.host.install_stub_interceptor(self)
+            self._interceptors[stub.stack] = (undo, count + 1)  # type: ignore[assignment]
+            self._stubs.append(stub)
+            for scope in self._scopes:
+                scope.stubs.append(stub)
+
+    def remove(self, stub: Stub) -> None:
+        with self._lock:
+            if stub not in self._stubs:
+                return
+            self._stubs.remove(stub)
+            undo, count = self._interceptors[stub.stack]
+            if count == 1:
+                del self._interceptors[stub.stack]
+                undo()
+            else:
+                self._interceptors[stub.stack] = (undo, count - 1)
+
+    def active(self, stack: str | None = None) -> list[Stub]:
+        with self._lock:
+            return [s for s in self._stubs if stack is None or s.stack == stack]
+
+    def stubs_service(self, stack: str, service: str) -> bool:
+        return any(s.service == service for s in self.active(stack))
+
+    # matching -----------------------------------------------------------------------------------
+
+    def match(self, call: Call) -> Stub | None:
+        """The newest active stub that matches ``call`` (newer stubs shadow older ones)."""
+        with self._lock:
+            for stub in reversed(self._stubs):
+                if stub.matches(call):
+                    return stub
+        return None
+
+    def respond(self, stub: Stub, call: Call) -> Reply:
+        reply = stub.respond(call)
+        self.emit(Interaction(call=call, reply=reply, source="stub"))
+        return reply
+
+    def unmatched(self, call: Call, *, reason: str = "") -> UnmatchedCall:
+        """Build (and remember, for strict mode) the error for a call no stub matched."""
+        message = self.explain_unmatched(call, reason=reason)
+        with self._lock:
+            for scope in self._scopes:
+                scope.unmatched.append((call, message))
+        return UnmatchedCall(message)
+
+    def explain_unmatched(self, call: Call, *, reason: str = "") -> str:
+        lines = [f"No stub matches {describe_call(call)}" + (f" ({reason})" if reason else "") + "."]
+        candidates = self.active(call.stack) or self.active()
+        nearest = self.nearest(call, candidates)
+        if nearest is not None:
+            lines.append(f"Nearest stub: {nearest!r}: " + "; ".join(nearest.differences(call)) + ".")
+        if candidates:
+            names = sorted({f"{s.service}.{s.action}" for s in candidates})
+            lines.append("Active stubs: " + ", ".join(names) + ".")
+        else:
+            lines.append("No stubs are active.")
+        return "\n".join(lines)
+
+    @staticmethod
+    def nearest(call: Call, candidates: list[Stub]) -> Stub | None:
+        def score(stub: Stub) -> float:
+            value = 0.0
+            value += 4 if stub.stack == call.stack else 0
+            value += 2 if stub.service == call.service else difflib.SequenceMatcher(None, stub.service, call.service).ratio()
+            value += 2 if stub.action == call.operation else difflib.SequenceMatcher(None, stub.action, call.operation).ratio()
+            return value
+
+        return max(reversed(candidates), key=score, default=None)
+
+    # observation --------------------------------------------------------------------------------
+
+    def add_listener(self, listener: Callable[[Interaction], None]) -> Callable[[], None]:
+        """Observe every stubbed interaction (contract recording); returns the function that stops it."""
+        with self._lock:
+            self._listeners.append(listener)
+        return lambda: self._remove_listener(listener)
+
+    def _remove_listener(self, listener: Callable[[Interaction], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def emit(self, interaction: Interaction) -> None:
+        for listener in list(self._listeners):
+            listener(interaction)
+
+    @contextlib.contextmanager
+    def scope(self) -> Iterator[StubScope]:
+        scope = StubScope()
+        with self._lock:
+            self._scopes.append(scope)
+        try:
+            yield scope
+        finally:
+            with self._lock:
+                self._scopes.remove(scope)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+
+#: the one router of this process
+router = StubRouter()

@@ -1,0 +1,290 @@
+"""rpctest.doctor: every bad-install rule, driven by fake metadata lookups."""
+
+from __future__ import annotations
+
+import json
+from typing import Mapping
+
+import pytest
+
+from rpctest import doctor
+from rpctest.doctor import Problem, StackReport
+from rpctest.stacks import STACKS
+
+#: a healthy environment with all five stacks installed the way the docs say
+HEALTHY_VERSIONS = {
+    "pytest": "8.2.2",
+    "msgpack": "1.0.8",
+    "attrs": "21.4.0",
+    "pysoa": "1.4.9",
+    "pykern": "20260915.70934",
+    "tornado": "6.4",
+    "py": "1.11.0",
+    "six": "1.17.0",
+    "pyzmq": "27.3.0",
+    "kyoukai": "2.2.1.post1",
+    "asyncapy": "0.5.0",
+    "trio": "0.24.0",
+    "ziproto": "1.0",
+}
+HEALTHY_MODULES = {"pysoa", "pykern", "pykern.api", "zmq", "kyoukai", "asyncapy"}
+
+
+class Fakes:
+    """Injected lookups: distribution names compare case-insensitively, as importlib.metadata does."""
+
+    def __init__(self, versions: Mapping[str, str | None], modules: set[str]) -> None:
+        self.versions = {name.lower(): v for name, v in versions.items() if v is not None}
+        self.modules = set(modules)
+
+    def version_of(self, dist: str) -> str | None:
+        return self.versions.get(dist.lower())
+
+    def has_module(self, name: str) -> bool:
+        return name in self.modules
+
+
+def run(changes: Mapping[str, str | None] | None = None, *, drop: set[str] = frozenset(), add=frozenset()):
+    versions = {**HEALTHY_VERSIONS, **(changes or {})}
+    fakes = Fakes(versions, (HEALTHY_MODULES - set(drop)) | set(add))
+    return {r.stack: r for r in doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module)}
+
+
+def messages(report: StackReport) -> str:
+    return "\n".join(f"{p.severity}|{p.message}|{p.fix}" for p in report.problems)
+
+
+# --------------------------------------------------------------------------------------------------
+# the healthy baseline
+
+
+def test_healthy_environment_all_usable_in_stacks_order() -> None:
+    fakes = Fakes(HEALTHY_VERSIONS, HEALTHY_MODULES)
+    reports = doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module)
+    assert [r.stack for r in reports] == list(STACKS)
+    assert {r.stack: r.status for r in reports} == dict.fromkeys(STACKS, "usable")
+    assert all(r.problems == [] for r in reports)
+    assert not doctor.has_errors(reports)
+    assert reports[0].versions["pysoa"] == "1.4.9"
+    assert reports[2].versions["pyzmq"] == "27.3.0"
+
+
+# --------------------------------------------------------------------------------------------------
+# missing stacks
+
+
+@pytest.mark.parametrize("stack", [s for s in STACKS if s != "asyncapy"])
+def test_missing_stack_names_its_extra(stack: str) -> None:
+    module = STACKS[stack][2]
+    dist = {"zerojson": "pyzmq"}.get(stack, stack)
+    report = run({dist: None}, drop={module})[stack]
+    assert report.status == "missing"
+    assert report.problems[0].fix == f"pip install 'rpctest[{STACKS[stack][1]}]'"
+
+
+def test_missing_asyncapy_says_git_without_any_url() -> None:
+    report = run({"asyncapy": None}, drop={"asyncapy"})["asyncapy"]
+    assert report.status == "missing"
+    fix = report.problems[0].fix
+    assert fix == (
+        "install AsyncAPY from its git repository (it is not on PyPI); see docs/stacks/asyncapy.md"
+    )
+    assert "http" not in fix and "github" not in fix.lower() and "git+" not in fix
+
+
+def test_missing_stacks_do_not_count_as_findings() -> None:
+    reports = run({s: None for s in ("pysoa", "pykern", "pyzmq", "kyoukai", "asyncapy")}, drop=HEALTHY_MODULES)
+    assert {r.status for r in reports.values()} == {"missing"}
+    assert not doctor.has_errors(reports.values())
+
+
+def test_metadata_without_module_is_broken() -> None:
+    report = run(drop={"kyoukai"})["kyoukai"]
+    assert report.status == "broken"
+    assert "Kyoukai 2.2.1.post1 is installed but its module 'kyoukai' cannot be found" in messages(report)
+    assert doctor.has_errors([report])
+
+
+# --------------------------------------------------------------------------------------------------
+# pysoa
+
+
+@pytest.mark.parametrize("pytest_version", ["8.3.0", "8.4.2", "9.2.0", "10.0"])
+def test_pysoa_with_new_pytest_warns_about_its_plugin(pytest_version: str) -> None:
+    report = run({"pytest": pytest_version})["pysoa"]
+    assert report.status == "usable"  # a warning only
+    assert len(report.problems) == 1
+    problem = report.problems[0]
+    assert problem.severity == "warning"
+    assert "pysoa_test_plan" in problem.message and "cannot import name 'Instance'" in problem.message
+    assert problem.fix == (
+        "run pytest with -p rpctest (rpctest blocks it) or add -p no:pysoa_test_plan to addopts"
+    )
+    assert not doctor.has_errors([report])
+
+
+@pytest.mark.parametrize("pytest_version", ["8.2.2", "7.4.4", "5.3.5"])
+def test_pysoa_with_old_pytest_is_clean(pytest_version: str) -> None:
+    assert run({"pytest": pytest_version})["pysoa"].problems == []
+
+
+# --------------------------------------------------------------------------------------------------
+# pykern
+
+
+def test_pykern_without_api_is_broken() -> None:
+    report = run({"pykern": "20200220.1"}, drop={"pykern.api"})["pykern"]
+    assert report.status == "broken"
+    text = messages(report)
+    assert "pykern 20200220.1 has no pykern.api" in text
+    assert report.problems[0].fix == (
+        "pip install 'msgpack>=1.0' and a pykern that ships pykern.api "
+        "(pip install --no-deps pykern; pip install tornado 'msgpack>=1' py six)"
+    )
+
+
+@pytest.mark.parametrize("msgpack", ["0.6.2", None])
+def test_pykern_with_old_or_no_msgpack_is_broken(msgpack: str | None) -> None:
+    report = run({"msgpack": msgpack})["pykern"]
+    assert report.status == "broken"
+    assert [p.severity for p in report.problems] == ["error"]
+    assert "pykern.api needs msgpack >= 1.0" in report.problems[0].message
+    assert report.problems[0].fix == doctor.PYKERN_FIX
+
+
+def test_pykern_missing_runtime_dependencies() -> None:
+    report = run({"tornado": None, "six": None})["pykern"]
+    assert report.status == "broken"
+    assert "pykern.api needs tornado, six at run time" in messages(report)
+    assert "pip install tornado 'msgpack>=1' py six" in messages(report)
+
+
+def test_pykern_with_msgpack_1_is_clean() -> None:
+    assert run({"msgpack": "1.1.0"})["pykern"].problems == []
+
+
+# --------------------------------------------------------------------------------------------------
+# zerojson
+
+
+def test_pycom_060_is_a_warning() -> None:
+    report = run({"pycom": "0.6.0"})["zerojson"]
+    assert report.status == "usable"
+    assert report.problems[0].severity == "warning"
+    assert report.problems[0].message == (
+        "pycom 0.6.0 cannot be imported on Python 3.7+ (module named async); "
+        "rpctest's ZeroJSON support needs only pyzmq"
+    )
+    assert report.versions["pycom"] == "0.6.0"
+
+
+def test_zerojson_needs_only_pyzmq() -> None:
+    report = run()["zerojson"]
+    assert report.status == "usable" and report.problems == []
+    assert report.versions["pycom"] is None
+
+
+# --------------------------------------------------------------------------------------------------
+# kyoukai
+
+
+def test_kyoukai_214_is_broken() -> None:
+    report = run({"kyoukai": "2.1.4"})["kyoukai"]
+    assert report.status == "broken"
+    assert report.problems == [
+        Problem(
+            "pip picked Kyoukai 2.1.4 (it does when schemathesis is present)",
+            "install 2.2.1.post1 with --no-deps (see docs/stacks/kyoukai.md)",
+            "error",
+        )
+    ]
+
+
+def test_older_kyoukai_is_broken_with_its_version() -> None:
+    report = run({"kyoukai": "2.0.5"})["kyoukai"]
+    assert report.status == "broken"
+    assert "Kyoukai 2.0.5 is older than 2.2.1.post1" in messages(report)
+
+
+@pytest.mark.parametrize("version", ["2.2.1.post1", "2.2.1", "2.3.0"])
+def test_supported_kyoukai_is_usable(version: str) -> None:
+    assert run({"kyoukai": version})["kyoukai"].status == "usable"
+
+
+# --------------------------------------------------------------------------------------------------
+# asyncapy
+
+
+def test_asyncapy_without_ziproto_is_broken() -> None:
+    report = run({"ziproto": None})["asyncapy"]
+    assert report.status == "broken"
+    assert "AsyncAPY cannot be imported without ziproto" in messages(report)
+    assert report.problems[0].fix == "pip install ziproto"
+
+
+# --------------------------------------------------------------------------------------------------
+# the environment header, rendering and JSON
+
+
+def test_environment_lists_rpctest_python_and_shared_dependencies() -> None:
+    env = doctor.environment(version_of=Fakes(HEALTHY_VERSIONS, set()).version_of)
+    assert list(env) == ["rpctest", "python", "pytest", "msgpack", "attrs", "jsonschema", "hypothesis"]
+    assert env["pytest"] == "8.2.2" and env["jsonschema"] is None
+    from rpctest._version import __version__
+
+    assert env["rpctest"] == __version__
+
+
+def test_render_shows_status_problems_and_fixes() -> None:
+    reports = list(run({"kyoukai": "2.1.4", "pytest": "9.2.0", "pykern": None}, drop={"pykern"}).values())
+    env = {"rpctest": "0.1.0", "python": "3.11.7", "pytest": "9.2.0", "msgpack": None}
+    text = doctor.render(reports, env)
+    lines = text.splitlines()
+    assert lines[0] == "rpctest 0.1.0 on Python 3.11.7"
+    assert lines[1] == "  pytest 9.2.0, msgpack not installed"
+    assert any(line.startswith("kyoukai ") and "broken" in line and "Kyoukai 2.1.4" in line for line in lines)
+    assert any(line.startswith("pykern ") and "missing" in line for line in lines)
+    assert "  to use it: pip install 'rpctest[pykern]'" in lines
+    assert "  error: pip picked Kyoukai 2.1.4 (it does when schemathesis is present)" in lines
+    assert "    fix: install 2.2.1.post1 with --no-deps (see docs/stacks/kyoukai.md)" in lines
+    assert "  warning: pysoa's auto-loaded pytest plugin" in text
+    assert lines[-1] == "usable stacks: pysoa, zerojson, asyncapy"
+
+
+def test_to_json_round_trips() -> None:
+    reports = list(run({"pycom": "0.6.0"}).values())
+    data = json.loads(json.dumps(doctor.to_json(reports, {"rpctest": "0.1.0"})))
+    assert data["environment"] == {"rpctest": "0.1.0"}
+    zerojson = data["stacks"][2]
+    assert zerojson["stack"] == "zerojson" and zerojson["status"] == "usable"
+    assert zerojson["problems"][0]["severity"] == "warning"
+    assert set(zerojson["problems"][0]) == {"message", "fix", "severity"}
+
+
+def test_version_comparison_is_numeric() -> None:
+    assert doctor._at_least("10.0", (8, 3))
+    assert doctor._at_least("8.3", (8, 3, 0))
+    assert not doctor._at_least("8.2.99", (8, 3))
+    assert not doctor._at_least(None, (1,))
+    assert not doctor._at_least("unknown", (1,))
+    assert doctor._release("2.2.1.post1") == (2, 2, 1)
+
+
+# --------------------------------------------------------------------------------------------------
+# the real environment of this test run
+
+
+def test_real_diagnose_in_this_environment() -> None:
+    import importlib.metadata
+
+    reports = {r.stack: r for r in doctor.diagnose()}
+    assert list(reports) == list(STACKS)
+    pysoa = reports["pysoa"]
+    assert pysoa.status == "usable"
+    assert pysoa.versions["pysoa"] == importlib.metadata.version("pysoa")
+    pytest_version = importlib.metadata.version("pytest")
+    assert doctor._at_least(pytest_version, (8, 3))  # this venv has pytest 9.2
+    assert [p.severity for p in pysoa.problems] == ["warning"]
+    assert "pysoa_test_plan" in pysoa.problems[0].message
+    assert doctor.module_exists("pysoa") and not doctor.module_exists("no_such_module_rpctest")
+    assert doctor.installed_version("no-such-distribution-rpctest") is None
