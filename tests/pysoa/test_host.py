@@ -14,6 +14,8 @@ one they skip, unless ``RPCTEST_REQUIRE_REDIS=1`` (CI), where they fail.
 from __future__ import annotations
 
 import copy
+import importlib
+import importlib.util
 import json
 import os
 import platform
@@ -24,6 +26,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Iterator
 
 import attr
@@ -32,17 +35,36 @@ import pytest
 from rpctest import redis_backend
 from rpctest.exceptions import StackUnavailable
 from rpctest.model import ErrorKind, Reply
-from rpctest.stacks.pysoa.host import PySOAService, serve
-
-from vecsvc import VecServer
+from rpctest.stacks.pysoa.host import PySOAService, reply_from_job, serve
 
 HERE = Path(__file__).resolve().parent
-VECTORS_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "vectors"
 
 
-def load(stack: str, family: str) -> dict[str, Any]:
-    """The golden vector file ``shared/vectors/<stack>/<family>.json``."""
-    return json.loads((VECTORS_DIR / stack / f"{family}.json").read_text(encoding="utf-8"))
+def _import_sibling(name: str) -> ModuleType:
+    """A helper module next to this file, whatever pytest's import mode puts on sys.path."""
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        return module
+
+
+VecServer = _import_sibling("vecsvc").VecServer
+
+try:  # tests/vectors.py, the shared loader (on sys.path through the pytest ``pythonpath`` setting)
+    from vectors import blob_bytes, load
+except ImportError:  # pragma: no cover - run without the project's pytest configuration
+    _VECTORS_DIR = Path(os.environ.get("RPCTEST_VECTORS_DIR") or HERE.parents[1].parent / "shared" / "vectors")
+
+    def load(stack: str, family: str) -> dict[str, Any]:
+        return json.loads((_VECTORS_DIR / stack / f"{family}.json").read_text(encoding="utf-8"))
+
+    def blob_bytes(blob: Any) -> bytes:
+        return bytes.fromhex(blob["hex"])
 
 
 def _vectors(*families: str) -> list[dict[str, Any]]:
@@ -282,8 +304,6 @@ def test_call_returns_neutral_replies(transport: str) -> None:
 
 
 def test_job_stopped_before_the_action_gives_job_errors_only(local_service: PySOAService) -> None:
-    from rpctest.stacks.pysoa.host import reply_from_job
-
     job = local_service.call_actions([{"action": "nosuch"}, {"action": "echo", "body": {"name": "a"}}])
     second = reply_from_job(job, 1)
     assert second.body is None and second.errors == [] and second.job_errors == []
@@ -343,12 +363,12 @@ def replay(service: PySOAService, vector: dict[str, Any]) -> None:
     response = _exchange(vector, "server")
     assert request["key"] == "pysoa:service.vecsvc"
 
-    prefix, headers, serializer, envelope = decode_frame(bytes.fromhex(request["data"]["hex"]))
+    prefix, headers, serializer, envelope = decode_frame(blob_bytes(request["data"]))
     assert envelope == request["data"]["decoded"]["envelope"]  # our decoding agrees with the recording
     envelope["meta"]["__expiry__"] = time.time() + 60
     frame = encode_frame(prefix, headers, serializer, envelope)
 
-    exp_prefix, exp_headers, exp_serializer, expected = decode_frame(bytes.fromhex(response["data"]["hex"]))
+    exp_prefix, exp_headers, exp_serializer, expected = decode_frame(blob_bytes(response["data"]))
     response_key = "pysoa:" + envelope["meta"]["reply_to"]
     assert response["key"] == response_key
 
@@ -413,18 +433,18 @@ def test_replay_recorded_frames_real_redis(real_service: PySOAService, vector: d
 
 def test_undecodable_request_stops_the_loop_like_server_run() -> None:
     """soa.frame.lone-surrogate: Server.run exits on it; the hosted loop stops and says why."""
-    from pysoa.common.transport.errors import InvalidMessageError
+    from pysoa.common.serializer.errors import InvalidMessage
 
     vector = next(v for v in _vectors("expiry_framing") if v["id"] == "soa.frame.lone-surrogate")
     push = vector["exchange"][0]
     with serve(VecServer, transport="redis") as service:
         assert service.redis is not None
         with service.redis.connect() as redis_client:
-            redis_client.rpush(push["key"], bytes.fromhex(push["data"]["hex"]))
+            redis_client.rpush(push["key"], blob_bytes(push["data"]))
         assert service._loop_thread is not None
         service._loop_thread.join(5)
         assert not service.alive
-        assert isinstance(service.error, InvalidMessageError)
+        assert isinstance(service.error, InvalidMessage)
         with pytest.raises(RuntimeError, match="unhandled error"):
             service.call("echo", {"name": "x"})
 

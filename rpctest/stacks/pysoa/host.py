@@ -155,7 +155,7 @@ def reply_from_job(job_response: Any, index: int = 0) -> Reply:
     meta = {"context": dict(job_response.context or {})}
     actions = job_response.actions or []
     if index >= len(actions):
-        return Reply(body=None, job_errors=job_errors, meta=meta)
+        return Reply(body=None, errors=[], job_errors=job_errors, meta=meta)
     action = actions[index]
     meta["action"] = action.action
     return Reply(

@@ -22,6 +22,7 @@ import json
 import math
 import re
 import struct
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
@@ -157,6 +158,32 @@ if _accepts(msgpack.unpackb, b"\x80", raw=False, strict_map_key=False):
     _UNPACK_KWARGS["strict_map_key"] = False
 # msgpack >= 1.0 turns ext type -1 into a Timestamp without asking ext_hook; PySOA rejects it.
 _TIMESTAMP_TYPE: type | None = getattr(msgpack, "Timestamp", None)
+
+
+def _honours_unicode_errors() -> bool:
+    """Whether ``unicode_errors`` works with ``raw=False`` (msgpack 1.x; 0.6 ignores it there)."""
+    lone_surrogate = b"\xa3\xed\xb2\x80"  # a msgpack str holding "\udc80", packed with surrogatepass
+    try:
+        msgpack.unpackb(lone_surrogate, raw=False, unicode_errors="surrogatepass")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_UNPACK_HONOURS_UNICODE_ERRORS = _honours_unicode_errors()
+
+
+def _unpackb(payload: bytes, unicode_errors: str) -> Any:
+    """``msgpack.unpackb`` with our ext types and string error handling, on any msgpack."""
+    if unicode_errors == "strict":
+        return msgpack.unpackb(payload, ext_hook=_ext_hook, **_UNPACK_KWARGS)
+    if _UNPACK_HONOURS_UNICODE_ERRORS:
+        return msgpack.unpackb(payload, ext_hook=_ext_hook, unicode_errors=unicode_errors, **_UNPACK_KWARGS)
+    # msgpack 0.6 applies unicode_errors only with its deprecated ``encoding`` (bin and str stay apart)
+    kwargs = {key: value for key, value in _UNPACK_KWARGS.items() if key != "raw"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return msgpack.unpackb(payload, ext_hook=_ext_hook, encoding="utf-8", unicode_errors=unicode_errors, **kwargs)
 
 
 # --- msgpack ext types ----------------------------------------------------------------------
@@ -328,11 +355,8 @@ def _dump_json(envelope: dict) -> bytes:
 
 
 def _unpack_msgpack(payload: bytes, unicode_errors: str) -> Any:
-    kwargs = dict(_UNPACK_KWARGS)
-    if unicode_errors != "strict":
-        kwargs["unicode_errors"] = unicode_errors
     try:
-        value = msgpack.unpackb(payload, ext_hook=_ext_hook, **kwargs)
+        value = _unpackb(payload, unicode_errors)
     except WireError:
         raise
     except UnicodeDecodeError as exc:

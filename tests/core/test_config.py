@@ -14,7 +14,7 @@ from rpctest.config import RpctestConfig, ServiceConfig
 from rpctest.exceptions import ConfigError
 from rpctest.stacks import STACKS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def write(path: Path, text: str) -> Path:

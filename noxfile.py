@@ -1,0 +1,48 @@
+"""The test suite, one environment per stack with that stack's real pins (DESIGN.md, "Environments").
+
+Run everything with ``python3 scripts/test.py`` (README), or one session: ``.venv/bin/nox -s pysoa``.
+The stacks' pins conflict (pysoa holds msgpack 0.6 and attrs<22, pykern.api needs msgpack>=1.0), so
+no single environment can test them all; each session installs rpctest with one stack's extra and
+runs that stack's tests plus the stack-neutral ones that need it.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["core", "pysoa", "docs"]
+nox.options.reuse_existing_virtualenvs = True
+nox.options.error_on_missing_interpreters = True
+
+PYTEST = ["pytest", "-n", "2", "-p", "rpctest"]
+TEST_TOOLS = ["pytest-xdist>=3"]
+
+
+def _pytest(session: nox.Session, *paths: str) -> None:
+    env = {"RPCTEST_REQUIRE_REDIS": os.environ.get("RPCTEST_REQUIRE_REDIS", "0")}
+    session.run("python", "-m", *PYTEST, *paths, *session.posargs, env=env)
+
+
+@nox.session
+def core(session: nox.Session) -> None:
+    """The stack-neutral core with no stack library installed at all."""
+    session.install("-e", ".", *TEST_TOOLS)
+    session.run("python", "-c", "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('pysoa', 'fakeredis')))")
+    _pytest(session, "tests/core")
+
+
+@nox.session
+def pysoa(session: nox.Session) -> None:
+    """pysoa 1.4.9 with its real pins: msgpack 0.6, attrs<22, redis<4, fakeredis 2.7 (+ a real redis-server)."""
+    session.install("-e", ".[pysoa]", *TEST_TOOLS)
+    session.run("python", "-c", "import msgpack, attr; print('msgpack', msgpack.version, 'attrs', attr.__version__)")
+    _pytest(session, "tests/pysoa", "examples/pysoa")
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """The documentation builds with no warnings."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", "--site-dir", os.path.join(session.create_tmp(), "site"))

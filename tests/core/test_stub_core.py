@@ -1,0 +1,215 @@
+"""The stack-neutral core without any stack library: model, router, stub_action, assertions.
+
+A minimal adapter ("toy") stands in for a stack here; its "client" asks the router the way every
+real interceptor and stub server does.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import pytest
+
+from rpctest import (
+    Call,
+    CallFailed,
+    ErrorKind,
+    Reply,
+    RpcError,
+    raises_caller_error,
+    raises_error_codes,
+    raises_field_errors,
+    raises_not_found,
+    stub_action,
+)
+from rpctest import stacks
+from rpctest.exceptions import StubUsageError, UnmatchedCall
+from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
+from rpctest.stubs.router import router
+
+# These tests provoke unmatched calls and uncalled stubs on purpose; strictness itself is tested
+# in tests/pysoa/test_plugin_pysoa.py.
+pytestmark = pytest.mark.rpctest(strict=False)
+
+
+class ToyHost(HostHalf):
+    library = "toy"
+    extra = "toy"
+
+    def __init__(self) -> None:
+        self.installs = 0
+        self.active = False
+
+    def serve(self, provider: Any, **options: Any) -> Any:
+        raise NotImplementedError
+
+    def install_stub_interceptor(self, router: Any) -> Callable[[], None]:
+        self.installs += 1
+        self.active = True
+
+        def undo() -> None:
+            self.active = False
+
+        return undo
+
+
+class ToyAdapter(StackAdapter):
+    name = "toy"
+    title = "Toy"
+    capabilities = Capabilities(sync_client=True)
+    wire = WireHalf.__new__(type("ToyWire", (WireHalf,), {}))
+    host = ToyHost()
+
+    def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:
+        return {"BAD": ErrorKind.CALLER_ERROR, "NOPE": ErrorKind.NOT_FOUND}.get(str(code), ErrorKind.SERVER_ERROR)
+
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch) -> ToyAdapter:
+    adapter = ToyAdapter()
+    adapter.host = ToyHost()
+    monkeypatch.setitem(stacks._loaded, "toy", adapter)
+    return adapter
+
+
+def toy_call(service: str, operation: str, body: Any = None) -> Any:
+    """What a toy client does: ask the router, raise CallFailed for errors."""
+    call = Call("toy", service, operation, body)
+    stub = router.match(call)
+    if stub is None:
+        raise router.unmatched(call)
+    reply = router.respond(stub, call)
+    if not reply.ok:
+        raise CallFailed(reply)
+    return reply.body
+
+
+def test_interceptor_installed_once_and_removed_with_last_stub(toy: ToyAdapter) -> None:
+    with stub_action("svc", "a", stack="toy", body={}):
+        with stub_action("svc", "b", stack="toy", body={}):
+            assert toy.host.active and toy.host.installs == 1
+        assert toy.host.active
+    assert not toy.host.active
+
+
+def test_body_errors_and_side_effects(toy: ToyAdapter) -> None:
+    with stub_action("svc", "get", stack="toy", body={"x": 1}) as handle:
+        assert toy_call("svc", "get", {"q": 1}) == {"x": 1}
+    handle.assert_called_once_with({"q": 1})
+    with stub_action("svc", "get", stack="toy", errors=["BAD", {"code": "NOPE", "field": "id"}]):
+        with pytest.raises(CallFailed) as exc_info:
+            toy_call("svc", "get")
+    assert [(e.code, e.field, e.kind) for e in exc_info.value.errors] == [
+        ("BAD", None, ErrorKind.CALLER_ERROR),
+        ("NOPE", "id", ErrorKind.NOT_FOUND),
+    ]
+    effects = iter([{"n": 1}, RpcError("BAD", field="f"), ValueError("raw")])
+    with stub_action("svc", "get", stack="toy", side_effect=effects):
+        assert toy_call("svc", "get") == {"n": 1}
+        with pytest.raises(CallFailed):
+            toy_call("svc", "get")
+        with pytest.raises(ValueError):
+            toy_call("svc", "get")
+        with pytest.raises(StubUsageError, match="ran out"):
+            toy_call("svc", "get")
+
+
+def test_side_effect_callable_receives_a_copy_of_the_body(toy: ToyAdapter) -> None:
+    def effect(body: dict) -> dict:
+        body["mutated"] = True
+        return {"seen": sorted(body)}
+
+    with stub_action("svc", "get", stack="toy", side_effect=effect) as handle:
+        assert toy_call("svc", "get", {"a": 1}) == {"seen": ["a", "mutated"]}
+    assert handle.call_body == {"a": 1}
+
+
+def test_unmatched_explains_nearest(toy: ToyAdapter) -> None:
+    with stub_action("svc", "get_item", stack="toy", body={}), stub_action("other", "x", stack="toy", body={}):
+        with pytest.raises(UnmatchedCall) as exc_info:
+            toy_call("svc", "get_itme")
+    text = str(exc_info.value)
+    assert "Nearest stub: stub_action('svc', 'get_item', stack='toy')" in text
+    assert "Active stubs: other.x, svc.get_item." in text
+
+
+def test_match_subset_and_predicate(toy: ToyAdapter) -> None:
+    with stub_action("svc", "get", stack="toy", body={"v": "nested"}, match={"user": {"id": 1}}):
+        assert toy_call("svc", "get", {"user": {"id": 1, "x": 2}}) == {"v": "nested"}
+        with pytest.raises(UnmatchedCall, match=r"user.id is 2, stub matches 1"):
+            toy_call("svc", "get", {"user": {"id": 2}})
+        with pytest.raises(UnmatchedCall, match=r"body has no 'user'"):
+            toy_call("svc", "get", {})
+    with stub_action("svc", "get", stack="toy", body={"v": "pred"}, match=lambda b: b.get("ok")):
+        assert toy_call("svc", "get", {"ok": True}) == {"v": "pred"}
+        with pytest.raises(UnmatchedCall, match="returned false"):
+            toy_call("svc", "get", {"ok": False})
+
+
+def test_listeners_observe_interactions(toy: ToyAdapter) -> None:
+    seen = []
+    stop = router.add_listener(seen.append)
+    try:
+        with stub_action("svc", "get", stack="toy", errors=["BAD"]):
+            with pytest.raises(CallFailed):
+                toy_call("svc", "get", {"id": 1})
+    finally:
+        stop()
+    (interaction,) = seen
+    assert interaction.call.body == {"id": 1} and interaction.reply.errors[0].code == "BAD"
+
+
+def test_rpc_error_is_a_value() -> None:
+    a = RpcError("INVALID", "bad", field="x", kind="caller_error", details={"is_caller_error": True})
+    assert a == RpcError.from_dict(a.to_dict())
+    assert len({a, RpcError.from_dict(a.to_dict())}) == 1
+    assert a != RpcError("INVALID", "bad", field="y", kind="caller_error")
+    assert str(a) == "INVALID at 'x': bad"
+    with pytest.raises(TypeError):
+        RpcError(None)  # type: ignore[arg-type]
+    assert Reply(body={}).ok and not Reply(job_errors=[a]).ok
+
+
+def _fail(*errors: RpcError) -> None:
+    raise CallFailed(Reply(errors=list(errors)))
+
+
+def test_raises_error_codes_sees_field_errors_too() -> None:
+    with raises_error_codes("INVALID") as info:
+        _fail(RpcError("INVALID", field="name"), RpcError("MISSING", field="id"))
+    assert [e.field for e in info.matched] == ["name"]
+    with pytest.raises(AssertionError, match="unexpected errors besides"):
+        with raises_error_codes("INVALID", only=True):
+            _fail(RpcError("INVALID", field="name"), RpcError("MISSING", field="id"))
+    with pytest.raises(AssertionError, match=r"expected error codes \['X'\] not raised; raised: INVALID@name"):
+        with raises_error_codes("X"):
+            _fail(RpcError("INVALID", field="name"))
+    with pytest.raises(AssertionError, match="raised nothing"):
+        with raises_error_codes("X"):
+            pass
+    with pytest.raises(KeyError):
+        with raises_error_codes("X"):
+            raise KeyError("not an RPC error")
+
+
+def test_raises_field_errors_and_kinds() -> None:
+    with raises_field_errors({"name": ["INVALID", "UNKNOWN"], None: "UNKNOWN"}, only=True) as info:
+        _fail(RpcError("INVALID", field="name"), RpcError("UNKNOWN", field="name"), RpcError("UNKNOWN"))
+    assert len(info) == 3
+    with pytest.raises(AssertionError, match="MISSING@id"):
+        with raises_field_errors({"id": "MISSING"}):
+            _fail(RpcError("MISSING", field="name"))
+    with raises_not_found():
+        _fail(RpcError("UNKNOWN", field="action", kind=ErrorKind.NOT_FOUND))
+    with raises_caller_error(field="a"):
+        _fail(RpcError("INVALID", field="a", kind=ErrorKind.CALLER_ERROR))
+    with pytest.raises(AssertionError, match="expected a caller_error error at 'b'"):
+        with raises_caller_error(field="b"):
+            _fail(RpcError("INVALID", field="a", kind=ErrorKind.CALLER_ERROR))
+
+
+def test_unknown_and_unimplemented_stacks_are_clear() -> None:
+    from rpctest.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="unknown stack 'soap'"):
+        stacks.get_adapter("soap")
