@@ -52,7 +52,9 @@ def load(stack: str, family: str) -> dict:
     """
     path = vectors_dir() / stack / f"{family}.json"
     if not path.is_file():
-        raise VectorsNotFound(f"no vector file {path} (stack {stack!r}, family {family!r}); vectors root from ${ENV_VAR} or the default")
+        raise VectorsNotFound(
+            f"no vector file {path} (stack {stack!r}, family {family!r}); the root is ${ENV_VAR} or the default"
+        )
     data = json.loads(path.read_text(encoding="utf-8"))
     found = (data.get("format"), data.get("stack"), data.get("family"))
     if found != (FORMAT, stack, family):

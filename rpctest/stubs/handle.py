@@ -7,7 +7,6 @@ Being a real ``MagicMock`` means every assertion users already know works
 
 from __future__ import annotations
 
-import copy
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
@@ -55,7 +54,9 @@ class StubHandle(mock.MagicMock):
     def _rpctest_record(self, call: "Call") -> Any:
         """Record ``call`` exactly as MagicMock records a call; returns what the mock itself returned."""
         self.__dict__.setdefault("_rpctest_calls", []).append(call)
-        return mock.MagicMock.__call__(self, copy.deepcopy(call.body))
+        from rpctest.stubs.router import copy_body
+
+        return mock.MagicMock.__call__(self, copy_body(call.body))
 
     def _rpctest_user_configured(self) -> bool:
         """True when a test set ``return_value`` or ``side_effect`` on the handle itself."""

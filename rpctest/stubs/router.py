@@ -28,6 +28,25 @@ __all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call"]
 _MISSING = object()
 
 
+_ATOMS = (str, int, float, bool, type(None), bytes)
+
+
+def copy_body(value: Any) -> Any:
+    """A deep copy of a JSON-like body, several times faster than ``copy.deepcopy`` for that case.
+
+    Stubs copy every body twice per call (the recorded request and the returned reply), so that a
+    consumer mutating either cannot change what the test later asserts or what the next call gets.
+    """
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is dict:
+        return {key: copy_body(item) for key, item in value.items()}
+    if kind is list:
+        return [copy_body(item) for item in value]
+    return copy.deepcopy(value)
+
+
 def _short(value: Any, limit: int = 120) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -114,7 +133,7 @@ class Stub:
             return self._apply(effect, call)
         if self.side_effect is not None:
             return self._apply(self.side_effect, call)
-        return Reply(body=copy.deepcopy(self.body), errors=list(self.errors))
+        return Reply(body=copy_body(self.body), errors=list(self.errors))
 
     def _apply(self, effect: Any, call: Call) -> Reply:
         if isinstance(effect, BaseException) or (isinstance(effect, type) and issubclass(effect, BaseException)):
@@ -122,7 +141,7 @@ class Stub:
             return self._from_exception(exc)
         if callable(effect) and not isinstance(effect, (Mapping, RpcError)):
             try:
-                value = effect(copy.deepcopy(call.body))
+                value = effect(copy_body(call.body))
             except BaseException as exc:
                 return self._from_exception(exc)
             return self._from_value(value, call)
@@ -136,7 +155,7 @@ class Stub:
         native = self.adapter.reply_from_native(value)
         if native is not None:
             return native
-        return Reply(body=copy.deepcopy(value))
+        return Reply(body=copy_body(value))
 
     def _from_exception(self, exc: BaseException) -> Reply:
         if isinstance(exc, RpcError):

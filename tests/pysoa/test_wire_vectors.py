@@ -84,6 +84,7 @@ MALFORMED = [case for case in ALL if _is_malformed(case)]
 REDACTED = [case for case in WELL_FORMED if case.blob.get("redacted")]
 CLIENT_REQUESTS = [case for case in WELL_FORMED if case.event["by"] == "client" and "job_request" in case.vector]
 RESPONSES = [case for case in WELL_FORMED if case.event["by"] == "server"]
+MALFORMED_WITH_VIEW = [case for case in MALFORMED if "decoded" in case.blob]
 
 #: what decode_message must say about each hand-made malformed element
 MALFORMED_ERRORS = {
@@ -230,7 +231,7 @@ def test_malformed_element_is_refused_clearly(case: Case) -> None:
         wire.decode_message(case.data)
 
 
-@pytest.mark.parametrize("case", [c for c in MALFORMED if "decoded" in c.blob], ids=_ids([c for c in MALFORMED if "decoded" in c.blob]))
+@pytest.mark.parametrize("case", MALFORMED_WITH_VIEW, ids=_ids(MALFORMED_WITH_VIEW))
 def test_malformed_element_framing_matches_view(case: Case) -> None:
     decoded = case.blob["decoded"]
     frame = wire.parse_frame(case.data)
@@ -375,6 +376,7 @@ def test_non_utc_datetime_and_unknown_types_are_refused() -> None:
         wire.encode_payload({"a": wire.CurrencyAmount("EURO", 1)})
 
 
+MSGPACK_HEAD = b"pysoa-redis/3//content-type:application/msgpack;"
 ENVELOPE = {"request_id": 7, "meta": {"reply_to": "r"}, "body": {"k": [1, "é", None, True, 1.5]}}
 
 
@@ -430,16 +432,21 @@ def test_bin_and_str_stay_distinct() -> None:
         (b"pysoa-redis/x//\x80", r"malformed protocol prefix"),
         (b"pysoa-redis/3//content-type:application/msg+pack;\x80", r"bad header syntax at byte 15"),
         (b"pysoa-redis/3//content-type:application/msgpack;x-trace:1;\x80", r"bad header syntax at byte 48"),
-        (b"pysoa-redis/3//content-type:application/msgpack;\x92\x01\x02", r"msgpack array, not a map"),
-        (b"pysoa-redis/3//content-type:application/msgpack;\x81\xa1a", r"not valid msgpack"),
-        (b"pysoa-redis/3//content-type:application/msgpack;\x80\x80", r"not valid msgpack"),
-        (b"pysoa-redis/3//content-type:application/msgpack;\x81\xa1a\xd4\x07\x00", r"unknown msgpack ext type 7"),
-        (b"pysoa-redis/3//content-type:application/msgpack;\x81\xa1a\xd6\xff\x00\x00\x00\x01", r"ext type -1"),
-        (b"pysoa-redis/3//content-type:application/msgpack;\x81\xa1a\xd4\x03\x00", r"ext type 3 must hold 4 bytes"),
-        (b"pysoa-redis/3//content-type:application/msgpack;\x81\xa1a\xd6\x03\x07\xe8\x02\x1e", r"ext type 3 holds an invalid"),
+        (MSGPACK_HEAD + b"\x92\x01\x02", r"msgpack array, not a map"),
+        (MSGPACK_HEAD + b"\x81\xa1a", r"not valid msgpack"),
+        (MSGPACK_HEAD + b"\x80\x80", r"not valid msgpack"),
+        (MSGPACK_HEAD + b"\x81\xa1a\xd4\x07\x00", r"unknown msgpack ext type 7"),
+        (MSGPACK_HEAD + b"\x81\xa1a\xd6\xff\x00\x00\x00\x01", r"ext type -1"),
+        (MSGPACK_HEAD + b"\x81\xa1a\xd4\x03\x00", r"ext type 3 must hold 4 bytes"),
+        (MSGPACK_HEAD + b"\x81\xa1a\xd6\x03\x07\xe8\x02\x1e", r"ext type 3 holds an invalid"),  # Feb 30th
         (b"pysoa-redis/3//content-type:application/json;{\"a\": ", r"not valid JSON"),
         (b"pysoa-redis/3//content-type:application/json;\"s\"", r"JSON string, not a map"),
         (b"pysoa-redis/3//content-type:application/msgpack;chunk-count:2;chunk-id:1;\x80", r"chunk 1 of 2"),
+    ],
+    ids=[
+        "empty", "not-bytes", "version-4", "bad-prefix", "bad-header-value", "unknown-header", "array",
+        "truncated", "extra-data", "ext-7", "ext-timestamp", "ext-short", "ext-bad-date", "bad-json",
+        "json-string", "one-chunk-of-two",
     ],
 )
 def test_bad_elements_raise_wire_error(data: Any, message: str) -> None:

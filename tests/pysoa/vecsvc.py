@@ -97,7 +97,7 @@ class BadResponseAction(Action):
     response_schema = fields.Dictionary({"x": fields.Integer()})
 
     def run(self, request):
-        return {"x": "not-an-int", "extra2": 1}
+        return {"x": "not-an-int", "extra": 1}
 
 
 class VecServer(Server):

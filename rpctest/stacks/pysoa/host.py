@@ -531,7 +531,12 @@ def serve(
         server.setup()
         # Connect now, in the caller's thread: a wrong host or a down Redis fails here, clearly.
         queue_key = service._request_queue_key()
-        service._server_connection(queue_key).ping()
+        try:
+            service._server_connection(queue_key).ping()
+        except Exception as exc:
+            from rpctest.redis_backend import RedisUnavailable
+
+            raise RedisUnavailable(f"cannot reach Redis at {target.address} for {service_name!r}: {exc}") from exc
         client._get_handler(service_name)
         service._start_async_loop()
         service._start_redis_loop()

@@ -350,7 +350,7 @@ def _dump_json(envelope: dict) -> bytes:
     try:
         text = json.dumps(envelope, ensure_ascii=True, allow_nan=True, sort_keys=False, separators=(", ", ": "))
     except (TypeError, ValueError) as exc:
-        raise WireError(f"cannot encode the envelope as JSON (PySOA's JSON carries plain JSON types only): {exc}") from exc
+        raise WireError(f"cannot encode the envelope as JSON (PySOA sends plain JSON types only): {exc}") from exc
     return text.encode("utf-8")
 
 
@@ -571,7 +571,8 @@ def decode_chunks(chunks: Sequence[bytes], *, default_content_type: str | None =
     if first is None:
         if len(frames) > 1:
             raise WireError("the first element is not a chunk, but more elements were given")
-        return RedisMessage(decode_payload(frames[0].payload, content_type), frames[0].protocol_version, content_type, headers)
+        envelope = decode_payload(frames[0].payload, content_type)
+        return RedisMessage(envelope, frames[0].protocol_version, content_type, headers)
     _check_chunk_sequence(frames, first[1])
     envelope = decode_payload(b"".join(frame.payload for frame in frames), content_type)
     headers.pop("chunk-id", None)
