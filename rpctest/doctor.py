@@ -238,6 +238,7 @@ def _missing_fix(stack: str, extra: str) -> str:
 def diagnose(
     version_of: VersionOf = installed_version,
     has_module: HasModule = module_exists,
+    has_adapter: HasModule = module_exists,
 ) -> list[StackReport]:
     """One report per stack, in ``STACKS`` order.
 
@@ -246,7 +247,25 @@ def diagnose(
     stack broken; "warning" problems leave it usable.
     """
     probe = _Probe(version_of, has_module)
-    return [_diagnose_stack(stack, extra, module, probe) for stack, (_, extra, module) in STACKS.items()]
+    reports = []
+    for stack, (adapter, extra, module) in STACKS.items():
+        if not has_adapter(adapter.partition(":")[0]):
+            reports.append(_unsupported(stack, probe))
+        else:
+            reports.append(_diagnose_stack(stack, extra, module, probe))
+    return reports
+
+
+def _unsupported(stack: str, probe: _Probe) -> StackReport:
+    """A stack this version of rpctest has no adapter for yet: say so rather than offer an extra."""
+    distributions = STACK_DISTRIBUTIONS.get(stack, (stack,))
+    versions = {dist: probe.version_of(dist) for dist in distributions}
+    problem = Problem(
+        f"this version of rpctest has no {stack} adapter yet",
+        f"support is planned; see docs/stacks/{stack}.md",
+        severity="warning",
+    )
+    return StackReport(stack, "missing", versions, [problem])
 
 
 def _diagnose_stack(stack: str, extra: str, module: str, probe: _Probe) -> StackReport:

@@ -47,7 +47,7 @@ class Fakes:
 def run(changes: Mapping[str, str | None] | None = None, *, drop: set[str] = frozenset(), add=frozenset()):
     versions = {**HEALTHY_VERSIONS, **(changes or {})}
     fakes = Fakes(versions, (HEALTHY_MODULES - set(drop)) | set(add))
-    return {r.stack: r for r in doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module)}
+    return {r.stack: r for r in doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module, has_adapter=lambda name: True)}
 
 
 def messages(report: StackReport) -> str:
@@ -60,7 +60,7 @@ def messages(report: StackReport) -> str:
 
 def test_healthy_environment_all_usable_in_stacks_order() -> None:
     fakes = Fakes(HEALTHY_VERSIONS, HEALTHY_MODULES)
-    reports = doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module)
+    reports = doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module, has_adapter=lambda name: True)
     assert [r.stack for r in reports] == list(STACKS)
     assert {r.stack: r.status for r in reports} == dict.fromkeys(STACKS, "usable")
     assert all(r.problems == [] for r in reports)
@@ -288,3 +288,11 @@ def test_real_diagnose_in_this_environment() -> None:
     assert "pysoa_test_plan" in pysoa.problems[0].message
     assert doctor.module_exists("pysoa") and not doctor.module_exists("no_such_module_rpctest")
     assert doctor.installed_version("no-such-distribution-rpctest") is None
+
+
+def test_stacks_without_an_adapter_say_support_is_planned():
+    reports = {r.stack: r for r in doctor.diagnose(has_adapter=lambda name: name == "rpctest.stacks.pysoa")}
+    assert reports["pykern"].status == "missing"
+    (problem,) = reports["pykern"].problems
+    assert "no pykern adapter yet" in problem.message and "docs/stacks/pykern.md" in problem.fix
+    assert "rpctest[pykern]" not in doctor.render(list(reports.values()))
