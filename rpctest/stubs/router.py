@@ -237,7 +237,8 @@ class StubRouter:
 
     def respond(self, stub: Stub, call: Call) -> Reply:
         reply = stub.respond(call)
-        self.emit(Interaction(call=call, reply=reply, source="stub"))
+        if self._listeners:
+            self.emit(Interaction(call=call, reply=reply, source="stub"))
         return reply
 
     def unmatched(self, call: Call, *, reason: str = "") -> UnmatchedCall:

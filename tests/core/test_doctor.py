@@ -275,18 +275,15 @@ def test_version_comparison_is_numeric() -> None:
 
 
 def test_real_diagnose_in_this_environment() -> None:
-    import importlib.metadata
-
+    """The core session has no stack library: every stack is reported missing, with its fix."""
     reports = {r.stack: r for r in doctor.diagnose()}
     assert list(reports) == list(STACKS)
-    pysoa = reports["pysoa"]
-    assert pysoa.status == "usable"
-    assert pysoa.versions["pysoa"] == importlib.metadata.version("pysoa")
-    pytest_version = importlib.metadata.version("pytest")
-    assert doctor._at_least(pytest_version, (8, 3))  # this venv has pytest 9.2
-    assert [p.severity for p in pysoa.problems] == ["warning"]
-    assert "pysoa_test_plan" in pysoa.problems[0].message
-    assert doctor.module_exists("pysoa") and not doctor.module_exists("no_such_module_rpctest")
+    if doctor.module_exists("pysoa"):  # a development venv; tests/pysoa checks this case exactly
+        assert reports["pysoa"].status == "usable"
+    else:
+        assert reports["pysoa"].status == "missing"
+        assert "rpctest[pysoa]" in reports["pysoa"].problems[0].fix
+    assert not doctor.module_exists("no_such_module_rpctest")
     assert doctor.installed_version("no-such-distribution-rpctest") is None
 
 

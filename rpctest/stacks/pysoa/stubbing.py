@@ -14,6 +14,7 @@ and real actions after it are not sent, as a real server would not run them.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -84,6 +85,15 @@ def install(router: "StubRouter") -> Callable[[], None]:
     return undo
 
 
+@functools.lru_cache(maxsize=None)
+def _pysoa_types() -> tuple[Any, Any, Any]:
+    """pysoa's classes, imported once (the import statement costs a few microseconds per call)."""
+    from pysoa.common.transport.errors import PySOATransportError
+    from pysoa.common.types import ActionResponse, JobResponse
+
+    return ActionResponse, JobResponse, PySOATransportError
+
+
 def _pending(client: Any, service_name: str) -> _Pending:
     table = client.__dict__.setdefault("_rpctest_pending", {})
     return table.setdefault(service_name, _Pending())
@@ -100,9 +110,7 @@ def _as_action_request(item: Any) -> Any:
 
 
 def _send(router: "StubRouter", original: Any, names: tuple[str, ...], client: Any, args: tuple, kwargs: dict) -> int:
-    from pysoa.common.types import ActionResponse, JobResponse
-    from pysoa.common.transport.errors import PySOATransportError
-
+    ActionResponse, JobResponse, PySOATransportError = _pysoa_types()
     arguments = dict(zip(names, args))
     arguments.update(kwargs)
     service_name = arguments["service_name"]
