@@ -38,7 +38,7 @@ def pysoa(session: nox.Session) -> None:
     """pysoa 1.4.9 with its real pins: msgpack 0.6, attrs<22, redis<4, fakeredis 2.7 (+ a real redis-server)."""
     session.install("-c", "constraints/pysoa.txt", "-e", ".[pysoa]", *TEST_TOOLS)
     session.run("python", "-c", "import msgpack, attr; print('msgpack', msgpack.version, 'attrs', attr.__version__)")
-    _pytest(session, "tests/pysoa", "examples/pysoa")
+    _pytest(session, "tests/stack_pysoa", "examples/pysoa")
 
 
 @nox.session

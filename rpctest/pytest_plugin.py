@@ -169,7 +169,7 @@ def rpctest_redis(rpctest_config: "RpctestConfig") -> Iterator["RedisTarget"]:
     if redis_backend.find_redis_server_binary() is None:
         reason = "no real Redis: set RPCTEST_REDIS_URL or install redis-server (apt-get install redis-server)"
         if os.environ.get("RPCTEST_REQUIRE_REDIS") == "1":
-            pytest.fail(reason + " [RPCTEST_REQUIRE_REDIS=1]")
+            pytest.fail(reason + "; RPCTEST_REQUIRE_REDIS=1 requires it", pytrace=False)
         pytest.skip(reason)
     process = redis_backend.RedisServerProcess()
     try:

@@ -278,7 +278,7 @@ def test_real_diagnose_in_this_environment() -> None:
     """The core session has no stack library: every stack is reported missing, with its fix."""
     reports = {r.stack: r for r in doctor.diagnose()}
     assert list(reports) == list(STACKS)
-    if doctor.module_exists("pysoa"):  # a development venv; tests/pysoa checks this case exactly
+    if doctor.module_exists("pysoa"):  # a development venv; tests/stack_pysoa checks this case exactly
         assert reports["pysoa"].status == "usable"
     else:
         assert reports["pysoa"].status == "missing"

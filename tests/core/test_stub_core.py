@@ -28,7 +28,7 @@ from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
 from rpctest.stubs.router import router
 
 # These tests provoke unmatched calls and uncalled stubs on purpose; strictness itself is tested
-# in tests/pysoa/test_plugin_pysoa.py.
+# in tests/stack_pysoa/test_plugin_pysoa.py.
 pytestmark = pytest.mark.rpctest(strict=False)
 
 

@@ -30,8 +30,9 @@ class PySOAHost(HostHalf):
 
     def require(self, module: str | None = None) -> Any:
         mod = super().require(module)
-        if module is None:
+        if module is None:  # a half-installed pysoa imports its package but not these
             super().require("pysoa.client.client")
+            super().require("pysoa.server.server")
         return mod
 
     def serve(self, provider: Any, **options: Any) -> "PySOAService":

@@ -35,7 +35,6 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
 
-from rpctest.exceptions import StackUnavailable
 from rpctest.model import Reply
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pysoa.errors import from_wire
@@ -59,17 +58,10 @@ _ids = itertools.count(1)
 
 
 def require_pysoa() -> Any:
-    """Import pysoa or raise :class:`StackUnavailable` saying what to install."""
-    try:
-        import pysoa
-        import pysoa.client  # noqa: F401
-        import pysoa.server  # noqa: F401
-    except ImportError as exc:
-        raise StackUnavailable(
-            f"pysoa is not importable ({exc}). Install it with: {_INSTALL} "
-            f"(or run 'rpctest doctor' to see what this environment is missing)."
-        ) from exc
-    return pysoa
+    """Import pysoa or raise :class:`StackUnavailable` saying what to install (the adapter's rule)."""
+    from rpctest.stacks.pysoa import adapter
+
+    return adapter.host.require()
 
 
 # -- routing PySOA's Redis backend to fakeredis ------------------------------------------------------

@@ -16,8 +16,6 @@ from __future__ import annotations
 import copy
 import importlib
 import importlib.util
-import json
-import os
 import platform
 import re
 import subprocess
@@ -55,16 +53,7 @@ def _import_sibling(name: str) -> ModuleType:
 
 VecServer = _import_sibling("vecsvc").VecServer
 
-try:  # tests/vectors.py, the shared loader (on sys.path through the pytest ``pythonpath`` setting)
-    from vectors import blob_bytes, load
-except ImportError:  # pragma: no cover - run without the project's pytest configuration
-    _VECTORS_DIR = Path(os.environ.get("RPCTEST_VECTORS_DIR") or HERE.parents[1].parent / "shared" / "vectors")
-
-    def load(stack: str, family: str) -> dict[str, Any]:
-        return json.loads((_VECTORS_DIR / stack / f"{family}.json").read_text(encoding="utf-8"))
-
-    def blob_bytes(blob: Any) -> bytes:
-        return bytes.fromhex(blob["hex"])
+from vectors import blob_bytes, load  # tests/vectors.py, on sys.path via the pytest pythonpath setting
 
 
 def _vectors(*families: str) -> list[dict[str, Any]]:
@@ -105,25 +94,9 @@ def _ids(vectors: list[dict[str, Any]]) -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def real_redis() -> Iterator[redis_backend.RedisTarget]:
-    """A real Redis: ``$RPCTEST_REDIS_URL`` (a database per xdist worker), else a redis-server of our own."""
-    target = redis_backend.real()
-    if target is not None:
-        yield target
-        return
-    if redis_backend.find_redis_server_binary() is None:
-        reason = (
-            "no real Redis for the Redis-transport tests: redis-server is not on PATH and "
-            f"{redis_backend.ENV_URL} is not set (apt-get install redis-server)"
-        )
-        if os.environ.get("RPCTEST_REQUIRE_REDIS") == "1":
-            pytest.fail(reason + "; RPCTEST_REQUIRE_REDIS=1 requires it", pytrace=False)
-        pytest.skip(reason)
-    process = redis_backend.RedisServerProcess()
-    try:
-        yield process.start()
-    finally:
-        process.stop()
+def real_redis(rpctest_redis: redis_backend.RedisTarget) -> redis_backend.RedisTarget:
+    """A real Redis, from the plugin's own fixture (RPCTEST_REDIS_URL, else a redis-server it starts)."""
+    return rpctest_redis
 
 
 @pytest.fixture(scope="module")
