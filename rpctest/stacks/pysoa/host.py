@@ -52,7 +52,6 @@ FAKE_HOST_PREFIX = "rpctest-fakeredis-"
 _LOCAL_TRANSPORT = "pysoa.common.transport.local:LocalClientTransport"
 _REDIS_CLIENT_TRANSPORT = "pysoa.common.transport.redis_gateway.client:RedisClientTransport"
 _REDIS_SERVER_TRANSPORT = "pysoa.common.transport.redis_gateway.server:RedisServerTransport"
-_INSTALL = "pip install 'rpctest[pysoa]'"
 
 _ids = itertools.count(1)
 
