@@ -60,7 +60,8 @@ class StubHandle(mock.MagicMock):
 
     def _rpctest_user_configured(self) -> bool:
         """True when a test set ``return_value`` or ``side_effect`` on the handle itself."""
-        return self.side_effect is not None or self.return_value is not _UNSET
+        # read the mock's slots directly: the side_effect/return_value properties cost microseconds
+        return self._mock_side_effect is not None or self._mock_return_value is not _UNSET
 
     def reset_mock(self, *args: Any, **kwargs: Any) -> None:
         super().reset_mock(*args, **kwargs)

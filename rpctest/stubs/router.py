@@ -189,6 +189,8 @@ class StubRouter:
     def __init__(self) -> None:
         self._lock = threading.RLock()
         self._stubs: list[Stub] = []
+        # newest first, replaced (never mutated) under the lock, so matching reads it without locking
+        self._lookup: tuple[Stub, ...] = ()
         self._interceptors: dict[str, tuple[Callable[[], None], int]] = {}
         self._scopes: list[StubScope] = []
         self._listeners: list[Callable[[Interaction], None]] = []
@@ -203,6 +205,7 @@ class StubRouter:
                 undo = stub.adapter.host.install_stub_interceptor(self)
             self._interceptors[stub.stack] = (undo, count + 1)  # type: ignore[assignment]
             self._stubs.append(stub)
+            self._lookup = tuple(reversed(self._stubs))
             for scope in self._scopes:
                 scope.stubs.append(stub)
 
@@ -211,6 +214,7 @@ class StubRouter:
             if stub not in self._stubs:
                 return
             self._stubs.remove(stub)
+            self._lookup = tuple(reversed(self._stubs))
             undo, count = self._interceptors[stub.stack]
             if count == 1:
                 del self._interceptors[stub.stack]
@@ -229,10 +233,9 @@ class StubRouter:
 
     def match(self, call: Call) -> Stub | None:
         """The newest active stub that matches ``call`` (newer stubs shadow older ones)."""
-        with self._lock:
-            for stub in reversed(self._stubs):
-                if stub.matches(call):
-                    return stub
+        for stub in self._lookup:
+            if stub.matches(call):
+                return stub
         return None
 
     def respond(self, stub: Stub, call: Call) -> Reply:
