@@ -36,8 +36,9 @@ class stub_action:
     ``body`` is the reply payload, ``errors`` are codes or error objects, ``side_effect`` is a body,
     an exception, a callable taking the request body, or a sequence of those (one per call).
     Stack-specific extras are keyword ``options`` (``match=`` narrows the stub to request bodies
-    that contain the given items). As a decorator, the handle is passed as the function's last
-    parameter (several decorators: the bottom one's handle comes first, as with ``mock.patch``).
+    that contain the given items). As a decorator, the handle is passed as an extra positional
+    argument, so it fills the function's first parameter (after ``self``); with several decorators
+    the bottom one's handle comes first, exactly as with ``mock.patch``.
     """
 
     def __init__(
