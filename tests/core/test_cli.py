@@ -65,8 +65,9 @@ def test_doctor_json_parses(capsys: pytest.CaptureFixture[str]) -> None:
     assert [s["stack"] for s in data["stacks"]] == list(STACKS)
     assert {s["status"] for s in data["stacks"]} <= {"usable", "missing", "broken"}
     assert data["environment"]["rpctest"] == __version__
-    assert data["stacks"][0]["status"] == "usable"  # pysoa is installed in this venv
-    assert code in (0, 1)
+    # the core session has no stack library; a development venv may have pysoa
+    assert data["stacks"][0]["status"] == ("usable" if doctor.module_exists("pysoa") else "missing")
+    assert code == 0  # nothing installed is broken
 
 
 def _broken_kyoukai(*_args: object, **_kwargs: object) -> list[doctor.StackReport]:
