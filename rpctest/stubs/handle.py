@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
+from rpctest.stubs.copying import copy_body
+
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.model import Call
     from rpctest.stubs.router import Stub
@@ -54,8 +56,6 @@ class StubHandle(mock.MagicMock):
     def _rpctest_record(self, call: "Call") -> Any:
         """Record ``call`` exactly as MagicMock records a call; returns what the mock itself returned."""
         self.__dict__.setdefault("_rpctest_calls", []).append(call)
-        from rpctest.stubs.router import copy_body
-
         return mock.MagicMock.__call__(self, copy_body(call.body))
 
     def _rpctest_user_configured(self) -> bool:

@@ -9,7 +9,6 @@ contract recording observe every stubbed interaction.
 from __future__ import annotations
 
 import contextlib
-import copy
 import difflib
 import itertools
 import threading
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
 
 from rpctest.exceptions import StubUsageError, UnmatchedCall
 from rpctest.model import Call, Interaction, Reply, RpcError
+from rpctest.stubs.copying import copy_body
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.base import StackAdapter
@@ -26,25 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call"]
 
 _MISSING = object()
-
-
-_ATOMS = (str, int, float, bool, type(None), bytes)
-
-
-def copy_body(value: Any) -> Any:
-    """A deep copy of a JSON-like body, several times faster than ``copy.deepcopy`` for that case.
-
-    Stubs copy every body twice per call (the recorded request and the returned reply), so that a
-    consumer mutating either cannot change what the test later asserts or what the next call gets.
-    """
-    kind = type(value)
-    if kind in _ATOMS:
-        return value
-    if kind is dict:
-        return {key: copy_body(item) for key, item in value.items()}
-    if kind is list:
-        return [copy_body(item) for item in value]
-    return copy.deepcopy(value)
 
 
 def _short(value: Any, limit: int = 120) -> str:
