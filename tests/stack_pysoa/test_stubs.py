@@ -99,7 +99,7 @@ def test_context_manager_and_start_stop(client):
     finally:
         stubber.stop()
     assert handle.call_count == 1
-    with pytest.raises(Exception):  # no stubs left: pysoa's own error for an unconfigured service
+    with pytest.raises(Client.ImproperlyConfigured):  # no stubs left: pysoa's own error for an unconfigured service
         client.call_action("users", "get_user", {"id": 1})
 
 
