@@ -70,6 +70,176 @@ def _run_doctor(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if doctor.has_errors(reports) else EXIT_OK
 
 
+def _add_target(parser: argparse.ArgumentParser, *, what: str) -> None:
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--provider", metavar="MODULE:OBJECT", help=f"{what} in-process (e.g. myservice.server:Server)")
+    target.add_argument("--address", metavar="ADDRESS", help=f"{what} at a running endpoint (as the stack spells it)")
+    parser.add_argument("--service", help="the service name, where the address does not say it")
+    parser.add_argument("--stack", help="the provider's stack (default: from [tool.rpctest.services])")
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each reply (default 5)")
+
+
+def _stack_for(args: argparse.Namespace) -> str:
+    from rpctest.contracts.export import infer_stack
+    from rpctest.exceptions import ConfigError
+
+    stack = args.stack or infer_stack(args.provider, args.address, args.service)
+    if not stack:
+        raise ConfigError("give --stack (no [tool.rpctest.services] entry names this provider, address or service)")
+    return stack
+
+
+@command
+def _register_contracts(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "contracts",
+        help="export provider contracts and verify consumer contracts against them",
+        description="Consumer-driven contracts: export a provider's schema, verify recorded consumer contracts.",
+        epilog=_EPILOG,
+    )
+    actions = parser.add_subparsers(dest="contracts_command", metavar="ACTION", required=True)
+
+    export = actions.add_parser(
+        "export",
+        help="write a provider contract from the provider's own schema declarations",
+        description="Export a provider's operations (request/response schemas, error codes) as a provider contract.",
+        epilog=_EPILOG,
+    )
+    _add_target(export, what="the provider")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of standard output")
+    export.set_defaults(handler=_run_export)
+
+    verify = actions.add_parser(
+        "verify",
+        help="check consumer contracts against provider contracts (and, with --live, the real provider)",
+        description=(
+            "Check every consumer contract under PATHS against the provider contracts under PATHS: requests "
+            "against request schemas, stubbed bodies against response schemas, stubbed error codes against the "
+            "codes the provider can produce. --live also replays the requests against a real provider."
+        ),
+        epilog=_EPILOG,
+    )
+    verify.add_argument("paths", nargs="*", metavar="PATH", help="contract files or directories (default: the contracts dir)")
+    verify.add_argument("--format", choices=("text", "json", "junit", "github"), default="text", help="report format")
+    verify.add_argument("-o", "--output", metavar="FILE", help="write the report here (the summary still goes to stderr)")
+    verify.add_argument("--live", action="store_true", help="also replay consumer requests against --provider or --address")
+    verify.add_argument("--exact", action="store_true", help="with --live: compare body values, not only their shape")
+    verify.add_argument("--setup", metavar="MODULE:FUNCTION", help="with --live: called as f(operation, request) before each replay")
+    _add_target(verify, what="with --live: the real provider")
+    verify.set_defaults(handler=_run_verify)
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    from rpctest.contracts import format as fmt
+    from rpctest.contracts.export import export
+
+    if not args.provider and not args.address:
+        raise _usage("contracts export needs --provider MODULE:OBJECT or --address ADDRESS")
+    contract = export(_stack_for(args), provider=args.provider, address=args.address, service=args.service, timeout=args.timeout)
+    if args.output:
+        path = fmt.write(contract, args.output)
+        print(f"rpctest: wrote the provider contract of {contract.stack}:{contract.service} "
+              f"({len(contract.operations)} operations) to {path}", file=sys.stderr)
+    else:
+        sys.stdout.write(fmt.dump(contract))
+    return EXIT_OK
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from rpctest import config
+    from rpctest.contracts import format as fmt
+    from rpctest.contracts.verify import verify
+
+    paths = args.paths or [config.current().contracts_dir]
+    contracts = fmt.load_many(paths)
+    report = verify(contracts)
+    if args.live:
+        report = _merge_reports(report, _live_report(args, contracts))
+    elif args.provider or args.address:
+        raise _usage("--provider/--address are for --live verification; add --live")
+    text = report.render(args.format)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        print(report.summary(), file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return report.exit_code
+
+
+def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
+    from rpctest.contracts.export import import_object
+    from rpctest.contracts.live import open_sender, verify_live
+
+    if not args.provider and not args.address:
+        raise _usage("--live needs --provider MODULE:OBJECT or --address ADDRESS")
+    stack = _stack_for(args)
+    provider = import_object(args.provider) if args.provider else None
+    service = args.service or getattr(provider, "service_name", None)
+    if service is None and args.address and "#service." in args.address:
+        service = args.address.rsplit("#service.", 1)[1]
+    setup = import_object(args.setup) if args.setup else None
+    with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as send:
+        return verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup)
+
+
+def _merge_reports(first: Any, second: Any) -> Any:
+    first.findings.extend(second.findings)
+    return first
+
+
+def _usage(message: str) -> Exception:
+    from rpctest.exceptions import ConfigError
+
+    return ConfigError(message)
+
+
+@command
+def _register_serve(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve recorded consumer interactions as a stub provider for other processes",
+        description=(
+            "Answer each request from the matching recorded interaction of the given consumer contracts, over the "
+            "stack's own wire protocol; unmatched requests get the stack's not-found or caller error and a "
+            "near-miss diagnostic on stderr. Prints the address, then serves until interrupted."
+        ),
+        epilog=_EPILOG,
+    )
+    parser.add_argument("contracts", nargs="+", metavar="CONTRACT", help="consumer contract files or directories")
+    parser.add_argument("--stack", required=True, help="the stack whose wire protocol to serve")
+    parser.add_argument("--address", help="where to serve (PySOA: redis://host:port/db; default: a private server)")
+    parser.add_argument("--duration", type=float, default=None, help=argparse.SUPPRESS)  # tests: stop after N seconds
+    parser.set_defaults(handler=_run_serve)
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+    import threading
+
+    from rpctest.contracts import format as fmt
+    from rpctest.contracts.serve import router_from_contracts
+    from rpctest.stacks import get_adapter
+
+    logging.basicConfig(level=logging.INFO, format="rpctest serve: %(levelname)s %(message)s", stream=sys.stderr)
+    router = router_from_contracts(fmt.load_many(args.contracts), args.stack)
+    adapter = get_adapter(args.stack)
+    done = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    server = adapter.wire.stub_server(router, address=args.address)
+    try:
+        services = sorted({f"{s.service}.{s.action}" for s in router.active()})
+        print(f"rpctest serve: {args.stack} stub provider at {server.address}", flush=True)
+        print(f"rpctest serve: {len(router.active())} recorded interaction(s) for {', '.join(services)}", file=sys.stderr, flush=True)
+        done.wait(args.duration)
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------------------------------
 # the entry point
 

@@ -41,6 +41,8 @@ PYPROJECT_FILE = "pyproject.toml"
 
 DEFAULT_CONTRACTS_DIR = "contracts"
 DEFAULT_RECORD = False
+DEFAULT_RECORD_MODE = "replace"
+RECORD_MODES = ("replace", "merge")
 DEFAULT_STRICT = True
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
@@ -70,6 +72,8 @@ class RpctestConfig:
     services: Mapping[str, ServiceConfig]
     source: Path | None
     root: Path
+    record_mode: str = DEFAULT_RECORD_MODE
+    providers: tuple[Path, ...] = ()
 
     def stack_for(self, service: str) -> str | None:
         """The configured stack of ``service``, or None so the caller can apply its own default."""
@@ -231,17 +235,24 @@ def _service(name: str, table: Mapping[str, Any]) -> ServiceConfig:
 def _build(found: _Found) -> RpctestConfig:
     table: Mapping[str, Any] = found.table
     contracts_dir = Path(table.get("contracts_dir", DEFAULT_CONTRACTS_DIR)).expanduser()
+    providers = tuple(_rooted(found.root, Path(p).expanduser()) for p in table.get("providers", ()))
     services = {name: _service(name, entry) for name, entry in table.get("services", {}).items()}
     return RpctestConfig(
         consumer=table.get("consumer") or found.project_name or found.root.name,
         contracts_dir=contracts_dir if contracts_dir.is_absolute() else found.root / contracts_dir,
         record=table.get("record", DEFAULT_RECORD),
+        record_mode=table.get("record_mode", DEFAULT_RECORD_MODE),
+        providers=providers,
         strict=table.get("strict", DEFAULT_STRICT),
         redis_url=table.get("redis_url"),
         services=MappingProxyType(services),
         source=found.path,
         root=found.root,
     )
+
+
+def _rooted(root: Path, path: Path) -> Path:
+    return path if path.is_absolute() else root / path
 
 
 def load(start: Path | str | None = None) -> RpctestConfig:
@@ -289,6 +300,8 @@ _OVERRIDE_TYPES: dict[str, type | tuple[type, ...]] = {
     "consumer": str,
     "contracts_dir": (str, os.PathLike),
     "record": bool,
+    "record_mode": str,
+    "providers": (list, tuple),
     "strict": bool,
     "redis_url": str,
     "services": Mapping,
@@ -311,8 +324,12 @@ def merge(cfg: RpctestConfig, **overrides: Any) -> RpctestConfig:
             continue
         if not isinstance(value, _OVERRIDE_TYPES[key]):
             raise ConfigError(f"rpctest setting {key}: {value!r} has the wrong type")
+        if key == "record_mode" and value not in RECORD_MODES:
+            raise ConfigError(f"rpctest setting record_mode: {value!r} is not one of {', '.join(RECORD_MODES)}")
         if key in ("contracts_dir", "source", "root"):
             value = Path(value)
+        elif key == "providers":
+            value = tuple(Path(item) for item in value)
         elif key == "services":
             value = MappingProxyType(dict(value))
         changes[key] = value

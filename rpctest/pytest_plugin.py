@@ -29,6 +29,9 @@ _OPTIONS: dict[str, tuple[str, Any, str]] = {
     "consumer": ("string", None, "consumer name recorded in contracts (default: [tool.rpctest] consumer)"),
     "contracts_dir": ("string", None, "directory of contract files (default: contracts/)"),
     "redis_url": ("string", None, "a real Redis server for Redis-backed fixtures (else redis-server is started)"),
+    "record": ("bool", None, "record every stubbed interaction into consumer contracts under the contracts dir"),
+    "record_mode": ("string", None, "replace (default) or merge: what a recording run does to existing contract files"),
+    "providers": ("paths", None, "provider contract files or directories: stubs that break them fail when created"),
 }
 
 
@@ -52,9 +55,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 dest=f"rpctest_{name}",
                 help=f"the opposite of {flag}",
             )
+        elif kind == "paths":
+            group.addoption(flag, action="append", default=None, dest=f"rpctest_{name}", metavar="PATH", help=help_text + " (repeatable)")
         else:
             group.addoption(flag, default=None, dest=f"rpctest_{name}", help=help_text)
-        parser.addini(f"rpctest_{name}", help_text, type=kind if kind == "bool" else "string", default=default)
+        parser.addini(f"rpctest_{name}", help_text, type=kind if kind in ("bool", "paths") else "string", default=default)
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -63,7 +68,7 @@ def _option(config: pytest.Config, name: str) -> Any:
     if value is not None:
         return value
     value = config.getini(f"rpctest_{name}")
-    return value if value not in ("", None) else None
+    return value if value not in ("", None, []) else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -80,6 +85,8 @@ def pytest_configure(config: pytest.Config) -> None:
     except rpc_config.ConfigError as exc:
         raise pytest.UsageError(f"rpctest: {exc}") from None
     rpc_config.set_current(merged)
+    if merged.record:
+        config.pluginmanager.register(_ContractRecording(config, merged), "rpctest-recording")
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -144,6 +151,21 @@ def rpc_stub() -> Iterator[Callable[..., "StubHandle"]]:
     yield make
     for stub in reversed(started):
         stub.stop()
+
+
+@pytest.fixture
+def rpctest_providers() -> Iterator[Callable[..., None]]:
+    """Check this test's stubs against provider contracts: ``rpctest_providers("contracts/providers")``.
+
+    A stub whose body or errors break a given provider's contract then fails when it starts
+    (as with the ``rpctest_providers`` ini option, which applies to every test).
+    """
+    import contextlib
+
+    from rpctest.contracts.drift import use_providers
+
+    with contextlib.ExitStack() as stack:
+        yield lambda *contracts: stack.enter_context(use_providers(*contracts))
 
 
 @pytest.fixture(scope="session")
@@ -216,3 +238,67 @@ def _redis_target(request: pytest.FixtureRequest, redis: Any) -> "RedisTarget":
     from rpctest.exceptions import ConfigError
 
     raise ConfigError(f"redis= must be 'fake', 'real' or a RedisTarget, not {redis!r}")
+
+
+class _ContractRecording:
+    """Registered when recording: hears every stubbed interaction and writes consumer contracts.
+
+    Under pytest-xdist each worker hands its recording to the controller (``workeroutput``), which
+    merges them and writes once. Nothing is written when the run failed: a red run must not
+    replace a good contract with a partial one.
+    """
+
+    def __init__(self, config: pytest.Config, settings: "RpctestConfig") -> None:
+        from rpctest.contracts.recorder import Recorder
+
+        self.config = config
+        self.settings = settings
+        self.recorder = Recorder(settings.consumer).start()
+        self.written: list[Any] = []
+        self.skipped_reason: str | None = None
+        self.is_worker = hasattr(config, "workerinput")
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_protocol(self, item: pytest.Item) -> Iterator[Any]:
+        self.recorder.current_test = item.nodeid
+        try:
+            return (yield)
+        finally:
+            self.recorder.current_test = None
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        state = getattr(node, "workeroutput", {}).get("rpctest_recording")
+        if state:
+            self.recorder.absorb(state)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        self.recorder.stop()
+        if self.is_worker:
+            self.config.workeroutput["rpctest_recording"] = self.recorder.export_state()  # type: ignore[attr-defined]
+            return
+        if exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+            self.skipped_reason = f"the run did not pass (exit status {int(exitstatus)}); existing contracts were left untouched"
+            return
+        from rpctest.contracts.format import ContractError
+
+        try:
+            self.written = self.recorder.write(self.settings.contracts_dir, mode=self.settings.record_mode)
+        except (ContractError, OSError) as exc:
+            self.skipped_reason = f"contracts not written: {exc}"
+            session.exitstatus = pytest.ExitCode.INTERNAL_ERROR
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.is_worker:
+            return
+        if self.skipped_reason:
+            terminalreporter.write_line(f"rpctest: {self.skipped_reason}", yellow=True)
+            return
+        count = sum(len(c.interactions) for c in self.recorder.contracts())
+        where = self.settings.contracts_dir
+        terminalreporter.write_line(
+            f"rpctest: recorded {count} interaction(s) into {len(self.written)} consumer contract(s) under {where}"
+        )
+        for path in self.written:
+            terminalreporter.write_line(f"  {path}")

@@ -143,8 +143,13 @@ class HostHalf(abc.ABC):
     def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
         """Route the stack's own client library through ``router``; return the undo function."""
 
-    def export_schema(self, provider: Any) -> Mapping[str, Any]:
+    def export_schema(self, provider: Any, **options: Any) -> Mapping[str, Any]:
+        """The provider's operations in the neutral schema: ``{"service", "operations", "notes"}``."""
         raise NotImplementedError(f"{type(self).__name__} cannot export a schema yet")
+
+    def export_from_address(self, address: str, service: str | None = None, *, timeout: float = 5.0) -> Mapping[str, Any]:
+        """As :meth:`export_schema`, from a running service (through its introspection operation)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot export a schema from a running service yet")
 
     def errors_from_exception(self, exc: BaseException) -> list[RpcError] | None:
         """The neutral errors a native exception carries, or None if it is not one of this stack's."""
@@ -159,6 +164,10 @@ class StackAdapter(abc.ABC):
     capabilities: Capabilities = Capabilities()
     wire: WireHalf
     host: HostHalf
+
+    #: codes the stack itself answers for any operation (validation, not-found, server errors); a
+    #: contract's stubbed error may use them even when the provider declares no codes of its own
+    standard_error_codes: frozenset[str | int] = frozenset()
 
     @abc.abstractmethod
     def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:

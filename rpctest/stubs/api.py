@@ -93,6 +93,12 @@ class stub_action:
     # context manager ----------------------------------------------------------------------------
 
     def start(self) -> StubHandle:
+        # Checked when the stub starts, not when a decorator is applied: the test that declares a
+        # drifted stub fails, not the collection of its whole module, and contracts a fixture
+        # registers for the test apply too.
+        from rpctest.contracts.drift import check_stub
+
+        check_stub(self.adapter.name, self.service, self.action, self.body, self.errors, self.side_effect)
         handle = StubHandle(name=f"{self.service}.{self.action}")
         stub = Stub(
             adapter=self.adapter,

@@ -6,12 +6,10 @@ real interceptor and stub server does.
 
 from __future__ import annotations
 
-from typing import Any, Callable
 
 import pytest
 
 from rpctest import (
-    Call,
     CallFailed,
     ErrorKind,
     Reply,
@@ -24,44 +22,12 @@ from rpctest import (
 )
 from rpctest import stacks
 from rpctest.exceptions import StubUsageError, UnmatchedCall
-from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
 from rpctest.stubs.router import router
+from toystack import ToyAdapter, ToyHost, toy_call
 
 # These tests provoke unmatched calls and uncalled stubs on purpose; strictness itself is tested
 # in tests/stack_pysoa/test_plugin_pysoa.py.
 pytestmark = pytest.mark.rpctest(strict=False)
-
-
-class ToyHost(HostHalf):
-    library = "toy"
-    extra = "toy"
-
-    def __init__(self) -> None:
-        self.installs = 0
-        self.active = False
-
-    def serve(self, provider: Any, **options: Any) -> Any:
-        raise NotImplementedError
-
-    def install_stub_interceptor(self, router: Any) -> Callable[[], None]:
-        self.installs += 1
-        self.active = True
-
-        def undo() -> None:
-            self.active = False
-
-        return undo
-
-
-class ToyAdapter(StackAdapter):
-    name = "toy"
-    title = "Toy"
-    capabilities = Capabilities(sync_client=True)
-    wire = WireHalf.__new__(type("ToyWire", (WireHalf,), {}))
-    host = ToyHost()
-
-    def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:
-        return {"BAD": ErrorKind.CALLER_ERROR, "NOPE": ErrorKind.NOT_FOUND}.get(str(code), ErrorKind.SERVER_ERROR)
 
 
 @pytest.fixture
@@ -70,18 +36,6 @@ def toy(monkeypatch: pytest.MonkeyPatch) -> ToyAdapter:
     adapter.host = ToyHost()
     monkeypatch.setitem(stacks._loaded, "toy", adapter)
     return adapter
-
-
-def toy_call(service: str, operation: str, body: Any = None) -> Any:
-    """What a toy client does: ask the router, raise CallFailed for errors."""
-    call = Call("toy", service, operation, body)
-    stub = router.match(call)
-    if stub is None:
-        raise router.unmatched(call)
-    reply = router.respond(stub, call)
-    if not reply.ok:
-        raise CallFailed(reply)
-    return reply.body
 
 
 def test_interceptor_installed_once_and_removed_with_last_stub(toy: ToyAdapter) -> None:

@@ -13,6 +13,7 @@ from rpctest.model import ErrorKind, RpcError
 
 __all__ = [
     "VALIDATION_CODES",
+    "STANDARD_CODES",
     "NATIVE_FIELDS",
     "classify",
     "default_is_caller_error",
@@ -27,6 +28,9 @@ _UNAUTHORIZED = frozenset({"NOT_AUTHORIZED", "ACCESS_DENIED"})
 _SERVER = frozenset(
     {"SERVER_ERROR", "ACTION_TIMEOUT", "JOB_TIMEOUT", "RESPONSE_TOO_LARGE", "RESPONSE_NOT_SERIALIZABLE"}
 )
+#: codes PySOA's server machinery itself answers for any action (Conformity validation, the unknown
+#: action, an exception in ``run``, timeouts and oversized or unserializable responses)
+STANDARD_CODES = VALIDATION_CODES | _SERVER
 #: attributes of a PySOA error beyond code, message and field, in wire order
 NATIVE_FIELDS = ("traceback", "variables", "denied_permissions", "is_caller_error")
 

@@ -1,0 +1,52 @@
+"""Consumer-driven contracts for RPC: recorded from stubs, exported from providers, verified in CI.
+
+The public surface is small: :func:`verify_paths` / :func:`verify` (what ``rpctest contracts
+verify`` runs, importable into a provider's own test suite), :func:`verify_live`, :func:`export`,
+:func:`load` / :func:`write`, and :func:`use_providers` for drift checks at stub time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ContractError",
+    "ConsumerContract",
+    "ProviderContract",
+    "load",
+    "load_many",
+    "write",
+    "verify",
+    "verify_paths",
+    "verify_live",
+    "export",
+    "use_providers",
+    "ContractDrift",
+    "Report",
+    "Finding",
+]
+
+_LAZY = {
+    "ContractError": "rpctest.contracts.format",
+    "ConsumerContract": "rpctest.contracts.format",
+    "ProviderContract": "rpctest.contracts.format",
+    "load": "rpctest.contracts.format",
+    "load_many": "rpctest.contracts.format",
+    "write": "rpctest.contracts.format",
+    "verify": "rpctest.contracts.verify",
+    "verify_paths": "rpctest.contracts.verify",
+    "Report": "rpctest.contracts.verify",
+    "Finding": "rpctest.contracts.verify",
+    "verify_live": "rpctest.contracts.live",
+    "export": "rpctest.contracts.export",
+    "use_providers": "rpctest.contracts.drift",
+    "ContractDrift": "rpctest.contracts.drift",
+}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rpctest.contracts' has no attribute {name!r}")

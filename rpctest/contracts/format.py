@@ -1,0 +1,437 @@
+"""Contract files: the versioned JSON that consumers record and providers export, read and written safely.
+
+Two kinds share one envelope (``{"rpctest_contract": 1, "kind": ..., "stack": ..., "service": ...}``)
+and one published JSON Schema (``rpctest/schemas/contract.schema.json``):
+
+* a **provider** contract holds each operation's request and response schema (the neutral dialect of
+  :mod:`rpctest.schema`) and the error codes it declares;
+* a **consumer** contract holds what one consumer's tests did with one provider: each interaction's
+  operation, request and expected response (body or errors), values tagged by
+  :mod:`rpctest.schema.values` so nothing JSON cannot say is lost.
+
+Files are written atomically (a temporary file in the same directory, then ``os.replace``) with
+sorted keys and sorted interactions, so a re-recording that changes nothing changes no byte. Loading
+checks the file against the schema and names the file and the problem when it is corrupt, truncated
+or of another version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import secrets
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Mapping
+
+from rpctest.exceptions import RpctestError
+from rpctest.model import Call, Interaction, Reply, RpcError
+from rpctest.schema import values
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ContractError",
+    "OperationSpec",
+    "ProviderContract",
+    "RecordedInteraction",
+    "ConsumerContract",
+    "Contract",
+    "load",
+    "load_many",
+    "dump",
+    "write",
+    "iter_contract_files",
+    "file_schema",
+]
+
+FORMAT_VERSION = 1
+#: how many test ids an interaction keeps (the rest are counted in no file: they would make diffs churn)
+MAX_TESTS_PER_INTERACTION = 10
+
+
+class ContractError(RpctestError, ValueError):
+    """A contract file cannot be used; the message names the file and what is wrong."""
+
+    def __init__(self, path: Path | str | None, problem: str) -> None:
+        self.path = Path(path) if path is not None else None
+        self.problem = problem
+        super().__init__(f"{path}: {problem}" if path is not None else problem)
+
+
+# -- provider contracts ------------------------------------------------------------------------------
+
+
+@dataclass
+class OperationSpec:
+    """One operation a provider offers: request and response schema, the codes it declares."""
+
+    name: str
+    request: Mapping[str, Any] | bool = field(default_factory=dict)
+    response: Mapping[str, Any] | bool = field(default_factory=dict)
+    errors: list[str | int] = field(default_factory=list)
+    description: str = ""
+    notes: list[dict[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"request": self.request, "response": self.response, "errors": list(self.errors)}
+        if self.description:
+            data["description"] = self.description
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
+
+    @classmethod
+    def from_dict(cls, name: str, data: Mapping[str, Any]) -> "OperationSpec":
+        return cls(
+            name=name,
+            request=data.get("request", {}),
+            response=data.get("response", {}),
+            errors=list(data.get("errors", [])),
+            description=data.get("description", ""),
+            notes=list(data.get("notes", [])),
+        )
+
+
+@dataclass
+class ProviderContract:
+    """What a provider offers, exported from its own declarations."""
+
+    stack: str
+    service: str
+    operations: dict[str, OperationSpec] = field(default_factory=dict)
+    source: dict[str, Any] = field(default_factory=dict)
+    notes: list[Any] = field(default_factory=list)
+    path: Path | None = None
+
+    kind = "provider"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.stack, self.service)
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "rpctest_contract": FORMAT_VERSION,
+            "kind": "provider",
+            "stack": self.stack,
+            "service": self.service,
+            "operations": {name: op.to_dict() for name, op in sorted(self.operations.items())},
+        }
+        if self.source:
+            data["source"] = dict(self.source)
+        if self.notes:
+            data["notes"] = list(self.notes)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: Path | None = None) -> "ProviderContract":
+        return cls(
+            stack=data["stack"],
+            service=data["service"],
+            operations={name: OperationSpec.from_dict(name, op) for name, op in data["operations"].items()},
+            source=dict(data.get("source", {})),
+            notes=list(data.get("notes", [])),
+            path=path,
+        )
+
+    @classmethod
+    def from_export(cls, stack: str, exported: Mapping[str, Any], **source: Any) -> "ProviderContract":
+        """Wrap what an adapter's ``export_schema`` returned (``service``, ``operations``, ``notes``)."""
+        data = {"stack": stack, "service": exported["service"], "operations": exported["operations"]}
+        contract = cls.from_dict({**data, "notes": exported.get("notes", [])})
+        contract.source = {key: value for key, value in source.items() if value is not None}
+        return contract
+
+
+# -- consumer contracts ------------------------------------------------------------------------------
+
+
+def _error_to_data(error: RpcError) -> dict[str, Any]:
+    data: dict[str, Any] = {"code": error.code}
+    if error.message:
+        data["message"] = error.message
+    if error.field is not None:
+        data["field"] = error.field
+    if error.kind is not None:
+        data["kind"] = error.kind.value
+    details = {key: value for key, value in error.details.items() if key not in _VOLATILE_DETAILS and value is not None}
+    if details:
+        data["details"] = values.encode(details)
+    return data
+
+
+#: native error attributes that differ run to run and would make every recording a diff
+_VOLATILE_DETAILS = frozenset({"traceback", "variables"})
+
+
+def _error_from_data(data: Mapping[str, Any]) -> RpcError:
+    return RpcError(
+        data["code"],
+        data.get("message", ""),
+        field=data.get("field"),
+        kind=data.get("kind"),
+        details=values.decode(data.get("details") or {}),
+    )
+
+
+@dataclass
+class RecordedInteraction:
+    """One request a consumer sent and the reply it relied on (values decoded to Python)."""
+
+    operation: str
+    request: Any = None
+    body: Any = None
+    errors: list[RpcError] = field(default_factory=list)
+    job_errors: list[RpcError] = field(default_factory=list)
+    source: str = "stub"
+    tests: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.job_errors
+
+    @classmethod
+    def from_interaction(cls, interaction: Interaction, test: str | None = None) -> "RecordedInteraction":
+        reply = interaction.reply
+        return cls(
+            operation=interaction.call.operation,
+            request=interaction.call.body,
+            body=reply.body,
+            errors=list(reply.errors),
+            job_errors=list(reply.job_errors),
+            source=interaction.source,
+            tests=[test] if test else [],
+        )
+
+    def response_data(self) -> dict[str, Any]:
+        if self.ok:
+            return {"body": values.encode(self.body)}
+        data: dict[str, Any] = {}
+        if self.errors:
+            data["errors"] = [_error_to_data(error) for error in self.errors]
+        if self.job_errors:
+            data["job_errors"] = [_error_to_data(error) for error in self.job_errors]
+        return data
+
+    def identity(self) -> str:
+        """Equal for interactions that say the same thing (dedup key; tests and source aside)."""
+        return values.canonical([self.operation, values.encode(self.request), self.response_data()])
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "operation": self.operation,
+            "request": values.encode(self.request),
+            "response": self.response_data(),
+            "source": self.source,
+        }
+        if self.tests:
+            data["tests"] = sorted(set(self.tests))[:MAX_TESTS_PER_INTERACTION]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "RecordedInteraction":
+        response = data.get("response", {})
+        return cls(
+            operation=data["operation"],
+            request=values.decode(data.get("request")),
+            body=values.decode(response.get("body")),
+            errors=[_error_from_data(e) for e in response.get("errors", [])],
+            job_errors=[_error_from_data(e) for e in response.get("job_errors", [])],
+            source=data.get("source", "stub"),
+            tests=list(data.get("tests", [])),
+        )
+
+    def as_call(self, stack: str, service: str) -> Call:
+        return Call(stack=stack, service=service, operation=self.operation, body=self.request)
+
+    def as_reply(self) -> Reply:
+        return Reply(body=self.body, errors=list(self.errors), job_errors=list(self.job_errors))
+
+
+@dataclass
+class ConsumerContract:
+    """Everything one consumer's tests relied on from one provider service."""
+
+    consumer: str
+    stack: str
+    service: str
+    interactions: list[RecordedInteraction] = field(default_factory=list)
+    path: Path | None = None
+
+    kind = "consumer"
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.stack, self.service)
+
+    def add(self, interaction: RecordedInteraction) -> None:
+        self.interactions.append(interaction)
+
+    def deduplicated(self) -> "ConsumerContract":
+        """Identical interactions merged (their test ids united), in a stable order."""
+        merged: dict[str, RecordedInteraction] = {}
+        for item in self.interactions:
+            key = item.identity()
+            if key in merged:
+                known = merged[key]
+                known.tests = sorted(set(known.tests) | set(item.tests))
+                known.source = min(known.source, item.source)  # whichever came first must not decide the file
+            else:
+                merged[key] = RecordedInteraction(**{**item.__dict__, "tests": sorted(set(item.tests))})
+        ordered = [merged[key] for key in sorted(merged, key=lambda k: (merged[k].operation, k))]
+        return ConsumerContract(self.consumer, self.stack, self.service, ordered, self.path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rpctest_contract": FORMAT_VERSION,
+            "kind": "consumer",
+            "consumer": self.consumer,
+            "stack": self.stack,
+            "service": self.service,
+            "interactions": [item.to_dict() for item in self.deduplicated().interactions],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], path: Path | None = None) -> "ConsumerContract":
+        return cls(
+            consumer=data["consumer"],
+            stack=data["stack"],
+            service=data["service"],
+            interactions=[RecordedInteraction.from_dict(item) for item in data["interactions"]],
+            path=path,
+        )
+
+    def file_name(self) -> str:
+        """Where the recorder puts it, relative to the contracts directory."""
+        return f"consumers/{_safe(self.consumer)}--{_safe(self.stack)}--{_safe(self.service)}.json"
+
+
+Contract = ProviderContract | ConsumerContract
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name) or "_"
+
+
+# -- reading and writing ---------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def file_schema() -> dict[str, Any]:
+    """The published JSON Schema of contract files."""
+    path = Path(__file__).resolve().parent.parent / "schemas" / "contract.schema.json"
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=None)
+def _file_validator(kind: str | None) -> Any:
+    """The envelope alone (kind None), or one kind's definition: errors then point into that kind
+    instead of ending as "is not valid under any of the given schemas" from the ``oneOf``."""
+    import jsonschema
+
+    schema = dict(file_schema())
+    schema.pop("oneOf")
+    if kind is not None:
+        schema = {"$ref": f"#/$defs/{kind}", "$defs": schema["$defs"]}
+    return jsonschema.Draft202012Validator(schema)
+
+
+def parse(data: Any, path: Path | str | None = None) -> Contract:
+    """A contract from already-parsed JSON, checked against the file schema."""
+    where = Path(path) if path is not None else None
+    if not isinstance(data, dict):
+        raise ContractError(where, f"not a contract: the top level is a JSON {type(data).__name__}, not an object")
+    version = data.get("rpctest_contract")
+    if version is None:
+        raise ContractError(where, "not an rpctest contract: no 'rpctest_contract' version field")
+    if version != FORMAT_VERSION:
+        hint = "upgrade rpctest" if isinstance(version, int) and version > FORMAT_VERSION else "re-record or re-export it"
+        raise ContractError(where, f"contract format version {version!r} is not supported (this rpctest reads {FORMAT_VERSION}): {hint}")
+    error = _first_schema_error(data)
+    if error is not None:
+        raise ContractError(where, error)
+    try:
+        if data["kind"] == "provider":
+            return ProviderContract.from_dict(data, where)
+        return ConsumerContract.from_dict(data, where)
+    except (ValueError, TypeError, KeyError) as exc:  # a tagged value that does not decode
+        raise ContractError(where, f"invalid value: {exc}") from None
+
+
+def _first_schema_error(data: Any) -> str | None:
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_file_validator(None).iter_errors(data))
+    if error is None:
+        error = jsonschema.exceptions.best_match(_file_validator(data["kind"]).iter_errors(data))
+    if error is None:
+        return None
+    location = "/" + "/".join(str(p) for p in error.absolute_path)
+    return f"does not match the contract schema at {location}: {error.message}"
+
+
+def load(path: Path | str) -> Contract:
+    """Read one contract file; any problem becomes a :class:`ContractError` naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ContractError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(path, f"cannot read: {exc}") from None
+    if not text.strip():
+        raise ContractError(path, "the file is empty (truncated by an interrupted write?)")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ContractError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); truncated or corrupt?") from None
+    return parse(data, path)
+
+
+def iter_contract_files(paths: Iterable[Path | str]) -> Iterator[Path]:
+    """The ``*.json`` files named by ``paths`` (directories searched recursively, sorted)."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*.json") if p.is_file())
+        elif path.exists():
+            yield path
+        else:
+            raise ContractError(path, "no such file or directory")
+
+
+def load_many(paths: Iterable[Path | str]) -> list[Contract]:
+    """Every contract under ``paths``; the first bad file raises (nothing is half-verified)."""
+    return [load(path) for path in iter_contract_files(paths)]
+
+
+def dump(contract: Contract) -> str:
+    """The file text: sorted keys, two-space indent, a final newline (stable diffs)."""
+    return json.dumps(contract.to_dict(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write(contract: Contract, path: Path | str) -> Path:
+    """Write atomically: readers see the old file or the new one, never half of either."""
+    path = Path(path)
+    text = dump(contract)
+    parse(json.loads(text), path)  # never write what could not be read back
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # not mkstemp: its files are 0600, and the contract would lose the mode any new file gets (the umask)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # replacing a file keeps its mode
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return path

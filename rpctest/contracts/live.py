@@ -1,0 +1,152 @@
+"""Live verification: replay each consumer's recorded requests against the real provider.
+
+Schema verification proves a stub *could* be true; live verification shows the provider *does*
+answer that way. Replies are compared by shape and error codes, not by value (the provider's data
+is not the consumer's fixture), unless ``exact=True``. Like Pact's provider states, a ``setup``
+callable runs before each interaction so the provider can be put into the state the consumer
+assumed (``setup(operation, request)``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+from rpctest.contracts.format import Contract, ConsumerContract, RecordedInteraction
+from rpctest.contracts.verify import Finding, Report
+from rpctest.exceptions import ConfigError, RpctestError
+from rpctest.model import Call, Reply, RpcError
+from rpctest.schema.validate import describe_value, pointer_join
+
+__all__ = ["Sender", "verify_live", "shape_differences", "open_sender"]
+
+Sender = Callable[[Call], Reply]
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+def shape_differences(expected: Any, actual: Any, pointer: str = "") -> Iterator[tuple[str, str, str]]:
+    """Where ``actual`` does not have the shape the consumer relied on: (pointer, expected, actual).
+
+    Every key the recorded body has must be present with a value of the same kind (extra keys are
+    fine: the consumer does not read them); arrays compare each recorded item with the provider's
+    first item, since their lengths are data, not shape.
+    """
+    kind, actual_kind = _json_kind(expected), _json_kind(actual)
+    if kind != actual_kind:
+        if "null" not in (kind, actual_kind):
+            yield pointer, kind, f"{actual_kind} {describe_value(actual)}"
+        return
+    if isinstance(expected, Mapping):
+        for key, value in expected.items():
+            where = pointer_join(pointer, key)
+            if key not in actual:
+                yield where, f"present ({_json_kind(value)})", "missing"
+            else:
+                yield from shape_differences(value, actual[key], where)
+    elif isinstance(expected, list) and expected and actual:
+        for value in expected:
+            yield from shape_differences(value, actual[0], pointer_join(pointer, 0))
+
+
+def _codes(errors: Iterable[RpcError]) -> list[str]:
+    return sorted(f"{e.code}" + (f"@{e.field}" if e.field else "") for e in errors)
+
+
+def _compare(item: RecordedInteraction, reply: Reply, exact: bool) -> Iterator[tuple[str, str, str, str, str]]:
+    """(check, message, pointer, expected, actual) for each way ``reply`` breaks the recording."""
+    if item.ok and not reply.ok:
+        yield ("live_unexpected_error", "the provider answered with errors where the consumer stubbed a success",
+               "/response", "a success", ", ".join(_codes(reply.all_errors)))
+        return
+    if not item.ok and reply.ok:
+        yield ("live_missing_error", "the provider answered a success where the consumer stubbed errors",
+               "/response", ", ".join(_codes(item.errors + item.job_errors)), "a success")
+        return
+    if not item.ok:
+        expected, actual = _codes([*item.errors, *item.job_errors]), _codes(reply.all_errors)
+        if expected != actual:
+            yield ("live_error_codes", "the provider's error codes differ from the stubbed ones",
+                   "/response/errors", ", ".join(expected), ", ".join(actual))
+        return
+    if exact:
+        if item.body != reply.body:
+            yield ("live_body", "the provider's body differs from the stubbed one", "/response/body",
+                   describe_value(item.body, 200), describe_value(reply.body, 200))
+        return
+    for pointer, expected_shape, actual_shape in shape_differences(item.body, reply.body):
+        yield ("live_shape", "the provider's body does not have the shape the consumer relied on",
+               "/response/body" + pointer, expected_shape, actual_shape)
+
+
+def verify_live(
+    contracts: Iterable[Contract],
+    send: Sender,
+    *,
+    stack: str | None = None,
+    service: str | None = None,
+    exact: bool = False,
+    setup: Callable[[str, Any], Any] | None = None,
+) -> Report:
+    """Replay the consumer contracts for one provider (``stack``/``service``; default: every one)
+    through ``send`` and report each reply that breaks what was recorded."""
+    consumers = [
+        c for c in contracts
+        if isinstance(c, ConsumerContract) and (stack is None or c.stack == stack) and (service is None or c.service == service)
+    ]
+    report = Report(consumers=consumers)
+    for consumer in consumers:
+        for index, item in enumerate(consumer.interactions):
+            report.interactions += 1
+            if setup is not None:
+                setup(item.operation, item.request)
+            try:
+                reply = send(item.as_call(consumer.stack, consumer.service))
+            except RpctestError as exc:  # a timeout, a broken frame: the provider did not answer
+                reply = Reply(errors=[RpcError("TRANSPORT", str(exc), kind="transport")])
+            for check, message, pointer, expected, actual in _compare(item, reply, exact):
+                report.findings.append(
+                    Finding(
+                        check=check, message=message, consumer=consumer.consumer, stack=consumer.stack,
+                        service=consumer.service, operation=item.operation, interaction=index,
+                        contract=consumer.path, pointer=f"/interactions/{index}{pointer}",
+                        expected=expected, actual=actual, tests=list(item.tests),
+                    )
+                )
+    return report
+
+
+@contextlib.contextmanager
+def open_sender(stack: str, *, provider: Any = None, address: str | None = None, service: str | None = None, timeout: float = 5.0) -> Iterator[Sender]:
+    """A sender to the real provider: hosted in-process (``provider``) or running at ``address``."""
+    from rpctest.stacks import get_adapter
+
+    adapter = get_adapter(stack)
+    if (provider is None) == (address is None):
+        raise ConfigError("live verification needs exactly one target: --provider MODULE:OBJECT or --address ADDRESS")
+    if provider is not None:
+        hosted = adapter.host.serve(provider)
+        try:
+            yield lambda call: hosted.call(call.operation, call.body)
+        finally:
+            hosted.stop()
+        return
+    client = adapter.wire.client(address, service=service, timeout=timeout)
+    try:
+        yield lambda call: client.call(call, timeout=timeout)
+    finally:
+        client.close()

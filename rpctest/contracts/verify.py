@@ -1,0 +1,377 @@
+"""Check consumer contracts against provider contracts: the heart of ``rpctest contracts verify``.
+
+Each check is a plain function over one recorded interaction and the provider's operation (in the
+manner of Schemathesis' checks), returning findings. A finding says where (the consumer contract file,
+the interaction, a JSON pointer into the file), what was expected and what was there, and, when
+nothing matched, what came nearest, so a red CI run can be fixed without opening the files.
+
+The same function runs from the CLI and from a provider's own pytest suite::
+
+    from rpctest.contracts import verify_paths
+    report = verify_paths(["contracts/"])
+    assert report.ok, report.render()
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+
+from rpctest.contracts.format import (
+    Contract,
+    ConsumerContract,
+    ContractError,
+    OperationSpec,
+    ProviderContract,
+    RecordedInteraction,
+    load_many,
+)
+from rpctest.model import ErrorKind
+from rpctest.schema.validate import CompiledSchema, compile_schema
+
+__all__ = ["Finding", "Report", "verify", "verify_paths", "CHECKS", "Context", "standard_error_codes"]
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass
+class Finding:
+    """One way a consumer's expectation and a provider's declaration disagree."""
+
+    check: str
+    message: str
+    consumer: str | None = None
+    stack: str | None = None
+    service: str | None = None
+    operation: str | None = None
+    interaction: int | None = None
+    contract: Path | None = None
+    provider: Path | None = None
+    pointer: str | None = None
+    expected: str | None = None
+    actual: str | None = None
+    nearest: str | None = None
+    tests: list[str] = field(default_factory=list)
+    severity: str = ERROR
+
+    @property
+    def where(self) -> str:
+        parts = [str(self.contract) if self.contract else f"{self.consumer}->{self.stack}:{self.service}"]
+        if self.interaction is not None:
+            parts.append(f"interaction #{self.interaction} ({self.operation})")
+        return " ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {key: value for key, value in self.__dict__.items() if value not in (None, [])}
+        for key in ("contract", "provider"):
+            if key in data:
+                data[key] = str(data[key])
+        return data
+
+
+@dataclass
+class Report:
+    """Everything one verification found, and what it looked at."""
+
+    findings: list[Finding] = field(default_factory=list)
+    interactions: int = 0
+    consumers: list[ConsumerContract] = field(default_factory=list)
+    providers: list[ProviderContract] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == ERROR]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    def summary(self) -> str:
+        warnings = len(self.findings) - len(self.errors)
+        tail = f", {warnings} warning(s)" if warnings else ""
+        verdict = "passed" if self.ok else "FAILED"
+        return (
+            f"rpctest contracts verify {verdict}: {len(self.errors)} finding(s){tail} in {self.interactions} "
+            f"interaction(s) of {len(self.consumers)} consumer contract(s) against {len(self.providers)} provider contract(s)"
+        )
+
+    def render(self, fmt: str = "text") -> str:
+        from rpctest.contracts.report import render
+
+        return render(self, fmt)
+
+
+# -- what each stack produces by itself -----------------------------------------------------------
+
+
+def standard_error_codes(stack: str) -> frozenset[str | int]:
+    """Codes the stack itself can answer for any operation (validation, server errors, ...)."""
+    from rpctest.exceptions import ConfigError
+    from rpctest.stacks import get_adapter
+
+    try:
+        return get_adapter(stack).standard_error_codes
+    except ConfigError:
+        return frozenset()
+
+
+# -- the checks -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Context:
+    """What a check sees: one interaction, the operation it calls, compiled schemas, where it lives."""
+
+    consumer: ConsumerContract
+    provider: ProviderContract
+    index: int
+    interaction: RecordedInteraction
+    operation: OperationSpec
+    request_schema: CompiledSchema
+    response_schema: CompiledSchema
+    allowed_codes: frozenset[str | int]
+
+    def finding(self, check: str, message: str, *, pointer: str | None = None, **extra: Any) -> Finding:
+        base = f"/interactions/{self.index}"
+        return Finding(
+            check=check,
+            message=message,
+            consumer=self.consumer.consumer,
+            stack=self.consumer.stack,
+            service=self.consumer.service,
+            operation=self.interaction.operation,
+            interaction=self.index,
+            contract=self.consumer.path,
+            provider=self.provider.path,
+            pointer=base + (pointer or ""),
+            tests=list(self.interaction.tests),
+            **extra,
+        )
+
+
+def check_request(ctx: Context) -> Iterator[Finding]:
+    """The consumer's request must be one the provider accepts."""
+    for violation in ctx.request_schema.violations(ctx.interaction.request):
+        yield ctx.finding(
+            "request_schema",
+            f"request {violation.message}",
+            pointer="/request" + violation.pointer,
+            expected=violation.expected,
+            actual=violation.actual,
+        )
+
+
+def check_response(ctx: Context) -> Iterator[Finding]:
+    """A stubbed success body must be one the provider can send."""
+    if not ctx.interaction.ok:
+        return
+    for violation in ctx.response_schema.violations(ctx.interaction.body):
+        yield ctx.finding(
+            "response_schema",
+            f"stubbed response body {violation.message}",
+            pointer="/response/body" + violation.pointer,
+            expected=violation.expected,
+            actual=violation.actual,
+        )
+
+
+def check_error_codes(ctx: Context) -> Iterator[Finding]:
+    """A stubbed error must be one the provider can produce: its declared codes or the stack's own."""
+    for key, errors in (("errors", ctx.interaction.errors), ("job_errors", ctx.interaction.job_errors)):
+        for position, error in enumerate(errors):
+            if error.code in ctx.allowed_codes:
+                continue
+            allowed = sorted(map(str, ctx.allowed_codes))
+            close = difflib.get_close_matches(str(error.code), allowed, n=1)
+            yield ctx.finding(
+                "error_code",
+                f"stubbed error code {error.code!r} is not one {ctx.provider.service}.{ctx.interaction.operation} "
+                f"can produce",
+                pointer=f"/response/{key}/{position}/code",
+                expected="one of " + ", ".join(allowed),
+                actual=repr(error.code),
+                nearest=close[0] if close else None,
+            )
+
+
+def check_error_fields(ctx: Context) -> Iterator[Finding]:
+    """A caller error naming a field should name a field the request can have (a warning: stacks
+    also name fields that are not in the schema, e.g. PySOA's ``action``)."""
+    for position, error in enumerate(ctx.interaction.errors):
+        if error.field is None or error.kind is not ErrorKind.CALLER_ERROR:
+            continue
+        if schema_has_path(ctx.operation.request, field_path(error.field)):
+            continue
+        known = sorted(_top_level_fields(ctx.operation.request))
+        close = difflib.get_close_matches(error.field, known, n=1)
+        yield ctx.finding(
+            "error_field",
+            f"stubbed error {error.code!r} names field {error.field!r}, which the request schema does not have",
+            pointer=f"/response/errors/{position}/field",
+            expected="a field of the request: " + (", ".join(known) or "(none declared)"),
+            actual=repr(error.field),
+            nearest=close[0] if close else None,
+            severity=WARNING,
+        )
+
+
+#: the checks run on every interaction, in order; extend or replace it to change what verify checks
+CHECKS: list[Callable[[Context], Iterable[Finding]]] = [check_request, check_response, check_error_codes, check_error_fields]
+
+
+def field_path(name: str) -> list[str]:
+    """A stack's field name as path segments (PySOA spells nested fields ``a.b.0``)."""
+    return [part for part in name.split(".") if part != ""]
+
+
+def schema_has_path(schema: Any, parts: Sequence[str]) -> bool:
+    if not parts:
+        return True
+    if not isinstance(schema, Mapping):
+        return schema is not False
+    head, rest = parts[0], parts[1:]
+    for alternative in schema.get("anyOf", []):
+        if schema_has_path(alternative, parts):
+            return True
+    properties = schema.get("properties", {})
+    if head in properties:
+        return schema_has_path(properties[head], rest)
+    if head.isdigit():
+        prefix = schema.get("prefixItems", [])
+        if int(head) < len(prefix):
+            return schema_has_path(prefix[int(head)], rest)
+        if "items" in schema:
+            return schema_has_path(schema["items"], rest)
+    extra = schema.get("additionalProperties", True if not properties and "type" not in schema else False)
+    return bool(extra) and schema_has_path(extra if isinstance(extra, Mapping) else {}, rest)
+
+
+def _top_level_fields(schema: Any) -> set[str]:
+    return set(schema.get("properties", {})) if isinstance(schema, Mapping) else set()
+
+
+# -- the driver ---------------------------------------------------------------------------------
+
+
+class _Compiled:
+    """Operation schemas compiled once per run, however many interactions use them."""
+
+    def __init__(self) -> None:
+        self._cache: dict[int, tuple[CompiledSchema, CompiledSchema]] = {}
+
+    def get(self, provider: ProviderContract, op: OperationSpec) -> tuple[CompiledSchema, CompiledSchema]:
+        key = id(op)
+        if key not in self._cache:
+            try:
+                self._cache[key] = (compile_schema(op.request), compile_schema(op.response))
+            except Exception as exc:  # jsonschema.SchemaError: the provider file is broken
+                raise ContractError(provider.path, f"operation {op.name!r} has an invalid schema: {exc}") from None
+        return self._cache[key]
+
+
+def _index_providers(providers: Iterable[ProviderContract]) -> dict[tuple[str, str], ProviderContract]:
+    index: dict[tuple[str, str], ProviderContract] = {}
+    for provider in providers:
+        if provider.key in index:
+            raise ContractError(
+                provider.path,
+                f"a second provider contract for {provider.stack}:{provider.service} (the first is {index[provider.key].path}); "
+                f"keep one per service",
+            )
+        index[provider.key] = provider
+    return index
+
+
+def verify(contracts: Iterable[Contract], *, checks: Sequence[Callable[[Context], Iterable[Finding]]] | None = None) -> Report:
+    """Verify every consumer contract in ``contracts`` against the provider contracts among them."""
+    contracts = list(contracts)
+    consumers = [c for c in contracts if isinstance(c, ConsumerContract)]
+    providers = [c for c in contracts if isinstance(c, ProviderContract)]
+    index = _index_providers(providers)
+    report = Report(consumers=consumers, providers=providers)
+    compiled = _Compiled()
+    for consumer in consumers:
+        provider = index.get(consumer.key)
+        report.interactions += len(consumer.interactions)
+        if provider is None:
+            report.findings.append(_unknown_service(consumer, index))
+            continue
+        report.findings.extend(_verify_consumer(consumer, provider, compiled, checks or CHECKS))
+    return report
+
+
+def _verify_consumer(
+    consumer: ConsumerContract,
+    provider: ProviderContract,
+    compiled: _Compiled,
+    checks: Sequence[Callable[[Context], Iterable[Finding]]],
+) -> Iterator[Finding]:
+    standard = standard_error_codes(provider.stack)
+    for index, interaction in enumerate(consumer.interactions):
+        op = provider.operations.get(interaction.operation)
+        if op is None:
+            yield _unknown_operation(consumer, provider, index, interaction)
+            continue
+        request_schema, response_schema = compiled.get(provider, op)
+        ctx = Context(
+            consumer=consumer,
+            provider=provider,
+            index=index,
+            interaction=interaction,
+            operation=op,
+            request_schema=request_schema,
+            response_schema=response_schema,
+            allowed_codes=frozenset(op.errors) | standard,
+        )
+        for check in checks:
+            yield from check(ctx)
+
+
+def _unknown_service(consumer: ConsumerContract, index: Mapping[tuple[str, str], ProviderContract]) -> Finding:
+    known = [f"{stack}:{service}" for stack, service in sorted(index)]
+    close = difflib.get_close_matches(f"{consumer.stack}:{consumer.service}", known, n=1, cutoff=0.5)
+    return Finding(
+        check="unknown_service",
+        message=f"no provider contract for {consumer.stack}:{consumer.service}"
+        + ("" if known else " (no provider contracts were given)"),
+        consumer=consumer.consumer,
+        stack=consumer.stack,
+        service=consumer.service,
+        contract=consumer.path,
+        expected="a provider contract for this stack and service (rpctest contracts export)",
+        actual="known providers: " + (", ".join(known) or "none"),
+        nearest=close[0] if close else None,
+    )
+
+
+def _unknown_operation(consumer: ConsumerContract, provider: ProviderContract, index: int, item: RecordedInteraction) -> Finding:
+    known = sorted(provider.operations)
+    close = difflib.get_close_matches(item.operation, known, n=1, cutoff=0.5)
+    return Finding(
+        check="unknown_operation",
+        message=f"{provider.service} has no operation {item.operation!r}",
+        consumer=consumer.consumer,
+        stack=consumer.stack,
+        service=consumer.service,
+        operation=item.operation,
+        interaction=index,
+        contract=consumer.path,
+        provider=provider.path,
+        pointer=f"/interactions/{index}/operation",
+        expected="one of " + ", ".join(known),
+        actual=repr(item.operation),
+        nearest=close[0] if close else None,
+        tests=list(item.tests),
+    )
+
+
+def verify_paths(paths: Iterable[Path | str], **options: Any) -> Report:
+    """Load every contract under ``paths`` and :func:`verify` them (a bad file raises ContractError)."""
+    return verify(load_many(paths), **options)

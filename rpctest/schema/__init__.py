@@ -1,0 +1,29 @@
+"""The neutral schema: one JSON Schema dialect that every stack's declarations are converted into.
+
+Why JSON Schema: it is what other tools (OpenAPI, Schemathesis, editors) already read, and a
+provider contract must stay useful outside rpctest. Why a *dialect*: RPC stacks carry values JSON
+has no type for (PySOA sends datetimes, decimals, sets and tuples through msgpack), and a contract
+that silently turned a ``datetime`` into "a string" would let a consumer stub a string where the
+real provider sends a datetime.
+
+Conventions (draft 2020-12 subset):
+
+* Standard keywords only for what JSON can say: ``type`` (a name, or a list with ``"null"`` for a
+  nullable value), ``properties``, ``required``, ``additionalProperties``, ``propertyNames``,
+  ``items``, ``prefixItems``, ``minItems``, ``maxItems``, ``uniqueItems``, ``minLength``,
+  ``maxLength``, ``pattern``, ``minimum``, ``maximum``, ``exclusiveMinimum``, ``exclusiveMaximum``,
+  ``multipleOf``, ``enum``, ``const``, ``anyOf``, ``format``, ``description``, ``default``.
+* ``x-rpctest-type`` names a native value type JSON lacks: ``datetime``, ``date``, ``time``,
+  ``timedelta``, ``decimal``, ``bytes``, ``set``, ``tuple``, ``object``. The standard keywords beside
+  it describe the value's JSON view (a ``datetime`` is also ``{"type": "string", "format":
+  "date-time"}``), so JSON-only readers get a fair approximation while rpctest's validator checks the
+  real type. ``object`` adds ``x-rpctest-class`` ("module.QualName", or a list of them).
+* ``x-rpctest-lossy`` (a sentence) marks a node whose native rule JSON Schema cannot express
+  (a custom validator function, a Conformity ``Hashable``); exporters also list every such node in
+  the operation's ``notes`` with its JSON pointer, so the loss is visible in the file.
+* ``x-rpctest-native`` names the native declaration a node came from (e.g. ``"UnicodeString"``),
+  for messages and for strategies that want to go back to the native field.
+
+:mod:`rpctest.schema.values` stores such values in contract files without loss (tagged JSON);
+:mod:`rpctest.schema.validate` validates decoded values against the dialect.
+"""

@@ -1,0 +1,211 @@
+"""Validate decoded values against the neutral schema dialect, with messages a person can act on.
+
+Built on ``jsonschema`` (draft 2020-12) with two changes that make it check RPC values rather than
+their JSON shadows: ``x-rpctest-type`` is enforced with ``isinstance`` (a consumer that stubs the
+string ``"2024-05-01"`` where the provider sends a ``date`` is told so), and Python's tuples and sets
+count as arrays, ``Decimal`` as a number. Each failure becomes a :class:`Violation` with a JSON
+pointer, what the schema expected and what was there.
+
+A schema is compiled once (:func:`compile_schema`) and then validates many values: verifying ten
+thousand recorded interactions must stay a matter of a second or two.
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import functools
+import json
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping
+
+__all__ = ["Violation", "CompiledSchema", "compile_schema", "validate", "pointer_join", "describe_value"]
+
+_NATIVE_TYPES: dict[str, tuple[type, ...]] = {
+    "datetime": (datetime.datetime,),
+    "date": (datetime.date,),
+    "time": (datetime.time,),
+    "timedelta": (datetime.timedelta,),
+    "decimal": (decimal.Decimal,),
+    "bytes": (bytes, bytearray),
+    "set": (set, frozenset),
+    "tuple": (tuple,),
+}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One way a value breaks a schema: where (JSON pointer), which rule, expected and actual."""
+
+    pointer: str
+    keyword: str
+    expected: str
+    actual: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '/'}: {self.message}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "pointer": self.pointer,
+            "keyword": self.keyword,
+            "expected": self.expected,
+            "actual": self.actual,
+            "message": self.message,
+        }
+
+
+def pointer_join(base: str, *parts: Any) -> str:
+    """A JSON pointer (RFC 6901) extended by ``parts``."""
+    escaped = (str(part).replace("~", "~0").replace("/", "~1") for part in parts)
+    return base + "".join("/" + part for part in escaped)
+
+
+def describe_value(value: Any, limit: int = 80) -> str:
+    """A short, type-revealing rendering of a value for messages."""
+    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, set, frozenset, tuple, bytes)):
+        text = repr(value)
+    else:
+        try:
+            text = json.dumps(value, ensure_ascii=False, default=repr, sort_keys=True)
+        except (TypeError, ValueError):
+            text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, list):
+        return "array"
+    return type(value).__name__
+
+
+@functools.lru_cache(maxsize=1)
+def _validator_class() -> Any:
+    import jsonschema
+    from jsonschema import validators
+
+    standard_type = jsonschema.Draft202012Validator.VALIDATORS["type"]
+
+    checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
+        {
+            "array": lambda _, value: isinstance(value, (list, tuple, set, frozenset)),
+            "number": lambda _, value: isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool),
+            "object": lambda _, value: isinstance(value, Mapping),
+        }
+    )
+
+    def type_keyword(validator: Any, types: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        if "x-rpctest-type" in schema:  # the native type decides; the JSON view is for other readers
+            return iter(())
+        return standard_type(validator, types, instance, schema)
+
+    def native_keyword(validator: Any, native: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        declared = schema.get("type")
+        if instance is None and (declared == "null" or (isinstance(declared, list) and "null" in declared)):
+            return  # a nullable native value: {"type": ["string", "null"], "x-rpctest-type": "datetime"}
+        if native == "object":
+            wanted = schema.get("x-rpctest-class")
+            names = [wanted] if isinstance(wanted, str) else list(wanted or [])
+            mro = {f"{k.__module__}.{k.__qualname__}" for k in type(instance).__mro__}
+            if names and not mro & set(names) and not _object_ref_matches(instance, names):
+                yield jsonschema.ValidationError(
+                    f"{describe_value(instance)} is not an instance of {' or '.join(names)}"
+                )
+            return
+        kinds = _NATIVE_TYPES.get(native)
+        if kinds is None:
+            return
+        ok = isinstance(instance, kinds)
+        if native == "date" and isinstance(instance, datetime.datetime):
+            ok = False  # a datetime is a date subclass, but not what a Date field accepts
+        if not ok:
+            yield jsonschema.ValidationError(f"{describe_value(instance)} is not a {native} (got {_type_name(instance)})")
+
+    return validators.extend(
+        jsonschema.Draft202012Validator,
+        validators={"type": type_keyword, "x-rpctest-type": native_keyword},
+        type_checker=checker,
+    )
+
+
+def _object_ref_matches(instance: Any, names: list[str]) -> bool:
+    from rpctest.schema.values import ObjectRef
+
+    return isinstance(instance, ObjectRef) and instance.cls in names
+
+
+def _violation(error: Any, base: str) -> Violation:
+    pointer = pointer_join(base, *error.absolute_path)
+    keyword = str(error.validator)
+    expected = describe_value(error.validator_value)
+    actual = describe_value(error.instance)
+    message = error.message
+    if keyword == "required":
+        missing = [key for key in error.validator_value if isinstance(error.instance, Mapping) and key not in error.instance]
+        if len(missing) > 1:  # jsonschema reports each missing key separately: find this error's key
+            missing = [key for key in missing if error.message == f"{key!r} is a required property"] or missing
+        if len(missing) == 1:
+            pointer = pointer_join(pointer, missing[0])
+            message = f"required key {missing[0]!r} is missing"
+            actual = "missing"
+            expected = "present"
+    elif keyword == "additionalProperties" and isinstance(error.instance, Mapping):
+        allowed = set(error.schema.get("properties", {}))
+        extra = sorted(str(key) for key in error.instance if key not in allowed)
+        message = f"unexpected key(s) {', '.join(map(repr, extra))} (allowed: {', '.join(sorted(allowed)) or 'none'})"
+        expected = "no other keys"
+        actual = ", ".join(extra)
+    elif keyword == "anyOf" and error.context:
+        best = min(error.context, key=lambda sub: len(sub.absolute_path) * -1)
+        message = f"{message}; nearest alternative: {best.message}"
+    elif keyword == "type":
+        actual = f"{_type_name(error.instance)} {describe_value(error.instance)}"
+    return Violation(pointer=pointer, keyword=keyword, expected=expected, actual=actual, message=message)
+
+
+class CompiledSchema:
+    """A schema checked once and ready to validate many values."""
+
+    def __init__(self, schema: Mapping[str, Any] | bool) -> None:
+        cls = _validator_class()
+        cls.check_schema(schema)
+        self.schema = schema
+        self._validator = cls(schema)
+        self._is_valid: Callable[[Any], bool] = self._validator.is_valid
+
+    def is_valid(self, value: Any) -> bool:
+        return self._is_valid(value)
+
+    def violations(self, value: Any, *, base: str = "") -> list[Violation]:
+        """Every violation, shallowest first; empty when ``value`` conforms."""
+        if self._is_valid(value):
+            return []
+        errors = sorted(self._validator.iter_errors(value), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+        return [_violation(error, base) for error in errors]
+
+
+def compile_schema(schema: Mapping[str, Any] | bool) -> CompiledSchema:
+    """Compile ``schema``; a malformed schema raises ``jsonschema.SchemaError`` here, not mid-run."""
+    return CompiledSchema(schema)
+
+
+def validate(schema: Mapping[str, Any] | bool, value: Any, *, base: str = "") -> list[Violation]:
+    """One-off validation (compile and check); prefer :func:`compile_schema` in loops."""
+    return CompiledSchema(schema).violations(value, base=base)
+
+
+def iter_pointers(violations: Iterable[Violation]) -> list[str]:
+    return [v.pointer for v in violations]

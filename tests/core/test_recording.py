@@ -1,0 +1,148 @@
+"""Recording consumer contracts from stubs, through real pytest runs (serial and pytest-xdist)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from rpctest.contracts import format as fmt
+
+TESTS_DIR = str(Path(__file__).resolve().parent.parent)
+
+CONFTEST = """
+import toystack
+
+toystack.register()  # at import: the test module's decorators need the stack
+"""
+
+CONSUMER_TESTS = """
+import datetime, decimal
+import pytest
+from rpctest import stub_action, RpcError
+from rpctest.model import CallFailed
+from toystack import toy_call
+
+@stub_action("users", "get", stack="toy", body={"id": 1, "seen": datetime.date(2024, 5, 1)})
+def test_get(stub):
+    assert toy_call("users", "get", {"id": 1})["id"] == 1
+
+@stub_action("users", "get", stack="toy", body={"id": 1, "seen": datetime.date(2024, 5, 1)})
+def test_get_again(stub):
+    toy_call("users", "get", {"id": 1})
+
+@pytest.mark.parametrize("n", range(6))
+def test_many(n):
+    with stub_action("orders", "list", stack="toy", body={"total": decimal.Decimal("1.50"), "n": n}):
+        toy_call("orders", "list", {"page": n})
+
+def test_error():
+    with stub_action("users", "get", stack="toy", errors=[{"code": "BAD", "field": "id", "message": "no"}]):
+        with pytest.raises(CallFailed):
+            toy_call("users", "get", {"id": -1})
+"""
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+    monkeypatch.setenv("PYTHONPATH", TESTS_DIR + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    pytester.makeconftest(CONFTEST)
+    pytester.makepyfile(test_consumer=CONSUMER_TESTS)
+    return pytester
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    return pytester.runpytest_subprocess(
+        "-p", "rpctest", "-p", "no:cacheprovider", "--rpctest-record", "--rpctest-consumer", "web",
+        "--rpctest-contracts-dir", "out", *args,
+    )
+
+
+def _files(root: Path) -> dict[str, str]:
+    return {str(p.relative_to(root)): p.read_text() for p in sorted(root.rglob("*.json"))}
+
+
+def test_records_one_deduplicated_file_per_provider(project: pytest.Pytester) -> None:
+    result = _run(project)
+    result.assert_outcomes(passed=9)
+    result.stdout.fnmatch_lines(["rpctest: recorded 8 interaction(s) into 2 consumer contract(s) under out"])
+    files = _files(project.path / "out")
+    assert sorted(files) == ["consumers/web--toy--orders.json", "consumers/web--toy--users.json"]
+    users = fmt.load(project.path / "out/consumers/web--toy--users.json")
+    assert isinstance(users, fmt.ConsumerContract) and users.consumer == "web"
+    assert len(users.interactions) == 2  # test_get and test_get_again said the same thing: one interaction
+    (ok,) = [i for i in users.interactions if i.ok]
+    (error,) = [i for i in users.interactions if not i.ok]
+    assert ok.request == {"id": 1}
+    assert ok.body["seen"].isoformat() == "2024-05-01" and type(ok.body["seen"]).__name__ == "date"
+    assert ok.tests == ["test_consumer.py::test_get", "test_consumer.py::test_get_again"]
+    assert [(e.code, e.field, e.message, e.kind.value) for e in error.errors] == [("BAD", "id", "no", "caller_error")]
+    raw = json.loads(files["consumers/web--toy--users.json"])
+    bodies = [i["response"]["body"] for i in raw["interactions"] if "body" in i["response"]]
+    assert bodies == [{"id": 1, "seen": {"$date": "2024-05-01"}}]
+
+
+def test_xdist_workers_recordings_are_merged_with_nothing_lost(project: pytest.Pytester) -> None:
+    serial = _run(project)
+    serial.assert_outcomes(passed=9)
+    expected = _files(project.path / "out")
+    for path in (project.path / "out").rglob("*.json"):
+        path.unlink()
+    parallel = _run(project, "-n", "2")
+    parallel.assert_outcomes(passed=9)
+    assert _files(project.path / "out") == expected  # byte for byte, whatever worker ran what
+
+
+def test_a_failing_run_overwrites_nothing(project: pytest.Pytester) -> None:
+    _run(project).assert_outcomes(passed=9)
+    before = _files(project.path / "out")
+    project.makepyfile(test_broken="def test_broken():\n    assert False\n")
+    result = _run(project)
+    result.assert_outcomes(passed=9, failed=1)
+    result.stdout.fnmatch_lines(["rpctest: the run did not pass*existing contracts were left untouched"])
+    assert _files(project.path / "out") == before
+
+
+def test_replace_mode_drops_what_the_run_no_longer_does_merge_mode_keeps_it(project: pytest.Pytester) -> None:
+    _run(project).assert_outcomes(passed=9)
+    project.makepyfile(test_consumer=CONSUMER_TESTS.replace('{"page": n}', '{"page": n + 100}'))
+    _run(project, "-k", "many").assert_outcomes(passed=6, deselected=3)
+    orders = fmt.load(project.path / "out/consumers/web--toy--orders.json")
+    assert sorted(i.request["page"] for i in orders.interactions) == list(range(100, 106))
+    project.makepyfile(test_consumer=CONSUMER_TESTS)
+    _run(project, "-k", "many", "-o", "rpctest_record_mode=merge").assert_outcomes(passed=6, deselected=3)
+    orders = fmt.load(project.path / "out/consumers/web--toy--orders.json")
+    assert sorted(i.request["page"] for i in orders.interactions) == [*range(6), *range(100, 106)]
+
+
+def test_merge_mode_with_a_corrupt_existing_file_names_it_and_keeps_it(project: pytest.Pytester) -> None:
+    target = project.path / "out/consumers/web--toy--users.json"
+    target.parent.mkdir(parents=True)
+    target.write_text('{"rpctest_contract": 1, "kind": "consum')
+    result = _run(project, "-o", "rpctest_record_mode=merge")
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    result.stdout.fnmatch_lines(["rpctest: contracts not written: *web--toy--users.json: not valid JSON*"])
+    assert target.read_text() == '{"rpctest_contract": 1, "kind": "consum'
+    assert not (project.path / "out/consumers/web--toy--orders.json").exists()
+
+
+def test_recording_is_off_by_default(project: pytest.Pytester) -> None:
+    result = project.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider", "--rpctest-contracts-dir", "out")
+    result.assert_outcomes(passed=9)
+    assert not (project.path / "out").exists()
+    assert "recorded" not in result.stdout.str()
+
+
+def test_ini_option_turns_recording_on(project: pytest.Pytester) -> None:
+    project.makeini("[pytest]\nrpctest_record = true\nrpctest_contracts_dir = ini-out\nrpctest_consumer = inic\n")
+    result = project.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=9)
+    assert (project.path / "ini-out/consumers/inic--toy--users.json").is_file()
+
+
+def test_bad_record_mode_is_a_usage_error(project: pytest.Pytester) -> None:
+    result = _run(project, "-o", "rpctest_record_mode=sometimes")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*record_mode*'sometimes' is not one of replace, merge*"])

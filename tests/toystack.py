@@ -1,0 +1,71 @@
+"""A minimal stack ("toy") for testing the stack-neutral core without any stack library.
+
+Its "client" asks the router the way every real interceptor and stub server does. Shared by the
+core tests and by the pytest runs they start (``register()`` in a conftest).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from rpctest import stacks
+from rpctest.model import Call, CallFailed, ErrorKind
+from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
+from rpctest.stubs.router import router
+
+
+class ToyHost(HostHalf):
+    library = "toy"
+    extra = "toy"
+
+    def __init__(self) -> None:
+        self.installs = 0
+        self.active = False
+
+    def serve(self, provider: Any, **options: Any) -> Any:
+        raise NotImplementedError
+
+    def install_stub_interceptor(self, router: Any) -> Callable[[], None]:
+        self.installs += 1
+        self.active = True
+
+        def undo() -> None:
+            self.active = False
+
+        return undo
+
+
+class ToyAdapter(StackAdapter):
+    name = "toy"
+    title = "Toy"
+    capabilities = Capabilities(sync_client=True)
+    standard_error_codes = frozenset({"BAD", "NOPE", "BOOM"})
+    wire = WireHalf.__new__(type("ToyWire", (WireHalf,), {}))
+    host = ToyHost()
+
+    def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:
+        return {"BAD": ErrorKind.CALLER_ERROR, "NOPE": ErrorKind.NOT_FOUND}.get(str(code), ErrorKind.SERVER_ERROR)
+
+
+def register() -> ToyAdapter:
+    """A fresh toy adapter, registered as the stack ``toy`` (undo with :func:`unregister`)."""
+    adapter = ToyAdapter()
+    adapter.host = ToyHost()
+    stacks._loaded["toy"] = adapter
+    return adapter
+
+
+def unregister() -> None:
+    stacks._loaded.pop("toy", None)
+
+
+def toy_call(service: str, operation: str, body: Any = None) -> Any:
+    """What a toy client does: ask the router, raise CallFailed for errors."""
+    call = Call("toy", service, operation, body)
+    stub = router.match(call)
+    if stub is None:
+        raise router.unmatched(call)
+    reply = router.respond(stub, call)
+    if not reply.ok:
+        raise CallFailed(reply)
+    return reply.body
