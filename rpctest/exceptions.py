@@ -9,6 +9,7 @@ __all__ = [
     "StubUsageError",
     "UnmatchedCall",
     "StrictStubError",
+    "CallTimeout",
 ]
 
 
@@ -38,3 +39,11 @@ class UnmatchedCall(RpctestError, AssertionError):
 
 class StrictStubError(RpctestError, AssertionError):
     """Strict mode found a stub never called, or a call nothing was stubbed for."""
+
+
+class CallTimeout(RpctestError, TimeoutError):
+    """A wire client waited its whole timeout and no reply came.
+
+    The message names the service, the operation, the address and the timeout, so a test failure
+    says which endpoint was silent. It is a TimeoutError so generic timeout handling catches it.
+    """

@@ -100,3 +100,12 @@ class UserServer(Server):
 
 #: settings for running it standalone or in-process (the transport is chosen by rpctest or by you)
 SETTINGS: dict = {}
+
+
+def provider_state(operation: str, request: object) -> None:
+    """Put the service in the state its consumers' contracts assume: a fresh store.
+
+    ``rpctest contracts verify --live --setup examples.pysoa.service:provider_state`` calls it before
+    each recorded request is replayed (Pact calls this a provider state).
+    """
+    STORE.reset()

@@ -34,7 +34,7 @@ def _json_kind(value: Any) -> str:
         return "string"
     if isinstance(value, Mapping):
         return "object"
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return "array"
     return type(value).__name__
 
@@ -58,9 +58,10 @@ def shape_differences(expected: Any, actual: Any, pointer: str = "") -> Iterator
                 yield where, f"present ({_json_kind(value)})", "missing"
             else:
                 yield from shape_differences(value, actual[key], where)
-    elif isinstance(expected, list) and expected and actual:
+    elif kind == "array" and expected and actual:
+        first = next(iter(actual))
         for value in expected:
-            yield from shape_differences(value, actual[0], pointer_join(pointer, 0))
+            yield from shape_differences(value, first, pointer_join(pointer, 0))
 
 
 def _codes(errors: Iterable[RpcError]) -> list[str]:

@@ -2,7 +2,7 @@
 
 Why JSON Schema: it is what other tools (OpenAPI, Schemathesis, editors) already read, and a
 provider contract must stay useful outside rpctest. Why a *dialect*: RPC stacks carry values JSON
-has no type for (PySOA sends datetimes, decimals, sets and tuples through msgpack), and a contract
+has no type for (PySOA sends datetimes and decimals through msgpack), and a contract
 that silently turned a ``datetime`` into "a string" would let a consumer stub a string where the
 real provider sends a datetime.
 
@@ -17,7 +17,9 @@ Conventions (draft 2020-12 subset):
   ``timedelta``, ``decimal``, ``bytes``, ``set``, ``tuple``, ``object``. The standard keywords beside
   it describe the value's JSON view (a ``datetime`` is also ``{"type": "string", "format":
   "date-time"}``), so JSON-only readers get a fair approximation while rpctest's validator checks the
-  real type. ``object`` adds ``x-rpctest-class`` ("module.QualName", or a list of them).
+  real type. ``object`` adds ``x-rpctest-class`` ("module.QualName", or a list of them). ``set``
+  and ``tuple`` also accept a list: msgpack and JSON wires carry them as lists, so that is what a
+  real reply holds (``uniqueItems`` and ``prefixItems`` keep what makes them sets and tuples).
 * ``x-rpctest-lossy`` (a sentence) marks a node whose native rule JSON Schema cannot express
   (a custom validator function, a Conformity ``Hashable``); exporters also list every such node in
   the operation's ``notes`` with its JSON pointer, so the loss is visible in the file.

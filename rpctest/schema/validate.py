@@ -17,7 +17,10 @@ import decimal
 import functools
 import json
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from collections.abc import Mapping
+from typing import Any, Callable, Iterable, Iterator
+
+from rpctest.schema.fast import compile_fast, json_equal
 
 __all__ = ["Violation", "CompiledSchema", "compile_schema", "validate", "pointer_join", "describe_value"]
 
@@ -28,8 +31,10 @@ _NATIVE_TYPES: dict[str, tuple[type, ...]] = {
     "timedelta": (datetime.timedelta,),
     "decimal": (decimal.Decimal,),
     "bytes": (bytes, bytearray),
-    "set": (set, frozenset),
-    "tuple": (tuple,),
+    # msgpack and JSON wires carry sets and tuples as lists (a real PySOA reply holds lists where
+    # its schema says Set or Tuple), so a list is one too; uniqueItems / prefixItems say the rest
+    "set": (set, frozenset, list, tuple),
+    "tuple": (tuple, list),
 }
 
 
@@ -64,8 +69,8 @@ def pointer_join(base: str, *parts: Any) -> str:
 
 def describe_value(value: Any, limit: int = 80) -> str:
     """A short, type-revealing rendering of a value for messages."""
-    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta, decimal.Decimal, set, frozenset, tuple, bytes)):
-        text = repr(value)
+    if not (value is None or isinstance(value, (bool, int, float, str, list, dict))):
+        text = repr(value)  # datetimes, decimals, sets, objects: never quoted as if they were strings
     else:
         try:
             text = json.dumps(value, ensure_ascii=False, default=repr, sort_keys=True)
@@ -98,6 +103,22 @@ def _validator_class() -> Any:
     from jsonschema import validators
 
     standard_type = jsonschema.Draft202012Validator.VALIDATORS["type"]
+    standard_items = jsonschema.Draft202012Validator.VALIDATORS["items"]
+    standard_prefix_items = jsonschema.Draft202012Validator.VALIDATORS["prefixItems"]
+
+    def sequence(instance: Any) -> Any:
+        """A set as a list in the canonical order of its contract file (jsonschema indexes arrays)."""
+        if isinstance(instance, (set, frozenset)):
+            from rpctest.schema.values import canonical, encode
+
+            return sorted(instance, key=lambda item: canonical(encode(item)))
+        return instance
+
+    def items_keyword(validator: Any, items: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        return standard_items(validator, items, sequence(instance), schema)
+
+    def prefix_items_keyword(validator: Any, prefix: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        return standard_prefix_items(validator, prefix, sequence(instance), schema)
 
     checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
         {
@@ -134,9 +155,26 @@ def _validator_class() -> Any:
         if not ok:
             yield jsonschema.ValidationError(f"{describe_value(instance)} is not a {native} (got {_type_name(instance)})")
 
+    def enum_keyword(validator: Any, options: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        if not any(json_equal(instance, option) for option in options):
+            yield jsonschema.ValidationError(f"{describe_value(instance)} is not one of {describe_value(options)}")
+
+    def const_keyword(validator: Any, const: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        if not json_equal(instance, const):
+            yield jsonschema.ValidationError(f"{describe_value(const)} was expected, not {describe_value(instance)}")
+
+    # enum and const share one equality on every jsonschema version (4.17 compared enums with
+    # Python's ``in``, later versions structurally): a tuple equals the list it is sent as
     return validators.extend(
         jsonschema.Draft202012Validator,
-        validators={"type": type_keyword, "x-rpctest-type": native_keyword},
+        validators={
+            "type": type_keyword,
+            "x-rpctest-type": native_keyword,
+            "items": items_keyword,
+            "prefixItems": prefix_items_keyword,
+            "enum": enum_keyword,
+            "const": const_keyword,
+        },
         type_checker=checker,
     )
 
@@ -184,16 +222,30 @@ class CompiledSchema:
         cls.check_schema(schema)
         self.schema = schema
         self._validator = cls(schema)
-        self._is_valid: Callable[[Any], bool] = self._validator.is_valid
+        # the closure compiler answers "valid?" several times faster; jsonschema explains failures
+        # (and answers alone for schemas outside the dialect)
+        self._is_valid: Callable[[Any], bool] = compile_fast(schema) or self._validator.is_valid
 
     def is_valid(self, value: Any) -> bool:
         return self._is_valid(value)
+
+    @property
+    def fast(self) -> bool:
+        """True when validity is decided by the compiled closures (not by jsonschema)."""
+        return self._is_valid != self._validator.is_valid
 
     def violations(self, value: Any, *, base: str = "") -> list[Violation]:
         """Every violation, shallowest first; empty when ``value`` conforms."""
         if self._is_valid(value):
             return []
-        errors = sorted(self._validator.iter_errors(value), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+        try:
+            errors = sorted(self._validator.iter_errors(value), key=lambda e: (len(e.absolute_path), str(e.absolute_path)))
+        except (ArithmeticError, TypeError, ValueError) as exc:  # e.g. uniqueItems sorting NaN with a Decimal
+            return [Violation(pointer=base, keyword="(unverifiable)", expected="a value the schema can check",
+                              actual=describe_value(value), message=f"the value cannot be checked: {type(exc).__name__}: {exc}")]
+        if not errors:  # the fast check and jsonschema disagree: trust the explanation-less verdict, say so
+            return [Violation(pointer=base, keyword="(fast check)", expected="a valid value", actual=describe_value(value),
+                              message="the value breaks the schema (rpctest's compiled check), but jsonschema names no rule")]
         return [_violation(error, base) for error in errors]
 
 

@@ -104,7 +104,9 @@ class WireHalf(abc.ABC):
     def client(self, address: str, *, timeout: float = 5.0, **options: Any) -> RpcClient:
         raise NotImplementedError(f"{type(self).__name__} has no wire client yet")
 
-    def stub_server(self, router: "StubRouter", **options: Any) -> HostedService:
+    def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> HostedService:
+        """A server of this stack's protocol answering from ``router`` (at ``address``, or wherever
+        the stack can bind privately: port 0, an inproc address, a private Redis)."""
         raise NotImplementedError(f"{type(self).__name__} has no stub server yet")
 
 

@@ -147,6 +147,10 @@ class Stub:
         return reply
 
 
+def _no_interceptor() -> None:
+    """The undo function of a router that installed no interceptor."""
+
+
 def _is_sequence_effect(effect: Any) -> bool:
     if isinstance(effect, (str, bytes, Mapping, BaseException, type, RpcError, Reply)) or callable(effect):
         return False
@@ -165,9 +169,15 @@ class StubScope:
 
 
 class StubRouter:
-    """The process-wide registry of active stubs (thread-safe; each xdist worker has its own)."""
+    """The process-wide registry of active stubs (thread-safe; each xdist worker has its own).
 
-    def __init__(self) -> None:
+    ``intercept=False`` makes a router that never patches a stack's in-process client library: a
+    router that backs a stub server must leave the real client in the same process untouched, so
+    that the client really goes over the wire to that server.
+    """
+
+    def __init__(self, *, intercept: bool = True) -> None:
+        self.intercept = intercept
         self._lock = threading.RLock()
         self._stubs: list[Stub] = []
         # newest first, replaced (never mutated) under the lock, so matching reads it without locking
@@ -183,7 +193,7 @@ class StubRouter:
         with self._lock:
             undo, count = self._interceptors.get(stub.stack, (None, 0))
             if count == 0:
-                undo = stub.adapter.host.install_stub_interceptor(self)
+                undo = stub.adapter.host.install_stub_interceptor(self) if self.intercept else _no_interceptor
             self._interceptors[stub.stack] = (undo, count + 1)  # type: ignore[assignment]
             self._stubs.append(stub)
             self._lookup = tuple(reversed(self._stubs))

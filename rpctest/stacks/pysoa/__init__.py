@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
-from rpctest.exceptions import StubUsageError
+from rpctest.exceptions import ConfigError, StubUsageError
 from rpctest.model import ErrorKind, Reply, RpcError
 from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
 from rpctest.stacks.pysoa import errors as pysoa_errors
@@ -21,7 +21,53 @@ __all__ = ["adapter", "PySOAAdapter", "serve"]
 
 
 class PySOAWire(WireHalf):
-    """Codec for the Redis gateway lives in :mod:`rpctest.stacks.pysoa.wire`."""
+    """PySOA over the Redis gateway without pysoa: codec (:mod:`.wire`), client and stub server.
+
+    Both need only redis-py (or fakeredis) and are imported on first use, so importing the adapter
+    stays cheap.
+    """
+
+    if TYPE_CHECKING:  # pragma: no cover - names for the annotations below, imported lazily at run time
+        from rpctest.stacks.pysoa.redis_client import PySOAWireClient
+        from rpctest.stacks.pysoa.redis_stub import PySOAStubServer
+
+    def client(
+        self, address: Any, *, service: str | None = None, timeout: float = 5.0, **options: Any
+    ) -> PySOAWireClient:
+        """A :class:`~.redis_client.PySOAWireClient` for ``address``.
+
+        ``address`` is a ``RedisTarget`` or ``redis://host:port/db[#service.NAME]`` (what a hosted
+        service or stub server reports); ``options`` are the client's (``content_type``,
+        ``protocol_version``, ``message_expiry`` ...).
+        """
+        from rpctest.stacks.pysoa.redis_client import PySOAWireClient
+
+        return PySOAWireClient(address, service, timeout=timeout, **options)
+
+    def stub_server(
+        self,
+        router: StubRouter,
+        *,
+        address: str | None = None,
+        redis: Any = None,
+        services: list[str] | None = None,
+        **options: Any,
+    ) -> PySOAStubServer:
+        """A running :class:`~.redis_stub.PySOAStubServer` answering from ``router``.
+
+        ``redis`` is None (a private redis-server, started now and stopped with the server;
+        RedisUnavailable when there is no ``redis-server`` binary), ``"fake"``, a ``RedisTarget`` or
+        a ``redis://`` URL; ``services`` defaults to every service ``router`` has PySOA stubs for.
+        Give it a ``StubRouter(intercept=False)`` when a real PySOA client in this process should
+        reach it over the wire.
+        """
+        from rpctest.stacks.pysoa.redis_stub import serve_stubs
+
+        if address is not None:  # the stack-neutral spelling (``rpctest serve --address``)
+            if redis is not None:
+                raise ConfigError("give the PySOA stub server's Redis as address= or redis=, not both")
+            redis = address.split("#", 1)[0]
+        return serve_stubs(router, redis=redis, services=services, **options)
 
 
 class PySOAHost(HostHalf):
@@ -40,6 +86,27 @@ class PySOAHost(HostHalf):
 
         return serve(provider, **options)
 
+    def export_schema(self, provider: Any, **options: Any) -> dict[str, Any]:
+        """The neutral contract of a ``Server`` subclass (or ``"module:Server"``); see :mod:`.schema`.
+
+        ``options``: ``expected_errors={action: [codes]}``, the codes PySOA cannot declare.
+        """
+        self.require()
+        from rpctest.stacks.pysoa.schema import export_provider
+
+        if isinstance(provider, str):
+            from rpctest.contracts.export import import_object
+
+            provider = import_object(provider)
+        return export_provider(provider, **options)
+
+    def export_from_address(self, address: str, service: str | None = None, **options: Any) -> dict[str, Any]:
+        """The neutral contract of a running service, from its ``introspect`` action (``timeout=`` seconds)."""
+        self.require()
+        from rpctest.stacks.pysoa.schema import export_from_address
+
+        return export_from_address(address, service, **options)
+
     def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
         self.require()
         from rpctest.stacks.pysoa.stubbing import install
@@ -57,6 +124,7 @@ class PySOAAdapter(StackAdapter):
     name = "pysoa"
     title = "PySOA"
     capabilities = Capabilities(sync_client=True, jobs=True, fields_in_errors=True)
+    standard_error_codes = pysoa_errors.STANDARD_CODES
     wire = PySOAWire()
     host = PySOAHost()
 
