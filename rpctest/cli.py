@@ -79,11 +79,18 @@ def _add_target(parser: argparse.ArgumentParser, *, what: str) -> None:
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each reply (default 5)")
 
 
+def _address_service(address: str | None) -> str | None:
+    """The service an address names itself (``redis://host:port/db#service.NAME``), if it does."""
+    if address and "#service." in address:
+        return address.rsplit("#service.", 1)[1]
+    return None
+
+
 def _stack_for(args: argparse.Namespace) -> str:
     from rpctest.contracts.export import infer_stack
     from rpctest.exceptions import ConfigError
 
-    stack = args.stack or infer_stack(args.provider, args.address, args.service)
+    stack = args.stack or infer_stack(args.provider, args.address, args.service or _address_service(args.address))
     if not stack:
         raise ConfigError("give --stack (no [tool.rpctest.services] entry names this provider, address or service)")
     return stack
@@ -175,9 +182,7 @@ def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
         raise _usage("--live needs --provider MODULE:OBJECT or --address ADDRESS")
     stack = _stack_for(args)
     provider = import_object(args.provider) if args.provider else None
-    service = args.service or getattr(provider, "service_name", None)
-    if service is None and args.address and "#service." in args.address:
-        service = args.address.rsplit("#service.", 1)[1]
+    service = args.service or getattr(provider, "service_name", None) or _address_service(args.address)
     setup = import_object(args.setup) if args.setup else None
     with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as send:
         return verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup)

@@ -35,7 +35,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Iterable, Literal, Mapping
 
-from rpctest.model import Reply
+from rpctest.model import Call, Reply
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pysoa.errors import from_wire
 
@@ -185,6 +185,8 @@ class PySOAService(HostedService):
         self.transport = transport
         self.redis = redis
         self.timeout = timeout
+        #: tell contract recorders about every :meth:`call` (set by ``serve(record=True)``)
+        self.record = False
         if redis is None:
             self.address = None
         else:
@@ -221,7 +223,12 @@ class PySOAService(HostedService):
         action: dict[str, Any] = {"action": operation}
         if body is not None:
             action["body"] = body
-        return reply_from_job(self.call_actions([action], **meta))
+        reply = reply_from_job(self.call_actions([action], **meta))
+        if self.record:
+            from rpctest.contracts.recorder import observe
+
+            observe(Call("pysoa", self.service_name, operation, body), reply, source="local")
+        return reply
 
     def _check_usable(self) -> None:
         if self._stopped:
@@ -433,6 +440,7 @@ def serve(
     redis: "RedisTarget | None" = None,
     client_settings: Mapping[str, Any] | None = None,
     timeout: float = 5.0,
+    record: bool = False,
 ) -> PySOAService:
     """Run ``server_class`` (a ``pysoa.server.Server`` subclass) in-process and return it, ready.
 
@@ -441,6 +449,7 @@ def serve(
     and for Redis the transport ``kwargs`` such as ``default_serializer_config`` or
     ``protocol_version``); ``timeout`` bounds every Redis receive (whole seconds, at least 1).
     With ``transport="redis"`` and no ``redis``, a fresh in-memory fakeredis is used.
+    ``record=True`` tells contract recorders about every :meth:`PySOAService.call`.
     """
     require_pysoa()
     from pysoa.client.client import Client
@@ -472,6 +481,7 @@ def serve(
         # Build the handler now (PySOA builds it lazily), so the server exists, is set up and can be torn down.
         local = client._get_handler(service_name).transport
         service = PySOAService(server_class=server_class, server=local.server, client=client, transport="local", timeout=timeout)
+        service.record = record
         try:
             service._start_async_loop()
         except BaseException:
@@ -517,6 +527,7 @@ def serve(
         service = PySOAService(
             server_class=server_class, server=server, client=client, transport="redis", redis=target, timeout=timeout
         )
+        service.record = record
         service._fake_host, fake_host = fake_host, None
         service._wake_blob = _wake_message(server.transport.core)
         server.setup()

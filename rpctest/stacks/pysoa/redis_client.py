@@ -334,7 +334,10 @@ class PySOAWireClient:
         client_version: Sequence[int] = wire.DEFAULT_CLIENT_VERSION,
         queue_capacity: int = DEFAULT_QUEUE_CAPACITY,
         maximum_message_size: int | None = CLIENT_MAXIMUM_MESSAGE_BYTES,
+        record: bool = False,
     ) -> None:
+        #: tell contract recorders about every call (``--rpctest-record`` then writes them)
+        self.record = record
         self.redis, address_service = parse_address(target)
         if service is not None and address_service is not None and service != address_service:
             raise ValueError(f"service {service!r} contradicts the address's #service.{address_service}")
@@ -404,7 +407,13 @@ class PySOAWireClient:
             return [Reply(meta={"suppressed": True}) for _ in calls]
         wait = self.timeout if timeout is None else float(timeout)
         response = self._receive(service, request_id, wait, calls)
-        return [reply_from_envelope(response, index) for index in range(len(calls))]
+        replies = [reply_from_envelope(response, index) for index in range(len(calls))]
+        if self.record:
+            from rpctest.contracts.recorder import observe
+
+            for call, reply in zip(calls, replies, strict=True):
+                observe(call, reply, source="client")
+        return replies
 
     def _check_open(self) -> None:
         if self._closed:
