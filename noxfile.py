@@ -31,6 +31,8 @@ def core(session: nox.Session) -> None:
     session.install("-e", ".", *TEST_TOOLS)
     session.run("python", "-c", "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('pysoa', 'fakeredis')))")
     _pytest(session, "tests/core")
+    # the dogfood contracts verify with no stack library installed at all
+    session.run("rpctest", "contracts", "verify", "contracts/")
 
 
 @nox.session

@@ -59,10 +59,34 @@ def main() -> int:
         print(f"        {name:<34} " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
     print(f"        in-process server start (median)   local {_start_times('local'):.1f} ms, "
           f"redis/fakeredis {_start_times('redis'):.1f} ms")
+    contracts_ok = _contracts()
     for failure in collector.failures:
         print("\nFAILED " + failure)
-    print("\nresult: " + ("all example checks passed" if code == 0 else f"FAILED (pytest exit {int(code)})"))
-    return int(code)
+    ok = code == 0 and contracts_ok
+    print("\nresult: " + ("all example checks passed" if ok else f"FAILED (pytest exit {int(code)}, contracts {'ok' if contracts_ok else 'FAILED'})"))
+    return 0 if ok else 1
+
+
+def _contracts() -> bool:
+    """Verify the examples' contracts (contracts/): against the provider contracts, then live."""
+    from examples.pysoa.service import UserServer, provider_state
+    from rpctest.contracts import format as fmt
+    from rpctest.contracts.live import open_sender, verify_live
+    from rpctest.contracts.report import finding_lines
+    from rpctest.contracts.verify import verify
+
+    contracts = fmt.load_many([ROOT / "contracts"])
+    started = time.perf_counter()
+    report = verify(contracts)
+    elapsed = (time.perf_counter() - started) * 1000
+    print(f"\ncontracts/ ({len(report.consumers)} consumer, {len(report.providers)} provider contract(s))")
+    print(f"        rpctest contracts verify           {len(report.errors)} finding(s) in {report.interactions} interaction(s), {elapsed:.1f} ms")
+    with open_sender("pysoa", provider=UserServer) as send:
+        live = verify_live(contracts, send, stack="pysoa", service="users", setup=provider_state)
+    print(f"        verify --live (real UserServer)    {len(live.errors)} finding(s) in {live.interactions} replayed request(s)")
+    for finding in [*report.findings, *live.findings]:
+        print("        " + "\n        ".join(finding_lines(finding)))
+    return report.ok and live.ok
 
 
 if __name__ == "__main__":

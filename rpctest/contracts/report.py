@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["FORMATS", "render"]
 
 
-def _finding_lines(finding: "Finding") -> list[str]:
+def finding_lines(finding: "Finding") -> list[str]:
     lines = [f"{finding.severity.upper()} [{finding.check}] {finding.where}"]
     at = f" at {finding.pointer}" if finding.pointer else ""
     lines.append(f"    {finding.message}{at}")
@@ -38,7 +38,7 @@ def _finding_lines(finding: "Finding") -> list[str]:
 def render_text(report: "Report") -> str:
     lines: list[str] = []
     for finding in report.findings:
-        lines.extend(_finding_lines(finding))
+        lines.extend(finding_lines(finding))
     lines.append(report.summary())
     return "\n".join(lines) + "\n"
 
@@ -79,10 +79,10 @@ def render_junit(report: "Report") -> str:
         if errors:
             failures += 1
             failure = ET.SubElement(case, "failure", message=errors[0].message, type=errors[0].check)
-            failure.text = "\n".join(line for f in errors for line in _finding_lines(f))
+            failure.text = "\n".join(line for f in errors for line in finding_lines(f))
         if warnings:
             out = ET.SubElement(case, "system-out")
-            out.text = "\n".join(line for f in warnings for line in _finding_lines(f))
+            out.text = "\n".join(line for f in warnings for line in finding_lines(f))
     suite.set("tests", str(len(cases)))
     suite.set("failures", str(failures))
     suite.set("errors", "0")
@@ -117,7 +117,7 @@ def render_github(report: "Report") -> str:
         if finding.contract is not None:
             props.append(f"file={_escape_github(str(finding.contract), property_value=True)}")
         props.append(f"title={_escape_github(f'rpctest {finding.check}', property_value=True)}")
-        body = "\n".join(_finding_lines(finding)[1:]).strip()
+        body = "\n".join(finding_lines(finding)[1:]).strip()
         lines.append(f"::{level} {','.join(props)}::{_escape_github(body)}")
     lines.append(report.summary())
     return "\n".join(lines) + "\n"
