@@ -176,7 +176,8 @@ def test_boolean_version_is_not_version_one(tmp_path: Path) -> None:
         (lambda d: d.update(kind="other"), "/kind", "kind"),
         (lambda d: d.update(stack=""), "/stack", ""),
         (lambda d: d["interactions"][0].pop("operation"), "/interactions/0", "'operation' is a required property"),
-        (lambda d: d["interactions"][0].update(response={}), "/interactions/0/response", "properties"),
+        # the wording of minProperties differs between jsonschema versions; the pointer does not
+        (lambda d: d["interactions"][0].update(response={}), "/interactions/0/response", "{}"),
         (lambda d: d["interactions"][0].update(source="recorded"), "/interactions/0/source", "recorded"),
         (lambda d: d["interactions"][0].update(extra=1), "/interactions/0", "extra"),
         (lambda d: d["interactions"][0].update(response={"errors": [{"code": True}]}), "/interactions/0/response/errors/0/code", "True"),
