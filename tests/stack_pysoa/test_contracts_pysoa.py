@@ -53,7 +53,7 @@ def test_dogfood_contracts_verify(capsys: pytest.CaptureFixture[str]) -> None:
 def test_dogfood_provider_contract_is_current(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     target = tmp_path / "users.json"
     assert main(["contracts", "export", "--stack", "pysoa", "--provider", "examples.pysoa.service:UserServer", "-o", str(target)]) == 0
-    assert target.read_text() == PROVIDER.read_text(), "re-export contracts/providers/pysoa--users.json (see contracts/README.md)"
+    assert target.read_text() == PROVIDER.read_text(), "contracts/providers/pysoa--users.json is out of date: see contracts/README.md"
 
 
 def test_dogfood_consumer_contract_is_current(tmp_path: Path) -> None:
@@ -64,7 +64,8 @@ def test_dogfood_consumer_contract_is_current(tmp_path: Path) -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert (tmp_path / CONSUMER.relative_to(CONTRACTS)).read_text() == CONSUMER.read_text()
+    recorded = (tmp_path / CONSUMER.relative_to(CONTRACTS)).read_text()
+    assert recorded == CONSUMER.read_text(), "contracts/consumers/ is out of date: see contracts/README.md"
 
 
 def test_a_broken_contract_exits_1_with_the_right_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
