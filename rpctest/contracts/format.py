@@ -300,13 +300,21 @@ class ConsumerContract:
             consumer=data["consumer"],
             stack=data["stack"],
             service=data["service"],
-            interactions=[RecordedInteraction.from_dict(item) for item in data["interactions"]],
+            interactions=[_interaction(index, item) for index, item in enumerate(data["interactions"])],
             path=path,
         )
 
     def file_name(self) -> str:
         """Where the recorder puts it, relative to the contracts directory."""
         return f"consumers/{_safe(self.consumer)}--{_safe(self.stack)}--{_safe(self.service)}.json"
+
+
+def _interaction(index: int, data: Mapping[str, Any]) -> RecordedInteraction:
+    """One interaction of a file; a value that does not decode names the interaction."""
+    try:
+        return RecordedInteraction.from_dict(data)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"interaction #{index} ({data.get('operation', '?')}): {exc}") from None
 
 
 Contract = ProviderContract | ConsumerContract

@@ -187,7 +187,7 @@ def _object_ref_matches(instance: Any, names: list[str]) -> bool:
 
 def _violation(error: Any, base: str) -> Violation:
     pointer = pointer_join(base, *error.absolute_path)
-    keyword = str(error.validator)
+    keyword = str(error.validator) if error.validator is not None else "false"  # a ``false`` schema
     expected = describe_value(error.validator_value)
     actual = describe_value(error.instance)
     message = error.message
