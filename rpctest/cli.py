@@ -225,14 +225,18 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     from rpctest.contracts import format as fmt
     from rpctest.contracts.serve import router_from_contracts
+    from rpctest.exceptions import ConfigError, RpctestError
     from rpctest.stacks import get_adapter
 
     logging.basicConfig(level=logging.INFO, format="rpctest serve: %(levelname)s %(message)s", stream=sys.stderr)
     router = router_from_contracts(fmt.load_many(args.contracts), args.stack)
     adapter = get_adapter(args.stack)
+    try:
+        server = adapter.wire.stub_server(router, address=args.address)
+    except RpctestError as exc:
+        raise ConfigError(f"{exc} (or serve on a running server you name with --address)") from None
     done = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    server = adapter.wire.stub_server(router, address=args.address)
     try:
         services = sorted({f"{s.service}.{s.action}" for s in router.active()})
         print(f"rpctest serve: {args.stack} stub provider at {server.address}", flush=True)
