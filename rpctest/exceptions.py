@@ -9,6 +9,7 @@ __all__ = [
     "StubUsageError",
     "UnmatchedCall",
     "StrictStubError",
+    "TransportError",
     "CallTimeout",
 ]
 
@@ -41,7 +42,15 @@ class StrictStubError(RpctestError, AssertionError):
     """Strict mode found a stub never called, or a call nothing was stubbed for."""
 
 
-class CallTimeout(RpctestError, TimeoutError):
+class TransportError(RpctestError):
+    """The other side answered with something unusable, or not at all (a timeout, a broken frame).
+
+    Live verification and fuzzing report these as findings about the provider, while other
+    rpctest errors (an unreachable server, bad configuration) stop the run as usage errors.
+    """
+
+
+class CallTimeout(TransportError, TimeoutError):
     """A wire client waited its whole timeout and no reply came.
 
     The message names the service, the operation, the address and the timeout, so a test failure

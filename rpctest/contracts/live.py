@@ -14,7 +14,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from rpctest.contracts.format import Contract, ConsumerContract, RecordedInteraction
 from rpctest.contracts.verify import Finding, Report
-from rpctest.exceptions import ConfigError, RpctestError
+from rpctest.exceptions import ConfigError, TransportError
 from rpctest.model import Call, Reply, RpcError
 from rpctest.schema.validate import describe_value, pointer_join
 
@@ -117,7 +117,7 @@ def verify_live(
                 setup(item.operation, item.request)
             try:
                 reply = send(item.as_call(consumer.stack, consumer.service))
-            except RpctestError as exc:  # a timeout, a broken frame: the provider did not answer
+            except TransportError as exc:  # a timeout, a broken frame: a finding about the provider
                 reply = Reply(errors=[RpcError("TRANSPORT", str(exc), kind="transport")])
             for check, message, pointer, expected, actual in _compare(item, reply, exact):
                 report.findings.append(

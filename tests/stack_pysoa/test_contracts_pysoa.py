@@ -168,6 +168,21 @@ def test_live_without_a_target_is_a_usage_error(capsys: pytest.CaptureFixture[st
     assert verify(capsys, CONTRACTS, "--provider", "examples.pysoa.service:UserServer")[0] == 2
 
 
+def test_live_against_an_unreachable_redis_is_a_usage_error_not_findings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = verify(capsys, CONTRACTS, "--live", "--address", "redis://127.0.0.1:1/0#service.users")
+    assert code == 2 and out == ""
+    assert "cannot reach Redis at redis://127.0.0.1:1/0 for 'users'" in err
+
+
+def test_live_timeouts_are_transport_findings(rpctest_redis: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # a reachable Redis with nothing serving 'users' (database 15: requests left there expire unseen)
+    address = f"redis://{rpctest_redis.host}:{rpctest_redis.port}/15#service.users"
+    code, out, _ = verify(capsys, CONTRACTS, "--live", "--address", address, "--timeout", "0.2", "--format", "json")
+    assert code == 1
+    findings = json.loads(out)["findings"]
+    assert len(findings) == 5 and all("TRANSPORT" in f["actual"] for f in findings)
+
+
 # -- recording from rpctest's own clients --------------------------------------------------------
 
 

@@ -32,6 +32,7 @@ pop bounded by a deadline that also works on fakeredis, whose BLPOP takes whole 
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import random
@@ -39,9 +40,9 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Iterator, Self
 
-from rpctest.exceptions import CallTimeout, RpctestError
+from rpctest.exceptions import CallTimeout, ConfigError, RpctestError
 from rpctest.model import Call, Reply
 from rpctest.stacks.pysoa import wire
 from rpctest.stacks.pysoa.errors import from_wire
@@ -112,7 +113,7 @@ def parse_address(address: RedisTarget | str) -> tuple[RedisTarget, str | None]:
     url, _, fragment = address.partition("#")
     service = _service_from_fragment(address, fragment)
     if url.startswith("fakeredis"):
-        raise ValueError(
+        raise ConfigError(
             f"{address!r} names an in-memory fakeredis, which no URL can reach; pass its RedisTarget "
             "(e.g. server.redis or service.redis) instead of the address string"
         )
@@ -125,7 +126,7 @@ def _service_from_fragment(address: str, fragment: str) -> str | None:
     if not fragment:
         return None
     if not fragment.startswith(_SERVICE_FRAGMENT) or len(fragment) == len(_SERVICE_FRAGMENT):
-        raise ValueError(f"the fragment of {address!r} must be '#service.<name>', not '#{fragment}'")
+        raise ConfigError(f"the fragment of {address!r} must be '#service.<name>', not '#{fragment}'")
     return fragment[len(_SERVICE_FRAGMENT) :]
 
 
@@ -340,14 +341,14 @@ class PySOAWireClient:
         self.record = record
         self.redis, address_service = parse_address(target)
         if service is not None and address_service is not None and service != address_service:
-            raise ValueError(f"service {service!r} contradicts the address's #service.{address_service}")
+            raise ConfigError(f"service {service!r} contradicts the address's #service.{address_service}")
         self.service = service or address_service
         if timeout is None or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+            raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
         if content_type not in wire.CONTENT_TYPES:
-            raise ValueError(f"content_type must be one of {wire.CONTENT_TYPES}, not {content_type!r}")
+            raise ConfigError(f"content_type must be one of {wire.CONTENT_TYPES}, not {content_type!r}")
         if protocol_version not in (1, 2, 3):
-            raise ValueError(f"protocol_version must be 1, 2 or 3, not {protocol_version!r}")
+            raise ConfigError(f"protocol_version must be 1, 2 or 3, not {protocol_version!r}")
         self.timeout = float(timeout)
         self.content_type = content_type
         self.protocol_version = protocol_version
@@ -378,7 +379,7 @@ class PySOAWireClient:
     def _service(self, service: str | None) -> str:
         name = service or self.service
         if not name:
-            raise ValueError(
+            raise ConfigError(
                 "no service: give PySOAWireClient a service, an address with #service.NAME, or Call.service"
             )
         return name
@@ -397,16 +398,17 @@ class PySOAWireClient:
         """
         calls = list(calls)
         if not calls:
-            raise ValueError("call_many needs at least one Call (PySOA jobs have at least one action)")
+            raise ConfigError("call_many needs at least one Call (PySOA jobs have at least one action)")
         self._check_open()
         service = self._job_service(calls)
         request_id = self._next_request_id()
         envelope, ttl = self._request(calls, service, request_id)
-        self._send(service, envelope, ttl)
-        if envelope["body"]["control"].get("suppress_response"):
-            return [Reply(meta={"suppressed": True}) for _ in calls]
-        wait = self.timeout if timeout is None else float(timeout)
-        response = self._receive(service, request_id, wait, calls)
+        with self._redis_errors_named():
+            self._send(service, envelope, ttl)
+            if envelope["body"]["control"].get("suppress_response"):
+                return [Reply(meta={"suppressed": True}) for _ in calls]
+            wait = self.timeout if timeout is None else float(timeout)
+            response = self._receive(service, request_id, wait, calls)
         replies = [reply_from_envelope(response, index) for index in range(len(calls))]
         if self.record:
             from rpctest.contracts.recorder import observe
@@ -415,6 +417,18 @@ class PySOAWireClient:
                 observe(call, reply, source="client")
         return replies
 
+    @contextlib.contextmanager
+    def _redis_errors_named(self) -> Iterator[None]:
+        """A Redis that is down or unreachable is a RedisUnavailable naming it, not redis-py's error."""
+        import redis
+
+        from rpctest.redis_backend import RedisUnavailable
+
+        try:
+            yield
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+            raise RedisUnavailable(f"cannot reach Redis at {self.redis.address} for {self.service!r}: {exc}") from exc
+
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("this PySOAWireClient is closed")
@@ -422,7 +436,7 @@ class PySOAWireClient:
     def _job_service(self, calls: Sequence[Call]) -> str:
         services = {self._service(call.service) for call in calls}
         if len(services) != 1:
-            raise ValueError(f"one PySOA job goes to one service; these calls name {sorted(services)}")
+            raise ConfigError(f"one PySOA job goes to one service; these calls name {sorted(services)}")
         return services.pop()
 
     def _next_request_id(self) -> int:
@@ -556,7 +570,7 @@ def _job_headers(calls: Sequence[Call]) -> _JobHeaders:
     given = [headers for headers, call in zip(found, calls) if call.meta]
     for other in given[1:]:
         if other.key() != given[0].key():
-            raise ValueError(
+            raise ConfigError(
                 "the calls of one job carry different job headers (context, switches, control, correlation_id, "
                 "continue_on_error); set them on one call or make them equal"
             )

@@ -28,6 +28,8 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 
 import msgpack
 
+from rpctest.exceptions import TransportError
+
 __all__ = [
     "PROTOCOL_PREFIX_V3",
     "CONTENT_TYPE_MSGPACK",
@@ -89,7 +91,7 @@ _EPOCH = datetime.datetime(1970, 1, 1)
 _EPOCH_UTC = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
-class WireError(ValueError):
+class WireError(TransportError, ValueError):
     """Bytes that are not a PySOA Redis message, or a value PySOA cannot put on the wire.
 
     The message says what is wrong, so a stub server or test can show it instead of a traceback
