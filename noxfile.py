@@ -17,7 +17,7 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 PYTEST = ["pytest", "-n", "2", "-p", "rpctest"]
-TEST_TOOLS = ["pytest-xdist>=3", "hypothesis>=6.80"]
+TEST_TOOLS = ["pytest-xdist>=3"]
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:

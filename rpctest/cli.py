@@ -249,6 +249,85 @@ def _run_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+@command
+def _register_fuzz(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "fuzz",
+        help="fuzz a provider's error semantics from its schema (valid, one-defect and unknown-operation requests)",
+        description=(
+            "Generate valid requests and requests with exactly one defect from each operation's request schema, "
+            "send them to the provider, and check: valid input never gets a server error and gets a reply that "
+            "matches the response schema; a defect gets the stack's caller error at that field; an unknown "
+            "operation gets not-found. Failures are shrunk to a minimal request and written as replay files."
+        ),
+        epilog=_EPILOG,
+    )
+    _add_target(parser, what="the provider")
+    parser.add_argument("--contract", metavar="FILE", help="the provider contract (default: exported from the provider or its introspection)")
+    parser.add_argument("--operation", action="append", metavar="NAME", help="fuzz only this operation (repeatable)")
+    parser.add_argument("--mode", choices=("positive", "negative", "all"), default="all", help="which requests to generate (default all)")
+    parser.add_argument("--max-examples", type=int, default=100, metavar="N", help="cases per operation (default 100)")
+    parser.add_argument("--seed", type=int, help="Hypothesis seed, for a reproducible run")
+    parser.add_argument("--replay-dir", default=".rpctest/replays", metavar="DIR", help="where replay files go (default .rpctest/replays)")
+    parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
+    parser.add_argument("--json", metavar="FILE", help="also write a JSON report")
+    parser.set_defaults(handler=_run_fuzz)
+
+
+def _run_fuzz(args: argparse.Namespace) -> int:
+    from rpctest.fuzz.engine import fuzz
+    from rpctest.fuzz.target import open_target
+
+    if not args.provider and not args.address:
+        raise _usage("fuzz needs --provider MODULE:OBJECT or --address ADDRESS")
+    if args.max_examples < 1:
+        raise _usage("--max-examples must be at least 1")
+    from hypothesis import settings
+
+    stack = _stack_for(args)
+    service = args.service or _address_service(args.address)
+    with open_target(stack, provider=args.provider, address=args.address, service=service, contract=args.contract, timeout=args.timeout) as target:
+        report = fuzz(
+            target,
+            operations=args.operation,
+            mode=args.mode,
+            max_examples=args.max_examples,
+            replay_dir=args.replay_dir,
+            seed=args.seed,
+            settings=settings(settings.default, database=None),  # a CLI run leaves no .hypothesis/ behind
+        )
+    sys.stdout.write(report.render("text"))
+    for fmt, path in (("junit", args.junit), ("json", args.json)):
+        if path:
+            with open(path, "w", encoding="utf-8") as fh:
+                fh.write(report.render(fmt))
+    return report.exit_code
+
+
+@command
+def _register_replay(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "replay",
+        help="re-send a fuzz failure's minimal request and say FIXED or STILL FAILING",
+        description="Re-send the request of a replay file written by rpctest fuzz and run the check that failed.",
+        epilog="exit status: 0 fixed, 1 still failing, 2 usage error (a bad replay file, an unreachable provider), 3 internal error",
+    )
+    parser.add_argument("file", metavar="FILE", help="a replay file (.rpctest/replays/*.json)")
+    target = parser.add_mutually_exclusive_group()
+    target.add_argument("--provider", metavar="MODULE:OBJECT", help="replay against this provider instead of the file's")
+    target.add_argument("--address", metavar="ADDRESS", help="replay against this running endpoint instead of the file's")
+    parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the reply (default 5)")
+    parser.set_defaults(handler=_run_replay)
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from rpctest.fuzz.replay import replay
+
+    still_failing, detail = replay(args.file, provider=args.provider, address=args.address, timeout=args.timeout)
+    print(("STILL FAILING: " if still_failing else "FIXED: ") + detail)
+    return EXIT_FINDINGS if still_failing else EXIT_OK
+
+
 # --------------------------------------------------------------------------------------------------
 # the entry point
 

@@ -71,12 +71,24 @@ def _option(config: pytest.Config, name: str) -> Any:
     return value if value not in ("", None, []) else None
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "rpctest(strict=True): rpctest settings for a test, class or module; "
         "strict=False lets stubs go uncalled and calls reach unstubbed services",
     )
+    config.addinivalue_line(
+        "markers",
+        "rpc_fuzz(max_examples=100, mode='all'): how rpctest's fuzz_tests items fuzz "
+        "(mode: positive = valid requests, negative = one-defect requests, all = both)",
+    )
+    profile = config.getoption("hypothesis_profile", None)
+    if isinstance(profile, str) and profile.startswith("rpctest-"):
+        # registered before Hypothesis' own plugin loads the profile; never loaded by rpctest itself
+        from rpctest.fuzz.profiles import register_profiles
+
+        register_profiles()
     from rpctest import config as rpc_config
 
     try:

@@ -60,11 +60,35 @@ def main() -> int:
     print(f"        in-process server start (median)   local {_start_times('local'):.1f} ms, "
           f"redis/fakeredis {_start_times('redis'):.1f} ms")
     contracts_ok = _contracts()
+    fuzz_ok = _fuzz()
     for failure in collector.failures:
         print("\nFAILED " + failure)
-    ok = code == 0 and contracts_ok
-    print("\nresult: " + ("all example checks passed" if ok else f"FAILED (pytest exit {int(code)}, contracts {'ok' if contracts_ok else 'FAILED'})"))
+    ok = code == 0 and contracts_ok and fuzz_ok
+    verdicts = f"pytest exit {int(code)}, contracts {'ok' if contracts_ok else 'FAILED'}, fuzz {'ok' if fuzz_ok else 'FAILED'}"
+    print("\nresult: " + ("all example checks passed" if ok else f"FAILED ({verdicts})"))
     return 0 if ok else 1
+
+
+def _fuzz() -> bool:
+    """Fuzz the example provider's error semantics from its exported schema (rpctest fuzz)."""
+    from hypothesis import settings
+
+    from examples.pysoa.service import STORE, UserServer
+    from rpctest.fuzz.engine import fuzz
+    from rpctest.fuzz.target import open_target
+
+    print("\nrpctest fuzz --stack pysoa --provider examples.pysoa.service:UserServer (50 cases per operation)")
+    STORE.reset()
+    with open_target("pysoa", provider=UserServer) as target:
+        report = fuzz(target, max_examples=50, seed=0, settings=settings(database=None), replay_dir=ROOT / ".rpctest" / "replays")
+    STORE.reset()
+    for result in report.results:
+        status = "ok" if result.ok else "FAILED"
+        print(f"        {status:<6} {result.operation:<26} {result.mode:<17} {result.examples:4d} case(s)")
+        if result.failure is not None:
+            print("        " + "\n        ".join(result.failure.render().splitlines()))
+    print("        " + report.summary())
+    return report.ok
 
 
 def _contracts() -> bool:

@@ -26,6 +26,7 @@ from rpctest.exceptions import StackUnavailable, StubUsageError
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import StubRouter
 
 __all__ = [
@@ -167,6 +168,10 @@ class StackAdapter(abc.ABC):
     wire: WireHalf
     host: HostHalf
 
+    #: whether a request body of None reaches the service as null (PySOA's client sends {} instead,
+    #: so a "null body" defect cannot be expressed there and the fuzzer does not generate it)
+    null_body_sendable: bool = False
+
     #: codes the stack itself answers for any operation (validation, not-found, server errors); a
     #: contract's stubbed error may use them even when the provider declares no codes of its own
     standard_error_codes: frozenset[str | int] = frozenset()
@@ -242,6 +247,24 @@ class StackAdapter(abc.ABC):
         overrides it with regular expressions, as its own filters do.
         """
         return _subset_differences(match, body, "")
+
+    # fuzz oracle hooks: the stack's native answer to each kind of bad request -------------------
+
+    def expected_for_defect(self, defect: "Defect") -> "Expected":
+        """What this stack answers to a request with ``defect`` (DESIGN.md, "The oracle, per stack").
+
+        The default is a caller error naming the field in dotted form, with any code; stacks
+        override it with their native codes and field conventions.
+        """
+        from rpctest.strategies.defects import Expected, path_text
+
+        return Expected(ErrorKind.CALLER_ERROR, path_text(defect.path) or None)
+
+    def expected_for_unknown_operation(self, operation: str) -> "Expected":
+        """What this stack answers to an operation the service does not have."""
+        from rpctest.strategies.defects import Expected
+
+        return Expected(ErrorKind.NOT_FOUND, None, check_field=False)
 
     def reply_from_native(self, value: Any) -> Reply | None:
         """A neutral reply for a native reply object a side effect returned (None if not one)."""

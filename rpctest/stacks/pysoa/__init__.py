@@ -15,6 +15,7 @@ from rpctest.stacks.pysoa import errors as pysoa_errors
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.pysoa.host import PySOAService
+    from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import StubRouter
 
 __all__ = ["adapter", "PySOAAdapter", "serve"]
@@ -145,6 +146,20 @@ class PySOAAdapter(StackAdapter):
     def check_body(self, body: Any) -> None:
         if body is not None and not isinstance(body, Mapping):
             raise StubUsageError(f"a PySOA stub body must be a dict (the action response body), not {body!r}")
+
+    def expected_for_defect(self, defect: "Defect") -> "Expected":
+        """PySOA's answer to one defect: INVALID at the field, MISSING at a missing key, UNKNOWN at
+        the parent of an extra key (None at the top) and at a value outside a Constant; see
+        :mod:`.oracle` for the verified table."""
+        from rpctest.stacks.pysoa.oracle import expected_for_defect
+
+        return expected_for_defect(defect)
+
+    def expected_for_unknown_operation(self, operation: str) -> "Expected":
+        """UNKNOWN on the field ``action`` (PySOA's "action not found"), classified NOT_FOUND."""
+        from rpctest.stacks.pysoa.oracle import expected_for_unknown_operation
+
+        return expected_for_unknown_operation(operation)
 
     def reply_from_native(self, value: Any) -> Reply | None:
         from rpctest.stacks.pysoa.stubbing import reply_from_native

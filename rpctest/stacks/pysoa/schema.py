@@ -1121,6 +1121,11 @@ def export_provider(
 
 def _finish(service: str, operations: dict[str, dict[str, Any]], notes: list[Note]) -> dict[str, Any]:
     """The export document; notes sorted by pointer (stably), so re-exports diff cleanly."""
+    if "introspect" in operations:
+        # PySOA's IntrospectionAction answers INVALID at action_name for a name the service does not
+        # serve: an answer to a valid request, so it is declared (else fuzzing calls it a rejection)
+        introspect = operations["introspect"]
+        introspect["errors"] = sorted({*introspect["errors"], "INVALID"})
     for operation in operations.values():
         operation["notes"].sort(key=lambda note: note["pointer"])
     return {"service": service, "operations": operations, "notes": notes}
@@ -1142,8 +1147,9 @@ def _check_server_class(server_class: Any) -> None:
 
 
 _REMOTE_ERRORS_NOTE = (
-    "Error codes cannot be discovered remotely (PySOA's introspect does not report them), so every "
-    "operation's errors list is empty; declare the codes a consumer may stub, or export from the "
+    "Error codes cannot be discovered remotely (PySOA's introspect does not report them), so "
+    "operations list none of their own (only introspect's built-in INVALID); declare the codes a "
+    "consumer may stub, or export from the "
     "provider's classes."
 )
 

@@ -1,0 +1,37 @@
+"""Error-semantics fuzzing: from a provider's schema, prove its answers to good and bad requests.
+
+``fuzz(target)`` runs every operation; ``fuzz_tests(...)`` makes one pytest item per operation;
+``rpctest fuzz`` and ``rpctest replay`` are the command-line faces. Checks are plain functions in
+:mod:`rpctest.fuzz.checks`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["fuzz", "fuzz_operation", "Target", "FuzzReport", "Failure", "open_target", "fuzz_tests", "replay", "CHECKS"]
+
+_LAZY = {
+    "fuzz": "rpctest.fuzz.engine",
+    "fuzz_operation": "rpctest.fuzz.engine",
+    "Target": "rpctest.fuzz.engine",
+    "FuzzReport": "rpctest.fuzz.engine",
+    "Failure": "rpctest.fuzz.engine",
+    "open_target": "rpctest.fuzz.target",
+    "fuzz_tests": "rpctest.fuzz.pytest_support",
+    "replay": "rpctest.fuzz.replay",
+    "CHECKS": "rpctest.fuzz.checks",
+}
+
+
+from rpctest.fuzz.profiles import register_profiles
+
+register_profiles()  # named profiles exist once fuzzing is imported; loading one is the user's choice
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rpctest.fuzz' has no attribute {name!r}")

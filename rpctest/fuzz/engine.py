@@ -1,0 +1,337 @@
+"""The error-semantics fuzz engine: Hypothesis draws cases from a provider contract, the checks judge.
+
+One operation at a time: Hypothesis draws valid requests (``positive``), one-defect requests
+(``negative``) or both (``all``) from the operation's request schema, sends each through the
+target, and runs the checks. The first failing check raises; Hypothesis shrinks the request to a
+minimal one and the engine turns it into a :class:`Failure` with a replay file. An unknown operation
+is probed once per service. Hypothesis' own settings and profiles apply (``settings.default``, so a
+profile the user loaded, or ``--hypothesis-seed``); the engine only sets what a network-bound
+property needs (no deadline, one bug per run).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+from rpctest.contracts.format import OperationSpec, ProviderContract
+from rpctest.exceptions import ConfigError, TransportError
+from rpctest.fuzz.checks import CHECKS, NEGATIVE, POSITIVE, UNKNOWN_OPERATION, Case, Check, describe_errors
+from rpctest.model import Call, ErrorKind, Reply, RpcError
+from rpctest.schema.validate import compile_schema, describe_value
+
+__all__ = ["MODES", "Target", "Failure", "OperationResult", "FuzzReport", "fuzz", "fuzz_operation", "fuzz_unknown_operation", "UNKNOWN_OPERATION_NAME"]
+
+MODES = ("positive", "negative", "all")
+#: the operation name probed for the not-found check (no real service has it)
+UNKNOWN_OPERATION_NAME = "rpctest_no_such_operation"
+
+
+@dataclass
+class Target:
+    """What is fuzzed: a provider contract, and a way to send calls to the real provider."""
+
+    stack: str
+    contract: ProviderContract
+    send: Callable[[Call], Reply]
+    #: how ``rpctest replay`` reaches it again: ``{"provider": "pkg.mod:Server"}`` or ``{"address": ...}``
+    origin: dict[str, Any] = field(default_factory=dict)
+    #: per-operation codes valid input may legitimately get (beyond those the contract declares)
+    expected_errors: dict[str, Sequence[str | int]] = field(default_factory=dict)
+
+    @property
+    def service(self) -> str:
+        return self.contract.service
+
+
+@dataclass
+class Failure:
+    """The minimal request that broke a check, the reply it got, and how to replay it."""
+
+    operation: str
+    mode: str
+    check: str
+    message: str
+    body: Any
+    reply: Reply
+    defect: Any = None
+    expected: Any = None
+    replay_file: Path | None = None
+    flaky: bool = False
+
+    def render(self) -> str:
+        lines = [
+            f"check {self.check} failed for {self.operation} ({self.mode} case): {self.message}",
+            f"  minimal request: {describe_value(self.body, 400)}",
+        ]
+        if self.defect is not None:
+            lines.append(f"  defect:          {self.defect}")
+        if self.expected is not None:
+            lines.append(f"  expected:        {self.expected}")
+        reply = describe_value(self.reply.body, 400) if self.reply.ok else describe_errors(list(self.reply.all_errors))
+        lines.append(f"  reply:           {reply}")
+        if self.flaky:
+            lines.append("  (flaky: the failure did not reproduce every time; the service may keep state between calls)")
+        if self.replay_file is not None:
+            lines.append(f"  replay:          rpctest replay {self.replay_file}")
+        return "\n".join(lines)
+
+
+@dataclass
+class OperationResult:
+    operation: str
+    mode: str
+    examples: int = 0
+    failure: Failure | None = None
+    seconds: float = 0.0
+    note: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+@dataclass
+class FuzzReport:
+    stack: str
+    service: str
+    results: list[OperationResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(result.ok for result in self.results)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+    @property
+    def examples(self) -> int:
+        return sum(result.examples for result in self.results)
+
+    def summary(self) -> str:
+        failed = sum(1 for r in self.results if not r.ok)
+        verdict = "passed" if self.ok else "FAILED"
+        seconds = sum(r.seconds for r in self.results)
+        return (
+            f"rpctest fuzz {verdict}: {self.stack}:{self.service}, {len(self.results)} check run(s), {failed} failing, "
+            f"{self.examples} case(s) in {seconds:.1f} s"
+        )
+
+    def render(self, fmt: str = "text") -> str:
+        from rpctest.fuzz.report import render
+
+        return render(self, fmt)
+
+
+class CheckFailed(AssertionError):
+    """Raised inside the Hypothesis test so that it shrinks the request; carries the judgement."""
+
+    def __init__(self, case: Case, reply: Reply, check: str, message: str) -> None:
+        super().__init__(f"{check}: {message}")
+        self.case = case
+        self.reply = reply
+        self.check = check
+        self.message = message
+
+
+def an_answer_came_back(case: Case, reply: Reply) -> str | None:
+    """The service must answer at all: a timeout or a broken frame is a finding, never a hang."""
+    lost = [e for e in reply.all_errors if e.kind is ErrorKind.TRANSPORT]
+    if lost:
+        return f"no usable answer: {describe_errors(lost)}"
+    return None
+
+
+def _send(target: Target, case: Case) -> Reply:
+    try:
+        return target.send(Call(target.stack, target.service, case.operation, case.body))
+    except TransportError as exc:
+        return Reply(errors=[RpcError("TRANSPORT", str(exc), kind=ErrorKind.TRANSPORT)])
+
+
+# -- strategies of cases ----------------------------------------------------------------------------
+
+
+def _allowed_codes(target: Target, op: OperationSpec) -> frozenset[str | int]:
+    return frozenset(op.errors) | frozenset(target.expected_errors.get(op.name, ()))
+
+
+def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
+    """A Hypothesis strategy of :class:`Case` for one operation (``mode``: positive, negative, all)."""
+    from hypothesis import strategies as st
+
+    from rpctest.stacks import get_adapter
+    from rpctest.strategies import from_schema, invalid_from_schema
+
+    if mode not in MODES:
+        raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    adapter = get_adapter(target.stack)
+    response_schema = compile_schema(op.response)
+    allowed = _allowed_codes(target, op)
+    parts = []
+    if mode in ("positive", "all"):
+        parts.append(from_schema(op.request).map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, allowed_codes=allowed)))
+    if mode in ("negative", "all"):
+        try:
+            invalid = invalid_from_schema(op.request)
+        except ValueError:
+            invalid = None  # the schema accepts anything: no request can be wrong with it
+        if invalid is not None and not adapter.null_body_sendable:
+            invalid = invalid.filter(lambda item: item.body is not None or item.defect.path != ())
+        if invalid is not None:
+            parts.append(
+                invalid.map(
+                    lambda item: Case(op.name, item.body, NEGATIVE, defect=item.defect, expected=adapter.expected_for_defect(item.defect), allowed_codes=allowed)
+                )
+            )
+    if not parts:
+        return None
+    return st.one_of(parts)
+
+
+# -- running ---------------------------------------------------------------------------------------
+
+
+def _settings(max_examples: int | None, base: Any = None) -> Any:
+    from hypothesis import HealthCheck, settings
+
+    parent = base or settings.default
+    options: dict[str, Any] = {
+        "deadline": None,
+        "report_multiple_bugs": False,
+        "suppress_health_check": [*parent.suppress_health_check, HealthCheck.too_slow, HealthCheck.data_too_large],
+    }
+    if max_examples is not None:
+        options["max_examples"] = max_examples
+    return settings(parent, **options)
+
+
+def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: Any, seed: int | None = None) -> tuple[int, CheckFailed | None, bool]:
+    """Run ``execute`` on drawn cases; (cases run, the minimal failure, whether it was flaky)."""
+    import hypothesis
+    from hypothesis.errors import Flaky
+
+    count = [0]
+
+    @hypothesis_settings
+    @hypothesis.given(strategy)
+    def property_(case: Case) -> None:
+        count[0] += 1
+        execute(case)
+
+    if seed is not None:
+        property_ = hypothesis.seed(seed)(property_)
+
+    try:
+        property_()
+    except CheckFailed as failed:
+        return count[0], failed, False
+    except Flaky as exc:  # failed once, passed on the re-run: report it, marked flaky
+        cause = exc.__cause__ or exc.__context__
+        return count[0], cause if isinstance(cause, CheckFailed) else None, True
+    return count[0], None, False
+
+
+def _executor(target: Target, checks: Sequence[Check]) -> Callable[[Case], None]:
+    def execute(case: Case) -> None:
+        reply = _send(target, case)
+        for check in checks:
+            message = check(case, reply)
+            if message:
+                raise CheckFailed(case, reply, getattr(check, "__name__", str(check)), message)
+
+    return execute
+
+
+def _failure(target: Target, failed: CheckFailed, flaky: bool, replay_dir: Path | None) -> Failure:
+    case = failed.case
+    failure = Failure(
+        operation=case.operation,
+        mode=case.mode,
+        check=failed.check,
+        message=failed.message,
+        body=case.body,
+        reply=failed.reply,
+        defect=case.defect,
+        expected=case.expected,
+        flaky=flaky,
+    )
+    if replay_dir is not None:
+        from rpctest.fuzz.replay import write_replay
+
+        failure.replay_file = write_replay(target, failure, replay_dir)
+    return failure
+
+
+def fuzz_operation(
+    target: Target,
+    operation: str,
+    *,
+    mode: str = "all",
+    max_examples: int | None = None,
+    checks: Sequence[Check] | None = None,
+    replay_dir: Path | str | None = None,
+    settings: Any = None,
+    seed: int | None = None,
+) -> OperationResult:
+    """Fuzz one operation; the result carries the shrunk failure (and its replay file), if any."""
+    op = target.contract.operations.get(operation)
+    if op is None:
+        raise ConfigError(f"{target.service} has no operation {operation!r}; it has {', '.join(sorted(target.contract.operations))}")
+    started = time.perf_counter()
+    strategy = case_strategy(target, op, mode)
+    result = OperationResult(operation, mode)
+    if strategy is None:
+        result.note = "nothing to generate in this mode (the request schema accepts anything)"
+        return result
+    all_checks = [an_answer_came_back, *(checks if checks is not None else CHECKS)]
+    count, failed, flaky = _run(strategy, _executor(target, all_checks), _settings(max_examples, settings), seed)
+    result.examples = count
+    if failed is not None:
+        result.failure = _failure(target, failed, flaky, Path(replay_dir) if replay_dir is not None else None)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def fuzz_unknown_operation(target: Target, *, checks: Sequence[Check] | None = None, replay_dir: Path | str | None = None) -> OperationResult:
+    """Probe one operation the service does not have: it must answer the stack's not-found."""
+    from rpctest.stacks import get_adapter
+
+    started = time.perf_counter()
+    expected = get_adapter(target.stack).expected_for_unknown_operation(UNKNOWN_OPERATION_NAME)
+    case = Case(UNKNOWN_OPERATION_NAME, {}, UNKNOWN_OPERATION, expected=expected)
+    result = OperationResult(UNKNOWN_OPERATION_NAME, UNKNOWN_OPERATION, examples=1)
+    try:
+        _executor(target, [an_answer_came_back, *(checks if checks is not None else CHECKS)])(case)
+    except CheckFailed as failed:
+        result.failure = _failure(target, failed, False, Path(replay_dir) if replay_dir is not None else None)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def fuzz(
+    target: Target,
+    *,
+    operations: Iterable[str] | None = None,
+    mode: str = "all",
+    max_examples: int | None = None,
+    checks: Sequence[Check] | None = None,
+    replay_dir: Path | str | None = None,
+    unknown_operation: bool = True,
+    settings: Any = None,
+    seed: int | None = None,
+) -> FuzzReport:
+    """Fuzz every operation of the target's contract (or ``operations``), then the unknown one."""
+    report = FuzzReport(target.stack, target.service)
+    names = list(operations) if operations is not None else sorted(target.contract.operations)
+    for name in names:
+        report.results.append(
+            fuzz_operation(target, name, mode=mode, max_examples=max_examples, checks=checks, replay_dir=replay_dir, settings=settings, seed=seed)
+        )
+    if unknown_operation:
+        report.results.append(fuzz_unknown_operation(target, checks=checks, replay_dir=replay_dir))
+    return report
+

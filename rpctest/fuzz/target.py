@@ -1,0 +1,67 @@
+"""Building a fuzz :class:`~rpctest.fuzz.engine.Target` from what a user names on the command line.
+
+A provider in-process (``pkg.mod:Server``: its contract is exported from its declarations) or a
+running endpoint (``--address``: the contract comes from ``--contract FILE`` or the service's own
+introspection). The sender is the one live contract verification uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator
+
+from rpctest.contracts.format import ProviderContract, load
+from rpctest.exceptions import ConfigError
+from rpctest.fuzz.engine import Target
+
+__all__ = ["open_target", "provider_spec"]
+
+
+def provider_spec(provider: Any) -> str:
+    """``module:QualName`` of a provider object (what a replay file stores to find it again)."""
+    if isinstance(provider, str):
+        return provider
+    return f"{provider.__module__}:{provider.__qualname__}"
+
+
+def _contract(stack: str, provider: Any, address: str | None, service: str | None, contract: Any, timeout: float) -> ProviderContract:
+    from rpctest.contracts.export import export
+
+    if contract is not None:
+        loaded = contract if isinstance(contract, ProviderContract) else load(Path(contract))
+        if not isinstance(loaded, ProviderContract):
+            raise ConfigError(f"{contract}: a consumer contract; fuzzing needs the provider's contract")
+        return loaded
+    return export(stack, provider=provider, address=address, service=service, timeout=timeout)
+
+
+@contextlib.contextmanager
+def open_target(
+    stack: str,
+    *,
+    provider: Any = None,
+    address: str | None = None,
+    service: str | None = None,
+    contract: Any = None,
+    timeout: float = 5.0,
+) -> Iterator[Target]:
+    """A ready target (the in-process provider is stopped on exit)."""
+    from rpctest import config
+    from rpctest.contracts.export import import_object
+    from rpctest.contracts.live import open_sender
+
+    if isinstance(provider, str):
+        origin: dict[str, Any] = {"provider": provider}
+        provider = import_object(provider)
+    elif provider is not None:
+        origin = {"provider": provider_spec(provider)}
+    else:
+        origin = {"address": address}
+    spec = _contract(stack, provider, address, service, contract, timeout)
+    if service is not None and service != spec.service:
+        raise ConfigError(f"the contract is for service {spec.service!r}, not {service!r}")
+    entry = config.current().services.get(spec.service)
+    expected = {name: tuple(codes) for name, codes in entry.expected_errors.items()} if entry is not None else {}
+    with open_sender(stack, provider=provider, address=address, service=spec.service, timeout=timeout) as send:
+        yield Target(stack=stack, contract=spec, send=send, origin={"stack": stack, **origin}, expected_errors=expected)

@@ -1,0 +1,56 @@
+"""Hypothesis strategies from rpctest's neutral schema (in the manner of ``hypothesis.strategies``).
+
+::
+
+    from rpctest import strategies as rst
+
+    rst.from_schema(schema)                     # values valid for the schema
+    rst.invalid_from_schema(schema)             # InvalidRequest(body, defect): exactly one defect
+    rst.invalid_from_schema(schema, kinds=["missing_required", "wrong_type"])
+    rst.register_format("sku", st.from_regex(r"[A-Z]{3}-\\d{4}", fullmatch=True))
+
+Stack-neutral: no stack library is imported. Hypothesis is imported on first use of a strategy
+function, so importing :mod:`rpctest.strategies.defects` (as stack adapters do to state what a defect
+must produce) stays as cheap as ``import rpctest``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from rpctest.strategies.defects import DEFECT_KINDS, Defect, Expected, InvalidRequest, path_text
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.strategies.invalid import invalid_from_schema
+    from rpctest.strategies.valid import from_schema, register_format
+
+_LAZY = {
+    "from_schema": "rpctest.strategies.valid",
+    "register_format": "rpctest.strategies.valid",
+    "invalid_from_schema": "rpctest.strategies.invalid",
+}
+
+__all__ = [
+    "DEFECT_KINDS",
+    "Defect",
+    "Expected",
+    "InvalidRequest",
+    "from_schema",
+    "invalid_from_schema",
+    "path_text",
+    "register_format",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'rpctest.strategies' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
