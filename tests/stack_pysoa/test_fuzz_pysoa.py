@@ -16,7 +16,7 @@ from rpctest.contracts.export import export
 from rpctest.fuzz.engine import Target, fuzz, fuzz_operation, fuzz_unknown_operation
 from rpctest.fuzz.target import open_target
 
-from stack_pysoa.buggysvc import BuggyServer, FixedServer
+from stack_pysoa.buggysvc import BuggyServer
 
 TESTS_DIR = Path(__file__).resolve().parent
 ROOT = TESTS_DIR.parents[1]
