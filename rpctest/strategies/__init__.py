@@ -7,6 +7,7 @@
     rst.from_schema(schema)                     # values valid for the schema
     rst.invalid_from_schema(schema)             # InvalidRequest(body, defect): exactly one defect
     rst.invalid_from_schema(schema, kinds=["missing_required", "wrong_type"])
+    rst.invalid_from_schema(schema, min_depth=1)  # the body stays an object: keys and below only
     rst.register_format("sku", st.from_regex(r"[A-Z]{3}-\\d{4}", fullmatch=True))
 
 Stack-neutral: no stack library is imported. Hypothesis is imported on first use of a strategy

@@ -38,14 +38,16 @@ from rpctest.strategies.valid import (
     INT64_MAX,
     INT64_MIN,
     NATIVE_TYPES,
-    _iso_duration,
     SchemaCompiler,
     declared_types,
     float_bounds,
     inferred_types,
+    iso_duration,
     lower_bound,
     merge_all_of,
     merge_schemas,
+    or_fallback,
+    pattern_shape,
     upper_bound,
     without,
 )
@@ -89,22 +91,6 @@ def _json_type(value: Any) -> str:
 def _short(value: Any, limit: int = 40) -> str:
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _pattern_width(pattern: str) -> tuple[int, int, bool] | None:
-    """(shortest, longest match, anchored at both ends) of a Python regex; None if unknown."""
-    try:
-        try:
-            from re import _parser as parser  # type: ignore[attr-defined]
-        except ImportError:  # Python < 3.11
-            import sre_parse as parser  # type: ignore[no-redef]
-        parsed = parser.parse(pattern)
-        low, high = parsed.getwidth()
-        codes = [str(op) for op, _ in parsed.data] if parsed.data else []
-        anchored = bool(codes) and codes[0] == "AT" and codes[-1] == "AT"
-        return low, high, anchored
-    except Exception:  # noqa: BLE001 - private API: unknown means "assume feasible"
-        return None
 
 
 class DefectCompiler:
@@ -229,9 +215,14 @@ class DefectCompiler:
             if name == "string" and native in _TEMPORAL:  # the ISO text of the right value: a classic mistake
                 strategy = st.one_of(strategy, self.valid.valid({"x-rpctest-type": native}).map(_iso_text))
             candidates.append(strategy)
+        if native == "date":  # a datetime is a date subclass, but no Date field takes one
+            candidates.append(self.valid.valid({"x-rpctest-type": "datetime"}))
         if not candidates:
             return []
         expected = native or "/".join(sorted(allowed)) or "?"
+        if native == "object":
+            wanted = schema["x-rpctest-class"]
+            expected = wanted if isinstance(wanted, str) else " or ".join(wanted)
         return [
             self._own(
                 schema,
@@ -253,10 +244,18 @@ class DefectCompiler:
             floats = st.floats(allow_nan=False, allow_infinity=False, **bounds)
             if not integral_allowed:
                 return floats
+            # a float that is no integer: it must lie where floats have fractions, and no integer
+            # multipleOf can hold for it
             low, high = bounds.get("min_value"), bounds.get("max_value")
-            if low is not None and high is not None and low == high and float(low).is_integer():
+            step = plain.get("multipleOf")
+            if (low is not None and low >= 2**52) or (high is not None and high <= -(2**52)):
                 return None
-            return st.one_of(st.just(0.5), floats).filter(lambda v: not v.is_integer())
+            if (low is not None and high is not None and low == high) or (isinstance(step, int) and not isinstance(step, bool)):
+                return None
+            fractions = floats.filter(lambda v: not v.is_integer())
+            halves = [value for value in (0.5, -0.5, (low or 0) + 0.5, (high or 0) - 0.5)
+                      if not float(value).is_integer() and self.check(plain)(value)]
+            return st.one_of(st.sampled_from(halves), fractions) if halves else fractions
         if name == "object":
             node.setdefault("additionalProperties", False)  # a small object
         if name == "array" and "items" not in node:
@@ -460,11 +459,11 @@ class DefectCompiler:
         hi = schema.get("maxLength")
         hi = int(hi) if hi is not None else None
         pattern = schema.get("pattern") if isinstance(schema.get("pattern"), str) else None
-        width = _pattern_width(pattern) if pattern is not None else None
+        width = pattern_shape(pattern) if pattern is not None else None
         out: list[SearchStrategy[Hit]] = []
 
         if "too_long" in self.kinds and hi is not None:
-            feasible = width is None or not width[2] or width[1] > hi
+            feasible = width is None or not (width[2] and width[3]) or width[1] > hi
             if feasible:
                 longer = {**without(node, "format"), "minLength": hi + 1, "maxLength": hi + 4}
                 values = self.valid.valid(longer)
@@ -496,8 +495,10 @@ class DefectCompiler:
                     if relaxed(candidate) and not full(candidate) and candidate not in probes:
                         probes.append(candidate)
             if probes:  # no probe fits: the pattern most likely matches everything, so no site
-                values = _or_fallback(self.valid.valid(without(node, "pattern", "format")),
-                                      lambda value: relaxed(value) and not full(value), st.sampled_from(probes))
+                # mostly the probes: a random string of the right length tends to match a loose pattern
+                values = st.one_of(st.sampled_from(probes), or_fallback(
+                    self.valid.valid(without(node, "pattern", "format")),
+                    lambda value: relaxed(value) and not full(value), st.sampled_from(probes)))
                 out.append(
                     self._own(schema, "pattern_mismatch", values, ("pattern",), guards,
                               lambda value: f"{_short(value)} does not match {pattern!r}")
@@ -589,7 +590,7 @@ def _accepts_everything(schema: Any) -> bool:
 
 
 def _iso_text(value: Any) -> str:
-    return _iso_duration(value) if isinstance(value, datetime.timedelta) else value.isoformat()
+    return iso_duration(value) if isinstance(value, datetime.timedelta) else value.isoformat()
 
 
 def _new_name(triple: tuple[Any, ...]) -> bool:
@@ -601,20 +602,6 @@ def _put(value: Mapping[str, Any], key: str, hit: Hit) -> Hit:
     out = dict(value)
     out[key] = inner
     return (out, (key, *path), kind, description)
-
-
-def _or_fallback(strategy: SearchStrategy[Any], accept: Callable[[Any], bool], fallback: SearchStrategy[Any]) -> SearchStrategy[Any]:
-    """A value of ``strategy`` that ``accept`` takes, else one of ``fallback`` (never a rejection)."""
-
-    @st.composite
-    def chosen(draw: Any) -> Any:
-        if draw(st.booleans()):
-            value = draw(strategy)
-            if accept(value):
-                return value
-        return draw(fallback)
-
-    return chosen()
 
 
 def _insert_item(arrays: SearchStrategy[list[Any]], children: SearchStrategy[Hit], first: int) -> SearchStrategy[Hit]:

@@ -8,7 +8,9 @@ that node's compiled check. :func:`from_schema` filters the whole value once mor
 
 Values are made to survive an RPC wire: ints within int64, floats finite, text without lone
 surrogates (unless ``allow_surrogates=True``), sets and tuples as lists (the dialect accepts lists for
-``x-rpctest-type: set`` / ``tuple``: that is what msgpack and JSON carry), datetimes naive or UTC.
+``x-rpctest-type: set`` / ``tuple``: that is what msgpack and JSON carry), datetimes naive or UTC
+(``SchemaCompiler(utc=...)`` picks the UTC object: PySOA's msgpack wants ``pytz.UTC``) and a day
+inside ``datetime``'s range (PySOA decodes 9999-12-31T23:59:59.999999 into year 10000 and fails).
 
 Decisions worth knowing:
 
@@ -50,6 +52,7 @@ __all__ = [
     "from_schema",
     "merge_all_of",
     "merge_schemas",
+    "or_fallback",
     "register_format",
     "registered_formats",
     "unique_key",
@@ -86,6 +89,7 @@ _EXACT_KEYWORDS = frozenset(
     }
 )
 
+_NUMERIC_BOUNDS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum")
 _LOWER_BOUNDS = frozenset({"minimum", "exclusiveMinimum", "minLength", "minItems", "minProperties"})
 _UPPER_BOUNDS = frozenset({"maximum", "exclusiveMaximum", "maxLength", "maxItems", "maxProperties"})
 
@@ -114,7 +118,7 @@ def registered_formats() -> dict[str, SearchStrategy[str]]:
     return {**_builtin_formats(), **_REGISTERED_FORMATS}
 
 
-def _iso_duration(delta: datetime.timedelta) -> str:
+def iso_duration(delta: datetime.timedelta) -> str:
     sign = "-" if delta < datetime.timedelta(0) else ""
     delta = abs(delta)
     seconds = delta.seconds + delta.microseconds / 1_000_000
@@ -133,7 +137,7 @@ def _builtin_formats() -> dict[str, SearchStrategy[str]]:
         "time": st.times(timezones=utc).map(lambda value: value.isoformat()),
         "duration": st.timedeltas(
             min_value=datetime.timedelta(days=-36500), max_value=datetime.timedelta(days=36500)
-        ).map(_iso_duration),
+        ).map(iso_duration),
         "uuid": st.uuids().map(str),
         "ipv4": st.ip_addresses(v=4).map(str),
         "ipv6": st.ip_addresses(v=6).map(str),
@@ -364,6 +368,26 @@ def _characters(allow_surrogates: bool) -> SearchStrategy[str]:
     return st.characters(blacklist_categories=excluded)  # Hypothesis before the rename
 
 
+def or_fallback(
+    strategy: SearchStrategy[Any], accept: Callable[[Any], bool], fallback: SearchStrategy[Any], *, tries: int = 1
+) -> SearchStrategy[Any]:
+    """A value of ``strategy`` that ``accept`` takes (``tries`` attempts), else one of ``fallback``.
+
+    Unlike ``.filter`` it never rejects a test case, so Hypothesis' health checks stay quiet where
+    ``strategy`` rarely fits.
+    """
+
+    @st.composite
+    def chosen(draw: Any) -> Any:
+        for _ in range(tries):
+            value = draw(strategy)
+            if accept(value):
+                return value
+        return draw(fallback)
+
+    return chosen()
+
+
 def _lists(
     elements: SearchStrategy[Any], *, min_size: int = 0, max_size: int | None = None, unique_by: Any = None
 ) -> SearchStrategy[list[Any]]:
@@ -371,6 +395,80 @@ def _lists(
     if elements.is_empty:
         return st.just([]) if min_size == 0 else st.nothing()
     return st.lists(elements, min_size=min_size, max_size=max_size, unique_by=unique_by)
+
+
+_ATOM = re.compile(
+    r"""(\[(?:\\.|[^\]\\])+\]|\\[dDwWsS]|\\[^A-Za-z0-9]|\.|[^.^$*+?{}\[\]\\|()])"""  # one character's rule
+    r"""(\*|\+|\?|\{\d+(?:,\d*)?\})?"""  # its quantifier
+)
+
+
+def _simple_pattern(pattern: str) -> tuple[bool, bool, list[tuple[str, int, int | None]] | None]:
+    """Whether ``pattern`` is anchored left and right, and its atoms if it is a plain atom sequence.
+
+    Atoms: ``(single-character regex, least, most)``; None when the pattern has groups, alternation,
+    lazy quantifiers or anything else this small reader does not take apart.
+    """
+    body = pattern
+    left = body.startswith("^") or body.startswith("\\A")
+    if left:
+        body = body[1:] if body.startswith("^") else body[2:]
+    right = False
+    if body.endswith("\\Z"):
+        right, body = True, body[:-2]
+    elif body.endswith("$") and _unescaped_end(body):
+        right, body = True, body[:-1]
+    atoms: list[tuple[str, int, int | None]] = []
+    position = 0
+    while position < len(body):
+        match = _ATOM.match(body, position)
+        if match is None:
+            return left, right, None
+        atom, quantifier = match.group(1), match.group(2)
+        low, high = 1, 1
+        if quantifier == "*":
+            low, high = 0, None
+        elif quantifier == "+":
+            low, high = 1, None
+        elif quantifier == "?":
+            low, high = 0, 1
+        elif quantifier:
+            numbers = quantifier[1:-1].split(",")
+            low = int(numbers[0])
+            high = low if len(numbers) == 1 else (int(numbers[1]) if numbers[1] else None)
+        if high is not None and high < low:
+            return left, right, None
+        atoms.append((atom, low, high))
+        position = match.end()
+    return left, right, atoms if atoms else None
+
+
+def pattern_shape(pattern: str) -> tuple[int, int, bool, bool] | None:
+    """(shortest match, longest match, anchored at the start, anchored at the end) of a Python
+    regex, read with ``re``'s own parser; None when it cannot be read."""
+    try:
+        try:
+            from re import _parser as parser  # type: ignore[attr-defined]
+        except ImportError:  # Python < 3.11
+            import sre_parse as parser  # type: ignore[no-redef]
+        parsed = parser.parse(pattern)
+        low, high = parsed.getwidth()
+        data = list(parsed.data)
+    except Exception:  # noqa: BLE001 - a private API: unknown means "no shape"
+        return None
+
+    def anchor(item: Any, names: tuple[str, ...]) -> bool:
+        return str(item[0]) == "AT" and str(item[1]) in names
+
+    left = bool(data) and anchor(data[0], ("AT_BEGINNING", "AT_BEGINNING_STRING"))
+    right = bool(data) and anchor(data[-1], ("AT_END", "AT_END_STRING"))
+    return low, high, left, right
+
+
+def _unescaped_end(body: str) -> bool:
+    """Whether the final ``$`` of ``body`` is an anchor (not escaped by an odd run of backslashes)."""
+    run = len(body[:-1]) - len(body[:-1].rstrip("\\"))
+    return run % 2 == 0
 
 
 def check_for(schema: Any) -> Check:
@@ -542,10 +640,13 @@ class SchemaCompiler:
         step = schema.get("multipleOf")
         if _is_number(step) and not isinstance(step, int) and step > 0:
             # floats hit a float multiple only by luck: draw k * step instead, checked by the filter
-            lo, hi = int_bounds({key: value / step for key, value in schema.items() if _is_number(value) and key in _LOWER_BOUNDS | _UPPER_BOUNDS})
-            return st.integers(
-                max(lo, -(2**52)) if lo is not None else -(2**52), min(hi, 2**52) if hi is not None else 2**52
-            ).map(lambda k: k * step), False
+            scaled = {key: schema[key] / step for key in _NUMERIC_BOUNDS if _is_number(schema.get(key))}
+            lo, hi = int_bounds(scaled)
+            lo = -(2**52) if lo is None else max(lo, -(2**52))
+            hi = 2**52 if hi is None else min(hi, 2**52)
+            if lo > hi:
+                return st.nothing(), True
+            return st.integers(lo, hi).map(lambda k: k * step), False
         floats = self._floats(schema) if "multipleOf" not in schema else None
         if floats is None:
             return ints, exact
@@ -553,11 +654,14 @@ class SchemaCompiler:
 
     def _decimals(self, schema: Mapping[str, Any]) -> tuple[SearchStrategy[decimal.Decimal], bool]:
         lower, upper = lower_bound(schema), upper_bound(schema)
-        lo = decimal.Decimal(lower[0]) if lower is not None else None
-        hi = decimal.Decimal(upper[0]) if upper is not None else None
-        if lo is not None and hi is not None and (lo > hi or (lo == hi and (lower[1] or upper[1]))):  # type: ignore[index]
+        lo = hi = None
+        exclusive = False
+        if lower is not None:
+            lo, exclusive = decimal.Decimal(lower[0]), lower[1]  # Decimal(float) is exact
+        if upper is not None:
+            hi, exclusive = decimal.Decimal(upper[0]), exclusive or upper[1]
+        if lo is not None and hi is not None and (lo > hi or (lo == hi and exclusive)):
             return st.nothing(), True
-        exclusive = bool((lower and lower[1]) or (upper and upper[1]))
         strategy = st.decimals(min_value=lo, max_value=hi, allow_nan=False, allow_infinity=False)
         return strategy, not exclusive and "multipleOf" not in schema
 
@@ -577,36 +681,88 @@ class SchemaCompiler:
         if strategy is not None:
             if lo == 0 and hi is None:
                 return strategy, True
-            return strategy.filter(lambda s: isinstance(s, str) and lo <= len(s) and (hi is None or len(s) <= hi)), True
+            # a formatted value of the right length, else plain text (still valid: format is an annotation)
+            return or_fallback(strategy, lambda s: isinstance(s, str) and lo <= len(s) and (hi is None or len(s) <= hi),
+                               self.text(lo, hi), tries=3), True
         return self.text(lo, hi), True
 
     def pattern_strings(self, pattern: str, lo: int = 0, hi: int | None = None) -> SearchStrategy[str]:
-        """Strings in which ``pattern`` finds a match, ``lo`` to ``hi`` characters long."""
+        """Strings in which ``pattern`` finds a match (a search), ``lo`` to ``hi`` characters long.
+
+        A pattern that is a plain sequence of single-character atoms with quantifiers (``^[a-z]+$``,
+        ``[A-Z]{3}-\\d{4}``, ``\\S``) is generated atom by atom with the lengths chosen up front, so
+        length bounds cost no rejections; any other pattern goes through ``st.from_regex``. Free
+        (unanchored) ends are padded with text to reach ``lo``.
+        """
         search = re.compile(pattern).search
 
         def fits(value: str) -> bool:
             return lo <= len(value) and (hi is None or len(value) <= hi) and search(value) is not None
 
-        try:
-            core = st.from_regex(pattern, fullmatch=True, alphabet=self.alphabet)
-        except Exception:  # noqa: BLE001 - a pattern Hypothesis cannot generate from: filter plain text
-            return self.text(lo, hi).filter(fits)
+        shape = pattern_shape(pattern)
+        left, right = (shape[2], shape[3]) if shape is not None else (False, False)
+        simple_left, simple_right, atoms = _simple_pattern(pattern)
+        if atoms is not None and (simple_left, simple_right) == (left, right):
+            core = self._atom_strings(atoms, lo if left and right else 0, hi)
+        else:
+            try:
+                core = st.from_regex(pattern, fullmatch=True, alphabet=self.alphabet)
+            except Exception:  # noqa: BLE001 - a pattern Hypothesis cannot generate from: filter plain text
+                return self.text(lo, hi).filter(fits)
+        if core.is_empty:
+            return st.nothing()
         text = self.text
 
         @st.composite
         def padded(draw: Any) -> str:
-            value = draw(core)
-            if hi is not None and len(value) > hi:
-                reject()
-            need = max(0, lo - len(value))
-            room = need + 4 if hi is None else min(hi - len(value), need + 4)
-            count = draw(st.integers(need, room)) if room > need else need
-            if count:
-                before = draw(st.integers(0, count))
-                value = draw(text(before, before)) + value + draw(text(count - before, count - before))
-            return value
+            for _ in range(3):  # a core of the wrong length is redrawn a few times before giving up
+                value = draw(core)
+                if hi is not None and len(value) > hi:
+                    continue
+                need = max(0, lo - len(value))
+                room = need + 4 if hi is None else min(hi - len(value), need + 4)
+                if left and right:  # nothing can be added to a match of the whole string
+                    if need:
+                        continue
+                    room = 0
+                count = draw(st.integers(need, room)) if room > need else need
+                if count:
+                    before = 0 if left else count if right else draw(st.integers(0, count))
+                    value = draw(text(before, before)) + value + draw(text(count - before, count - before))
+                if fits(value):
+                    return value
+            reject()
 
-        return padded().filter(fits)
+        return padded()
+
+    def _atom_strings(self, atoms: list[tuple[str, int, int | None]], lo: int, hi: int | None) -> SearchStrategy[str]:
+        """Strings of the atoms in sequence, each repeated within its bounds, ``lo`` to ``hi`` long."""
+        characters = [st.from_regex(atom, fullmatch=True, alphabet=self.alphabet) for atom, _, _ in atoms]
+        if any(strategy.is_empty for strategy in characters):
+            return st.nothing()
+        least = sum(low for _, low, _ in atoms)
+        most = None if any(high is None for _, _, high in atoms) else sum(high for _, _, high in atoms)  # type: ignore[misc]
+        bottom = max(lo, least)
+        top = min(x for x in (hi, most, bottom + 10) if x is not None)
+        if top < bottom:
+            return st.nothing()
+
+        spans = [math.inf if high is None else high - low for _, low, high in atoms]
+        after = [sum(spans[index + 1:]) for index in range(len(spans))]  # what the later atoms can still take
+
+        @st.composite
+        def strings(draw: Any) -> str:
+            total = draw(st.integers(bottom, top)) if top > bottom else bottom
+            spare = total - least
+            parts = []
+            for (chars, span, rest), (_, low, _) in zip(zip(characters, spans, after, strict=True), atoms, strict=True):
+                smallest, largest = max(0, spare - rest), min(spare, span)
+                extra = draw(st.integers(int(smallest), int(largest))) if largest > smallest else int(largest)
+                spare -= extra
+                parts.append(draw(st.text(chars, min_size=low + extra, max_size=low + extra)))
+            return "".join(parts)
+
+        return strings()
 
     # -- arrays
 
