@@ -214,7 +214,6 @@ def _register_serve(subparsers: Any) -> None:
     parser.add_argument("contracts", nargs="+", metavar="CONTRACT", help="consumer contract files or directories")
     parser.add_argument("--stack", required=True, help="the stack whose wire protocol to serve")
     parser.add_argument("--address", help="where to serve (PySOA: redis://host:port/db; default: a private server)")
-    parser.add_argument("--duration", type=float, default=None, help=argparse.SUPPRESS)  # tests: stop after N seconds
     parser.set_defaults(handler=_run_serve)
 
 
@@ -241,7 +240,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         services = sorted({f"{s.service}.{s.action}" for s in router.active()})
         print(f"rpctest serve: {args.stack} stub provider at {server.address}", flush=True)
         print(f"rpctest serve: {len(router.active())} recorded interaction(s) for {', '.join(services)}", file=sys.stderr, flush=True)
-        done.wait(args.duration)
+        done.wait()
     finally:
         server.stop()
         for sig, handler in previous.items():

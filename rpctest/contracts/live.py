@@ -16,6 +16,7 @@ from rpctest.contracts.format import Contract, ConsumerContract, RecordedInterac
 from rpctest.contracts.verify import Finding, Report
 from rpctest.exceptions import ConfigError, TransportError
 from rpctest.model import Call, Reply, RpcError
+from rpctest.schema.fast import json_type_name
 from rpctest.schema.validate import describe_value, pointer_join
 
 __all__ = ["Sender", "verify_live", "shape_differences", "open_sender"]
@@ -24,19 +25,9 @@ Sender = Callable[[Call], Reply]
 
 
 def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return "array"
-    return type(value).__name__
+    """The JSON type, with integers and floats both "number" (their shape is the same)."""
+    kind = json_type_name(value)
+    return "number" if kind == "integer" else kind
 
 
 def shape_differences(expected: Any, actual: Any, pointer: str = "") -> Iterator[tuple[str, str, str]]:

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable
 
-__all__ = ["compile_fast", "json_equal", "Unsupported"]
+__all__ = ["compile_fast", "json_equal", "json_type_name", "NATIVE_TYPES", "Unsupported"]
 
 Check = Callable[[Any], bool]
 
@@ -62,7 +62,8 @@ _TYPES: dict[str, Check] = {
     "object": lambda v: isinstance(v, Mapping),
 }
 
-_NATIVE: dict[str, tuple[type, ...]] = {
+#: the Python types each ``x-rpctest-type`` accepts (the explaining validator uses the same table)
+NATIVE_TYPES: dict[str, tuple[type, ...]] = {
     "datetime": (datetime.datetime,),
     "date": (datetime.date,),
     "time": (datetime.time,),
@@ -74,6 +75,25 @@ _NATIVE: dict[str, tuple[type, ...]] = {
     "set": (set, frozenset, list, tuple),
     "tuple": (tuple, list),
 }
+
+
+def json_type_name(value: Any) -> str:
+    """The JSON type a value travels as (tuples and sets are arrays), else its Python type's name."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "array"
+    return type(value).__name__
 
 
 def json_equal(a: Any, b: Any) -> bool:
@@ -117,7 +137,7 @@ def _native_type_check(native: str, schema: Mapping[str, Any]) -> Check:
         if wanted is None:
             return lambda v: True
         raise Unsupported("x-rpctest-class")  # rare: let jsonschema's keyword (with ObjectRef) decide
-    kinds = _NATIVE.get(native)
+    kinds = NATIVE_TYPES.get(native)
     if kinds is None:
         return lambda v: True  # the reference validator ignores unknown native names too
     if native == "date":

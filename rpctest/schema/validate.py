@@ -20,22 +20,9 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator
 
-from rpctest.schema.fast import compile_fast, json_equal
+from rpctest.schema.fast import NATIVE_TYPES, compile_fast, json_equal, json_type_name
 
 __all__ = ["Violation", "CompiledSchema", "compile_schema", "validate", "pointer_join", "describe_value"]
-
-_NATIVE_TYPES: dict[str, tuple[type, ...]] = {
-    "datetime": (datetime.datetime,),
-    "date": (datetime.date,),
-    "time": (datetime.time,),
-    "timedelta": (datetime.timedelta,),
-    "decimal": (decimal.Decimal,),
-    "bytes": (bytes, bytearray),
-    # msgpack and JSON wires carry sets and tuples as lists (a real PySOA reply holds lists where
-    # its schema says Set or Tuple), so a list is one too; uniqueItems / prefixItems say the rest
-    "set": (set, frozenset, list, tuple),
-    "tuple": (tuple, list),
-}
 
 
 @dataclass(frozen=True)
@@ -79,22 +66,9 @@ def describe_value(value: Any, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _type_name(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, Mapping):
-        return "object"
-    if isinstance(value, list):
-        return "array"
-    return type(value).__name__
+def _native_mismatch_name(value: Any) -> str:
+    """Where a native type is wrong, a set or tuple is named as such, not as "array"."""
+    return type(value).__name__ if isinstance(value, (set, frozenset, tuple)) else json_type_name(value)
 
 
 @functools.lru_cache(maxsize=1)
@@ -146,14 +120,14 @@ def _validator_class() -> Any:
                     f"{describe_value(instance)} is not an instance of {' or '.join(names)}"
                 )
             return
-        kinds = _NATIVE_TYPES.get(native)
+        kinds = NATIVE_TYPES.get(native)
         if kinds is None:
             return
         ok = isinstance(instance, kinds)
         if native == "date" and isinstance(instance, datetime.datetime):
             ok = False  # a datetime is a date subclass, but not what a Date field accepts
         if not ok:
-            yield jsonschema.ValidationError(f"{describe_value(instance)} is not a {native} (got {_type_name(instance)})")
+            yield jsonschema.ValidationError(f"{describe_value(instance)} is not a {native} (got {_native_mismatch_name(instance)})")
 
     def enum_keyword(validator: Any, options: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
         if not any(json_equal(instance, option) for option in options):
@@ -210,7 +184,7 @@ def _violation(error: Any, base: str) -> Violation:
         best = min(error.context, key=lambda sub: len(sub.absolute_path) * -1)
         message = f"{message}; nearest alternative: {best.message}"
     elif keyword == "type":
-        actual = f"{_type_name(error.instance)} {describe_value(error.instance)}"
+        actual = f"{json_type_name(error.instance)} {describe_value(error.instance)}"
     return Violation(pointer=pointer, keyword=keyword, expected=expected, actual=actual, message=message)
 
 

@@ -33,6 +33,7 @@ from hypothesis import reject
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
 
+from rpctest.schema.fast import json_type_name
 from rpctest.strategies.defects import DEFECT_KINDS, Defect, InvalidRequest
 from rpctest.strategies.valid import (
     INT64_MAX,
@@ -68,24 +69,6 @@ _WRONG_CANDIDATES = ("boolean", "integer", "number", "string", "array", "object"
 _REPRESENTATIVE = {"boolean": True, "integer": 1, "number": 0.5, "string": "a", "array": [], "object": {}}
 #: strings tried against a pattern when looking for ones it does not match
 _PROBE_CHARACTERS = (" ", "a", "0", "!", "\t", "\n", "Z", "_", "-", ".", "é", "\x00", "@", "/")
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, (list, tuple)):
-        return "array"
-    if isinstance(value, Mapping):
-        return "object"
-    return type(value).__name__
 
 
 def _short(value: Any, limit: int = 40) -> str:
@@ -230,7 +213,7 @@ class DefectCompiler:
                 st.one_of(candidates),
                 ("type", "x-rpctest-type", "x-rpctest-class"),
                 guards,
-                lambda value: f"{_json_type(value)} {_short(value)} where {expected} is expected",
+                lambda value: f"{json_type_name(value)} {_short(value)} where {expected} is expected",
             )
         ]
 
@@ -280,7 +263,7 @@ class DefectCompiler:
             return []
         options = [schema["const"]] if "const" in schema else list(schema.get("enum") or ())
         declared = declared_types(schema)
-        member_types = {_json_type(option) for option in options}
+        member_types = {json_type_name(option) for option in options}
         wanted = [name for name in ("string", "integer", "number", "boolean", "array", "object") if name in member_types]
         if declared is not None:
             wanted = [name for name in wanted if name in declared or (name == "integer" and "number" in declared)]

@@ -41,27 +41,9 @@ def pysoa_redis_client(target: RedisTarget, *services: str, timeout: int = 2, **
     try:
         yield client
     finally:
-        _release(client)
+        host.release_redis_connections(host.client_transport_cores(client))
         if fake_host is not None:
             host._uninstall_fake_routing(fake_host)
-
-
-def _release(client: Any) -> None:
-    """Disconnect the Redis clients PySOA cached for this Client, and forget them."""
-    from pysoa.common.transport.redis_gateway.core import RedisTransportCore
-
-    backends = [
-        handler.transport.core._backend_layer
-        for handler in client.handlers.values()
-        if getattr(handler.transport.core, "_backend_layer", None) is not None
-    ]
-    cache = RedisTransportCore._backend_layer_cache
-    for key, value in list(cache.items()):
-        if any(value is backend for backend in backends):
-            cache.pop(key, None)
-    for backend in backends:
-        for connection in getattr(backend, "_connection_list", ()):
-            connection.connection_pool.disconnect()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 5.0, what: str = "condition") -> None:

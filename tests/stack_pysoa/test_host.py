@@ -14,8 +14,6 @@ one they skip, unless ``RPCTEST_REQUIRE_REDIS=1`` (CI), where they fail.
 from __future__ import annotations
 
 import copy
-import importlib
-import importlib.util
 import platform
 import re
 import subprocess
@@ -24,7 +22,6 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Iterator
 
 import attr
@@ -38,20 +35,7 @@ from rpctest.stacks.pysoa.host import PySOAService, reply_from_job, serve
 HERE = Path(__file__).resolve().parent
 
 
-def _import_sibling(name: str) -> ModuleType:
-    """A helper module next to this file, whatever pytest's import mode puts on sys.path."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-
-
-VecServer = _import_sibling("vecsvc").VecServer
+from stack_pysoa.vecsvc import VecServer  # noqa: E402
 
 from vectors import blob_bytes, load  # tests/vectors.py, on sys.path via the pytest pythonpath setting
 

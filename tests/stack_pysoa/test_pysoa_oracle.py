@@ -12,11 +12,7 @@
 from __future__ import annotations
 
 import copy
-import importlib
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any, Iterator
 
 import pytest
@@ -47,20 +43,7 @@ from rpctest.strategies.defects import DEFECT_KINDS, Defect, Expected
 HERE = Path(__file__).resolve().parent
 
 
-def _import_sibling(name: str) -> ModuleType:
-    """A helper module next to this file, whatever pytest's import mode puts on sys.path."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-
-
-schemasvc = _import_sibling("schemasvc")
+from stack_pysoa import schemasvc  # noqa: E402
 
 VALIDATION_CODES = {"INVALID", "MISSING", "UNKNOWN"}
 FAST = settings(max_examples=40, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

@@ -14,15 +14,11 @@ Each is checked against the real other side, on fakeredis and on a real redis-se
 from __future__ import annotations
 
 import copy
-import importlib
-import importlib.util
 import logging
-import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -42,21 +38,8 @@ from rpctest.stubs.router import StubRouter
 HERE = Path(__file__).resolve().parent
 
 
-def _import_sibling(name: str) -> ModuleType:
-    """A helper module next to this file, whatever pytest's import mode puts on sys.path."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-
-
-helpers = _import_sibling("redis_wire_helpers")
-VecServer = _import_sibling("vecsvc").VecServer
+from stack_pysoa import redis_wire_helpers as helpers  # noqa: E402
+from stack_pysoa.vecsvc import VecServer  # noqa: E402
 
 pysoa_redis_client = helpers.pysoa_redis_client
 wait_until = helpers.wait_until

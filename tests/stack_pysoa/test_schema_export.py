@@ -12,8 +12,6 @@ from __future__ import annotations
 import datetime
 import decimal
 import enum
-import importlib
-import importlib.util
 import json
 import re
 import socket
@@ -23,7 +21,6 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import jsonschema
@@ -53,20 +50,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 
-def _import_sibling(name: str) -> ModuleType:
-    """A helper module next to this file, whatever pytest's import mode puts on sys.path."""
-    try:
-        return importlib.import_module(name)
-    except ImportError:
-        spec = importlib.util.spec_from_file_location(name, HERE / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        return module
-
-
-schemasvc = _import_sibling("schemasvc")
+from stack_pysoa import schemasvc  # noqa: E402
 SchemaServer = schemasvc.SchemaServer
 EXACT = schemasvc.EXACT
 MOD = schemasvc.__name__

@@ -136,6 +136,31 @@ def _uninstall_fake_routing(name: str) -> None:
 # -- neutral replies ----------------------------------------------------------------------------------
 
 
+def client_transport_cores(client: Any) -> list[Any]:
+    """The Redis transport cores of a ``pysoa.client.Client``'s handlers built so far."""
+    cores = []
+    for handler in getattr(client, "handlers", {}).values():
+        core = getattr(handler.transport, "core", None)
+        if core is not None:
+            cores.append(core)
+    return cores
+
+
+def release_redis_connections(cores: Iterable[Any]) -> None:
+    """Disconnect the Redis clients of these transport cores and drop them from PySOA's class-level
+    cache (PySOA keeps them for the life of the process: an unclosed socket is a ResourceWarning)."""
+    from pysoa.common.transport.redis_gateway.core import RedisTransportCore
+
+    backends = [core._backend_layer for core in cores if getattr(core, "_backend_layer", None) is not None]
+    cache = RedisTransportCore._backend_layer_cache
+    for key, value in list(cache.items()):
+        if any(value is backend for backend in backends):
+            cache.pop(key, None)
+    for backend in backends:
+        for connection in getattr(backend, "_connection_list", ()):
+            connection.connection_pool.disconnect()
+
+
 def reply_from_job(job_response: Any, index: int = 0) -> Reply:
     """The neutral :class:`Reply` for action ``index`` of a PySOA ``JobResponse``.
 
@@ -372,21 +397,7 @@ class PySOAService(HostedService):
     def _release_redis(self) -> None:
         try:
             if self.transport == "redis":
-                from pysoa.common.transport.redis_gateway.core import RedisTransportCore
-
-                cores = [self.server.transport.core]
-                for handler in getattr(self.client, "handlers", {}).values():
-                    core = getattr(handler.transport, "core", None)
-                    if core is not None:
-                        cores.append(core)
-                backends = [core._backend_layer for core in cores if getattr(core, "_backend_layer", None)]
-                cache = RedisTransportCore._backend_layer_cache
-                for key, value in list(cache.items()):
-                    if any(value is backend for backend in backends):
-                        cache.pop(key, None)
-                for backend in backends:
-                    for connection in getattr(backend, "_connection_list", ()):
-                        connection.connection_pool.disconnect()
+                release_redis_connections([self.server.transport.core, *client_transport_cores(self.client)])
         finally:
             if self._fake_host is not None:
                 _uninstall_fake_routing(self._fake_host)

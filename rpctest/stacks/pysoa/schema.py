@@ -1228,25 +1228,8 @@ def _client_for(target: Any, service: str, timeout: float) -> Any:
     return Client({service: _service_client_config(None, {"path": _REDIS_CLIENT_TRANSPORT, "kwargs": kwargs})})
 
 
-def _release(client: Any) -> None:
-    """Close the client's Redis connections and drop them from PySOA's class-level cache."""
-    from pysoa.common.transport.redis_gateway.core import RedisTransportCore
-
-    backends = []
-    for handler in getattr(client, "handlers", {}).values():
-        core = getattr(handler.transport, "core", None)
-        if getattr(core, "_backend_layer", None) is not None:
-            backends.append(core._backend_layer)
-    cache = RedisTransportCore._backend_layer_cache
-    for key, value in list(cache.items()):
-        if any(value is backend for backend in backends):
-            cache.pop(key, None)
-    for backend in backends:
-        for connection in getattr(backend, "_connection_list", ()):
-            connection.connection_pool.disconnect()
-
-
 def _introspect(target: Any, service: str, timeout: float, address: str) -> Mapping[str, Any]:
+    from rpctest.stacks.pysoa.host import client_transport_cores, release_redis_connections
     from pysoa.client.errors import CallActionError, CallJobError
     from pysoa.common.errors import PySOAError
     from pysoa.common.transport.errors import MessageReceiveTimeout
@@ -1266,7 +1249,7 @@ def _introspect(target: Any, service: str, timeout: float, address: str) -> Mapp
     except PySOAError as exc:
         raise IntrospectionError(f"cannot introspect PySOA service {service!r} at {address}: {exc!r}") from exc
     finally:
-        _release(client)
+        release_redis_connections(client_transport_cores(client))
 
 
 def export_from_address(address: str, service: str | None = None, *, timeout: float = 5.0) -> dict[str, Any]:
