@@ -171,12 +171,13 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
     adapter = get_adapter(target.stack)
     response_schema = compile_schema(op.response)
     allowed = _allowed_codes(target, op)
+    options = adapter.strategy_options()
     parts = []
     if mode in ("positive", "all"):
-        parts.append(from_schema(op.request).map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, allowed_codes=allowed)))
+        parts.append(from_schema(op.request, **options).map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, allowed_codes=allowed)))
     if mode in ("negative", "all"):
         try:
-            invalid = invalid_from_schema(op.request)
+            invalid = invalid_from_schema(op.request, **options)
         except ValueError:
             invalid = None  # the schema accepts anything: no request can be wrong with it
         if invalid is not None and not adapter.null_body_sendable:

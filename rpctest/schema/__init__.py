@@ -20,6 +20,8 @@ Conventions (draft 2020-12 subset):
   real type. ``object`` adds ``x-rpctest-class`` ("module.QualName", or a list of them). ``set``
   and ``tuple`` also accept a list: msgpack and JSON wires carry them as lists, so that is what a
   real reply holds (``uniqueItems`` and ``prefixItems`` keep what makes them sets and tuples).
+* ``minLength`` / ``maxLength`` beside ``x-rpctest-type: bytes`` count bytes (a ``ByteString``'s
+  lengths); JSON Schema itself applies them to strings only.
 * ``x-rpctest-lossy`` (a sentence) marks a node whose native rule JSON Schema cannot express
   (a custom validator function, a Conformity ``Hashable``); exporters also list every such node in
   the operation's ``notes`` with its JSON pointer, so the loss is visible in the file.

@@ -292,12 +292,17 @@ def _unique_items(flag: bool, _: Mapping[str, Any]) -> Check | None:
     return check
 
 
+# minLength / maxLength count characters of a str and, in the dialect, bytes of a bytes value
+# (``x-rpctest-type: bytes``: Conformity's ByteString lengths)
+_SIZED = (str, bytes, bytearray)
+
+
 def _min_length(n: int, _: Mapping[str, Any]) -> Check:
-    return lambda v: not isinstance(v, str) or len(v) >= n
+    return lambda v: not isinstance(v, _SIZED) or len(v) >= n
 
 
 def _max_length(n: int, _: Mapping[str, Any]) -> Check:
-    return lambda v: not isinstance(v, str) or len(v) <= n
+    return lambda v: not isinstance(v, _SIZED) or len(v) <= n
 
 
 def _pattern(pattern: str, _: Mapping[str, Any]) -> Check:

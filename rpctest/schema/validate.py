@@ -137,6 +137,17 @@ def _validator_class() -> Any:
         if not json_equal(instance, const):
             yield jsonschema.ValidationError(f"{describe_value(const)} was expected, not {describe_value(instance)}")
 
+    def length_keyword(standard: Any, word: str) -> Any:
+        def keyword(validator: Any, limit: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+            if isinstance(instance, (bytes, bytearray)):  # the dialect counts the bytes of a bytes value
+                if (len(instance) < limit) if word == "fewer" else (len(instance) > limit):
+                    yield jsonschema.ValidationError(f"{describe_value(instance)} has {word} than {limit} bytes")
+                return
+            yield from standard(validator, limit, instance, schema)
+
+        return keyword
+
+    standard_validators = jsonschema.Draft202012Validator.VALIDATORS
     # enum and const share one equality on every jsonschema version (4.17 compared enums with
     # Python's ``in``, later versions structurally): a tuple equals the list it is sent as
     return validators.extend(
@@ -148,6 +159,8 @@ def _validator_class() -> Any:
             "prefixItems": prefix_items_keyword,
             "enum": enum_keyword,
             "const": const_keyword,
+            "minLength": length_keyword(standard_validators["minLength"], "fewer"),
+            "maxLength": length_keyword(standard_validators["maxLength"], "more"),
         },
         type_checker=checker,
     )

@@ -260,6 +260,11 @@ class StackAdapter(abc.ABC):
 
         return Expected(ErrorKind.CALLER_ERROR, path_text(defect.path) or None)
 
+    def strategy_options(self) -> dict[str, Any]:
+        """Keyword options for :func:`rpctest.strategies.from_schema` so that generated values are
+        what this stack's own client can send (PySOA: aware datetimes in ``pytz.UTC``)."""
+        return {}
+
     def expected_for_unknown_operation(self, operation: str) -> "Expected":
         """What this stack answers to an operation the service does not have."""
         from rpctest.strategies.defects import Expected

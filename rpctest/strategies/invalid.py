@@ -16,9 +16,7 @@ pattern needs more characters, ``null`` where an enclosing ``anyOf`` allows null
 every probe string matches) are pruned when the strategy is built, so filtering stays rare.
 
 Not produced: defects inside ``not`` (what would the one broken rule be?), ``propertyNames``
-violations (the key itself is the defect, and no kind names that), length defects of
-``x-rpctest-type: bytes`` (the validator's ``minLength``/``maxLength`` apply to ``str`` only),
-``multipleOf`` breaks (no defect kind for it).
+violations (the key itself is the defect, and no kind names that), ``multipleOf`` breaks (no defect kind for it).
 """
 
 from __future__ import annotations
@@ -139,6 +137,8 @@ class DefectCompiler:
             out += self._object_sites(schema, guards, depth)
         if native is None and "string" in families and here:
             out += self._string_sites(schema, guards)
+        if native == "bytes" and here:
+            out += self._bytes_sites(schema, guards)
         if here and (native == "decimal" or (native is None and families & {"integer", "number"})):
             out += self._number_sites(schema, native, families, guards)
         return out
@@ -436,6 +436,24 @@ class DefectCompiler:
 
     # -- strings
 
+    def _bytes_sites(self, schema: Mapping[str, Any], guards: tuple[Check, ...]) -> list[SearchStrategy[Hit]]:
+        """Length defects of a bytes value (the dialect's minLength / maxLength count bytes)."""
+        lo = int(schema.get("minLength", 0))
+        hi = schema.get("maxLength")
+        out: list[SearchStrategy[Hit]] = []
+        if "too_long" in self.kinds and hi is not None:
+            out.append(
+                self._own(schema, "too_long", st.binary(min_size=int(hi) + 1, max_size=int(hi) + 4), ("maxLength",), guards,
+                          lambda value: f"{len(value)} bytes, more than the {hi} allowed")
+            )
+        if "too_short" in self.kinds and lo > 0:
+            top = lo - 1 if hi is None else min(int(hi), lo - 1)
+            out.append(
+                self._own(schema, "too_short", st.binary(max_size=top), ("minLength",), guards,
+                          lambda value: f"{len(value)} bytes, fewer than the {lo} required")
+            )
+        return out
+
     def _string_sites(self, schema: Mapping[str, Any], guards: tuple[Check, ...]) -> list[SearchStrategy[Hit]]:
         node = self._restricted(schema, "string")
         lo = int(schema.get("minLength", 0))
@@ -633,6 +651,7 @@ def invalid_from_schema(
     formats: Mapping[str, SearchStrategy[str]] | None = None,
     allow_surrogates: bool = False,
     min_depth: int = 0,
+    utc: datetime.tzinfo = datetime.timezone.utc,
 ) -> SearchStrategy[InvalidRequest]:
     """A strategy of :class:`InvalidRequest`: bodies with exactly one defect of one of ``kinds``.
 
@@ -654,7 +673,7 @@ def invalid_from_schema(
         if not wanted:
             raise ValueError("kinds is empty: name at least one of " + ", ".join(DEFECT_KINDS))
     compiled = compile_schema(schema)
-    compiler = SchemaCompiler(formats=formats, allow_surrogates=allow_surrogates)
+    compiler = SchemaCompiler(formats=formats, allow_surrogates=allow_surrogates, utc=utc)
     sites = [site for site in DefectCompiler(compiler, wanted, min_depth=min_depth).sites(schema) if not site.is_empty]
     if not sites:
         restriction = "" if kinds is None else f" of kind {', '.join(sorted(wanted))}"

@@ -904,10 +904,15 @@ def from_schema(
     *,
     formats: Mapping[str, SearchStrategy[str]] | None = None,
     allow_surrogates: bool = False,
+    utc: datetime.tzinfo = datetime.timezone.utc,
 ) -> SearchStrategy[Any]:
-    """A strategy of values valid for ``schema`` (checked with ``compile_schema(schema).is_valid``)."""
+    """A strategy of values valid for ``schema`` (checked with ``compile_schema(schema).is_valid``).
+
+    ``utc`` is the tzinfo object aware datetimes get: a stack's serializer may accept only its own
+    (PySOA's msgpack wants ``pytz.UTC``), so the fuzz engine passes the adapter's choice.
+    """
     from rpctest.schema.validate import compile_schema
 
     compiled = compile_schema(schema)  # a malformed schema fails here, not mid-run
-    compiler = SchemaCompiler(formats=formats, allow_surrogates=allow_surrogates)
+    compiler = SchemaCompiler(formats=formats, allow_surrogates=allow_surrogates, utc=utc)
     return compiler.valid(schema).filter(compiled.is_valid)

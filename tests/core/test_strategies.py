@@ -484,3 +484,27 @@ def test_importing_rpctest_and_defects_does_not_import_hypothesis() -> None:
         "assert 'hypothesis' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_bytes_lengths_are_checked_and_broken_by_one_defect() -> None:
+    """minLength / maxLength beside ``x-rpctest-type: bytes`` count bytes in both validators."""
+    schema = {"type": "object", "properties": {"blob": {"x-rpctest-type": "bytes", "minLength": 2, "maxLength": 3}},
+              "required": ["blob"], "additionalProperties": False}
+    compiled = compile_schema(schema)
+    assert compiled.is_valid({"blob": b"ab"})
+    for bad in (b"a", b"abcd"):
+        assert not compiled.is_valid({"blob": bad})
+        assert [v.pointer for v in compiled.violations({"blob": bad})] == ["/blob"]
+    seen = set()
+
+    @FEW
+    @given(invalid_from_schema(schema, kinds=["too_long", "too_short"]))
+    def run(request: InvalidRequest) -> None:
+        _check_defect(schema, request, kinds=["too_long", "too_short"])
+        value = request.body["blob"]
+        assert isinstance(value, bytes)
+        assert (len(value) > 3) if request.defect.kind == "too_long" else (len(value) < 2)
+        seen.add(request.defect.kind)
+
+    run()
+    assert seen == {"too_long", "too_short"}

@@ -157,3 +157,73 @@ def test_fuzz_tests_make_one_item_per_operation(pytester: pytest.Pytester, monke
     result.stdout.fnmatch_lines(["*PASSED*test_fuzz?pysoa:users.<unknown operation>?*"])
     result.stdout.fnmatch_lines(["*FAILED*test_buggy?pysoa:buggy.divide?*"])
     result.stdout.fnmatch_lines(["*check not_a_server_error failed for divide*", "*minimal request: {\"a\": 0, \"b\": 0}*", "*replay:*rpctest replay *.rpctest/replays/buggy.divide-*.json*"])
+
+
+def test_generated_aware_datetimes_are_ones_pysoas_own_serializer_sends() -> None:
+    """PySOA's msgpack serializer accepts ``pytz.UTC`` only; the engine asks the adapter for it."""
+    import datetime
+
+    from hypothesis import given, settings
+    from pysoa.common.serializer.msgpack_serializer import MsgpackSerializer
+
+    from rpctest.stacks import get_adapter
+    from rpctest.strategies import from_schema
+
+    serializer = MsgpackSerializer()
+    schema = {"type": "object", "properties": {"at": {"x-rpctest-type": "datetime"}}, "required": ["at"]}
+    with pytest.raises(Exception):  # what the engine avoids: the stdlib's UTC is refused
+        serializer.dict_to_blob({"at": datetime.datetime(2024, 1, 2, tzinfo=datetime.timezone.utc)})
+    aware = []
+
+    @settings(max_examples=60, database=None)
+    @given(from_schema(schema, **get_adapter("pysoa").strategy_options()))
+    def sends(body: dict) -> None:
+        aware.append(body["at"].tzinfo is not None)
+        back = serializer.blob_to_dict(serializer.dict_to_blob(body))["at"]
+        # PySOA packs the timestamp through a float: far dates come back some microseconds off
+        assert (back.tzinfo is None) == (body["at"].tzinfo is None)
+        assert abs(back - body["at"]) <= datetime.timedelta(milliseconds=1)
+
+    sends()
+    assert any(aware)  # aware datetimes were generated, not only naive ones
+
+
+def test_hypothesis_seed_makes_fuzz_items_reproducible(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``--hypothesis-seed`` reaches the engine: the same seed sends the same requests, another seed others."""
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS_DIR.parent), str(ROOT)]))
+    pytester.makepyfile(
+        test_seeded="""
+        import json, os
+        from conformity import fields
+        from pysoa.server.action import Action
+        from pysoa.server.server import Server
+        from rpctest.fuzz import fuzz_tests
+
+        class Log(Action):
+            request_schema = fields.Dictionary({"n": fields.Integer(), "s": fields.UnicodeString()})
+            response_schema = fields.Dictionary({})
+
+            def run(self, request):
+                with open(os.environ["SEED_LOG"], "a") as log:
+                    log.write(json.dumps(request.body, sort_keys=True) + "\\n")
+                return {}
+
+        class Seeded(Server):
+            service_name = "seeded"
+            action_class_map = {"log": Log}
+
+        test_fuzz = fuzz_tests("pysoa", provider=Seeded, operations=["log"], mode="positive", max_examples=25, unknown_operation=False)
+        """
+    )
+
+    def run(seed: int, name: str) -> list[str]:
+        log = tmp_path / name
+        monkeypatch.setenv("SEED_LOG", str(log))
+        result = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider", f"--hypothesis-seed={seed}")
+        result.assert_outcomes(passed=1)
+        return log.read_text().splitlines()
+
+    first, again, other = run(7, "a.log"), run(7, "b.log"), run(8, "c.log")
+    assert len(first) >= 20
+    assert first == again
+    assert first != other

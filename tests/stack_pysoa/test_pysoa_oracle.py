@@ -68,6 +68,7 @@ class CheckAction(Action):
             "labels": fields.SchemalessDictionary(key_type=fields.UnicodeString(), value_type=fields.Integer(), max_length=2),
             "color": fields.Constant("red", "green"),
             "maybe": fields.Nullable(fields.Constant("x")),
+            "blob": fields.ByteString(min_length=1, max_length=3),
         },
         optional_keys=("maybe",),
     )
@@ -96,6 +97,7 @@ VALID = {
     "labels": {"a": 1},
     "color": "red",
     "maybe": "x",
+    "blob": b"ab",
 }
 
 _DROP = object()
@@ -119,6 +121,8 @@ CASES: list[tuple[str, tuple[Any, ...], Any, str]] = [
     ("too_long", ("labels",), {"a": 1, "b": 2, "c": 3}, "INVALID"),
     ("too_short", ("name",), "a", "INVALID"),
     ("too_short", ("tags",), [], "INVALID"),
+    ("too_long", ("blob",), b"abcd", "INVALID"),
+    ("too_short", ("blob",), b"", "INVALID"),
     ("pattern_mismatch", ("code",), "   ", "INVALID"),
     ("pattern_mismatch", ("email",), "nope", "INVALID"),
     ("pattern_mismatch", ("amount",), "1.2.3", "INVALID"),

@@ -155,6 +155,14 @@ class PySOAAdapter(StackAdapter):
 
         return expected_for_defect(defect)
 
+    def strategy_options(self) -> dict[str, Any]:
+        """Aware datetimes in ``pytz.UTC``: PySOA's MessagePack serializer refuses any other UTC
+        object (``datetime.timezone.utc`` included), so a request a real PySOA client could not
+        send is never generated."""
+        from rpctest.stacks.pysoa.strategies import utc_tzinfo
+
+        return {"utc": utc_tzinfo()}
+
     def expected_for_unknown_operation(self, operation: str) -> "Expected":
         """UNKNOWN on the field ``action`` (PySOA's "action not found"), classified NOT_FOUND."""
         from rpctest.stacks.pysoa.oracle import expected_for_unknown_operation

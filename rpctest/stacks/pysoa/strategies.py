@@ -171,7 +171,8 @@ def _why_empty(field: Any, *, wire: bool, surrogates: bool, path: str = "") -> s
 # -- values that survive the wire ------------------------------------------------------------------
 
 
-def _utc() -> Any:
+def utc_tzinfo() -> Any:
+    """PySOA's UTC object: its msgpack serializer tests ``tzinfo == pytz.UTC``, nothing else."""
     try:
         import pytz
     except ImportError:  # pragma: no cover - pysoa depends on pytz
@@ -192,7 +193,7 @@ def wire_safe(value: Any, *, surrogates: bool = False) -> bool:
     if isinstance(value, decimal.Decimal):
         return value.is_finite()
     if isinstance(value, datetime.datetime):
-        if value.tzinfo is not None and value.tzinfo != _utc():
+        if value.tzinfo is not None and value.tzinfo != utc_tzinfo():
             return False
         naive = value.replace(tzinfo=None)
         return value.microsecond == 0 and WIRE_DATETIME_MIN <= naive <= WIRE_DATETIME_MAX
@@ -629,7 +630,7 @@ class _Builder:
             return st.datetimes(), False
         aware = any(b is not None and b.tzinfo is not None for b in (lo, hi))
         if aware:
-            utc = _utc()
+            utc = utc_tzinfo()
             lo = lo.astimezone(utc).replace(tzinfo=None) if lo is not None else None
             hi = hi.astimezone(utc).replace(tzinfo=None) if hi is not None else None
         floor, ceiling = (WIRE_DATETIME_MIN, WIRE_DATETIME_MAX) if self.wire else (datetime.datetime.min, datetime.datetime.max)
@@ -640,7 +641,7 @@ class _Builder:
             hi = hi.replace(microsecond=0)
         if lo > hi:
             return st.nothing(), True
-        strategy = st.datetimes(min_value=lo, max_value=hi, timezones=st.just(_utc()) if aware else st.none())
+        strategy = st.datetimes(min_value=lo, max_value=hi, timezones=st.just(utc_tzinfo()) if aware else st.none())
         if self.wire:
             strategy = strategy.map(lambda d: d.replace(microsecond=0))
         return strategy, False
@@ -679,7 +680,7 @@ class _Builder:
         offsets = st.integers(min_value=-23 * 60, max_value=23 * 60).map(
             lambda minutes: datetime.timezone(datetime.timedelta(minutes=minutes))
         )
-        return st.just(datetime.timezone.utc) | st.just(_utc()) | offsets, False
+        return st.just(datetime.timezone.utc) | st.just(utc_tzinfo()) | offsets, False
 
 
 def _with_switch(value: Any, path: list[str], key: Any) -> Any:
