@@ -74,11 +74,16 @@ class OperationSpec:
     errors: list[str | int] = field(default_factory=list)
     description: str = ""
     notes: list[dict[str, str]] = field(default_factory=list)
+    #: ``"call"`` (one reply) or ``"subscription"`` (a stream of items; ``response`` is then an
+    #: array schema of the items, as a stubbed or recorded subscription's body is their list)
+    kind: str = "call"
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"request": self.request, "response": self.response, "errors": list(self.errors)}
         if self.description:
             data["description"] = self.description
+        if self.kind != "call":
+            data["kind"] = self.kind
         if self.notes:
             data["notes"] = list(self.notes)
         return data
@@ -92,6 +97,7 @@ class OperationSpec:
             errors=list(data.get("errors", [])),
             description=data.get("description", ""),
             notes=list(data.get("notes", [])),
+            kind=data.get("kind", "call"),
         )
 
 

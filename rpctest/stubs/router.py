@@ -114,6 +114,10 @@ class Stub:
             return self._apply(effect, call)
         if self.side_effect is not None:
             return self._apply(self.side_effect, call)
+        items = self.options.get("items")
+        if items is not None:  # a subscription stub (``items=``): the stream, and its list as the body
+            items = [copy_body(item) for item in items]
+            return Reply(body=list(items), errors=list(self.errors), items=items)
         return Reply(body=copy_body(self.body), errors=list(self.errors))
 
     def _apply(self, effect: Any, call: Call) -> Reply:

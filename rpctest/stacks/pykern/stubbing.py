@@ -1,0 +1,181 @@
+"""Route ``pykern.api.client.Client`` through the stub router, without a socket.
+
+Code under test holds a real ``Client``; ``stub_action(SERVICE, "echo", stack="pykern")`` patches
+its ``connect``, ``call_api``, ``subscribe_api`` and ``destroy`` so that:
+
+* a client that connects while its service has stubs connects without a socket (no server needs
+  to exist) and every call it makes is answered by the stubs: a call no stub matches is an
+  :class:`~rpctest.exceptions.UnmatchedCall` naming the nearest stub, not a hang on a dead socket;
+* a client connected for real (to a service without stubs, or before the stubs started) keeps its
+  connection: the APIs that are stubbed are answered from stubs, the rest by its real server.
+
+Replies are delivered as pykern's client delivers them: ``call_api`` returns the result or raises
+the generic ``pykern.util.APIError`` with the ``"<ClassName>: <message>"`` text the real server
+sends; a stubbed body of None is pykern's ``missing reply``; a stub with ``items=`` is a
+subscription whose ``result_get()`` yields them, then None.
+
+Which service a ``Client`` talks to: the ``[tool.rpctest.services]`` entry with ``stack = "pykern"``
+whose ``address`` is the client's URI; else, when the stubs cover exactly one pykern service, that
+one; else the URI itself.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from rpctest.model import Call, Reply
+from rpctest.stacks.pykern.errors import MISSING_REPLY, to_api_error
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stubs.router import StubRouter
+
+__all__ = ["install", "service_for_uri"]
+
+_STACK = "pykern"
+_STUBBED = "_rpctest_stubbed"
+
+
+def service_for_uri(uri: str, router: "StubRouter") -> str:
+    """The logical service name of a pykern endpoint (see the module docstring)."""
+    from rpctest import config
+
+    for name, entry in config.current().services.items():
+        if entry.stack == _STACK and entry.address == uri:
+            return name
+    services = {stub.service for stub in router.active(_STACK)}
+    if len(services) == 1:
+        return next(iter(services))
+    return uri
+
+
+def _api_error(text: str) -> BaseException:
+    import pykern.util
+
+    return pykern.util.APIError(text)
+
+
+def _kind_error(api_name: str, subscribe: bool) -> BaseException:
+    if subscribe:
+        return _api_error(f"APIKindError: error=cannot subscribe non-subscription api={api_name}")
+    return _api_error(f"APIKindError: error=call_api on subscription api={api_name}")
+
+
+def _raise_errors(reply: Reply) -> None:
+    errors = [*reply.job_errors, *reply.errors]
+    if errors:
+        raise _api_error(to_api_error(errors[0]))
+
+
+class _StubSubscription:
+    """What ``subscribe_api`` returns: ``result_get()`` per item, None at the end; ``unsubscribe``."""
+
+    def __init__(self, api_name: str, reply: Reply) -> None:
+        self.api_name = api_name
+        self.is_subscription = True
+        self._reply = reply
+        self._items = list(reply.items or [])
+        self._ended = False
+
+    async def result_get(self) -> Any:
+        from pykern.api.util import APIDisconnected
+
+        if self._ended:
+            raise APIDisconnected()
+        if self._reply.errors or self._reply.job_errors:
+            self._ended = True
+            _raise_errors(self._reply)
+        if self._reply.items is None:
+            self._ended = True
+            raise _kind_error(self.api_name, subscribe=True)
+        if not self._items:
+            self._ended = True
+            return None
+        return self._items.pop(0)
+
+    def unsubscribe(self) -> None:
+        self._ended = True
+        self._items.clear()
+
+    def __enter__(self) -> "_StubSubscription":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.unsubscribe()
+
+
+def install(router: "StubRouter") -> Callable[[], None]:
+    """Patch ``Client`` once for all pykern stubs; return the undo function."""
+    from pykern.api.client import Client
+
+    originals = {name: getattr(Client, name) for name in ("connect", "call_api", "subscribe_api", "destroy")}
+    state = {"active": True}
+
+    def _call(client: Any, api_name: str, api_args: Any, kind: str) -> tuple[Call, Any]:
+        call = Call(_STACK, service_for_uri(client.uri, router), api_name, api_args, meta={"kind": kind})
+        return call, router.match(call)
+
+    async def connect(self: Any, auth_args: Any = None) -> Any:
+        if state["active"] and router.stubs_service(_STACK, service_for_uri(self.uri, router)):
+            if getattr(self, "_destroyed", False):
+                raise AssertionError("destroyed")
+            setattr(self, _STUBBED, True)
+            self._authenticated = True
+            return self
+        return await originals["connect"](self, auth_args)
+
+    async def call_api(self: Any, api_name: str, api_args: Any) -> Any:
+        if not state["active"]:
+            return await originals["call_api"](self, api_name, api_args)
+        call, stub = _call(self, api_name, api_args, "call")
+        if stub is None:
+            if getattr(self, _STUBBED, False):
+                raise router.unmatched(call, reason="the client is connected to stubs only")
+            return await originals["call_api"](self, api_name, api_args)
+        _check_open(self)
+        reply = router.respond(stub, call)
+        _raise_errors(reply)
+        if reply.items is not None:
+            raise _kind_error(api_name, subscribe=False)
+        if reply.body is None:
+            raise _api_error(MISSING_REPLY)
+        return reply.body
+
+    async def subscribe_api(self: Any, api_name: str, api_args: Any) -> Any:
+        if not state["active"]:
+            return await originals["subscribe_api"](self, api_name, api_args)
+        call, stub = _call(self, api_name, api_args, "subscribe")
+        if stub is None:
+            if getattr(self, _STUBBED, False):
+                raise router.unmatched(call, reason="the client is connected to stubs only")
+            return await originals["subscribe_api"](self, api_name, api_args)
+        _check_open(self)
+        return _StubSubscription(api_name, router.respond(stub, call))
+
+    def destroy(self: Any) -> None:
+        if getattr(self, _STUBBED, False):
+            self._destroyed = True
+            return
+        originals["destroy"](self)
+
+    patched = {"connect": connect, "call_api": call_api, "subscribe_api": subscribe_api, "destroy": destroy}
+    for name, func in patched.items():
+        func.__wrapped__ = originals[name]  # type: ignore[attr-defined]
+        setattr(Client, name, func)
+
+    def undo() -> None:
+        state["active"] = False
+        for name, func in patched.items():
+            if getattr(Client, name) is func:  # someone patched over us: leave our inactive wrapper
+                setattr(Client, name, originals[name])
+
+    return undo
+
+
+def _check_open(client: Any) -> None:
+    """What pykern's client checks before sending: not destroyed, connected."""
+    from pykern.api.util import APIDisconnected
+
+    if getattr(client, "_destroyed", False):
+        raise APIDisconnected()
+    if not getattr(client, _STUBBED, False) and getattr(client, "_connection", None) is None:
+        raise AssertionError("no connection, must call connect() first")
