@@ -12,12 +12,12 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 PYTEST = ["pytest", "-n", "2", "-p", "rpctest"]
-TEST_TOOLS = ["pytest-xdist>=3"]
+TEST_TOOLS = ["pytest-xdist>=3", "pytest-asyncio>=0.24"]
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:
@@ -41,6 +41,15 @@ def pysoa(session: nox.Session) -> None:
     session.install("-c", "constraints/pysoa.txt", "-e", ".[pysoa]", *TEST_TOOLS)
     session.run("python", "-c", "import msgpack, attr; print('msgpack', msgpack.version, 'attrs', attr.__version__)")
     _pytest(session, "tests/stack_pysoa", "examples/pysoa")
+
+
+@nox.session
+def pykern(session: nox.Session) -> None:
+    """pykern.api installed light (--no-deps, plus tornado, msgpack>=1, py, six), as the docs say."""
+    session.install("--no-deps", "-c", "constraints/pykern.txt", "pykern")
+    session.install("-c", "constraints/pykern.txt", "-e", ".[pykern]", *TEST_TOOLS)
+    session.run("python", "-c", "import pykern.api.server, msgpack; print('pykern.api ok, msgpack', msgpack.version)")
+    _pytest(session, "tests/stack_pykern", "examples/pykern")
 
 
 @nox.session

@@ -364,11 +364,24 @@ def _silence_stdout() -> None:
         pass
 
 
+def _quiet_stack_logs(stack: Any) -> None:
+    """A command's output is rpctest's report: stack libraries that log every request stay quiet."""
+    from rpctest.exceptions import RpctestError
+    from rpctest.stacks import get_adapter
+
+    if isinstance(stack, str):
+        try:
+            get_adapter(stack).host.quiet_logs()
+        except RpctestError:
+            pass  # an unknown stack is reported by the command itself
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``) and return the exit code."""
     parsed = _parse(argv)
     if isinstance(parsed, int):
         return parsed
+    _quiet_stack_logs(getattr(parsed, "stack", None))
     from rpctest.exceptions import RpctestError
 
     try:

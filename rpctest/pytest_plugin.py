@@ -238,6 +238,30 @@ def pysoa_service(request: pytest.FixtureRequest) -> Iterator[Callable[..., "PyS
         service.stop()
 
 
+@pytest.fixture
+def pykern_service() -> Iterator[Callable[..., Any]]:
+    """Run real pykern.api ``api_classes`` in-process: ``svc = pykern_service(MyAPI, transport="websocket")``.
+
+    The server runs on a background thread's event loop (so it works in sync and async tests and
+    under fixtures of any scope); ``svc.address`` is its ``ws://127.0.0.1:PORT/api``, ``svc.call``
+    calls through its whole stack, ``transport="local"`` skips the socket. For a server on an
+    async test's own loop use ``async with rpctest.stacks.pykern.serve_async(MyAPI)``. Every
+    server stops at teardown.
+    """
+    from rpctest.stacks import get_adapter
+
+    services: list[Any] = []
+
+    def make(provider: Any, **options: Any) -> Any:
+        service = get_adapter("pykern").host.serve(provider, **options)
+        services.append(service)
+        return service
+
+    yield make
+    for service in reversed(services):
+        service.stop()
+
+
 def _redis_target(request: pytest.FixtureRequest, redis: Any) -> "RedisTarget":
     from rpctest import redis_backend
 

@@ -1,6 +1,8 @@
-"""Create (or reuse) the repository's ``.venv`` with rpctest, its PySOA extra and the dev tools.
+"""Create (or reuse) the repository's virtual environments: one per stack whose pins conflict.
 
-Used by both Quick start commands so that a fresh machine needs nothing but Python 3.11.
+Used by both Quick start commands so that a fresh machine needs nothing but Python 3.11:
+``.venv`` holds rpctest with its PySOA extra and the dev tools (nox runs the test suite from it);
+``.venv-pykern`` holds pykern.api installed light, which PySOA's msgpack 0.6 pin rules out of ``.venv``.
 """
 
 from __future__ import annotations
@@ -12,25 +14,37 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / "python"
-MARKER = VENV / ".rpctest-installed"
+
+#: stack -> (venv directory, pip install commands, files whose change means reinstall)
+ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {
+    "pysoa": (".venv", [["-e", f"{ROOT}[pysoa,dev]"]], ["pyproject.toml"]),
+    "pykern": (
+        ".venv-pykern",
+        [
+            ["--no-deps", "-c", str(ROOT / "constraints" / "pykern.txt"), "pykern"],
+            # pip would list pykern's ~30 undeclared (and unneeded) dependencies as conflicts
+            ["--no-warn-conflicts", "-c", str(ROOT / "constraints" / "pykern.txt"), "-e", f"{ROOT}[pykern,dev]"],
+        ],
+        ["pyproject.toml", "constraints/pykern.txt"],
+    ),
+}
 
 
-def ensure_venv() -> Path:
-    """The venv's python; installs ``-e .[pysoa,dev]`` when pyproject.toml changed since last time."""
+def ensure_venv(stack: str = "pysoa") -> Path:
+    """The python of ``stack``'s venv; (re)installs when its inputs changed since last time."""
     if sys.version_info < (3, 11):
         sys.exit(f"rpctest needs Python >= 3.11; this is {sys.version.split()[0]} ({sys.executable})")
-    if not PYTHON.exists():
-        print(f"creating {VENV.relative_to(ROOT)} ...", flush=True)
-        venv.EnvBuilder(with_pip=True, clear=False).create(VENV)
-    stamp = str((ROOT / "pyproject.toml").stat().st_mtime_ns)
-    if not MARKER.exists() or MARKER.read_text() != stamp:
-        print("installing rpctest[pysoa,dev] into .venv ...", flush=True)
-        subprocess.run(
-            [str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[pysoa,dev]"],
-            check=True,
-        )
-        MARKER.write_text(stamp)
-    return PYTHON
+    directory, installs, inputs = ENVIRONMENTS[stack]
+    path = ROOT / directory
+    python = path / ("Scripts" if os.name == "nt" else "bin") / "python"
+    marker = path / ".rpctest-installed"
+    if not python.exists():
+        print(f"creating {directory} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=False).create(path)
+    stamp = ",".join(str((ROOT / name).stat().st_mtime_ns) for name in inputs)
+    if not marker.exists() or marker.read_text() != stamp:
+        print(f"installing rpctest ({stack}) into {directory} ...", flush=True)
+        for arguments in installs:
+            subprocess.run([str(python), "-m", "pip", "install", "--quiet", *arguments], check=True)
+        marker.write_text(stamp)
+    return python

@@ -1,4 +1,4 @@
-"""The demo itself, run inside .venv by scripts/demo.py."""
+"""The demo of one stack, run inside that stack's venv by scripts/demo.py: ``_demo_run.py STACK``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ class Collector:
     def __init__(self) -> None:
         self.outcomes: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         self.failures: list[str] = []
+        self.code: int = 0
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or report.outcome != "passed":
@@ -41,53 +43,108 @@ def _start_times(transport: str, runs: int = 5) -> float:
     return statistics.median(times) * 1000
 
 
-def main() -> int:
-    import rpctest
-    from examples.pysoa.service import UserServer
-
-    print(f"rpctest {rpctest.__version__} demo (Python {sys.version.split()[0]})\n")
+def _run_examples(directory: str) -> Collector:
     collector = Collector()
-    code = pytest.main(
-        ["-p", "rpctest", "-p", "no:terminal", "-p", "no:cacheprovider", "-W", "error::ResourceWarning", "examples/pysoa"],
+    collector.code = pytest.main(
+        ["-p", "rpctest", "-p", "no:terminal", "-p", "no:cacheprovider", "-W", "error::ResourceWarning", directory],
         plugins=[collector],
     )
-    actions = ", ".join(sorted(UserServer.action_class_map))
-    print(f"PySOA   service 'users' (examples/pysoa/service.py): {actions}")
+    return collector
+
+
+def _print_outcomes(collector: Collector, labels: dict[str, str]) -> None:
     for path, counts in sorted(collector.outcomes.items()):
-        label = {"test_consumer.py": "consumer tests, service stubbed", "test_service.py": "provider tests, local + Redis"}
-        name = label.get(Path(path).name, path)
+        name = labels.get(Path(path).name, path)
         print(f"        {name:<34} " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
-    print(f"        in-process server start (median)   local {_start_times('local'):.1f} ms, "
-          f"redis/fakeredis {_start_times('redis'):.1f} ms")
-    contracts_ok = _contracts()
-    fuzz_ok = _fuzz()
+
+
+def _verdict(collector: Collector, contracts_ok: bool, fuzz_ok: bool) -> int:
     for failure in collector.failures:
         print("\nFAILED " + failure)
-    ok = code == 0 and contracts_ok and fuzz_ok
-    verdicts = f"pytest exit {int(code)}, contracts {'ok' if contracts_ok else 'FAILED'}, fuzz {'ok' if fuzz_ok else 'FAILED'}"
+    ok = collector.code == 0 and contracts_ok and fuzz_ok
+    verdicts = f"pytest exit {int(collector.code)}, contracts {'ok' if contracts_ok else 'FAILED'}, fuzz {'ok' if fuzz_ok else 'FAILED'}"
     print("\nresult: " + ("all example checks passed" if ok else f"FAILED ({verdicts})"))
     return 0 if ok else 1
 
 
-def _fuzz() -> bool:
-    """Fuzz the example provider's error semantics from its exported schema (rpctest fuzz)."""
-    from hypothesis import settings
+def main_pysoa() -> int:
+    import rpctest
+    from examples.pysoa.service import UserServer
 
-    from examples.pysoa.service import STORE, UserServer
-    from rpctest.fuzz.engine import fuzz
-    from rpctest.fuzz.target import open_target
+    print(f"rpctest {rpctest.__version__} demo (Python {sys.version.split()[0]})\n")
+    collector = _run_examples("examples/pysoa")
+    actions = ", ".join(sorted(UserServer.action_class_map))
+    print(f"PySOA   service 'users' (examples/pysoa/service.py): {actions}")
+    _print_outcomes(collector, {"test_consumer.py": "consumer tests, service stubbed", "test_service.py": "provider tests, local + Redis"})
+    print(f"        in-process server start (median)   local {_start_times('local'):.1f} ms, "
+          f"redis/fakeredis {_start_times('redis'):.1f} ms")
+    contracts_ok = _contracts()
+    from examples.pysoa.service import STORE
 
-    print("\nrpctest fuzz --stack pysoa --provider examples.pysoa.service:UserServer (50 cases per operation)")
-    STORE.reset()
-    with open_target("pysoa", provider=UserServer) as target:
-        report = fuzz(target, max_examples=50, seed=0, settings=settings(database=None), replay_dir=ROOT / ".rpctest" / "replays")
-    STORE.reset()
+    fuzz_ok = _fuzz("pysoa", UserServer, "examples.pysoa.service:UserServer", STORE.reset)
+    return _verdict(collector, contracts_ok, fuzz_ok)
+
+
+def main_pykern() -> int:
+    import asyncio
+
+    from examples.pykern.service import ACCOUNTS, WalletAPI
+    from rpctest.contracts import format as fmt
+    from rpctest.contracts.live import open_sender, verify_live
+    from rpctest.contracts.report import finding_lines
+    from rpctest.stacks.pykern import serve_async
+
+    from rpctest.stacks import get_adapter
+
+    get_adapter("pykern").host.quiet_logs()  # pykern logs every call to stderr otherwise
+    collector = _run_examples("examples/pykern")
+    apis = ", ".join(sorted(n[4:] for n in vars(WalletAPI) if n.startswith("api_")))
+    print(f"pykern  service 'wallet' (examples/pykern/service.py): {apis}")
+    _print_outcomes(collector, {"test_consumer.py": "consumer tests, Client stubbed", "test_service.py": "provider tests + fuzz items"})
+
+    async def first_reply() -> float:
+        started = time.perf_counter()
+        async with serve_async(WalletAPI) as wallet:
+            await wallet.client.call_api("echo", {})
+            return (time.perf_counter() - started) * 1000
+
+    starts = [asyncio.run(first_reply()) for _ in range(5)]
+    print(f"        server start to first reply        {statistics.median(starts):.1f} ms (median; pykern's unit_util.Setup: ~2000 ms)")
+
+    contracts = [c for c in fmt.load_many([ROOT / "contracts"]) if c.stack == "pykern"]
+    ACCOUNTS.reset()
+    with open_sender("pykern", provider=WalletAPI) as send:
+        live = verify_live(contracts, send, stack="pykern", service="wallet")
+    print(f"        verify --live (real WalletAPI)     {len(live.errors)} finding(s) in {live.interactions} replayed request(s)")
+    for finding in live.findings:
+        print("        " + "\n        ".join(finding_lines(finding)))
+
+    fuzz_ok = _fuzz("pykern", WalletAPI, "examples.pykern.service:WalletAPI", ACCOUNTS.reset)
+    return _verdict(collector, live.ok, fuzz_ok)
+
+
+def _print_fuzz(report: Any) -> None:
     for result in report.results:
         status = "ok" if result.ok else "FAILED"
         print(f"        {status:<6} {result.operation:<26} {result.mode:<17} {result.examples:4d} case(s)")
         if result.failure is not None:
             print("        " + "\n        ".join(result.failure.render().splitlines()))
     print("        " + report.summary())
+
+
+def _fuzz(stack: str, provider: Any, spec: str, reset: Any) -> bool:
+    """Fuzz an example provider's error semantics from its exported schema (rpctest fuzz)."""
+    from hypothesis import settings
+
+    from rpctest.fuzz.engine import fuzz
+    from rpctest.fuzz.target import open_target
+
+    print(f"\nrpctest fuzz --stack {stack} --provider {spec} (50 cases per operation)")
+    reset()
+    with open_target(stack, provider=provider) as target:
+        report = fuzz(target, max_examples=50, seed=0, settings=settings(database=None), replay_dir=ROOT / ".rpctest" / "replays")
+    reset()
+    _print_fuzz(report)
     return report.ok
 
 
@@ -114,4 +171,8 @@ def _contracts() -> bool:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    stacks = {"pysoa": main_pysoa, "pykern": main_pykern}
+    stack = sys.argv[1] if len(sys.argv) > 1 else "pysoa"
+    if stack not in stacks:
+        sys.exit(f"usage: _demo_run.py [{'|'.join(stacks)}]")
+    sys.exit(stacks[stack]())

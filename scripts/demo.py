@@ -1,6 +1,7 @@
-"""The demo: the example services, their consumer and provider tests, as a short summary.
+"""The demo: the example services of every supported stack, their tests, contracts and fuzzing.
 
-Usage: ``python3 scripts/demo.py``. Leaves ``.venv`` ready (rpctest with its PySOA extra).
+Usage: ``python3 scripts/demo.py``. Each stack runs in its own environment (their pins conflict:
+``.venv`` for PySOA, ``.venv-pykern`` for pykern.api), created on first use and left ready.
 """
 
 from __future__ import annotations
@@ -10,6 +11,16 @@ import sys
 
 from _bootstrap import ROOT, ensure_venv
 
+STACKS = ("pysoa", "pykern")
+
 if __name__ == "__main__":
-    python = ensure_venv()
-    sys.exit(subprocess.run([str(python), str(ROOT / "scripts" / "_demo_run.py")], cwd=ROOT).returncode)
+    failed = []
+    for number, stack in enumerate(STACKS):
+        python = ensure_venv(stack)
+        if number:
+            print()
+        code = subprocess.run([str(python), str(ROOT / "scripts" / "_demo_run.py"), stack], cwd=ROOT).returncode
+        if code:
+            failed.append(stack)
+    print("\ndemo: " + ("every stack passed" if not failed else f"FAILED on {', '.join(failed)}"))
+    sys.exit(1 if failed else 0)

@@ -84,6 +84,8 @@ class WalletAPI(pykern.quest.API):
 
     async def api_echo(self, api_args: dict) -> dict:
         """Echo the arguments with a per-connection counter."""
+        if not isinstance(api_args, dict):
+            raise InvalidRequest("api_args={}: not a map", type(api_args).__name__)
         self.session.counter = self.session.get("counter", 0) + 1
         return {**api_args, "counter": self.session.counter}
 

@@ -54,8 +54,19 @@ def infer_stack(provider: str | None = None, address: str | None = None, service
     return None
 
 
-def export(stack: str, *, provider: str | Any | None = None, address: str | None = None, service: str | None = None, timeout: float = 5.0) -> ProviderContract:
-    """Export the provider contract of an in-process ``provider`` or a running service at ``address``."""
+def export(
+    stack: str,
+    *,
+    provider: str | Any | None = None,
+    address: str | None = None,
+    service: str | None = None,
+    timeout: float = 5.0,
+    **options: Any,
+) -> ProviderContract:
+    """Export the provider contract of an in-process ``provider`` or a running service at ``address``.
+
+    ``options`` go to the adapter's ``export_schema`` (e.g. pykern's ``schemas={api: {...}}``).
+    """
     from rpctest import config
     from rpctest.stacks import get_adapter
 
@@ -64,7 +75,7 @@ def export(stack: str, *, provider: str | Any | None = None, address: str | None
     adapter = get_adapter(stack)
     if provider is not None:
         target = import_object(provider) if isinstance(provider, str) else provider
-        exported = adapter.host.export_schema(target)
+        exported = adapter.host.export_schema(target, **options)
         source = {"provider": provider if isinstance(provider, str) else _qualname(target)}
     else:
         exported = adapter.host.export_from_address(address, service, timeout=timeout)

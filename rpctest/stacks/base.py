@@ -158,6 +158,10 @@ class HostHalf(abc.ABC):
         """The neutral errors a native exception carries, or None if it is not one of this stack's."""
         return None
 
+    def quiet_logs(self) -> None:
+        """Silence a stack library that logs every request to the terminal (the CLI's output is its
+        report); a no-op for stacks that log through Python's logging."""
+
 
 class StackAdapter(abc.ABC):
     """One stack: its name, its capabilities, its two halves and its error mapping."""

@@ -81,6 +81,24 @@ class PykernHost(HostHalf):
         error = _error_from_exception(exc)
         return None if error is None else [error]
 
+    def quiet_logs(self) -> None:
+        """pykern's pkdebug writes lines per request to stderr: send them nowhere."""
+        try:
+            from pykern import pkdebug
+        except ImportError:
+            return
+        pkdebug.init(output=_Discard())
+
+
+class _Discard:
+    """A writable that keeps nothing (pkdebug accepts any object with ``write``)."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
 
 def _error_from_exception(exc: Any) -> RpcError | None:
     """The neutral error of a ``pykern.util.APIError`` (the client's generic one or a server class)."""
