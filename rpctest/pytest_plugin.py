@@ -262,6 +262,25 @@ def pykern_service() -> Iterator[Callable[..., Any]]:
         service.stop()
 
 
+@pytest.fixture
+def pykern_stub_server() -> Iterator[Any]:
+    """A pykern.api stub server (127.0.0.1, a free port) answering from the test's ``stub_action`` stubs.
+
+    Point the code under test at ``pykern_stub_server.address`` (``ws://127.0.0.1:PORT/api``): a
+    real ``pykern.api.client.Client`` then talks to it over a real WebSocket, in this process or
+    another. It runs on its own thread, so sync and async tests can use it; stubs started after it
+    count. ``.diagnostics`` says what it could not answer and why.
+    """
+    from rpctest.stacks import get_adapter
+    from rpctest.stubs.router import router
+
+    server = get_adapter("pykern").wire.stub_server(router)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 def _redis_target(request: pytest.FixtureRequest, redis: Any) -> "RedisTarget":
     from rpctest import redis_backend
 

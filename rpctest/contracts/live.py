@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-from rpctest.contracts.format import Contract, ConsumerContract, RecordedInteraction
+from rpctest.contracts.format import Contract, ConsumerContract, ProviderContract, RecordedInteraction
 from rpctest.contracts.verify import Finding, Report
 from rpctest.exceptions import ConfigError, TransportError
 from rpctest.model import Call, Reply, RpcError
@@ -101,13 +101,21 @@ def verify_live(
         if isinstance(c, ConsumerContract) and (stack is None or c.stack == stack) and (service is None or c.service == service)
     ]
     report = Report(consumers=consumers)
+    subscriptions = {
+        (c.stack, c.service, name)
+        for c in contracts if isinstance(c, ProviderContract)
+        for name, op in c.operations.items() if op.kind == "subscription"
+    }
     for consumer in consumers:
         for index, item in enumerate(consumer.interactions):
             report.interactions += 1
             if setup is not None:
                 setup(item.operation, item.request)
+            call = item.as_call(consumer.stack, consumer.service)
+            if (consumer.stack, consumer.service, item.operation) in subscriptions:
+                call.meta["kind"] = "subscribe"  # a wire client must SUBSCRIBE, not CALL
             try:
-                reply = send(item.as_call(consumer.stack, consumer.service))
+                reply = send(call)
             except TransportError as exc:  # a timeout, a broken frame: a finding about the provider
                 reply = Reply(errors=[RpcError("TRANSPORT", str(exc), kind="transport")])
             for check, message, pointer, expected, actual in _compare(item, reply, exact):

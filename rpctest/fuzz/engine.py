@@ -147,7 +147,9 @@ def an_answer_came_back(case: Case, reply: Reply) -> str | None:
 
 def _send(target: Target, case: Case) -> Reply:
     try:
-        return target.send(Call(target.stack, target.service, case.operation, case.body))
+        op = target.contract.operations.get(case.operation)
+        meta = {"kind": "subscribe"} if op is not None and op.kind == "subscription" else {}
+        return target.send(Call(target.stack, target.service, case.operation, case.body, meta=meta))
     except TransportError as exc:
         return Reply(errors=[RpcError("TRANSPORT", str(exc), kind=ErrorKind.TRANSPORT)])
 

@@ -203,3 +203,66 @@ def test_cli_fuzz_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str])
                  "--mode", "positive", "--max-examples", "200", "--replay-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert code == 1 and "FAILED pykern:buggy.crash" in out and "rpctest replay " in out
+
+
+# -- against a running endpoint ----------------------------------------------------------------------
+
+
+def test_cli_against_a_running_pykern_service(pykern_service: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """fuzz and live verify over the wire (rpctest's own client), the contract given as a file."""
+    from examples.pykern.service import ACCOUNTS, WalletAPI
+
+    wallet = pykern_service(WalletAPI)
+    code = main(["fuzz", "--stack", "pykern", "--address", wallet.address, "--contract", str(PROVIDER),
+                 "--max-examples", "20", "--replay-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "pykern:wallet.ticks" in out  # the subscription went out as SUBSCRIBE, over the wire
+    ACCOUNTS.reset()
+    code = main(["contracts", "verify", str(CONSUMER), str(PROVIDER), "--live", "--stack", "pykern", "--address", wallet.address])
+    assert code == 0, capsys.readouterr().out
+
+
+def test_a_running_pykern_service_cannot_be_exported(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["contracts", "export", "--stack", "pykern", "--address", "ws://127.0.0.1:9/api"])
+    assert code == 2
+    assert "no introspection" in capsys.readouterr().err
+
+
+def test_rpctest_serve_answers_a_real_pykern_client_from_the_consumer_contract() -> None:
+    """``rpctest serve --stack pykern``: the recorded answers, to pykern's own client, from another process."""
+    import asyncio
+
+    from pykern.api.client import Client
+    from pykern.pkcollections import PKDict
+
+    process = subprocess.Popen([sys.executable, "-m", "rpctest", "serve", "--stack", "pykern", str(CONSUMER)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        assert line.startswith("rpctest serve: pykern stub provider at ws://"), line + (process.stderr.read() if process.poll() is not None and process.stderr else "")
+        port = int(line.rsplit(":", 1)[1].split("/")[0])
+
+        async def use() -> tuple[Any, str]:
+            client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
+            try:
+                await client.connect()
+                paid = await client.call_api("transfer", {"account": "ann", "amount": 30, "currency": "EUR"})
+                try:
+                    await client.call_api("transfer", {"account": "bob", "amount": 30, "currency": "EUR"})
+                    refused = "no error"
+                except pykern.util.APIError as exc:
+                    refused = str(exc)
+                return paid, refused
+            finally:
+                client.destroy()
+
+        paid, refused = asyncio.run(use())
+        assert paid == {"account": "ann", "balance": 70}
+        assert refused == "NotEnoughCredit: balance=3"
+    finally:
+        process.kill()
+        process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()

@@ -170,3 +170,41 @@ def test_errors_classify_by_the_documented_rule() -> None:
     assert adapter.classify("NotEnoughCredit") is ErrorKind.CALLER_ERROR  # raised on purpose
     assert adapter.classify("NotEnoughCredit", caller_error=False) is ErrorKind.SERVER_ERROR
     assert adapter.normalize_error(pykern.util.APIError("APIKindError: error=x")).code == "APIKindError"
+
+
+@pytest.mark.asyncio
+async def test_a_client_pointed_at_the_stub_server_goes_over_the_wire(pykern_stub_server: Any) -> None:
+    """Same stubs, same router: a Client of the stub server's address is not short-circuited."""
+    address = pykern_stub_server.address
+    port = int(address.rsplit(":", 1)[1].split("/")[0])
+    with stub_action("wallet", "echo", stack="pykern", body={"over": "wire"}) as stub:
+        client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
+        try:
+            await client.connect()
+            assert client._connection is not None  # a real WebSocket
+            assert await client.call_api("echo", {"n": 1}) == {"over": "wire"}
+        finally:
+            client.destroy()
+        assert pykern_stub_server.service == "wallet"  # the one stubbed pykern service
+    assert stub.call_body == {"n": 1}
+
+
+@pytest.mark.asyncio
+async def test_delay_and_interval_slow_the_answers_in_process() -> None:
+    import asyncio
+    import time
+
+    with stub_action("wallet", "echo", stack="pykern", body={}, delay=0.3):
+        async with Client(NOWHERE) as client:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(client.call_api("echo", {}), 0.05)
+    with stub_action("wallet", "ticks", stack="pykern", items=[1, 2, 3], interval=0.05):
+        async with Client(NOWHERE) as client:
+            started = time.perf_counter()
+            assert [x async for x in _drain(await client.subscribe_api("ticks", {}))] == [1, 2, 3]
+            assert time.perf_counter() - started >= 0.1
+
+
+async def _drain(sub: Any) -> Any:
+    while (item := await sub.result_get()) is not None:
+        yield item

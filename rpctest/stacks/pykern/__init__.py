@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
-from rpctest.exceptions import StubUsageError
+from rpctest.exceptions import ConfigError, StubUsageError
 from rpctest.model import ErrorKind, Reply, RpcError
 from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
 from rpctest.stacks.pykern import errors as pykern_errors
@@ -71,6 +71,13 @@ class PykernHost(HostHalf):
 
         return export_provider(provider, **options)
 
+    def export_from_address(self, address: str, service: str | None = None, **options: Any) -> dict[str, Any]:
+        """pykern.api has no introspection: a running service cannot say what it serves."""
+        raise ConfigError(
+            f"pykern.api has no introspection, so the APIs at {address} cannot be exported from the running "
+            f"service; export its contract from the code (--provider MODULE:OBJECT) and pass it with --contract FILE"
+        )
+
     def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
         self.require("pykern.api.client")
         from rpctest.stacks.pykern.stubbing import install
@@ -120,7 +127,7 @@ class PykernAdapter(StackAdapter):
     capabilities = Capabilities(async_client=True, sync_client=True, subscriptions=True, sessions=True)
     standard_error_codes = pykern_errors.STANDARD_CODES
     null_body_sendable = False  # pykern's server answers a nil api_args with APIProtocolError and closes
-    stub_options = frozenset({"items"})
+    stub_options = frozenset({"items", "delay", "interval"})
     wire = PykernWire()
     host = PykernHost()
 

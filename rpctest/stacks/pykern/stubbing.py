@@ -12,7 +12,8 @@ its ``connect``, ``call_api``, ``subscribe_api`` and ``destroy`` so that:
 Replies are delivered as pykern's client delivers them: ``call_api`` returns the result or raises
 the generic ``pykern.util.APIError`` with the ``"<ClassName>: <message>"`` text the real server
 sends; a stubbed body of None is pykern's ``missing reply``; a stub with ``items=`` is a
-subscription whose ``result_get()`` yields them, then None.
+subscription whose ``result_get()`` yields them, then None. ``delay=`` (seconds before the answer)
+and ``interval=`` (between items) behave as on the stub server, for testing timeouts.
 
 Which service a ``Client`` talks to: the ``[tool.rpctest.services]`` entry with ``stack = "pykern"``
 whose ``address`` is the client's URI; else, when the stubs cover exactly one pykern service, that
@@ -21,6 +22,7 @@ one; else the URI itself.
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any, Callable
 
 from rpctest.model import Call, Reply
@@ -29,10 +31,14 @@ from rpctest.stacks.pykern.errors import MISSING_REPLY, to_api_error
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stubs.router import StubRouter
 
-__all__ = ["install", "service_for_uri"]
+__all__ = ["install", "service_for_uri", "serving_over_wire"]
 
 _STACK = "pykern"
 _STUBBED = "_rpctest_stubbed"
+
+#: addresses of rpctest's own pykern stub servers in this process: a Client pointed at one of them
+#: talks to it over the wire (that is what it was started for), never to the in-process stubs
+serving_over_wire: set[str] = set()
 
 
 def service_for_uri(uri: str, router: "StubRouter") -> str:
@@ -46,6 +52,18 @@ def service_for_uri(uri: str, router: "StubRouter") -> str:
     if len(services) == 1:
         return next(iter(services))
     return uri
+
+
+def stub_seconds(reply: Reply, stub: Any, key: str) -> float:
+    """A stub's ``delay`` (before answering) or ``interval`` (between items), from the reply a side
+    effect built or the stub's options; bad values count as 0."""
+    value = (reply.meta or {}).get(key)
+    if value is None and stub is not None:
+        value = (stub.options or {}).get(key)
+    try:
+        return max(float(value or 0), 0.0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _api_error(text: str) -> BaseException:
@@ -69,11 +87,13 @@ def _raise_errors(reply: Reply) -> None:
 class _StubSubscription:
     """What ``subscribe_api`` returns: ``result_get()`` per item, None at the end; ``unsubscribe``."""
 
-    def __init__(self, api_name: str, reply: Reply) -> None:
+    def __init__(self, api_name: str, reply: Reply, interval: float = 0.0) -> None:
         self.api_name = api_name
         self.is_subscription = True
         self._reply = reply
         self._items = list(reply.items or [])
+        self._interval = interval
+        self._started = False
         self._ended = False
 
     async def result_get(self) -> Any:
@@ -87,6 +107,9 @@ class _StubSubscription:
         if self._reply.items is None:
             self._ended = True
             raise _kind_error(self.api_name, subscribe=True)
+        if self._started and self._interval:
+            await asyncio.sleep(self._interval)
+        self._started = True
         if not self._items:
             self._ended = True
             return None
@@ -112,10 +135,13 @@ def install(router: "StubRouter") -> Callable[[], None]:
 
     def _call(client: Any, api_name: str, api_args: Any, kind: str) -> tuple[Call, Any]:
         call = Call(_STACK, service_for_uri(client.uri, router), api_name, api_args, meta={"kind": kind})
+        if client.uri in serving_over_wire:
+            return call, None
         return call, router.match(call)
 
     async def connect(self: Any, auth_args: Any = None) -> Any:
-        if state["active"] and router.stubs_service(_STACK, service_for_uri(self.uri, router)):
+        stubbed = self.uri not in serving_over_wire and router.stubs_service(_STACK, service_for_uri(self.uri, router))
+        if state["active"] and stubbed:
             if getattr(self, "_destroyed", False):
                 raise AssertionError("destroyed")
             setattr(self, _STUBBED, True)
@@ -133,6 +159,9 @@ def install(router: "StubRouter") -> Callable[[], None]:
             return await originals["call_api"](self, api_name, api_args)
         _check_open(self)
         reply = router.respond(stub, call)
+        delay = stub_seconds(reply, stub, "delay")
+        if delay:
+            await asyncio.sleep(delay)
         _raise_errors(reply)
         if reply.items is not None:
             raise _kind_error(api_name, subscribe=False)
@@ -149,7 +178,11 @@ def install(router: "StubRouter") -> Callable[[], None]:
                 raise router.unmatched(call, reason="the client is connected to stubs only")
             return await originals["subscribe_api"](self, api_name, api_args)
         _check_open(self)
-        return _StubSubscription(api_name, router.respond(stub, call))
+        reply = router.respond(stub, call)
+        delay = stub_seconds(reply, stub, "delay")
+        if delay:
+            await asyncio.sleep(delay)
+        return _StubSubscription(api_name, reply, stub_seconds(reply, stub, "interval"))
 
     def destroy(self: Any) -> None:
         if getattr(self, _STUBBED, False):

@@ -1,0 +1,690 @@
+"""A pykern.api stub server: a tornado WebSocket server answered by the stub router; needs no pykern.
+
+:class:`PykernStubServer` is what a consumer's real ``pykern.api.client.Client`` (or any pykern.api
+client) talks to when the provider is stubbed over the wire. It answers as pykern's server does,
+byte for byte where the golden vectors pin the bytes:
+
+* the handshake ``authenticate_connection``: a version other than ``version`` gets
+  ``APIProtocolError: error=invalid version=V, expected=658584001`` and the connection is closed;
+  with ``token=`` set, a wrong token gets ``APIForbidden: `` (the connection stays open) and
+  handshake arguments without a token key get the ``APICallError`` pykern's attribute lookup
+  produces; success is ``{}``. As in pykern, nothing requires the handshake before other calls;
+* a CALL is answered from the router: ``Call(stack="pykern", service=<service>, operation=api_name,
+  body=api_args, meta={"kind": "call"})`` (``"subscribe"`` for a SUBSCRIBE). The first error of the
+  reply becomes ``api_error`` (:func:`~rpctest.stacks.pykern.errors.to_api_error`), an
+  ``APIProtocolError`` one is followed by a close; a reply without body and errors is pykern's
+  ``missing reply``; an exception a stub raises becomes ``APICallError: error=unhandled_exception=…``;
+* a stub is a subscription when its options carry ``items`` (or ``subscription=True``): a SUBSCRIBE
+  gets one REPLY per item of ``Reply.items``, then the server's UNSUBSCRIBE; an exception among the
+  items is the API raising at that point (an error REPLY ends the stream); a client UNSUBSCRIBE
+  stops the stream with nothing more sent. ``interval`` (seconds between items) and ``delay``
+  (seconds before answering) come from the reply's ``meta`` or the stub's options;
+* the kind and name checks run in pykern's order: no ``api_name`` → ``APIProtocolError`` and close;
+  no stub for that API at all → ``APINotFound: api_name=NAME``; a kind mismatch → ``APIKindError``;
+  no ``api_args`` → ``APIProtocolError`` and close; a stub for the API whose ``match=`` differs →
+  the caller error ``UnmatchedCall: <which stub came nearest and how the call differs>``;
+* a frame pykern's server cannot read (not msgpack, not a map, ``call_id`` not a positive int, a
+  kind the server does not accept, a text frame) closes the connection without a reply.
+
+Every unmatched call and every frame that closed a connection is logged at WARNING on
+``rpctest.serve`` and kept in :attr:`PykernStubServer.diagnostics`, so a test sees what pykern's
+server would only have logged.
+
+**A result msgpack cannot pack** (a set, ``object()``): pykern's server sends nothing at all and
+the caller waits forever. The stub server does the same, because a stub must fail where the real
+server fails, and records a diagnostic naming the API and the value, which the real server hides.
+
+Two ways to run it: on the running asyncio loop (``await PykernStubServer.start_async(router)``,
+``await server.astop()``), or on a private loop in a daemon thread (:func:`serve_stubs`,
+:meth:`PykernStubServer.start`, ``stop()`` joins it) for sync code, the CLI and wide-scoped fixtures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import socket
+import threading
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from rpctest.exceptions import ConfigError
+from rpctest.model import Call, Reply, RpcError
+from rpctest.stacks.base import HostedService
+from rpctest.stacks.pykern import wire
+from rpctest.stacks.pykern.client import STACK, PykernSyncClient, require_tornado
+from rpctest.stacks.pykern.errors import MISSING_REPLY, PROTOCOL_CLASSES, to_api_error
+from rpctest.stacks.pykern.stubbing import serving_over_wire, stub_seconds
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stubs.router import Stub, StubRouter
+
+__all__ = ["DEFAULT_PATH", "UNMATCHED_CODE", "PykernStubServer", "serve_stubs", "is_subscription_stub"]
+
+_logger = logging.getLogger("rpctest.serve")
+
+DEFAULT_PATH = "/api"
+#: the error class name of a call that reached an API whose stubs all have a different ``match=``
+UNMATCHED_CODE = "UnmatchedCall"
+#: pykern truncates the text of an error argument after this many characters (pkdebug max_string)
+_PK_MAX_STRING = 8000
+_STOP_WAIT = 2.0
+
+
+def is_subscription_stub(stub: "Stub") -> bool:
+    """Whether ``stub`` answers SUBSCRIBE (pykern decides this per API, before calling it)."""
+    options = stub.options or {}
+    return options.get("items") is not None or bool(options.get("subscription"))
+
+
+def _pk_text(value: Any) -> str:
+    """An argument of a pykern error message as its pkdformat renders it (truncated long strings)."""
+    text = str(value)
+    return text if len(text) <= _PK_MAX_STRING else text[:_PK_MAX_STRING] + "<SNIP>"
+
+
+def _pk_type(value: Any) -> str:
+    """The type name pykern's messages show: decoded maps are its PKDict."""
+    return "PKDict" if isinstance(value, dict) else type(value).__name__
+
+
+def _short(value: Any, limit: int = 200) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class _Answer:
+    """What to send for one message: a reply (result or error), and whether to close after it."""
+
+    __slots__ = ("result", "error", "close")
+
+    def __init__(self, result: Any = None, error: str | None = None, *, close: bool = False) -> None:
+        self.result = result
+        self.error = error
+        self.close = close
+
+
+class _Connection:
+    """One WebSocket: its handler, the tasks answering its messages, its running subscriptions."""
+
+    def __init__(self, server: "PykernStubServer", handler: Any, number: int) -> None:
+        self.server = server
+        self.handler = handler
+        self.number = number
+        self.peer = getattr(getattr(handler, "request", None), "remote_ip", "?")
+        self.tasks: set[asyncio.Task] = set()
+        self.streams: dict[int, asyncio.Task] = {}
+        self.closed = asyncio.get_running_loop().create_future()
+        self.destroyed = False
+        self._ws: Any = None  # tornado's protocol object, kept to drop the socket if the close handshake stalls
+
+    def __str__(self) -> str:
+        return f"connection #{self.number} from {self.peer}"
+
+    def send(self, data: bytes) -> None:
+        if self.destroyed or self.handler is None:
+            return
+        websocket = require_tornado()
+        try:
+            future = self.handler.write_message(data, binary=True)
+        except websocket.WebSocketClosedError:
+            return
+        future.add_done_callback(_consume)
+
+    def destroy(self) -> None:
+        """Close the socket (a close frame, as pykern's server sends) and stop every message task."""
+        if self.destroyed:
+            return
+        self.destroyed = True
+        current = asyncio.current_task()
+        for task in list(self.tasks):
+            if task is not current:
+                task.cancel()
+        if self.handler is not None:
+            self._ws = getattr(self.handler, "ws_connection", None)
+            self.handler.close()
+
+    def abort(self) -> None:
+        """Drop the socket now (the peer did not answer the close frame)."""
+        if self._ws is not None and not self.closed.done():
+            self._ws._abort()
+
+    def on_closed(self) -> None:
+        self.destroy()
+        self.handler = None
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+
+def _consume(future: "asyncio.Future[Any]") -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+_handler_class_cache: list[type] = []
+
+
+def _handler_class() -> type:
+    """The tornado handler class (built on first use: tornado is imported lazily)."""
+    if _handler_class_cache:
+        return _handler_class_cache[0]
+    websocket = require_tornado()
+
+    class _StubHandler(websocket.WebSocketHandler):  # type: ignore[name-defined, misc]
+        def initialize(self, server: "PykernStubServer") -> None:
+            self.rpctest_server = server
+            self.rpctest_connection: _Connection | None = None
+
+        def open(self, *args: Any, **kwargs: Any) -> None:
+            self.rpctest_connection = self.rpctest_server._opened(self)
+
+        def on_message(self, message: bytes | str) -> None:
+            if self.rpctest_connection is not None:
+                self.rpctest_server._received(self.rpctest_connection, message)
+
+        def on_close(self) -> None:
+            if self.rpctest_connection is not None:
+                self.rpctest_connection.on_closed()
+                self.rpctest_server._connections.discard(self.rpctest_connection)
+
+    _handler_class_cache.append(_StubHandler)
+    return _StubHandler
+
+
+class PykernStubServer(HostedService):
+    """Serves ``router``'s pykern stubs at ``ws://HOST:PORT{path}`` until stopped (see the module docstring).
+
+    ``service`` is the neutral service name of every call it answers (pykern has no service names);
+    by default, the one service the router has pykern stubs for, else ``"api"``. ``token`` makes the
+    handshake require that token; ``version`` is the protocol version it accepts. ``host``/``port``
+    default to 127.0.0.1 and a free port. ``timeout`` bounds the calls of :attr:`client`;
+    ``close_timeout`` is how long stopping waits for each client to answer the close frame before it
+    drops the socket.
+    """
+
+    def __init__(
+        self,
+        router: "StubRouter",
+        *,
+        service: str | None = None,
+        path: str = DEFAULT_PATH,
+        token: Any = None,
+        version: Any = wire.AUTH_API_VERSION,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        timeout: float = 5.0,
+        close_timeout: float = 2.0,
+    ) -> None:
+        if not path.startswith("/"):
+            raise ConfigError(f"the WebSocket path must start with '/', not {path!r}")
+        self.router = router
+        self._service = service
+        self.path = path
+        self.token = token
+        self.version = version
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.close_timeout = close_timeout
+        self.address: str | None = None
+        self.diagnostics: list[str] = []
+        self._http_server: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connections: set[_Connection] = set()
+        self._numbers = itertools.count(1)
+        self._thread: threading.Thread | None = None
+        self._thread_stop: asyncio.Event | None = None
+        self._state_lock = threading.Lock()
+        self._stopped = False
+        self._client: PykernSyncClient | None = None
+
+    @property
+    def service(self) -> str:
+        """The service calls are for: as given, else resolved per call as the in-process stubs do
+        (configured address, the one stubbed pykern service, else this server's address); stubs
+        started after the server count."""
+        if self._service:
+            return self._service
+        from rpctest.stacks.pykern.stubbing import service_for_uri
+
+        return service_for_uri(self.address or "", self.router)
+
+    # -- running on the current loop ----------------------------------------------------------------
+
+    @classmethod
+    async def start_async(cls, router: "StubRouter", **options: Any) -> "PykernStubServer":
+        """A server started on the running loop; stop it with ``await server.astop()``."""
+        server = cls(router, **options)
+        await server.astart()
+        return server
+
+    async def astart(self) -> "PykernStubServer":
+        """Bind and start serving on the running loop."""
+        require_tornado()
+        import tornado.httpserver
+        import tornado.web
+
+        if self._stopped:
+            raise RuntimeError(f"{self!r} was stopped; build a new one")
+        if self._http_server is not None:
+            return self
+        self._loop = asyncio.get_running_loop()
+        application = tornado.web.Application(
+            [(self.path, _handler_class(), {"server": self})], log_function=lambda handler: None
+        )
+        sockets = _bind(self.host, self.port)
+        server = tornado.httpserver.HTTPServer(application)
+        server.add_sockets(sockets)
+        self._http_server = server
+        self.port = sockets[0].getsockname()[1]
+        self.address = f"ws://{self.host}:{self.port}{self.path}"
+        serving_over_wire.add(self.address)
+        _logger.info("pykern.api stub server for service %r at %s", self.service, self.address)
+        return self
+
+    async def astop(self) -> None:
+        """Stop listening, close every connection (close handshake, then drop), end every task."""
+        server, self._http_server = self._http_server, None
+        self._stopped = True
+        if server is None:
+            return
+        serving_over_wire.discard(self.address)
+        server.stop()
+        connections = list(self._connections)
+        for connection in connections:
+            connection.destroy()
+        waits = [connection.closed for connection in connections]
+        if waits:
+            _done, late = await asyncio.wait(waits, timeout=self.close_timeout)
+            for connection in connections:
+                connection.abort()
+            if late:
+                await asyncio.wait(waits, timeout=_STOP_WAIT)
+        tasks = [task for connection in connections for task in connection.tasks]
+        if tasks:
+            await asyncio.wait(tasks, timeout=_STOP_WAIT)
+        await server.close_all_connections()
+
+    async def __aenter__(self) -> "PykernStubServer":
+        return await self.astart()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.astop()
+
+    # -- running in a thread -------------------------------------------------------------------------
+
+    def start(self) -> "PykernStubServer":
+        """Start serving on a private event loop in a daemon thread (returns once it listens)."""
+        with self._state_lock:
+            if self._stopped:
+                raise RuntimeError(f"{self!r} was stopped; build a new one")
+            if self._thread is not None or self._http_server is not None:
+                return self
+            ready = threading.Event()
+            failure: list[BaseException] = []
+            self._thread = threading.Thread(
+                target=lambda: asyncio.run(self._serve_in_thread(ready, failure)),
+                name=f"rpctest-pykern-stub-{self.service}",
+                daemon=True,
+            )
+            self._thread.start()
+        ready.wait()
+        if failure:
+            thread, self._thread = self._thread, None
+            thread.join()
+            self._stopped = True
+            raise failure[0]
+        return self
+
+    def __enter__(self) -> "PykernStubServer":
+        if self._http_server is None and self._thread is None:
+            return self.start()
+        return self
+
+    async def _serve_in_thread(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        try:
+            await self.astart()
+        except BaseException as exc:
+            failure.append(exc)
+            ready.set()
+            return
+        self._thread_stop = asyncio.Event()
+        ready.set()
+        await self._thread_stop.wait()
+        await self.astop()
+
+    def stop(self) -> None:
+        """Stop the server and release its sockets (and, in thread mode, its loop and thread)."""
+        with self._state_lock:
+            if self._stopped and self._thread is None:
+                return
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        thread = self._thread
+        if thread is not None:
+            self._thread = None
+            loop, stop_event = self._loop, self._thread_stop
+            if loop is not None and stop_event is not None and not loop.is_closed():
+                try:
+                    loop.call_soon_threadsafe(stop_event.set)
+                except RuntimeError:  # the loop already ended
+                    pass
+            thread.join(self.close_timeout + 2 * _STOP_WAIT + 5)
+            if thread.is_alive():  # pragma: no cover - a stub callback that never returns
+                _logger.warning("the pykern stub server thread at %s did not stop", self.address)
+            self._stopped = True
+            return
+        loop = self._loop
+        if loop is None or self._http_server is None:
+            self._stopped = True
+            return
+        if _running_loop() is loop:
+            raise RuntimeError(
+                "this stub server runs on the current event loop, so stop() cannot wait for it here; "
+                "use 'await server.astop()'"
+            )
+        asyncio.run_coroutine_threadsafe(self.astop(), loop).result(self.close_timeout + 2 * _STOP_WAIT + 5)
+
+    @property
+    def alive(self) -> bool:
+        return self._http_server is not None
+
+    # -- calling it ------------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> PykernSyncClient:  # type: ignore[override]
+        """A blocking wire client connected to this server (closed by :meth:`stop`)."""
+        with self._state_lock:
+            if self._stopped or self.address is None:
+                raise RuntimeError(f"{self!r} is not running")
+            if self._client is None:
+                if self._thread is None and _running_loop() is self._loop:
+                    raise RuntimeError(
+                        "this stub server runs on the current event loop; a blocking client would deadlock it. "
+                        "Use 'await PykernWireClient.connect(server.address)'"
+                    )
+                self._client = PykernSyncClient(
+                    self.address, token=self.token, version=self.version, timeout=self.timeout, service=self.service
+                )
+            return self._client
+
+    def call(self, operation: str, body: Any = None, **meta: Any) -> Reply:
+        """Call one API over the wire (a body of None sends ``{}``; ``kind="subscribe"`` collects items)."""
+        meta.setdefault("kind", "call")
+        timeout = meta.pop("timeout", None)
+        call = Call(STACK, self.service, operation, {} if body is None else body, meta=meta)
+        return self.client.call(call, timeout=timeout)
+
+    # -- connections -----------------------------------------------------------------------------------
+
+    def _opened(self, handler: Any) -> _Connection:
+        connection = _Connection(self, handler, next(self._numbers))
+        self._connections.add(connection)
+        return connection
+
+    def _received(self, connection: _Connection, data: bytes | str) -> None:
+        """Answer each message in a task of its own, as pykern's server does (replies may overtake)."""
+        if connection.destroyed:
+            return
+        task = asyncio.ensure_future(self._process(connection, data))
+        connection.tasks.add(task)
+        task.add_done_callback(connection.tasks.discard)
+
+    def _diagnose(self, text: str) -> None:
+        _logger.warning("%s", text)
+        self.diagnostics.append(text)
+
+    async def _process(self, connection: _Connection, data: bytes | str) -> None:
+        try:
+            await self._handle(connection, data)
+        except asyncio.CancelledError:
+            pass  # the connection closed or the subscription was cancelled: pykern sends nothing then
+        except Exception as exc:  # a bug here must not kill the server; say so and close, as pykern does
+            _logger.exception("the pykern stub server failed on a message")
+            self._diagnose(f"{connection}: internal error answering a message, connection closed: {exc!r}")
+            connection.destroy()
+
+    async def _handle(self, connection: _Connection, data: bytes | str) -> None:
+        message, problem = wire.check(data, "server")
+        if message is None:
+            size = f"{len(data)} chars" if isinstance(data, str) else f"{len(data)} bytes"
+            self._diagnose(
+                f"{connection}: closed the connection without a reply, as pykern's server does, "
+                f"on an invalid message ({size}): {problem}"
+            )
+            connection.destroy()
+            return
+        if message.kind == wire.UNSUBSCRIBE:
+            stream = connection.streams.pop(message.call_id, None)
+            if stream is not None:
+                stream.cancel()
+            return
+        answer = self._check_request(connection, message)
+        if answer is None:
+            if message.kind == wire.SUBSCRIBE:
+                connection.streams[message.call_id] = asyncio.current_task()  # type: ignore[assignment]
+                try:
+                    answer = await self._subscription(connection, message)
+                finally:
+                    connection.streams.pop(message.call_id, None)
+            else:
+                answer = await self._call(connection, message)
+        if answer is not None:
+            self._send_answer(connection, message, answer)
+
+    def _send_answer(self, connection: _Connection, message: wire.Message, answer: _Answer) -> None:
+        try:
+            data = wire.encode_reply(message.call_id, answer.result, answer.error)
+        except wire.Unpackable as exc:
+            self._diagnose(
+                f"{connection}: the result of {message.get('api_name')!r} (call {message.call_id}) cannot be "
+                f"msgpacked, so nothing was sent, as pykern's server sends nothing (its caller waits forever): "
+                f"{exc}; result {_short(answer.result)}"
+            )
+            return
+        connection.send(data)
+        if answer.close:
+            connection.destroy()
+
+    # -- pykern's checks, in its order ---------------------------------------------------------------
+
+    def _check_request(self, connection: _Connection, message: wire.Message) -> _Answer | None:
+        """The answer pykern's server gives before calling the API at all, or None to go on."""
+        name = message.get("api_name")
+        if not name:
+            return _Answer(error="APIProtocolError: error=missing msg field api_name", close=True)
+        try:
+            hash(name)
+        except TypeError:
+            return _Answer(error=f"unhandled_exception=unhashable type: '{_pk_type(name)}'", close=True)
+        subscription = self._api_kind(name, message)
+        if subscription is None:
+            self._unknown_api(connection, message)
+            return _Answer(error=f"APINotFound: api_name={_pk_text(name)}")
+        if message.kind == wire.SUBSCRIBE and not subscription:
+            return _Answer(error=f"APIKindError: error=cannot subscribe non-subscription api={_pk_text(name)}")
+        if message.kind == wire.CALL and subscription:
+            return _Answer(error=f"APIKindError: error=call_api on subscription api={_pk_text(name)}")
+        if message.get("api_args") is None:
+            return _Answer(error="APIProtocolError: error=missing msg field api_args", close=True)
+        return None
+
+    def _api_kind(self, name: Any, message: wire.Message) -> bool | None:
+        """Whether API ``name`` is a subscription; None if the server has no such API."""
+        stubs = self._stubs_for(name)
+        if not stubs:
+            return False if name == wire.AUTH_API_NAME else None
+        stub = self.router.match(self._neutral_call(message)) or self.router.nearest(self._neutral_call(message), stubs)
+        return is_subscription_stub(stub or stubs[0])
+
+    def _stubs_for(self, name: Any) -> list["Stub"]:
+        if not isinstance(name, str):
+            return []
+        return [s for s in self.router.active(STACK) if s.service == self.service and s.action == name]
+
+    def _neutral_call(self, message: wire.Message) -> Call:
+        kind = "subscribe" if message.kind == wire.SUBSCRIBE else "call"
+        return Call(STACK, self.service, message.get("api_name"), message.get("api_args"), meta={"kind": kind})
+
+    def _unknown_api(self, connection: _Connection, message: wire.Message) -> None:
+        name = message.get("api_name")
+        if isinstance(name, str):
+            explanation = self.router.explain_unmatched(self._neutral_call(message))
+        else:
+            explanation = f"api_name {name!r} is not a string"
+        self._diagnose(f"{connection}: APINotFound for api {name!r}: {explanation}")
+
+    # -- answering ---------------------------------------------------------------------------------------
+
+    def _authenticate(self, api_args: Any) -> _Answer:
+        """pykern's AuthAPI, clean-room: version first, then the token (if one is required)."""
+        if not isinstance(api_args, dict):
+            return _Answer(error=f"APICallError: error=unhandled_exception='{_pk_type(api_args)}' object has no attribute 'get'")
+        version = api_args.get("version")
+        if version != self.version:
+            return _Answer(error=f"APIProtocolError: error={_pk_text(f'invalid version={version}, expected={self.version}')}", close=True)
+        if self.token is not None:
+            if "token" not in api_args:
+                return _Answer(error="APICallError: error=unhandled_exception='PKDict' object has no attribute 'token'")
+            if api_args["token"] != self.token:
+                return _Answer(error="APIForbidden: ")
+        return _Answer(result={})
+
+    def _respond(self, connection: _Connection, message: wire.Message) -> tuple[Reply | None, _Answer | None, Stub | None]:
+        """The router's reply for the message, or the answer that replaces it (no match, a stub raising)."""
+        call = self._neutral_call(message)
+        stub = self.router.match(call)
+        if stub is None:
+            explanation = self.router.explain_unmatched(call)
+            self._diagnose(f"{connection}: {explanation}")
+            return None, _Answer(error=f"{UNMATCHED_CODE}: {explanation}"), None
+        try:
+            return self.router.respond(stub, call), None, stub
+        except Exception as exc:  # what pykern's server does with an exception that is not an APIError
+            self._diagnose(f"{connection}: the stub for {call.service}.{call.operation} raised {exc!r}")
+            return None, _Answer(error=f"APICallError: error=unhandled_exception={_pk_text(exc)}"), stub
+
+    async def _call(self, connection: _Connection, message: wire.Message) -> _Answer | None:
+        name = message.get("api_name")
+        if name == wire.AUTH_API_NAME and not self._stubs_for(name):
+            return self._authenticate(message.get("api_args"))
+        reply, answer, stub = self._respond(connection, message)
+        if reply is None:
+            return answer
+        await self._delay(reply, stub)
+        errors = reply.all_errors
+        if errors:
+            return _error_answer(errors[0])
+        if reply.items is not None:
+            self._diagnose(f"{connection}: the stub for {name!r} answered a CALL with items; it is a subscription")
+            return _Answer(error=f"APIKindError: error=call_api on subscription api={_pk_text(name)}")
+        if reply.body is None:
+            return _Answer(error=MISSING_REPLY)
+        return _Answer(result=reply.body)
+
+    async def _subscription(self, connection: _Connection, message: wire.Message) -> _Answer | None:
+        name = message.get("api_name")
+        reply, answer, stub = self._respond(connection, message)
+        if reply is None:
+            return answer
+        await self._delay(reply, stub)
+        errors = reply.all_errors
+        if errors:
+            return _error_answer(errors[0])
+        items = reply.items
+        if items is None:
+            if reply.body is not None:  # pykern: a subscription API must return None
+                self._diagnose(f"{connection}: the subscription stub for {name!r} gave a body and no items")
+                return _Answer(error=f"APICallError: error=return type={type(reply.body)} from subscription api must be None")
+            items = ()
+        interval = stub_seconds(reply, stub, "interval")
+        for item in items:
+            if isinstance(item, RpcError):
+                return _error_answer(item)
+            if isinstance(item, BaseException):
+                return _Answer(error=f"APICallError: error=unhandled_exception={_pk_text(item)}")
+            if item is None:
+                return _Answer(error="APICallError: error=api_result may not be None")
+            try:
+                data = wire.encode_reply(message.call_id, item, None)
+            except wire.Unpackable as exc:
+                self._diagnose(
+                    f"{connection}: a result of subscription {name!r} (call {message.call_id}) cannot be msgpacked; "
+                    f"like pykern's server, the stream stops with nothing more sent: {exc}"
+                )
+                return None
+            connection.send(data)
+            await asyncio.sleep(interval)  # also lets an UNSUBSCRIBE in between stop the stream
+        connection.send(wire.encode_end_of_subscription(message.call_id))
+        return None
+
+    async def _delay(self, reply: Reply, stub: "Stub | None") -> None:
+        delay = stub_seconds(reply, stub, "delay")
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else ("running" if self.alive else "not started")
+        return f"<PykernStubServer {self.service!r} at {self.address or '(unbound)'} ({state})>"
+
+
+def _error_answer(error: RpcError) -> _Answer:
+    return _Answer(error=to_api_error(error), close=error.code in PROTOCOL_CLASSES)
+
+
+def _bind(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for host:port (one per address family, all on one port).
+
+    tornado's ``bind_sockets`` does the same but leaks the socket when a bind fails (a port in
+    use), which this suite turns into an error; so every socket made here is closed on failure.
+    """
+    sockets: list[socket.socket] = []
+    try:
+        infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_PASSIVE)
+        for family, kind, proto, _name, address in sorted(set(infos), key=lambda info: info[0]):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            if address[1] == 0 and len(sockets) > 1:  # port 0: every family on the first one's port
+                address = (address[0], sockets[0].getsockname()[1], *address[2:])
+            sock.setblocking(False)
+            sock.bind(address)
+            sock.listen(128)
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+def _bind_from_address(address: str | None) -> dict[str, Any]:
+    if not address:
+        return {}
+    parts = urlsplit(address)
+    if parts.scheme != "ws" or not parts.hostname:
+        raise ConfigError(f"a pykern.api stub server address is ws://host:port/path, not {address!r}")
+    options: dict[str, Any] = {"host": parts.hostname, "port": parts.port or 0}
+    if parts.path:
+        options["path"] = parts.path
+    return options
+
+
+def serve_stubs(router: "StubRouter", *, address: str | None = None, **options: Any) -> PykernStubServer:
+    """A :class:`PykernStubServer` for ``router``, started on its own thread's loop.
+
+    ``address`` (``ws://host:port/path``) picks where to listen; by default 127.0.0.1, a free port
+    and ``/api``. Stop it with ``stop()`` (or ``with``).
+    """
+    return PykernStubServer(router, **{**_bind_from_address(address), **options}).start()
+
