@@ -228,6 +228,8 @@ _RULES: dict[str, Callable[[_Probe], list[Problem]]] = {
 def _missing_fix(stack: str, extra: str) -> str:
     if stack == "asyncapy":
         return ASYNCAPY_INSTALL
+    if stack == "pykern":  # pykern's own ~30 dependencies are not needed by pykern.api: install it light
+        return f"pip install --no-deps pykern; pip install 'rpctest[{extra}]'"
     return f"pip install 'rpctest[{extra}]'"
 
 
