@@ -18,6 +18,7 @@ from rpctest.cli import main
 from rpctest.contracts.drift import ContractDrift, use_providers
 from rpctest.contracts.export import export
 from rpctest.exceptions import ConfigError
+from rpctest.fuzz import fuzz_tests
 from rpctest.fuzz.engine import fuzz, fuzz_operation
 from rpctest.fuzz.target import open_target
 from rpctest.model import ErrorKind
@@ -266,3 +267,20 @@ def test_rpctest_serve_answers_a_real_pykern_client_from_the_consumer_contract()
         for stream in (process.stdout, process.stderr):
             if stream:
                 stream.close()
+
+
+# -- fuzz items against a module-scoped server (a background-thread loop outlives each test's loop) ----
+
+
+@pytest.fixture(scope="module")
+def wallet_module() -> Any:
+    from examples.pykern.service import WalletAPI
+    from rpctest.stacks.pykern import serve
+
+    with serve(WalletAPI) as wallet:
+        yield wallet
+
+
+test_fuzz_module_scoped = pytest.mark.rpc_fuzz(max_examples=15)(
+    fuzz_tests("pykern", contract=PROVIDER, target_fixture="wallet_module")
+)
