@@ -191,6 +191,15 @@ def test_generated_aware_datetimes_are_ones_pysoas_own_serializer_sends() -> Non
 def test_hypothesis_seed_makes_fuzz_items_reproducible(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """``--hypothesis-seed`` reaches the engine: the same seed sends the same requests, another seed others."""
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(TESTS_DIR.parent), str(ROOT)]))
+    # Hypothesis derandomizes on CI machines (its "ci" profile loads when CI is set), which ignores
+    # seeds; this run must be random to show the seed at work
+    pytester.makeconftest(
+        """
+        from hypothesis import settings
+        settings.register_profile("random", derandomize=False)
+        settings.load_profile("random")
+        """
+    )
     pytester.makepyfile(
         test_seeded="""
         import json, os
