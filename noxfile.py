@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -50,6 +50,14 @@ def pykern(session: nox.Session) -> None:
     session.install("-c", "constraints/pykern.txt", "-e", ".[pykern]", *TEST_TOOLS)
     session.run("python", "-c", "import pykern.api.server, msgpack; print('pykern.api ok, msgpack', msgpack.version)")
     _pytest(session, "tests/stack_pykern", "examples/pykern")
+
+
+@nox.session
+def zerojson(session: nox.Session) -> None:
+    """ZeroJSON on pyzmq alone (PyPI's pycom cannot be imported on Python 3.7+): real ZeroMQ sockets."""
+    session.install("-e", ".[zerojson]", *TEST_TOOLS)
+    session.run("python", "-c", "import zmq; print('pyzmq', zmq.__version__, 'libzmq', zmq.zmq_version())")
+    _pytest(session, "tests/stack_zerojson", "examples/zerojson")
 
 
 @nox.session

@@ -223,19 +223,11 @@ def pysoa_service(request: pytest.FixtureRequest) -> Iterator[Callable[..., "PyS
     """
     from rpctest.stacks import get_adapter
 
-    services: list[Any] = []
+    def serve(server_class: Any, settings: dict | None = None, *, transport: str = "local", redis: Any = "fake", **kw: Any) -> "PySOAService":
+        target = _redis_target(request, redis) if transport == "redis" else None
+        return get_adapter("pysoa").host.serve(server_class, settings=settings, transport=transport, redis=target, **kw)
 
-    def make(server_class: Any, settings: dict | None = None, *, transport: str = "local", redis: Any = "fake", **kw: Any) -> "PySOAService":
-        target = None
-        if transport == "redis":
-            target = _redis_target(request, redis)
-        service = get_adapter("pysoa").host.serve(server_class, settings=settings, transport=transport, redis=target, **kw)
-        services.append(service)
-        return service
-
-    yield make
-    for service in reversed(services):
-        service.stop()
+    yield from _hosted(serve)
 
 
 @pytest.fixture
@@ -250,16 +242,7 @@ def pykern_service() -> Iterator[Callable[..., Any]]:
     """
     from rpctest.stacks import get_adapter
 
-    services: list[Any] = []
-
-    def make(provider: Any, **options: Any) -> Any:
-        service = get_adapter("pykern").host.serve(provider, **options)
-        services.append(service)
-        return service
-
-    yield make
-    for service in reversed(services):
-        service.stop()
+    yield from _hosted(lambda provider, **options: get_adapter("pykern").host.serve(provider, **options))
 
 
 @pytest.fixture
@@ -271,10 +254,53 @@ def pykern_stub_server() -> Iterator[Any]:
     another. It runs on its own thread, so sync and async tests can use it; stubs started after it
     count. ``.diagnostics`` says what it could not answer and why.
     """
+    yield from _stub_server("pykern")
+
+
+@pytest.fixture
+def zerojson_service() -> Iterator[Callable[..., Any]]:
+    """Host ZeroJSON services declared with ``rpctest.stacks.zerojson.service``: ``zerojson_service(Calc)``.
+
+    A ROUTER server on ``tcp://127.0.0.1:<free port>`` by default (``address="inproc://name"`` or
+    ``"ipc://path"`` too), answering with PyCOM's check order and codes; ``.address``, ``.call(method,
+    args, interface=...)``, ``.diagnostics``. Every server stops at teardown.
+    """
+    from rpctest.stacks import get_adapter
+
+    yield from _hosted(lambda *services, **options: get_adapter("zerojson").host.serve(list(services), **options))
+
+
+@pytest.fixture
+def zerojson_stub_server() -> Iterator[Any]:
+    """A ZeroJSON ROUTER server answering from the test's ``stub_action(..., stack="zerojson")`` stubs.
+
+    Point the code under test at ``zerojson_stub_server.address`` (``tcp://127.0.0.1:PORT``); stubs
+    started after it count. A method with no stub gets PyCOM's code 2; a stub whose ``match=``
+    differs gets code 4 naming it; ``.diagnostics`` keeps what it could not answer.
+    """
+    yield from _stub_server("zerojson")
+
+
+def _hosted(serve: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
+    """A factory fixture's body: ``serve`` services on demand, stop them all (newest first) at teardown."""
+    started: list[Any] = []
+
+    def make(*args: Any, **options: Any) -> Any:
+        service = serve(*args, **options)
+        started.append(service)
+        return service
+
+    yield make
+    for service in reversed(started):
+        service.stop()
+
+
+def _stub_server(stack: str) -> Iterator[Any]:
+    """A stub server fixture's body: ``stack``'s stub server on the default router, stopped at teardown."""
     from rpctest.stacks import get_adapter
     from rpctest.stubs.router import router
 
-    server = get_adapter("pykern").wire.stub_server(router)
+    server = get_adapter(stack).wire.stub_server(router)
     try:
         yield server
     finally:

@@ -1,7 +1,8 @@
 """Create (or reuse) the repository's virtual environments: one per stack whose pins conflict.
 
 Used by both Quick start commands so that a fresh machine needs nothing but Python 3.11:
-``.venv`` holds rpctest with its PySOA extra and the dev tools (nox runs the test suite from it);
+``.venv`` holds rpctest with its PySOA and ZeroJSON extras and the dev tools (nox runs the test suite
+from it);
 ``.venv-pykern`` holds pykern.api installed light, which PySOA's msgpack 0.6 pin rules out of ``.venv``.
 """
 
@@ -17,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: stack -> (venv directory, pip install commands, files whose change means reinstall)
 ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {
-    "pysoa": (".venv", [["-e", f"{ROOT}[pysoa,dev]"]], ["pyproject.toml"]),
+    # ZeroJSON needs only pyzmq, which fits PySOA's pins: its demo runs in .venv too
+    "pysoa": (".venv", [["-e", f"{ROOT}[pysoa,zerojson,dev]"]], ["pyproject.toml"]),
     "pykern": (
         ".venv-pykern",
         [

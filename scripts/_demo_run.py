@@ -123,6 +123,36 @@ def main_pykern() -> int:
     return _verdict(collector, live.ok, fuzz_ok)
 
 
+def main_zerojson() -> int:
+    from examples.zerojson.service import ORDERS, Shop, provider_state
+    from rpctest.contracts import format as fmt
+    from rpctest.contracts.live import open_sender, verify_live
+    from rpctest.contracts.report import finding_lines
+    from rpctest.stacks.zerojson import serve
+
+    collector = _run_examples("examples/zerojson")
+    from rpctest.stacks.zerojson.service import interface_of
+
+    methods = ", ".join(sorted(interface_of(Shop).methods))
+    print(f"ZeroJSON interface 'com.example.shop' (examples/zerojson/service.py): {methods}")
+    _print_outcomes(collector, {"test_consumer.py": "consumer tests, stub server (tcp)", "test_service.py": "provider tests + fuzz items"})
+    starts = []
+    for _ in range(5):
+        started = time.perf_counter()
+        with serve(Shop) as shop:
+            shop.call("price", {"sku": "apple"})
+            starts.append((time.perf_counter() - started) * 1000)
+    print(f"        server start to first reply        {statistics.median(starts):.1f} ms (median, tcp://127.0.0.1)")
+    contracts = [c for c in fmt.load_many([ROOT / "contracts"]) if c.stack == "zerojson"]
+    with open_sender("zerojson", provider=Shop) as send:
+        live = verify_live(contracts, send, stack="zerojson", service="com.example.shop", setup=provider_state)
+    print(f"        verify --live (real Shop)          {len(live.errors)} finding(s) in {live.interactions} replayed request(s)")
+    for finding in live.findings:
+        print("        " + "\n        ".join(finding_lines(finding)))
+    fuzz_ok = _fuzz("zerojson", Shop, "examples.zerojson.service:Shop", ORDERS.reset)
+    return _verdict(collector, live.ok, fuzz_ok)
+
+
 def _print_fuzz(report: Any) -> None:
     for result in report.results:
         status = "ok" if result.ok else "FAILED"
@@ -171,7 +201,7 @@ def _contracts() -> bool:
 
 
 if __name__ == "__main__":
-    stacks = {"pysoa": main_pysoa, "pykern": main_pykern}
+    stacks = {"pysoa": main_pysoa, "zerojson": main_zerojson, "pykern": main_pykern}
     stack = sys.argv[1] if len(sys.argv) > 1 else "pysoa"
     if stack not in stacks:
         sys.exit(f"usage: _demo_run.py [{'|'.join(stacks)}]")

@@ -1,7 +1,7 @@
 """The demo: the example services of every supported stack, their tests, contracts and fuzzing.
 
 Usage: ``python3 scripts/demo.py``. Each stack runs in its own environment (their pins conflict:
-``.venv`` for PySOA, ``.venv-pykern`` for pykern.api), created on first use and left ready.
+``.venv`` for PySOA and ZeroJSON, ``.venv-pykern`` for pykern.api), created on first use and left ready.
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ import sys
 
 from _bootstrap import ROOT, ensure_venv
 
-STACKS = ("pysoa", "pykern")
+#: stack -> the environment it runs in (see _bootstrap.ENVIRONMENTS)
+STACKS = {"pysoa": "pysoa", "zerojson": "pysoa", "pykern": "pykern"}
 
 if __name__ == "__main__":
     failed = []
-    for number, stack in enumerate(STACKS):
-        python = ensure_venv(stack)
+    for number, (stack, environment) in enumerate(STACKS.items()):
+        python = ensure_venv(environment)
         if number:
             print()
         code = subprocess.run([str(python), str(ROOT / "scripts" / "_demo_run.py"), stack], cwd=ROOT).returncode

@@ -115,10 +115,11 @@ class Stub:
         if self.side_effect is not None:
             return self._apply(self.side_effect, call)
         items = self.options.get("items")
+        attachment = self.options.get("attachment")  # a binary side payload (ZeroJSON)
         if items is not None:  # a subscription stub (``items=``): the stream, and its list as the body
             items = [copy_body(item) for item in items]
-            return Reply(body=list(items), errors=list(self.errors), items=items)
-        return Reply(body=copy_body(self.body), errors=list(self.errors))
+            return Reply(body=list(items), errors=list(self.errors), items=items, attachment=attachment)
+        return Reply(body=copy_body(self.body), errors=list(self.errors), attachment=attachment)
 
     def _apply(self, effect: Any, call: Call) -> Reply:
         if isinstance(effect, BaseException) or (isinstance(effect, type) and issubclass(effect, BaseException)):

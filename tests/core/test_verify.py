@@ -350,3 +350,20 @@ def test_the_fixture_and_the_ini_option_check_decorated_stubs(pytester: pytest.P
     configured = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider", "--rpctest-providers", str(tree / "providers"))
     configured.assert_outcomes(failed=2)
     configured.stdout.fnmatch_lines(["*_ test_drifted _*", "E *ContractDrift: *", "E *error code 'GONE'*"])
+
+
+def test_a_bad_request_stubbed_as_a_caller_error_is_consistent(tmp_path: Path) -> None:
+    """A consumer testing how it handles the provider's rejection sends what the schema refuses."""
+    from rpctest.contracts.format import ConsumerContract, OperationSpec, ProviderContract, RecordedInteraction
+
+    provider = ProviderContract("toy", "svc", {"op": OperationSpec("op", request={"type": "object", "properties": {"n": {"type": "integer"}}}, errors=["BAD"])})
+
+    def consumer(errors: list) -> ConsumerContract:
+        item = RecordedInteraction("op", {"n": "x"}, body=None if errors else {}, errors=errors)
+        return ConsumerContract("c", "toy", "svc", [item])
+
+    caller = RpcError("BAD", "n is not an integer", kind="caller_error")
+    server = RpcError("BAD", "boom", kind="server_error")
+    assert [f.check for f in verify([provider, consumer([caller])]).errors] == []
+    assert [f.check for f in verify([provider, consumer([])]).errors] == ["request_schema"]
+    assert [f.check for f in verify([provider, consumer([server])]).errors] == ["request_schema"]

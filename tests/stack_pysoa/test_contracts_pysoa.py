@@ -47,7 +47,7 @@ def verify(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, st
 def test_dogfood_contracts_verify(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = verify(capsys, CONTRACTS)
     assert code == 0, out
-    assert "passed: 0 finding(s) in 8 interaction(s) of 2 consumer contract(s) against 2 provider contract(s)" in out
+    assert "passed: 0 finding(s) in 11 interaction(s) of 3 consumer contract(s) against 3 provider contract(s)" in out
 
 
 def test_dogfood_provider_contract_is_current(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,0 +1,223 @@
+"""ZeroJSON through the adapter: stubs, hosting, contracts from declarations and introspect, fuzzing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from examples.zerojson.service import ORDERS, Shop
+from rpctest import stub_action
+from rpctest.cli import main
+from rpctest.contracts.export import export
+from rpctest.exceptions import StackUnavailable, StubUsageError
+from rpctest.fuzz.engine import fuzz, fuzz_operation
+from rpctest.fuzz.target import open_target
+from rpctest.model import ErrorKind
+from rpctest.stacks import get_adapter
+from rpctest.stacks.zerojson.errors import RemoteError
+from rpctest.stacks.zerojson.service import Service, check_argument, interface, method
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACTS = ROOT / "contracts"
+CONSUMER = CONTRACTS / "consumers/rpctest-examples--zerojson--com.example.shop.json"
+PROVIDER = CONTRACTS / "providers/zerojson--com.example.shop.json"
+
+
+@pytest.fixture(autouse=True)
+def _orders() -> Any:
+    ORDERS.reset()
+    yield
+    ORDERS.reset()
+
+
+# -- the adapter ---------------------------------------------------------------------------------------
+
+
+def test_codes_classify_as_the_research_table_says() -> None:
+    adapter = get_adapter("zerojson")
+    assert [adapter.classify(c) for c in (1, 2, 3, 4, 5, 6, 42)] == [
+        ErrorKind.SERVER_ERROR, ErrorKind.NOT_FOUND, ErrorKind.NOT_FOUND, ErrorKind.CALLER_ERROR,
+        ErrorKind.UNAUTHORIZED, ErrorKind.CALLER_ERROR, ErrorKind.CALLER_ERROR,
+    ]
+    assert adapter.normalize_error("BAD_REQUEST").code == 4
+    assert adapter.normalize_error(RemoteError("nope", code=5)).kind is ErrorKind.UNAUTHORIZED
+
+
+def test_stub_usage_errors_say_what_zerojson_accepts() -> None:
+    for bad, match in ((["x"], "integers"), ([0], "positive"), ([{"code": 4, "field": "a"}], "no field")):
+        with pytest.raises(StubUsageError, match=match):
+            stub_action("svc", "m", stack="zerojson", errors=bad)
+    with pytest.raises(StubUsageError, match="attachment="):
+        stub_action("svc", "m", stack="zerojson", body=b"raw")
+    with pytest.raises(StubUsageError, match="unknown option"):
+        stub_action("svc", "m", stack="zerojson", items=[1])
+
+
+def test_a_pycom_declared_class_gets_a_clear_reason() -> None:
+    class PycomStyle:  # what pycom.interface leaves on a class
+        __interface__ = object()
+
+    with pytest.raises(StackUnavailable, match="cannot be imported here"):
+        get_adapter("zerojson").host.serve(PycomStyle)
+
+
+@pytest.mark.rpctest(strict=False)  # the near miss is the point
+def test_the_stub_server_answers_with_stubs_and_pycom_codes(zerojson_stub_server: Any) -> None:
+    from rpctest.stacks.zerojson.client import ZeroJSONClient
+
+    with stub_action("com.example.shop", "price", stack="zerojson", body=3, match={"sku": "apple"}) as price, \
+            stub_action("com.example.shop", "receipt", stack="zerojson", body={"lines": 1}, attachment=b"r"), \
+            ZeroJSONClient(zerojson_stub_server.address, timeout=2) as client:
+        assert client.call("com.example.shop", "price", {"sku": "apple"}).body == 3
+        near = client.call("com.example.shop", "price", {"sku": "pear"})
+        assert near.errors[0].code == 4 and "Nearest stub" in near.errors[0].message
+        assert client.call("com.example.shop", "refund", {}).errors[0].code == 2
+        receipt = client.call("com.example.shop", "receipt", {"order_id": 1})
+        assert (receipt.body, receipt.attachment) == ({"lines": 1}, b"r")
+    assert price.call_count == 1
+    assert any("sku" in line for line in zerojson_stub_server.diagnostics)
+
+
+# -- contracts -----------------------------------------------------------------------------------------
+
+
+def test_export_from_declarations_has_names_types_and_codes() -> None:
+    contract = export("zerojson", provider=Shop)
+    assert contract.service == "com.example.shop"
+    order = contract.operations["order"]
+    assert order.request["required"] == ["sku"]
+    assert order.request["properties"]["sku"] == {"enum": ["apple", "pear"]}
+    assert order.request["properties"]["quantity"] == {"type": "integer", "minimum": 1, "maximum": 1000}
+    assert order.request["additionalProperties"] is True  # PyCOM ignores extra keys
+    assert sorted(order.response["properties"]) == ["order_id", "total"]
+    assert contract.operations["receipt"].errors == [4]  # raise BadRequest in its source
+    assert any("attachment" in n["note"] for n in contract.operations["receipt"].notes)
+    strict = export("zerojson", provider=Shop, strict=True)
+    assert strict.operations["order"].request["additionalProperties"] is False
+
+
+def test_check_argument_types_follow_pycoms_isinstance() -> None:
+    from rpctest.schema.validate import compile_schema
+
+    @interface("com.example.typed")
+    class Typed(Service):
+        @method
+        @check_argument("n", int)
+        @check_argument("x", float)
+        def go(self, request, n, x):
+            return n
+
+    op = export("zerojson", provider=Typed).operations["go"]
+    schema = compile_schema(op.request)
+    assert schema.is_valid({"n": True, "x": 1.5})  # isinstance(True, int)
+    assert not schema.is_valid({"n": 1, "x": 1})  # isinstance(1, float) is false
+
+
+def test_export_from_a_running_service_has_the_names(zerojson_service: Any) -> None:
+    server = zerojson_service(Shop)
+    live = export("zerojson", address=server.address, service="com.example.shop")
+    local = export("zerojson", provider=Shop)
+    assert sorted(live.operations) == sorted(local.operations)
+    for name, op in live.operations.items():
+        assert op.request.get("required") == local.operations[name].request.get("required")
+        # introspect has no types: every argument accepts anything
+        assert all(prop == {} for prop in op.request.get("properties", {}).values())
+    assert main(["contracts", "export", "--stack", "zerojson", "--address", server.address]) == 2  # no --service
+
+
+def test_dogfood_provider_contract_is_current(tmp_path: Path) -> None:
+    target = tmp_path / "shop.json"
+    assert main(["contracts", "export", "--stack", "zerojson", "--provider", "examples.zerojson.service:Shop", "-o", str(target)]) == 0
+    assert target.read_text() == PROVIDER.read_text(), "contracts/providers/zerojson--com.example.shop.json is out of date: see contracts/README.md"
+
+
+def test_dogfood_consumer_contract_is_current(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "rpctest", "-p", "no:cacheprovider", "-q", "examples/zerojson/test_consumer.py",
+         "--rpctest-record", "--rpctest-contracts-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    recorded = (tmp_path / CONSUMER.relative_to(CONTRACTS)).read_text()
+    assert recorded == CONSUMER.read_text(), "contracts/consumers/ is out of date: see contracts/README.md"
+
+
+@pytest.mark.parametrize("target", ["provider", "address"])
+def test_live_verify(target: str, zerojson_service: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    where = ["--provider", "examples.zerojson.service:Shop"] if target == "provider" else ["--address", zerojson_service(Shop).address]
+    code = main(["contracts", "verify", str(CONSUMER), str(PROVIDER), "--live", "--stack", "zerojson", *where,
+                 "--setup", "examples.zerojson.service:provider_state"])
+    assert code == 0, capsys.readouterr().out
+    ORDERS.reset()  # the hook placed order 7 in this process's shop
+    code = main(["contracts", "verify", str(CONSUMER), str(PROVIDER), "--live", "--stack", "zerojson", *where])
+    out = capsys.readouterr().out
+    assert code == 1 and "live_unexpected_error" in out and "(receipt)" in out  # no order 7 without the provider state
+
+
+# -- fuzzing -------------------------------------------------------------------------------------------
+
+
+@interface("com.example.buggy")
+class Buggy(Service):
+    """Each method breaks one check."""
+
+    @method
+    def crash(self, request, a: int):
+        return 10 // a  # code 1 for a == 0
+
+    @method
+    @check_argument("a", int)
+    def wrong(self, request, a: int) -> str:
+        return a  # an int where a string is declared
+
+    @method
+    def careful(self, request, a: str, b: int = 0) -> int:
+        if not isinstance(a, str) or not isinstance(b, int) or isinstance(b, bool):
+            raise RemoteError("bad arguments", code=4)
+        return b
+
+
+@pytest.fixture(scope="module")
+def buggy() -> Any:
+    with open_target("zerojson", provider=Buggy) as target:
+        yield target
+
+
+@pytest.mark.parametrize(("operation", "mode", "check"), [
+    ("crash", "positive", "not_a_server_error"),
+    ("crash", "negative", "not_a_server_error"),  # a wrong type is not checked: code 1, not 4
+    ("wrong", "positive", "response_conforms"),
+])
+def test_each_check_catches_its_bug(buggy: Any, tmp_path: Path, operation: str, mode: str, check: str) -> None:
+    result = fuzz_operation(buggy, operation, mode=mode, max_examples=200, replay_dir=tmp_path)
+    assert not result.ok and result.failure is not None
+    assert result.failure.check == check, result.failure.render()
+
+
+def test_a_careful_method_and_the_unknown_method_pass(buggy: Any, tmp_path: Path) -> None:
+    assert fuzz_operation(buggy, "careful", mode="all", max_examples=150, replay_dir=tmp_path).ok
+
+
+def test_extra_keys_are_findings_only_when_the_contract_is_strict(tmp_path: Path) -> None:
+    from rpctest.contracts.format import ProviderContract
+
+    strict = ProviderContract.from_export("zerojson", get_adapter("zerojson").host.export_schema(Buggy, strict=True))
+    with open_target("zerojson", provider=Buggy, contract=strict) as target:
+        result = fuzz_operation(target, "careful", mode="negative", max_examples=300, replay_dir=tmp_path)
+    assert not result.ok and "unexpected_key" in result.failure.render()
+
+
+def test_the_example_passes_over_the_wire_and_cli_exit_codes(zerojson_service: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with open_target("zerojson", provider=Shop) as target:
+        report = fuzz(target, max_examples=30, replay_dir=tmp_path)
+    assert report.ok, report.render()
+    address = zerojson_service(Shop).address
+    assert main(["fuzz", "--stack", "zerojson", "--address", address, "--contract", str(PROVIDER),
+                 "--max-examples", "20", "--replay-dir", str(tmp_path)]) == 0
+    code = main(["fuzz", "--stack", "zerojson", "--provider", "stack_zerojson.test_contracts_zerojson:Buggy",
+                 "--operation", "crash", "--mode", "positive", "--max-examples", "200", "--replay-dir", str(tmp_path)])
+    assert code == 1 and "FAILED zerojson:com.example.buggy.crash" in capsys.readouterr().out
