@@ -11,6 +11,7 @@ so ``rpctest --help`` never pays for the doctor, jsonschema or any stack library
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any, Callable, Sequence
@@ -270,6 +271,8 @@ def _register_fuzz(subparsers: Any) -> None:
     parser.add_argument("--replay-dir", default=".rpctest/replays", metavar="DIR", help="where replay files go (default .rpctest/replays)")
     parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report")
+    parser.add_argument("--framing", action="store_true", help="also attack the endpoint's framing (malformed frames; ZeroJSON)")
+    parser.add_argument("--strict", action="store_true", help="with --framing: the stack's own weaknesses (e.g. no reply at all) fail too")
     parser.set_defaults(handler=_run_fuzz)
 
 
@@ -295,12 +298,43 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             seed=args.seed,
             settings=settings(settings.default, database=None),  # a CLI run leaves no .hypothesis/ behind
         )
+        framing = _framing(stack, args, target.contract) if args.framing else None
     sys.stdout.write(report.render("text"))
+    reports: list[Any] = [report]
+    if framing is not None:
+        sys.stdout.write("\n" + framing.render("text"))
+        reports.append(framing)
     for fmt, path in (("junit", args.junit), ("json", args.json)):
         if path:
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(report.render(fmt))
-    return report.exit_code
+                fh.write("".join(r.render(fmt) for r in reports) if fmt == "junit" or len(reports) == 1
+                         else json.dumps([json.loads(r.render(fmt)) for r in reports], indent=2) + "\n")
+    return max(r.exit_code for r in reports)
+
+
+def _framing(stack: str, args: argparse.Namespace, contract: Any) -> Any:
+    """The framing fuzz of the same endpoint: the running one, or the provider hosted on a socket."""
+    import contextlib
+
+    from hypothesis import find, settings
+
+    from rpctest.stacks import get_adapter
+    from rpctest.strategies import from_schema
+
+    adapter = get_adapter(stack)
+    names = [n for n in (args.operation or sorted(contract.operations)) if n in contract.operations]
+    probes = [n for n in names if n != "introspect"] or names
+    if not probes:
+        raise _usage("--framing needs an operation of the contract to probe the endpoint's liveness with")
+    operation = contract.operations[probes[0]]
+    valid = find(from_schema(operation.request), lambda _: True, settings=settings(database=None))
+    with contextlib.ExitStack() as stack_:
+        address = args.address
+        if address is None:
+            hosted = stack_.enter_context(adapter.host.serve(args.provider))
+            address = hosted.address
+        return adapter.framing_fuzz(address.split("#", 1)[0], service=contract.service, operation=operation,
+                                    args=valid, timeout=min(args.timeout, 1.0), strict=args.strict)
 
 
 @command

@@ -150,7 +150,15 @@ def main_zerojson() -> int:
     for finding in live.findings:
         print("        " + "\n        ".join(finding_lines(finding)))
     fuzz_ok = _fuzz("zerojson", Shop, "examples.zerojson.service:Shop", ORDERS.reset)
-    return _verdict(collector, live.ok, fuzz_ok)
+    from rpctest.stacks.zerojson.framing import fuzz_framing
+
+    with serve(Shop) as shop:  # malformed frames, with PyCOM's own answer to each as the oracle
+        framing = fuzz_framing(shop.address, "com.example.shop", "price", {"sku": "apple"}, timeout=0.5)
+    print("        " + framing.summary())
+    for result in framing.results:
+        if not result.ok:
+            print(f"        FAILED {result.case.name}: {result.message}")
+    return _verdict(collector, live.ok, fuzz_ok and framing.ok)
 
 
 def _print_fuzz(report: Any) -> None:

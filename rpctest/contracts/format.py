@@ -194,6 +194,8 @@ class RecordedInteraction:
     job_errors: list[RpcError] = field(default_factory=list)
     source: str = "stub"
     tests: list[str] = field(default_factory=list)
+    #: a binary side payload of the reply (ZeroJSON's attachment frame)
+    attachment: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -210,11 +212,15 @@ class RecordedInteraction:
             job_errors=list(reply.job_errors),
             source=interaction.source,
             tests=[test] if test else [],
+            attachment=reply.attachment,
         )
 
     def response_data(self) -> dict[str, Any]:
         if self.ok:
-            return {"body": values.encode(self.body)}
+            data = {"body": values.encode(self.body)}
+            if self.attachment is not None:
+                data["attachment"] = values.encode(bytes(self.attachment))
+            return data
         data: dict[str, Any] = {}
         if self.errors:
             data["errors"] = [_error_to_data(error) for error in self.errors]
@@ -248,13 +254,14 @@ class RecordedInteraction:
             job_errors=[_error_from_data(e) for e in response.get("job_errors", [])],
             source=data.get("source", "stub"),
             tests=list(data.get("tests", [])),
+            attachment=values.decode(response.get("attachment")),
         )
 
     def as_call(self, stack: str, service: str) -> Call:
         return Call(stack=stack, service=service, operation=self.operation, body=self.request)
 
     def as_reply(self) -> Reply:
-        return Reply(body=self.body, errors=list(self.errors), job_errors=list(self.job_errors))
+        return Reply(body=self.body, errors=list(self.errors), job_errors=list(self.job_errors), attachment=self.attachment)
 
 
 @dataclass

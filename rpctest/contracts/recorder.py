@@ -50,7 +50,12 @@ class Recorder:
         call = interaction.call
         copied = Interaction(
             call=Call(call.stack, call.service, call.operation, copy_body(call.body)),
-            reply=Reply(body=copy_body(interaction.reply.body), errors=interaction.reply.errors, job_errors=interaction.reply.job_errors),
+            reply=Reply(
+                body=copy_body(interaction.reply.body),
+                errors=interaction.reply.errors,
+                job_errors=interaction.reply.job_errors,
+                attachment=interaction.reply.attachment,
+            ),
             source=interaction.source,
         )
         item = RecordedInteraction.from_interaction(copied, self.current_test)

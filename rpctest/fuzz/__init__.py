@@ -2,14 +2,18 @@
 
 ``fuzz(target)`` runs every operation; ``fuzz_tests(...)`` makes one pytest item per operation;
 ``rpctest fuzz`` and ``rpctest replay`` are the command-line faces. Checks are plain functions in
-:mod:`rpctest.fuzz.checks`.
+:mod:`rpctest.fuzz.checks`. Framing-level fuzzing (malformed frames, not requests) is
+:mod:`rpctest.fuzz.framing` (``rpctest fuzz --framing``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["fuzz", "fuzz_operation", "Target", "FuzzReport", "Failure", "open_target", "fuzz_tests", "replay", "CHECKS"]
+__all__ = [
+    "fuzz", "fuzz_operation", "Target", "FuzzReport", "Failure", "open_target", "fuzz_tests", "replay", "CHECKS",
+    "run_framing", "FramingCase", "FramingOutcome", "FramingReport",
+]
 
 _LAZY = {
     "fuzz": "rpctest.fuzz.engine",
@@ -21,6 +25,10 @@ _LAZY = {
     "fuzz_tests": "rpctest.fuzz.pytest_support",
     "replay": "rpctest.fuzz.replay",
     "CHECKS": "rpctest.fuzz.checks",
+    "run_framing": "rpctest.fuzz.framing",
+    "FramingCase": "rpctest.fuzz.framing",
+    "FramingOutcome": "rpctest.fuzz.framing",
+    "FramingReport": "rpctest.fuzz.framing",
 }
 
 

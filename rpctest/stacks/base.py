@@ -26,6 +26,8 @@ from rpctest.exceptions import StackUnavailable, StubUsageError
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.contracts.format import OperationSpec
+    from rpctest.fuzz.framing import FramingReport
     from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import StubRouter
 
@@ -263,6 +265,16 @@ class StackAdapter(abc.ABC):
         from rpctest.strategies.defects import Expected, path_text
 
         return Expected(ErrorKind.CALLER_ERROR, path_text(defect.path) or None)
+
+    def framing_fuzz(
+        self, address: str, *, service: str, operation: "OperationSpec", args: Any, timeout: float, strict: bool = False
+    ) -> "FramingReport":
+        """Attack the framing of the endpoint at ``address`` (malformed frames, wrong counts, bad
+        encodings), ``operation`` with valid ``args`` serving as the liveness probe; see
+        :mod:`rpctest.fuzz.framing`. Stacks without framing cases say so."""
+        from rpctest.exceptions import ConfigError
+
+        raise ConfigError(f"rpctest has no framing fuzz for {self.title or self.name} yet")
 
     def strategy_options(self) -> dict[str, Any]:
         """Keyword options for :func:`rpctest.strategies.from_schema` so that generated values are

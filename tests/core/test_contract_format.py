@@ -567,3 +567,13 @@ def test_provider_from_export_drops_empty_source_values() -> None:
     assert contract.source == {"provider": "m:o"}
     assert contract.notes == ["n"]
     assert contract.operations["get"].name == "get"
+
+
+def test_an_attachment_survives_the_file() -> None:
+    from rpctest.contracts.format import ConsumerContract, RecordedInteraction, parse
+
+    item = RecordedInteraction("receipt", {"order_id": 1}, body={"lines": 1}, attachment=b"\x00text\n")
+    data = ConsumerContract("c", "zerojson", "com.example.shop", [item]).to_dict()
+    assert data["interactions"][0]["response"]["attachment"] == {"$bytes": "AHRleHQK"}
+    (back,) = parse(data).interactions
+    assert back.attachment == b"\x00text\n" and back.as_reply().attachment == b"\x00text\n"

@@ -31,5 +31,8 @@ def test_hosted_calls_are_recorded_when_asked(pykern_service: Any) -> None:
         recorder.stop()
     (contract,) = recorder.contracts()
     assert (contract.stack, contract.service) == ("pykern", "wallet")
-    assert [(i.operation, i.source) for i in contract.interactions] == [("echo", "websocket"), ("ticks", "websocket")]
+    assert [(i.operation, i.source) for i in contract.interactions] == [("echo", "local"), ("ticks", "local")]
     assert contract.interactions[1].body == [{"i": 0}]
+    from rpctest.contracts.format import parse
+
+    parse(contract.to_dict())  # what it would write passes the contract file schema

@@ -221,3 +221,41 @@ def test_the_example_passes_over_the_wire_and_cli_exit_codes(zerojson_service: A
     code = main(["fuzz", "--stack", "zerojson", "--provider", "stack_zerojson.test_contracts_zerojson:Buggy",
                  "--operation", "crash", "--mode", "positive", "--max-examples", "200", "--replay-dir", str(tmp_path)])
     assert code == 1 and "FAILED zerojson:com.example.buggy.crash" in capsys.readouterr().out
+
+
+def test_rpctest_serve_answers_from_the_consumer_contract() -> None:
+    """``rpctest serve --stack zerojson``: the recorded answers on a real socket, from another process."""
+    from examples.zerojson.consumer import checkout
+
+    process = subprocess.Popen([sys.executable, "-m", "rpctest", "serve", "--stack", "zerojson", str(CONSUMER)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        assert line.startswith("rpctest serve: zerojson stub provider at tcp://"), line + (process.stderr.read() if process.poll() is not None and process.stderr else "")
+        address = line.rsplit(" ", 1)[1].strip()
+        assert checkout(address, "apple", 2) == "order 7: 6 due; receipt '2 x apple'"
+        assert checkout(address, "kiwi", 1) == "refused (4: Validation failed for argument 'sku')"
+    finally:
+        process.kill()
+        process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+
+
+def test_cli_framing_fuzz(zerojson_service: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--framing``: PyCOM's answers to malformed frames; its own weaknesses fail only with --strict."""
+    import json
+
+    address = zerojson_service(Shop).address
+    common = ["fuzz", "--stack", "zerojson", "--address", address, "--contract", str(PROVIDER), "--max-examples", "5",
+              "--operation", "price", "--replay-dir", str(tmp_path), "--framing"]
+    assert main([*common, "--json", str(tmp_path / "r.json")]) == 0
+    out = capsys.readouterr().out
+    assert "WEAKNESS  json-array-body" in out and "rpctest fuzz framing passed" in out
+    arguments, framing = json.loads((tmp_path / "r.json").read_text())
+    assert arguments["ok"] and framing["ok"] and len(framing["results"]) >= 25
+    assert main([*common, "--strict"]) == 1
+    capsys.readouterr()
+    assert main(["fuzz", "--stack", "zerojson", "--provider", "examples.zerojson.service:Shop", "--max-examples", "5",
+                 "--operation", "price", "--replay-dir", str(tmp_path), "--framing"]) == 0  # hosted on a socket for it

@@ -518,6 +518,9 @@ class PykernWireClient:
             if protocol is not None:
                 protocol._abort()  # tornado's own way to drop the socket at once
             await self.wait_closed(_CLOSE_WAIT)
+        stream = getattr(protocol, "stream", None)
+        if stream is not None and not stream.closed():  # closed as a WebSocket, the TCP socket may linger
+            stream.close()
 
     async def __aenter__(self) -> "PykernWireClient":
         return self

@@ -366,7 +366,8 @@ class PykernService(HostedService):
             from rpctest.contracts.recorder import observe
 
             meta = {"kind": "subscribe"} if subscribe else {}
-            observe(Call("pykern", self.service_name, operation, body, meta=meta), reply, source=self.transport)
+            # "local": a call through rpctest's in-process host (contract files know stub, client, local)
+            observe(Call("pykern", self.service_name, operation, body, meta=meta), reply, source="local")
         return reply
 
     async def _ws_call(self, operation: str, args: Any, subscribe: bool, timeout: float) -> Reply:
@@ -393,9 +394,12 @@ class PykernService(HostedService):
             return Reply(errors=[error])
 
     def _drop_client(self, client: Any) -> None:
+        connection = getattr(client, "_connection", None)
         client.destroy()
         if self.client is client:
             self.client = None
+        if connection is not None:
+            asyncio.ensure_future(_closed(connection))
 
     @staticmethod
     async def _collect(client: Any, operation: str, args: Any) -> Reply:
@@ -435,8 +439,10 @@ class PykernService(HostedService):
     async def _shutdown(self) -> None:
         """Close our client, every server connection and the listening socket; let closes finish."""
         if self.client is not None:
-            self.client.destroy()
+            connection = getattr(self.client, "_connection", None)
+            self.client.destroy()  # starts the close handshake and returns: see it through
             self.client = None
+            await _closed(connection)
         if self._local is not None:
             self._local.close()
             self._local = None
@@ -482,6 +488,21 @@ class PykernService(HostedService):
         where = self.address or "local transport"
         state = " stopped" if self._stopped else ""
         return f"<PykernService {self.service_name} {where}{state}>"
+
+
+async def _closed(connection: Any, wait: float = 1.0) -> None:
+    """Let a tornado WebSocket client connection finish closing, then drop its socket if it has not:
+    pykern's ``Client.destroy`` only starts the close handshake, and a socket left to the garbage
+    collector is a ResourceWarning in the user's test run."""
+    protocol = getattr(connection, "protocol", None)
+    stream = getattr(protocol, "stream", None)
+    if stream is None:
+        return
+    deadline = asyncio.get_running_loop().time() + wait
+    while not stream.closed() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.005)
+    if not stream.closed():
+        stream.close()
 
 
 def _is_ours(task: asyncio.Task[Any]) -> bool:

@@ -34,6 +34,9 @@ __all__ = ["adapter", "ZeroJSONAdapter", "serve"]
 _STANDARD_CODES = frozenset({1, 2, 3, 4, 5, 6})
 _BAD_REQUEST = 4
 _METHOD_NOT_FOUND = 2
+#: where hosted services and stub servers listen unless told: real TCP on loopback, a free port, so
+#: code in another process, or on another ZeroMQ context (inproc needs the same one), reaches them
+DEFAULT_ADDRESS = "tcp://127.0.0.1:0"
 
 
 class ZeroJSONWire(WireHalf):
@@ -48,7 +51,7 @@ class ZeroJSONWire(WireHalf):
         """A running ROUTER server answering from ``router`` (``address``: ``tcp://127.0.0.1:0`` by default)."""
         from rpctest.stacks.zerojson.server import serve_stubs
 
-        return serve_stubs(router, address=address, **options)
+        return serve_stubs(router, address=address or DEFAULT_ADDRESS, **options)
 
 
 class ZeroJSONHost(HostHalf):
@@ -67,6 +70,7 @@ class ZeroJSONHost(HostHalf):
         services = list(provider) if isinstance(provider, (list, tuple)) else [provider]
         for service in services:
             _refuse_pycom_class(service)
+        options.setdefault("address", DEFAULT_ADDRESS)
         return serve(*services, **options)
 
     def export_schema(self, provider: Any, **options: Any) -> dict[str, Any]:
@@ -174,6 +178,18 @@ class ZeroJSONAdapter(StackAdapter):
         from rpctest.strategies.defects import Expected
 
         return Expected(ErrorKind.NOT_FOUND, None, frozenset({_METHOD_NOT_FOUND}), check_field=False)
+
+    def framing_fuzz(self, address: str, *, service: str, operation: Any, args: Any, timeout: float, strict: bool = False) -> Any:
+        """PyCOM's framing cases (:mod:`.framing`) against ``address``; ``operation`` answers the
+        liveness probe after each case."""
+        from rpctest.stacks.zerojson.framing import fuzz_framing
+
+        request = operation.request if isinstance(operation.request, Mapping) else {}
+        stateful = any("stateful" in note.get("note", "") for note in operation.notes)
+        return fuzz_framing(
+            address, service, operation.name, args, timeout=timeout,
+            parameters=bool(request.get("properties")), stateful=stateful, strict=strict,
+        )
 
     def reply_from_exception(self, exc: BaseException) -> Reply | None:
         error = self.error_from_native(exc)

@@ -1,0 +1,314 @@
+"""ZeroJSON framing cases, each with what PyCOM 0.6.0's own server does with it, and a raw exchange.
+
+:func:`framing_cases` builds the malformed messages (wrong frame counts, a missing delimiter, bytes
+that are not UTF-8 or not JSON, JSON that is not an object, unknown or empty commands, envelope
+fields of the wrong type, unknown names, oversize frames). Each case's expected outcome is PyCOM's,
+taken from the recorded golden vectors (``shared/vectors/zerojson/framing.json`` and
+``errors.json``; the case's ``source`` names the vector id) or, where nothing was recorded for that
+exact input, from the research notes' observed check order (``research §x``). Where PyCOM's own
+behaviour is poor the case carries a ``weakness``:
+
+* **no reply at all** for 0 or 1 frames after the delimiter, a message without the delimiter, and
+  a body that is valid JSON but not an object: PyCOM's handler crashes, its fallback reply cannot
+  be sent, and the caller waits until its timeout;
+* **code 1 (a server error)** for a caller's own mistake: ``interface``/``method`` (or, on a
+  stateful interface, ``session_id``) of the wrong JSON type, ``extensions`` not an object.
+
+An endpoint that answers those with a caller error is better than PyCOM and passes
+(:mod:`rpctest.fuzz.framing` explains the oracle).
+
+Oversize input (an 8 MiB body, an 8 MiB attachment) was never recorded. PyCOM sets no message size
+limit, so it presumably answers as for the small message (code 2: the cases use an unknown method,
+so nothing real runs); the cases expect ``survive``: a refusal or silence is accepted, a success or
+a server error is not, and the endpoint must keep answering.
+
+:func:`exchange_at` sends a case's frames with a fresh DEALER per case (through
+:meth:`ZeroJSONClient.exchange`, which adds the empty delimiter REQ would add, unless the case says
+``delimiter: False``), so a late reply can never be mistaken for the next case's: ZeroJSON has no
+request id. :func:`liveness_at` asks the endpoint a valid call; :func:`fuzz_framing` runs it all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import zmq
+
+from rpctest.exceptions import TransportError
+from rpctest.fuzz.framing import (
+    FramingCase,
+    FramingOutcome,
+    FramingReport,
+    describe_unit,
+    run_framing,
+)
+from rpctest.model import ErrorKind
+from rpctest.stacks.zerojson import wire
+from rpctest.stacks.zerojson.client import ZeroJSONClient
+from rpctest.stacks.zerojson.errors import classify
+
+__all__ = [
+    "NO_SUCH_INTERFACE",
+    "NO_SUCH_METHOD",
+    "OVERSIZE",
+    "exchange_at",
+    "framing_cases",
+    "fuzz_framing",
+    "liveness_at",
+    "outcome_from_frames",
+]
+
+#: an interface no real endpoint hosts
+NO_SUCH_INTERFACE = "rpctest.no.such.interface"
+#: a method no real interface has (cases that must not run anything real use it)
+NO_SUCH_METHOD = "rpctest_no_such_method"
+#: the size of the oversize body and attachment (8 MiB)
+OVERSIZE = 8 * 1024 * 1024
+
+_NO_REPLY_WEAKNESS = (
+    "PyCOM's handler crashes on it and sends no reply at all, so a caller learns nothing and waits for its "
+    "whole timeout (a bad request deserves code 4)"
+)
+_CODE1_WEAKNESS = (
+    "PyCOM fails internally and answers code 1 (a server error) for the caller's own malformed field "
+    "(code 4, bad request, is the right answer)"
+)
+
+
+def _error(code: int) -> dict[str, Any]:
+    return {"expect": "error", "codes": (code,), "kind": classify(code)}
+
+
+def framing_cases(
+    interface: str,
+    method: str,
+    *,
+    args: Any = None,
+    parameters: bool = True,
+    stateful: bool = False,
+    token: str | None = None,
+    oversize: int | None = OVERSIZE,
+) -> list[FramingCase]:
+    """PyCOM's framing cases against ``interface``.``method`` of the endpoint.
+
+    ``interface`` must be served and ``method`` must exist on it; ``args`` are the arguments of a
+    valid call (put into cases that need an otherwise valid request). ``parameters``: whether the
+    method declares parameters (only then is ``args`` that is not an object a bad request; the case
+    is left out otherwise). ``stateful``: whether the interface keeps sessions (PyCOM only looks at
+    ``session_id`` then). ``token``: the ``org.pycom.auth`` token an interface that requires
+    authentication needs (otherwise its code 5 comes before the argument check). ``oversize``: the
+    size of the two oversize cases (None leaves them out).
+    """
+    cases: list[FramingCase] = []
+
+    def add(name: str, description: str, frames: Any, *, source: str, weakness: str | None = None, **expect: Any) -> None:
+        cases.append(
+            FramingCase(name, description, tuple(frames), weakness=weakness, source=source, **expect)
+        )
+
+    def body(iface: Any = interface, meth: Any = method, call_args: Any = None, **extra: Any) -> bytes:
+        data: dict[str, Any] = {"interface": iface, "method": meth, "args": call_args}
+        data.update(extra)
+        data["version"] = wire.PROTOCOL_VERSION
+        return wire.dumps(data)
+
+    call = wire.COMMAND_CALL
+    valid = body(call_args=args, **({"extensions": {wire.AUTH_EXTENSION: token}} if token else {}))
+    no_reply = {"expect": "no_reply", "weakness": _NO_REPLY_WEAKNESS}
+
+    # -- frame count and envelope (research §2.1, §2.2)
+    add("no-application-frames", "Only the empty delimiter, no application frames.", [],
+        source="zj.frame.delimiter-only; research §2.2, §8", **no_reply)
+    add("command-frame-only", "One frame after the delimiter: the command CALL without a body.", [call],
+        source="research §2.2 (0 or 1 frames after the delimiter: no reply, observed), §8", **no_reply)
+    cases.append(FramingCase(
+        "no-delimiter", "A valid [CALL, body] sent without the empty delimiter frame a REQ socket adds.",
+        (call, valid), source="zj.frame.no-delimiter; research §2.1", options={"delimiter": False}, **no_reply,
+    ))
+    add("four-frames", "A valid request followed by two attachment frames (4 frames; at most 3 are allowed).",
+        [call, valid, b"a", b"b"], source="research §2.2 ('Expected 2-3 parts, got 4'), §3.1 step 3", **_error(wire.BAD_REQUEST))
+    add("bad-json-and-four-frames", "Four frames whose body is not JSON: the decode error is reported, not the count.",
+        [call, b"{bad", b"a", b"b"], source="zj.frame.bad-json-and-four-frames; research §3.1", **_error(wire.BAD_REQUEST))
+
+    # -- the command frame (research §2.2)
+    add("unknown-command", "Command frame PING instead of CALL.", [b"PING", valid],
+        source="zj.frame.unknown-command", **_error(wire.BAD_REQUEST))
+    add("finish-command", "Command frame FINISH, defined by ZeroJSON but not implemented.", [b"FINISH", valid],
+        source="research §2.2 (unknown command, FINISH included: code 4)", **_error(wire.BAD_REQUEST))
+    add("empty-command-frame", "An empty command frame before a valid body (only the first empty frame is the delimiter).",
+        [b"", valid], source="research §2.2 (envelope: the first empty frame ends it; unknown command: code 4)",
+        **_error(wire.BAD_REQUEST))
+
+    # -- the body: bytes, UTF-8, JSON (research §2.5)
+    add("empty-body", "An empty (0-byte) JSON frame.", [call, b""], source="zj.frame.empty-body", **_error(wire.BAD_REQUEST))
+    add("not-utf8", "A body that is not UTF-8.", [call, b"\xff\xfe"], source="zj.frame.invalid-utf8", **_error(wire.BAD_REQUEST))
+    add("utf8-bom", "A UTF-8 byte order mark before an otherwise valid body.", [call, b"\xef\xbb\xbf" + valid],
+        source="zj.frame.utf8-bom", **_error(wire.BAD_REQUEST))
+    add("not-json", "A body that is not JSON.", [call, b"{nope"], source="zj.frame.invalid-json", **_error(wire.BAD_REQUEST))
+    for kind, text in (("array", b"[1, 2]"), ("number", b"42"), ("string", b'"CALL"'), ("null", b"null")):
+        add(f"json-{kind}-body", f"A body that is valid JSON but a {kind}, not an object.", [call, text],
+            source="research §2.5 (valid JSON that is not an object: no reply, observed), §8", **no_reply)
+
+    # -- envelope fields (research §2.3, §3, §3.1)
+    add("missing-interface", "A request object without 'interface'.", [call, wire.dumps({"method": method})],
+        source="zj.frame.missing-interface", **_error(wire.BAD_REQUEST))
+    add("missing-method", "A request object without 'method'.", [call, wire.dumps({"interface": interface})],
+        source="research §2.3 ('Field method is required'), §3.1 step 2", **_error(wire.BAD_REQUEST))
+    add("interface-not-a-string", "'interface' is a JSON array.", [call, body(iface=[interface])],
+        source="research §3 code 1 (e) (interface given as a list, observed with order_probe)",
+        weakness=_CODE1_WEAKNESS, **_error(wire.UNKNOWN))
+    add("interface-null", "'interface' is null (no interface of that name is served).", [call, body(iface=None)],
+        source="research §2.3, §3.1 step 4 (an unregistered interface: 'Unsupported interface: None')",
+        **_error(wire.BAD_REQUEST))
+    add("method-not-a-string", "'method' is a JSON array.", [call, body(meth=[method])],
+        source="research §3 code 1 (e) (method given as a list, observed with order_probe)",
+        weakness=_CODE1_WEAKNESS, **_error(wire.UNKNOWN))
+    add("method-null", "'method' is null.", [call, body(meth=None)],
+        source="research §3 code 2 ('method: null' -> \"Method 'None' not found\", observed)", **_error(wire.METHOD_NOT_FOUND))
+    if parameters:
+        extensions = {"extensions": {wire.AUTH_EXTENSION: token}} if token else {}
+        add("args-not-an-object", "'args' is a JSON array for a method that declares parameters.",
+            [call, body(call_args=[1, 2], **extensions)], source="zj.err.args-not-object; research §3.1 step 8",
+            **_error(wire.BAD_REQUEST))
+    session_body = body(meth=NO_SUCH_METHOD, session_id=[1])
+    if stateful:
+        add("session-id-not-a-string", "'session_id' is a JSON array on a stateful interface.", [call, session_body],
+            source="research §3 code 1 (e) (session_id a list on a stateful interface), §3.1 step 5",
+            weakness=_CODE1_WEAKNESS, **_error(wire.UNKNOWN))
+    else:
+        add("session-id-not-a-string", "'session_id' is a JSON array on a stateless interface (ignored there) and the method is unknown.",
+            [call, session_body],
+            source="research §4.2 (stateless interfaces ignore session_id), §3.1 step 6 (unknown method: 2)",
+            **_error(wire.METHOD_NOT_FOUND))
+    add("extensions-not-an-object", "'extensions' is a JSON array in an otherwise valid call.",
+        [call, body(call_args=args, extensions=[1])], source="zj.err.extensions-not-object; research §3 code 1 (e)",
+        weakness=_CODE1_WEAKNESS, **_error(wire.UNKNOWN))
+
+    # -- names (research §3, §3.1)
+    add("unknown-interface", "An interface the endpoint does not serve.", [call, body(iface=NO_SUCH_INTERFACE, meth="x")],
+        source="zj.err.unknown-interface (code 4, not 3)", **_error(wire.BAD_REQUEST))
+    add("unknown-method", "A method the interface does not have.", [call, body(meth=NO_SUCH_METHOD)],
+        source="zj.err.introspect-not-service; research §3 code 2, §3.1 step 6", **_error(wire.METHOD_NOT_FOUND))
+
+    # -- size (never recorded)
+    if oversize:
+        unrecorded = (
+            "not recorded: PyCOM sets no message size limit (research §2), so it presumably answers code 2 for "
+            "the unknown method; any refusal or silence is accepted, the endpoint must stay alive"
+        )
+        padded = body(meth=NO_SUCH_METHOD, rpctest_padding="x" * oversize)
+        add("oversize-body", f"A {len(padded)}-byte request body (a padding key PyCOM ignores) for an unknown method.",
+            [call, padded], source=unrecorded, expect="survive", codes=(wire.METHOD_NOT_FOUND,), kind=ErrorKind.NOT_FOUND)
+        add("huge-attachment", f"An unknown-method request with a {oversize}-byte attachment frame.",
+            [call, body(meth=NO_SUCH_METHOD), b"\0" * oversize],
+            source=unrecorded, expect="survive", codes=(wire.METHOD_NOT_FOUND,), kind=ErrorKind.NOT_FOUND)
+    return cases
+
+
+# -- talking to an endpoint ---------------------------------------------------------------------------
+
+
+def outcome_from_frames(frames: list[bytes] | None, waited: float) -> FramingOutcome:
+    """The outcome for a reply's application frames (None: nothing came within ``waited`` seconds).
+
+    A ``FAIL`` status (ZeroJSON's "the server failed", which PyCOM never manages to send) is a
+    server-error reply; bytes that are not a ZeroJSON reply are a transport error.
+    """
+    if frames is None:
+        return FramingOutcome.no_reply(waited)
+    raw = describe_unit(frames)
+    if frames and bytes(frames[0]) == wire.STATUS_FAIL:
+        text = bytes(frames[1]).decode("utf-8", "replace") if len(frames) > 1 else None
+        return FramingOutcome.reply("FAIL", text, ErrorKind.SERVER_ERROR, detail=raw)
+    try:
+        response = wire.decode_response(frames)
+    except wire.WireError as exc:
+        return FramingOutcome.transport_error(f"{exc} (raw reply {raw})")
+    if response.code == wire.OK:
+        return FramingOutcome.reply(wire.OK, None, None, detail=raw)
+    return FramingOutcome.reply(response.code, response.error, classify(response.code), detail=raw)
+
+
+def exchange_at(address: str, *, context: zmq.Context | None = None) -> Callable[[FramingCase, float], FramingOutcome]:
+    """An exchange function for :func:`rpctest.fuzz.framing.run_framing` against ``address``.
+
+    Each call opens a DEALER (on ``context``; ``inproc://`` needs the server's), sends the case's
+    frames after the empty delimiter (unless ``case.options["delimiter"]`` is False), waits at most
+    ``timeout`` and closes the socket (linger 0): nothing stays open between cases and nothing
+    outlives the run. A bad address raises ConfigError here, not per case.
+    """
+    ZeroJSONClient(address, context=context).close()  # validates the address once, up front
+
+    def exchange(case: FramingCase, timeout: float) -> FramingOutcome:
+        delimiter = bool(case.options.get("delimiter", True))
+        with ZeroJSONClient(address, timeout=timeout, context=context) as client:
+            try:
+                answer = client.exchange(case.frames, timeout=timeout, delimiter=delimiter)
+            except wire.WireError as exc:
+                return FramingOutcome.transport_error(str(exc))
+        return outcome_from_frames(answer, timeout)
+
+    exchange.__qualname__ = f"exchange_at({address!r})"
+    return exchange
+
+
+def liveness_at(
+    address: str,
+    interface: str,
+    method: str,
+    args: Any = None,
+    *,
+    timeout: float = 1.0,
+    context: zmq.Context | None = None,
+    token: str | None = None,
+) -> Callable[[], bool]:
+    """A liveness check: True when ``interface.method(args)`` gets a well-formed ZeroJSON reply in time.
+
+    Any reply counts, an error code included (the endpoint is answering; whether the arguments
+    were right is not the question); no reply or a broken one is False. A fresh socket per check.
+    """
+    ZeroJSONClient(address, context=context).close()
+
+    def alive() -> bool:
+        with ZeroJSONClient(address, timeout=timeout, context=context, token=token) as client:
+            try:
+                client.call(interface, method, args)
+            except TransportError:
+                return False
+        return True
+
+    alive.__qualname__ = f"liveness_at({address!r}, {interface!r}, {method!r})"
+    return alive
+
+
+def fuzz_framing(
+    address: str,
+    interface: str,
+    method: str,
+    args: Any = None,
+    *,
+    timeout: float = 1.0,
+    context: zmq.Context | None = None,
+    token: str | None = None,
+    parameters: bool = True,
+    stateful: bool = False,
+    oversize: int | None = OVERSIZE,
+    liveness: bool = True,
+    strict: bool = False,
+) -> FramingReport:
+    """Run every ZeroJSON framing case against ``address``, checking after each that
+    ``interface.method(args)`` is still answered (``liveness=False`` skips that)."""
+    cases = framing_cases(
+        interface, method, args=args, parameters=parameters, stateful=stateful, token=token, oversize=oversize
+    )
+    probe = liveness_at(address, interface, method, args, timeout=timeout, context=context, token=token) if liveness else None
+    return run_framing(
+        cases,
+        exchange_at(address, context=context),
+        timeout=timeout,
+        liveness=probe,
+        strict=strict,
+        stack="zerojson",
+        target=address,
+    )
