@@ -11,7 +11,6 @@ so ``rpctest --help`` never pays for the doctor, jsonschema or any stack library
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any, Callable, Sequence
@@ -307,9 +306,25 @@ def _run_fuzz(args: argparse.Namespace) -> int:
     for fmt, path in (("junit", args.junit), ("json", args.json)):
         if path:
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write("".join(r.render(fmt) for r in reports) if fmt == "junit" or len(reports) == 1
-                         else json.dumps([json.loads(r.render(fmt)) for r in reports], indent=2) + "\n")
+                fh.write(_combined(fmt, [r.render(fmt) for r in reports]))
     return max(r.exit_code for r in reports)
+
+
+def _combined(fmt: str, rendered: list[str]) -> str:
+    """One file for several reports: a JSON list, or one JUnit ``<testsuites>`` holding every suite."""
+    if len(rendered) == 1:
+        return rendered[0]
+    if fmt == "json":
+        import json
+
+        return json.dumps([json.loads(text) for text in rendered], indent=2) + "\n"
+    import xml.etree.ElementTree as ET
+
+    root = ET.Element("testsuites")
+    for text in rendered:
+        parsed = ET.fromstring(text)
+        root.extend(parsed.iter("testsuite") if parsed.tag == "testsuites" else [parsed])
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _framing(stack: str, args: argparse.Namespace, contract: Any) -> Any:

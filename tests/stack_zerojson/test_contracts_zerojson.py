@@ -250,8 +250,12 @@ def test_cli_framing_fuzz(zerojson_service: Any, tmp_path: Path, capsys: pytest.
     address = zerojson_service(Shop).address
     common = ["fuzz", "--stack", "zerojson", "--address", address, "--contract", str(PROVIDER), "--max-examples", "5",
               "--operation", "price", "--replay-dir", str(tmp_path), "--framing"]
-    assert main([*common, "--json", str(tmp_path / "r.json")]) == 0
+    assert main([*common, "--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml")]) == 0
     out = capsys.readouterr().out
+    import xml.etree.ElementTree as ET
+
+    suites = ET.parse(tmp_path / "r.xml").getroot().findall("testsuite")
+    assert len(suites) == 2  # the argument-level suite and the framing suite, in one document
     assert "WEAKNESS  json-array-body" in out and "rpctest fuzz framing passed" in out
     arguments, framing = json.loads((tmp_path / "r.json").read_text())
     assert arguments["ok"] and framing["ok"] and len(framing["results"]) >= 25
