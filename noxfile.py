@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -58,6 +58,17 @@ def zerojson(session: nox.Session) -> None:
     session.install("-e", ".[zerojson]", *TEST_TOOLS)
     session.run("python", "-c", "import zmq; print('pyzmq', zmq.__version__, 'libzmq', zmq.zmq_version())")
     _pytest(session, "tests/stack_zerojson", "examples/zerojson")
+
+
+@nox.session
+def kyoukai(session: nox.Session) -> None:
+    """Kyoukai 2.2.1.post1 installed --no-deps plus the newer dependencies it runs on (its own pins do not
+    build on Python 3.11); rpctest's shim makes it import, and its error-handler regression stays visible."""
+    session.install("--no-deps", "-c", "constraints/kyoukai.txt", "Kyoukai")
+    session.install("-c", "constraints/kyoukai.txt", "-e", ".[kyoukai]", *TEST_TOOLS)
+    session.run("python", "-c", "from rpctest.stacks.kyoukai.host import require_kyoukai, version_problem; "
+                "assert version_problem() is None, version_problem(); print('Kyoukai', require_kyoukai().app.__version__)")
+    _pytest(session, "tests/stack_kyoukai")
 
 
 @nox.session

@@ -230,6 +230,8 @@ def _missing_fix(stack: str, extra: str) -> str:
         return ASYNCAPY_INSTALL
     if stack == "pykern":  # pykern's own ~30 dependencies are not needed by pykern.api: install it light
         return f"pip install --no-deps pykern; pip install 'rpctest[{extra}]'"
+    if stack == "kyoukai":  # its own pins do not build on 3.11, and pip may pick 2.1.4: see docs
+        return f"pip install --no-deps Kyoukai==2.2.1.post1; pip install 'rpctest[{extra}]'"
     return f"pip install 'rpctest[{extra}]'"
 
 

@@ -579,3 +579,28 @@ def test_redis_server_process_reports_startup_failure(tmp_path: Path) -> None:
         process.start()
     assert "attempt 2" in str(info.value)
     assert not process.running
+
+
+def test_a_stop_right_after_start_never_hangs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pysoa's AsyncEventLoopThread.join waits forever when its loop has not started running yet; a
+    loaded machine makes that window real, so rpctest stops the loop its own way."""
+    import threading
+    import time
+
+    from pysoa.server.internal.event_loop import AsyncEventLoopThread
+
+    from examples.pysoa.service import UserServer
+    from rpctest.stacks.pysoa import serve
+
+    original = AsyncEventLoopThread.run
+
+    def late_run(self: AsyncEventLoopThread) -> None:
+        time.sleep(0.3)  # the window: stop() arrives before run_forever
+        original(self)
+
+    monkeypatch.setattr(AsyncEventLoopThread, "run", late_run)
+    service = serve(UserServer)
+    started = time.monotonic()
+    service.stop()
+    assert time.monotonic() - started < 5
+    assert not [t for t in threading.enumerate() if t.name == "rpctest-pysoa-users-async"]

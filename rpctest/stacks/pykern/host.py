@@ -32,6 +32,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Literal
 
 from rpctest.exceptions import ConfigError, StackUnavailable
+from rpctest.loop_thread import close_loop
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pykern.errors import PROTOCOL_CLASSES, parse_api_error
@@ -553,7 +554,7 @@ def serve(
         try:
             loop.run_forever()
         finally:
-            _close_loop(loop)
+            close_loop(loop)
 
     hosted._thread = threading.Thread(target=run, name=f"rpctest-pykern-{resolved.service}", daemon=True)
     hosted._thread.start()
@@ -565,18 +566,6 @@ def serve(
             raise failure[0]
         raise TimeoutError(f"the pykern server for {resolved.service!r} did not start within {timeout:g}s")
     return hosted
-
-
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    loop.run_until_complete(loop.shutdown_asyncgens())
-    # tornado resolves host names in the loop's default executor: join its thread too
-    loop.run_until_complete(loop.shutdown_default_executor())
-    loop.close()
 
 
 @contextlib.asynccontextmanager

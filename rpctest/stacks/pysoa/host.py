@@ -54,6 +54,8 @@ _REDIS_CLIENT_TRANSPORT = "pysoa.common.transport.redis_gateway.client:RedisClie
 _REDIS_SERVER_TRANSPORT = "pysoa.common.transport.redis_gateway.server:RedisServerTransport"
 
 _ids = itertools.count(1)
+#: seconds to wait for a server's async event loop thread to finish at stop (never forever)
+_LOOP_STOP_WAIT = 10.0
 
 
 def require_pysoa() -> Any:
@@ -390,7 +392,14 @@ class PySOAService(HostedService):
         if thread is None:
             return
         if self._async_started:
-            thread.join()  # stops the loop, waits for pending tasks, closes the loop
+            # Not pysoa's own join(): when the thread has not reached run_forever yet (a fast stop on a
+            # loaded machine), it only warns "already not running" and then waits for the thread
+            # forever. A stop scheduled thread-safely works before and after the loop starts; the
+            # thread then finishes pending tasks and closes the loop itself.
+            thread.loop.call_soon_threadsafe(thread.loop.stop)
+            threading.Thread.join(thread, _LOOP_STOP_WAIT)
+            if thread.is_alive():
+                _logger.warning("the async event loop thread of %s did not stop within %ss", self.service_name, _LOOP_STOP_WAIT)
         elif not thread.loop.is_closed():
             thread.loop.close()
 
