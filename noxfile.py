@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -69,6 +69,13 @@ def kyoukai(session: nox.Session) -> None:
     session.run("python", "-c", "from rpctest.stacks.kyoukai.host import require_kyoukai, version_problem; "
                 "assert version_problem() is None, version_problem(); print('Kyoukai', require_kyoukai().app.__version__)")
     _pytest(session, "tests/stack_kyoukai")
+
+
+@nox.session
+def asyncapy(session: nox.Session) -> None:
+    """AsyncAProto's wire half: codec, client and stub server need nothing beyond rpctest's own dependencies."""
+    session.install("-e", ".", *TEST_TOOLS)
+    _pytest(session, "tests/stack_asyncapy")
 
 
 @nox.session

@@ -1,4 +1,4 @@
-"""Event loops rpctest runs on threads of its own (hosted servers, blocking clients): closing them fully.
+"""Event loops rpctest runs on threads of its own (hosted servers, stub servers): starting and closing them.
 
 A hosted service that outlives one test's loop runs on a background thread's loop; when it stops,
 that loop must leave nothing behind for the user's ResourceWarning-strict test run: no pending task,
@@ -8,8 +8,14 @@ no async generator, and no thread in the loop's default executor (tornado resolv
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import threading
+from typing import Any
 
-__all__ = ["close_loop"]
+__all__ = ["close_loop", "LoopServer", "running_loop"]
+
+_logger = logging.getLogger("rpctest.serve")
 
 
 def close_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -22,3 +28,149 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
     loop.run_until_complete(loop.shutdown_asyncgens())
     loop.run_until_complete(loop.shutdown_default_executor())
     loop.close()
+
+
+class LoopServer:
+    """A stub server that runs on the caller's running loop, or on a private loop in its own thread.
+
+    Subclasses implement ``astart()`` (bind and serve on the running loop, setting ``self._loop``),
+    ``astop()``, ``listening`` and ``_stop_wait()``; this class supplies the thread mode (``start`` /
+    ``stop``, ``with``) and ``async with``, so every stack's stub server stops the same way: promptly,
+    joining its thread, and never leaving a loop or a socket behind.
+    """
+
+    thread_name = "rpctest-stub-server"
+    address: str | None = None
+
+    def _init_loop_state(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._thread_stop: asyncio.Event | None = None
+        self._state_lock = threading.Lock()
+        self._stopped = False
+        self._client: Any = None
+
+    # -- what a subclass provides ----------------------------------------------------------------------
+
+    async def astart(self) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def astop(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def listening(self) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _stop_wait(self) -> float:
+        return 10.0
+
+    #: what to use instead of :attr:`client` on the server's own loop (for the error message)
+    async_client_hint = "the stack's asyncio client"
+
+    def _make_client(self) -> Any:  # pragma: no cover - abstract
+        """A blocking wire client connected to this server."""
+        raise NotImplementedError
+
+    @property
+    def client(self) -> Any:
+        """A blocking wire client for this server (made on first use, closed by :meth:`stop`)."""
+        with self._state_lock:
+            if self._stopped or self.address is None:
+                raise RuntimeError(f"{self!r} is not running")
+            if self._client is None:
+                if self._thread is None and running_loop() is self._loop:
+                    raise RuntimeError(
+                        "this stub server runs on the current event loop; a blocking client would deadlock it. "
+                        f"Use {self.async_client_hint}"
+                    )
+                self._client = self._make_client()
+            return self._client
+
+    # -- the thread mode -------------------------------------------------------------------------------
+
+    def start(self) -> Any:
+        """Start serving on a private event loop in a daemon thread (returns once it listens)."""
+        with self._state_lock:
+            if self._stopped:
+                raise RuntimeError(f"{self!r} was stopped; build a new one")
+            if self._thread is not None or self.listening:
+                return self
+            ready = threading.Event()
+            failure: list[BaseException] = []
+            self._thread = threading.Thread(
+                target=lambda: asyncio.run(self._serve_in_thread(ready, failure)), name=self.thread_name, daemon=True
+            )
+            self._thread.start()
+        ready.wait()
+        if failure:
+            thread, self._thread = self._thread, None
+            thread.join()
+            self._stopped = True
+            raise failure[0]
+        return self
+
+    async def _serve_in_thread(self, ready: threading.Event, failure: list[BaseException]) -> None:
+        try:
+            await self.astart()
+        except BaseException as exc:
+            failure.append(exc)
+            ready.set()
+            return
+        self._thread_stop = asyncio.Event()
+        ready.set()
+        await self._thread_stop.wait()
+        await self.astop()
+
+    def stop(self) -> None:
+        """Stop the server and release its sockets (and, in thread mode, its loop and thread)."""
+        with self._state_lock:
+            if self._stopped and self._thread is None:
+                return
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        thread = self._thread
+        if thread is not None:
+            self._thread = None
+            loop, stop_event = self._loop, self._thread_stop
+            if loop is not None and stop_event is not None and not loop.is_closed():
+                with contextlib.suppress(RuntimeError):  # the loop already ended
+                    loop.call_soon_threadsafe(stop_event.set)
+            thread.join(self._stop_wait())
+            if thread.is_alive():  # pragma: no cover - a stub callback that never returns
+                _logger.warning("the stub server thread at %s did not stop", self.address)
+            self._stopped = True
+            return
+        loop = self._loop
+        if loop is None or not self.listening:
+            self._stopped = True
+            return
+        if running_loop() is loop:
+            raise RuntimeError(
+                "this stub server runs on the current event loop, so stop() cannot wait for it here; "
+                "use 'await server.astop()'"
+            )
+        asyncio.run_coroutine_threadsafe(self.astop(), loop).result(self._stop_wait())
+
+    def __enter__(self) -> Any:
+        if not self.listening and self._thread is None:
+            return self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    async def __aenter__(self) -> Any:
+        return await self.astart()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.astop()
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """The loop running in this thread, or None (asyncio raises instead)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

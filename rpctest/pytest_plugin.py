@@ -281,6 +281,17 @@ def zerojson_stub_server() -> Iterator[Any]:
     yield from _stub_server("zerojson")
 
 
+@pytest.fixture
+def asyncapy_stub_server() -> Iterator[Any]:
+    """An AsyncAProto stub server (127.0.0.1, a free port) answering from the test's asyncapy stubs.
+
+    ``.address`` is ``asyncapy://127.0.0.1:PORT``; AsyncAPY routes by packet fields, so stubs name
+    the fields they match (``match={"action": "^ping$"}``); a packet no stub matches is closed
+    silently, as AsyncAPY's server does, and ``.diagnostics`` names the nearest stub.
+    """
+    yield from _stub_server("asyncapy")
+
+
 def _hosted(serve: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
     """A factory fixture's body: ``serve`` services on demand, stop them all (newest first) at teardown."""
     started: list[Any] = []

@@ -11,6 +11,7 @@ property needs (no deadline, one bug per run).
 
 from __future__ import annotations
 
+import copy
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,6 +141,10 @@ class CheckFailed(AssertionError):
 def an_answer_came_back(case: Case, reply: Reply) -> str | None:
     """The service must answer at all: a timeout or a broken frame is a finding, never a hang."""
     lost = [e for e in reply.all_errors if e.kind is ErrorKind.TRANSPORT]
+    expected = case.expected
+    if expected is not None and expected.kind is ErrorKind.TRANSPORT:
+        # the stack's own answer is no answer (AsyncAPY closes silently when no handler matches)
+        lost = [e for e in lost if expected.codes and e.code not in expected.codes]
     if lost:
         return f"no usable answer: {describe_errors(lost)}"
     return None
@@ -179,7 +184,7 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
         parts.append(from_schema(op.request, **options).map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, allowed_codes=allowed)))
     if mode in ("negative", "all"):
         try:
-            invalid = invalid_from_schema(op.request, **options)
+            invalid = invalid_from_schema(op.request, min_depth=adapter.min_defect_depth, **options)
         except ValueError:
             invalid = None  # the schema accepts anything: no request can be wrong with it
         if invalid is not None and not adapter.null_body_sendable:
@@ -304,8 +309,10 @@ def fuzz_unknown_operation(target: Target, *, checks: Sequence[Check] | None = N
     from rpctest.stacks import get_adapter
 
     started = time.perf_counter()
-    expected = get_adapter(target.stack).expected_for_unknown_operation(UNKNOWN_OPERATION_NAME)
-    case = Case(UNKNOWN_OPERATION_NAME, {}, UNKNOWN_OPERATION, expected=expected)
+    adapter = get_adapter(target.stack)
+    expected = adapter.expected_for_unknown_operation(UNKNOWN_OPERATION_NAME)
+    body = copy.deepcopy(adapter.unknown_operation_body)
+    case = Case(UNKNOWN_OPERATION_NAME, body, UNKNOWN_OPERATION, expected=expected)
     result = OperationResult(UNKNOWN_OPERATION_NAME, UNKNOWN_OPERATION, examples=1)
     try:
         _executor(target, [an_answer_came_back, *(checks if checks is not None else CHECKS)])(case)

@@ -178,6 +178,14 @@ class StackAdapter(abc.ABC):
     #: so a "null body" defect cannot be expressed there and the fuzzer does not generate it)
     null_body_sendable: bool = False
 
+    #: how deep the fuzzer's one defect sits at least: 1 keeps the body itself an object (AsyncAPY
+    #: packets are maps; a non-map payload is a framing matter, and AsyncAPY's server hangs on it)
+    min_defect_depth: int = 0
+
+    #: the body of the unknown-operation probe (AsyncAPY routes by body, and refuses an empty one as
+    #: malformed before any routing, so its probe must be a packet no handler matches)
+    unknown_operation_body: Any = {}
+
     #: codes the stack itself answers for any operation (validation, not-found, server errors); a
     #: contract's stubbed error may use them even when the provider declares no codes of its own
     standard_error_codes: frozenset[str | int] = frozenset()

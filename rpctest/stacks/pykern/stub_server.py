@@ -45,11 +45,11 @@ import asyncio
 import itertools
 import logging
 import socket
-import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from rpctest.exceptions import ConfigError
+from rpctest.loop_thread import LoopServer
 from rpctest.model import Call, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pykern import wire
@@ -192,7 +192,7 @@ def _handler_class() -> type:
     return _StubHandler
 
 
-class PykernStubServer(HostedService):
+class PykernStubServer(LoopServer, HostedService):
     """Serves ``router``'s pykern stubs at ``ws://HOST:PORT{path}`` until stopped (see the module docstring).
 
     ``service`` is the neutral service name of every call it answers (pykern has no service names);
@@ -230,14 +230,10 @@ class PykernStubServer(HostedService):
         self.address: str | None = None
         self.diagnostics: list[str] = []
         self._http_server: Any = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._connections: set[_Connection] = set()
         self._numbers = itertools.count(1)
-        self._thread: threading.Thread | None = None
-        self._thread_stop: asyncio.Event | None = None
-        self._state_lock = threading.Lock()
-        self._stopped = False
-        self._client: PykernSyncClient | None = None
+        self._init_loop_state()
+        self.thread_name = f"rpctest-pykern-stub-{service or 'api'}"
 
     @property
     def service(self) -> str:
@@ -306,109 +302,24 @@ class PykernStubServer(HostedService):
             await asyncio.wait(tasks, timeout=_STOP_WAIT)
         await server.close_all_connections()
 
-    async def __aenter__(self) -> "PykernStubServer":
-        return await self.astart()
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.astop()
-
     # -- running in a thread -------------------------------------------------------------------------
 
-    def start(self) -> "PykernStubServer":
-        """Start serving on a private event loop in a daemon thread (returns once it listens)."""
-        with self._state_lock:
-            if self._stopped:
-                raise RuntimeError(f"{self!r} was stopped; build a new one")
-            if self._thread is not None or self._http_server is not None:
-                return self
-            ready = threading.Event()
-            failure: list[BaseException] = []
-            self._thread = threading.Thread(
-                target=lambda: asyncio.run(self._serve_in_thread(ready, failure)),
-                name=f"rpctest-pykern-stub-{self.service}",
-                daemon=True,
-            )
-            self._thread.start()
-        ready.wait()
-        if failure:
-            thread, self._thread = self._thread, None
-            thread.join()
-            self._stopped = True
-            raise failure[0]
-        return self
-
-    def __enter__(self) -> "PykernStubServer":
-        if self._http_server is None and self._thread is None:
-            return self.start()
-        return self
-
-    async def _serve_in_thread(self, ready: threading.Event, failure: list[BaseException]) -> None:
-        try:
-            await self.astart()
-        except BaseException as exc:
-            failure.append(exc)
-            ready.set()
-            return
-        self._thread_stop = asyncio.Event()
-        ready.set()
-        await self._thread_stop.wait()
-        await self.astop()
-
-    def stop(self) -> None:
-        """Stop the server and release its sockets (and, in thread mode, its loop and thread)."""
-        with self._state_lock:
-            if self._stopped and self._thread is None:
-                return
-            client, self._client = self._client, None
-        if client is not None:
-            client.close()
-        thread = self._thread
-        if thread is not None:
-            self._thread = None
-            loop, stop_event = self._loop, self._thread_stop
-            if loop is not None and stop_event is not None and not loop.is_closed():
-                try:
-                    loop.call_soon_threadsafe(stop_event.set)
-                except RuntimeError:  # the loop already ended
-                    pass
-            thread.join(self.close_timeout + 2 * _STOP_WAIT + 5)
-            if thread.is_alive():  # pragma: no cover - a stub callback that never returns
-                _logger.warning("the pykern stub server thread at %s did not stop", self.address)
-            self._stopped = True
-            return
-        loop = self._loop
-        if loop is None or self._http_server is None:
-            self._stopped = True
-            return
-        if _running_loop() is loop:
-            raise RuntimeError(
-                "this stub server runs on the current event loop, so stop() cannot wait for it here; "
-                "use 'await server.astop()'"
-            )
-        asyncio.run_coroutine_threadsafe(self.astop(), loop).result(self.close_timeout + 2 * _STOP_WAIT + 5)
-
     @property
-    def alive(self) -> bool:
+    def listening(self) -> bool:
         return self._http_server is not None
+
+    alive = listening
+
+    def _stop_wait(self) -> float:
+        return self.close_timeout + 2 * _STOP_WAIT + 5
 
     # -- calling it ------------------------------------------------------------------------------------
 
-    @property
-    def client(self) -> PykernSyncClient:  # type: ignore[override]
-        """A blocking wire client connected to this server (closed by :meth:`stop`)."""
-        with self._state_lock:
-            if self._stopped or self.address is None:
-                raise RuntimeError(f"{self!r} is not running")
-            if self._client is None:
-                if self._thread is None and _running_loop() is self._loop:
-                    raise RuntimeError(
-                        "this stub server runs on the current event loop; a blocking client would deadlock it. "
-                        "Use 'await PykernWireClient.connect(server.address)'"
-                    )
-                self._client = PykernSyncClient(
-                    self.address, token=self.token, version=self.version, timeout=self.timeout, service=self.service
-                )
-            return self._client
+    async_client_hint = "'await PykernWireClient.connect(server.address)'"
+
+    def _make_client(self) -> PykernSyncClient:
+        assert self.address is not None
+        return PykernSyncClient(self.address, token=self.token, version=self.version, timeout=self.timeout, service=self.service)
 
     def call(self, operation: str, body: Any = None, **meta: Any) -> Reply:
         """Call one API over the wire (a body of None sends ``{}``; ``kind="subscribe"`` collects items)."""
@@ -660,12 +571,6 @@ def _bind(host: str, port: int) -> list[socket.socket]:
         raise
     return sockets
 
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 def _bind_from_address(address: str | None) -> dict[str, Any]:
