@@ -19,7 +19,7 @@ import zmq
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from stack_zerojson.vecservices import Authenticator, Calc, Counter, Demo, Plain, Secure
-from stack_zerojson.zjhelpers import endpoint, raw_dealer, receive, zerojson_adapter
+from stack_zerojson.zjhelpers import endpoint, raw_dealer, receive
 
 from rpctest.model import Reply, RpcError
 from rpctest.stacks.zerojson import wire
@@ -343,9 +343,8 @@ def test_nameserver() -> None:
 
 
 @pytest.fixture
-def router() -> Iterator[StubRouter]:
-    with zerojson_adapter():
-        yield StubRouter(intercept=False)
+def router() -> StubRouter:
+    return StubRouter(intercept=False)
 
 
 def test_stubs_answer_over_the_wire(router: StubRouter) -> None:

@@ -1,4 +1,4 @@
-"""Helpers shared by the ZeroJSON tests: endpoints per transport, raw sockets, a stub adapter.
+"""Helpers shared by the ZeroJSON tests: endpoints per transport, raw sockets, a misbehaving peer.
 
 Imported as ``stack_zerojson.zjhelpers`` (``tests/`` is on the pythonpath).
 """
@@ -10,15 +10,8 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import zmq
-
-from rpctest import stacks
-from rpctest.exceptions import ConfigError
-from rpctest.model import ErrorKind
-from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
-from rpctest.stacks.zerojson import errors
 
 TRANSPORTS = ("inproc", "ipc", "tcp")
 
@@ -104,49 +97,3 @@ class FakePeer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-# -- a stand-in adapter until the lead's rpctest.stacks.zerojson:adapter exists ---------------------------
-
-
-class _Host(HostHalf):
-    library = "zmq"
-    extra = "zerojson"
-
-    def serve(self, provider: Any, **options: Any) -> Any:  # pragma: no cover
-        raise NotImplementedError
-
-    def install_stub_interceptor(self, router: Any) -> Callable[[], None]:  # pragma: no cover
-        return lambda: None
-
-
-class StandInAdapter(StackAdapter):
-    """Just enough of a ``zerojson`` adapter for stub_action: name and error classification."""
-
-    name = "zerojson"
-    title = "ZeroJSON"
-    capabilities = Capabilities(sync_client=True, attachments=True, sessions=True)
-    standard_error_codes = errors.STANDARD_CODES
-    wire = WireHalf.__new__(type("StandInWire", (WireHalf,), {}))
-    host = _Host()
-
-    def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:
-        return errors.classify(code, field=field, **native)
-
-
-@contextlib.contextmanager
-def zerojson_adapter() -> Iterator[StackAdapter]:
-    """The real ``zerojson`` adapter if it exists yet, else a stand-in registered for the block."""
-    try:
-        real = stacks.get_adapter("zerojson")
-    except (ConfigError, AttributeError, ImportError):
-        real = None
-    if real is not None:
-        yield real
-        return
-    adapter = StandInAdapter()
-    stacks._loaded["zerojson"] = adapter
-    try:
-        yield adapter
-    finally:
-        stacks._loaded.pop("zerojson", None)

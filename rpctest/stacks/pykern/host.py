@@ -29,16 +29,13 @@ import logging
 import threading
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, AsyncIterator, Iterable, Literal
+from typing import Any, AsyncIterator, Iterable, Literal
 
 from rpctest.exceptions import ConfigError, StackUnavailable
 from rpctest.loop_thread import close_loop
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pykern.errors import PROTOCOL_CLASSES, parse_api_error
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
 
 __all__ = ["PykernProvider", "PykernService", "resolve_provider", "serve", "serve_async", "require_pykern"]
 
