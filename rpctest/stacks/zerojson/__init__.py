@@ -204,4 +204,5 @@ def serve(*services: Any, **options: Any) -> "ZeroJSONServer":
     adapter.host.require()
     from rpctest.stacks.zerojson.server import serve as start
 
+    options.setdefault("address", DEFAULT_ADDRESS)
     return start(*services, **options)
