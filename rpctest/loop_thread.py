@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any
 
-__all__ = ["close_loop", "LoopServer", "running_loop"]
+__all__ = ["close_loop", "LoopHosted", "LoopServer", "running_loop"]
 
 _logger = logging.getLogger("rpctest.serve")
 
@@ -174,3 +174,87 @@ def running_loop() -> asyncio.AbstractEventLoop | None:
         return asyncio.get_running_loop()
     except RuntimeError:
         return None
+
+
+class LoopHosted:
+    """A real server hosted on the test's running loop, or on a background thread's loop.
+
+    Subclasses implement ``_start()`` (on the serving loop: build the server, set ``self.loop``) and
+    ``_shutdown()`` (close clients, connections and listeners on that loop), and set ``timeout``,
+    ``_thread = None`` and ``_stopped = False``; this class supplies ``astop`` (for a service started on
+    the caller's loop), ``stop`` (for one on a thread: shut down there, stop the loop, join) and
+    ``start_in_thread``, so every stack's host starts, fails and stops the same way.
+    """
+
+    #: the stack, for messages ("this pykern.api service runs on the test's own loop ...")
+    stack_title = "rpctest"
+    timeout: float = 5.0
+    loop: asyncio.AbstractEventLoop | None = None
+    _thread: threading.Thread | None = None
+    _stopped = False
+
+    async def _start(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    async def _shutdown(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _before_thread_stop(self) -> None:
+        """Release what the caller's thread holds (a blocking client) before the loop stops."""
+
+    def start_in_thread(self, name: str) -> None:
+        """Run ``_start`` on a new loop in a daemon thread; return when it is ready, or raise why not."""
+        loop = asyncio.new_event_loop()
+        started = threading.Event()
+        failure: list[BaseException] = []
+
+        async def start() -> None:
+            try:
+                await self._start()
+            except BaseException as exc:  # reported to the caller below
+                failure.append(exc)
+                with contextlib.suppress(Exception):
+                    await self._shutdown()
+            finally:
+                started.set()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.create_task(start())
+            try:
+                loop.run_forever()
+            finally:
+                close_loop(loop)
+
+        self._thread = threading.Thread(target=run, name=name, daemon=True)
+        self._thread.start()
+        if not started.wait(self.timeout) or failure:
+            self._stopped = True
+            loop.call_soon_threadsafe(loop.stop)
+            self._thread.join(self.timeout)
+            if failure:
+                raise failure[0]
+            raise TimeoutError(f"the {self.stack_title} server {name!r} did not start within {self.timeout:g}s")
+
+    async def astop(self) -> None:
+        """Stop a service started on the caller's loop (``serve_async``)."""
+        if self._stopped:
+            return
+        self._stopped = True
+        await self._shutdown()
+
+    def stop(self) -> None:
+        """Stop a background-thread service: shut down on its loop, stop the loop, join the thread."""
+        if self._stopped:
+            return
+        if self._thread is None:
+            raise RuntimeError(f"this {self.stack_title} service runs on the test's own loop: use 'await service.astop()'")
+        self._stopped = True
+        self._before_thread_stop()
+        loop = self.loop
+        if loop is not None:
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(self.timeout + 1)
+            with contextlib.suppress(RuntimeError):  # the loop already ended
+                loop.call_soon_threadsafe(loop.stop)
+        self._thread.join(self.timeout + 1)

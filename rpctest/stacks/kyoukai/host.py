@@ -52,7 +52,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, AsyncIterator, Literal, Mapping
 
 from rpctest.exceptions import ConfigError, StackUnavailable
-from rpctest.loop_thread import close_loop
+from rpctest.loop_thread import LoopHosted
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.kyoukai import compat
@@ -264,7 +264,7 @@ _COMPONENT: type | None = None
 _METHOD_TARGET = re.compile(r"^([A-Z]+) (/\S*)$")
 
 
-class KyoukaiService(HostedService):
+class KyoukaiService(LoopHosted, HostedService):
     """A real Kyoukai app in this process; :meth:`call` goes through its whole stack.
 
     ``address`` is ``http://127.0.0.1:PORT`` for the ``http`` transport (None for ``local``);
@@ -273,6 +273,8 @@ class KyoukaiService(HostedService):
     over the socket or the local transport. ``app`` is the app served, ``loop`` the loop it runs on,
     ``component`` the KyoukaiComponent (``http`` only).
     """
+
+    stack_title = "Kyoukai"
 
     def __init__(
         self,
@@ -522,30 +524,11 @@ class KyoukaiService(HostedService):
                 await self.context.close()
         self._unbind_loop()
 
-    async def astop(self) -> None:
-        """Stop a service started with :func:`serve_async` (on its own loop)."""
-        if self._stopped:
-            return
-        self._stopped = True
-        await self._shutdown()
-
-    def stop(self) -> None:
-        """Stop the service; for a background-thread service, join the thread and close its loop."""
-        if self._stopped:
-            return
-        if self._thread is None:
-            raise RuntimeError("this Kyoukai service runs on the test's own loop: use 'await service.astop()'")
-        self._stopped = True
-        loop = self.loop
-        assert loop is not None
+    def _before_thread_stop(self) -> None:
         sync_client, self.client = self.client, None
         if sync_client is not None:
             with contextlib.suppress(Exception):
                 sync_client.close()
-        with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(self.timeout + 1)
-        loop.call_soon_threadsafe(loop.stop)
-        self._thread.join(self.timeout + 1)
 
     def __repr__(self) -> str:
         where = self.address or "local transport"
@@ -604,45 +587,15 @@ def serve(
         app, factory, transport=transport, host=host, port=port, timeout=timeout, record=record, service=service,
         component_options=component_options,
     )
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    failure: list[BaseException] = []
-
-    async def start() -> None:
-        try:
-            await hosted._start()
-        except BaseException as exc:  # reported to the caller below
-            failure.append(exc)
-            with contextlib.suppress(Exception):
-                await hosted._shutdown()
-        finally:
-            started.set()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.create_task(start())
-        try:
-            loop.run_forever()
-        finally:
-            close_loop(loop)
-
     name = getattr(app, "name", None) or getattr(factory, "__name__", "app")
-    hosted._thread = threading.Thread(target=run, name=f"rpctest-kyoukai-{name}", daemon=True)
-    hosted._thread.start()
-    if not started.wait(timeout) or failure:
-        hosted._stopped = True
-        loop.call_soon_threadsafe(loop.stop)
-        hosted._thread.join(timeout)
-        if failure:
-            raise failure[0]
-        raise TimeoutError(f"the Kyoukai server for {name!r} did not start within {timeout:g}s")
+    hosted.start_in_thread(f"rpctest-kyoukai-{name}")
     if transport == "http":
         hosted.client = httpx.Client(base_url=hosted.address, timeout=timeout)
     else:
         from rpctest.stacks.kyoukai.transport import LocalSyncTransport
 
         hosted.client = httpx.Client(
-            transport=LocalSyncTransport(hosted.app, loop=loop, timeout=timeout), base_url="http://app", timeout=timeout
+            transport=LocalSyncTransport(hosted.app, loop=hosted.loop, timeout=timeout), base_url="http://app", timeout=timeout
         )
     return hosted
 

@@ -32,7 +32,7 @@ from types import SimpleNamespace
 from typing import Any, AsyncIterator, Iterable, Literal
 
 from rpctest.exceptions import ConfigError, StackUnavailable
-from rpctest.loop_thread import close_loop
+from rpctest.loop_thread import LoopHosted
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pykern.errors import PROTOCOL_CLASSES, parse_api_error
@@ -263,13 +263,15 @@ def _disconnected_reply(message: str) -> Reply:
 # -- the hosted service ------------------------------------------------------------------------------
 
 
-class PykernService(HostedService):
+class PykernService(LoopHosted, HostedService):
     """A real pykern.api server in this process; :meth:`call` goes through its whole stack.
 
     ``address`` is ``ws://127.0.0.1:PORT/api`` for the websocket transport (None for local);
     ``client`` is a connected, authenticated ``pykern.api.client.Client`` on the websocket
     transport, usable from the loop the service runs on (:attr:`loop`).
     """
+
+    stack_title = "pykern.api"
 
     def __init__(
         self,
@@ -461,27 +463,6 @@ class PykernService(HostedService):
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
 
-    async def astop(self) -> None:
-        """Stop a service started with :func:`serve_async` (on its own loop)."""
-        if self._stopped:
-            return
-        self._stopped = True
-        await self._shutdown()
-
-    def stop(self) -> None:
-        """Stop the service; for a background-thread service, join the thread and close its loop."""
-        if self._stopped:
-            return
-        if self._thread is None:
-            raise RuntimeError("this pykern service runs on the test's own loop: use 'await service.astop()'")
-        self._stopped = True
-        loop = self.loop
-        assert loop is not None
-        with contextlib.suppress(Exception):
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(self.timeout)
-        loop.call_soon_threadsafe(loop.stop)
-        self._thread.join(self.timeout)
-
     def __repr__(self) -> str:
         where = self.address or "local transport"
         state = " stopped" if self._stopped else ""
@@ -533,35 +514,7 @@ def serve(
     """
     resolved = _with_token(resolve_provider(provider, attr_classes=attr_classes, service=service), token)
     hosted = PykernService(resolved, transport=transport, path=path, token=token, timeout=timeout, record=record)
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    failure: list[BaseException] = []
-
-    async def start() -> None:
-        try:
-            await hosted._start()
-        except BaseException as exc:  # reported to the caller below
-            failure.append(exc)
-        finally:
-            started.set()
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-        loop.create_task(start())
-        try:
-            loop.run_forever()
-        finally:
-            close_loop(loop)
-
-    hosted._thread = threading.Thread(target=run, name=f"rpctest-pykern-{resolved.service}", daemon=True)
-    hosted._thread.start()
-    if not started.wait(timeout) or failure:
-        hosted._stopped = True
-        loop.call_soon_threadsafe(loop.stop)
-        hosted._thread.join(timeout)
-        if failure:
-            raise failure[0]
-        raise TimeoutError(f"the pykern server for {resolved.service!r} did not start within {timeout:g}s")
+    hosted.start_in_thread(f"rpctest-pykern-{resolved.service}")
     return hosted
 
 
