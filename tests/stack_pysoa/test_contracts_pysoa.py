@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from dogfood import assert_consumer_current, assert_provider_current
 
 from examples.pysoa.service import STORE, UserServer
 from rpctest import Call, stub_action
@@ -50,22 +51,13 @@ def test_dogfood_contracts_verify(capsys: pytest.CaptureFixture[str]) -> None:
     assert "passed: 0 finding(s) in 11 interaction(s) of 3 consumer contract(s) against 3 provider contract(s)" in out
 
 
-def test_dogfood_provider_contract_is_current(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    target = tmp_path / "users.json"
-    assert main(["contracts", "export", "--stack", "pysoa", "--provider", "examples.pysoa.service:UserServer", "-o", str(target)]) == 0
-    assert target.read_text() == PROVIDER.read_text(), "contracts/providers/pysoa--users.json is out of date: see contracts/README.md"
+def test_dogfood_provider_contract_is_current(tmp_path: Path) -> None:
+    assert_provider_current("pysoa", "examples.pysoa.service:UserServer", PROVIDER, tmp_path)
 
 
 def test_dogfood_consumer_contract_is_current(tmp_path: Path) -> None:
     """Re-record the example consumer's stubs: the committed file must come out byte for byte."""
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "rpctest", "-p", "no:cacheprovider", "-q", "examples/pysoa/test_consumer.py",
-         "--rpctest-record", "--rpctest-contracts-dir", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    recorded = (tmp_path / CONSUMER.relative_to(CONTRACTS)).read_text()
-    assert recorded == CONSUMER.read_text(), "contracts/consumers/ is out of date: see contracts/README.md"
+    assert_consumer_current("examples/pysoa/test_consumer.py", CONSUMER, tmp_path)
 
 
 def test_a_broken_contract_exits_1_with_the_right_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
