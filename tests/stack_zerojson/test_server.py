@@ -441,7 +441,7 @@ def test_stop_is_prompt_and_leaves_nothing(transport: str) -> None:
         _ = running.client  # the lazily made client is closed by stop() too
         started = time.monotonic()
         running.stop()
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 0.9  # woken at once, not at the loop's 1 s poll
         assert not running.alive and threading.active_count() == threads_before
         if transport == "ipc":
             path = running.address[len("ipc://") :]
