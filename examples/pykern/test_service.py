@@ -9,7 +9,7 @@ from pykern.pkcollections import PKDict
 from examples.pykern.consumer import countdown, pay
 from examples.pykern.service import WalletAPI
 from rpctest.fuzz import fuzz_tests
-from rpctest.stacks.pykern import serve_async
+from rpctest.stacks.pykern import close_client, serve_async
 
 
 @pytest.mark.asyncio
@@ -43,8 +43,8 @@ def test_a_session_lasts_as_long_as_the_connection(pykern_service):
             counts = [(await first.call_api("echo", {}))["counter"] for _ in range(2)]
             return counts + [(await second.call_api("echo", {}))["counter"]]
         finally:
-            first.destroy()
-            second.destroy()
+            await close_client(first)
+            await close_client(second)
 
     assert asyncio.run_coroutine_threadsafe(two_clients(), wallet.loop).result(5) == [1, 2, 1]
 

@@ -22,10 +22,11 @@ import struct
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Iterable
 
+from vectors import blob_bytes
+
 from rpctest.model import Reply, RpcError
 from rpctest.stubs.api import stub_action
 from rpctest.stubs.router import StubRouter
-from vectors import blob_bytes
 
 TIME_SCALE = 0.25
 #: the token of the vectors' peer (TokenAuth)

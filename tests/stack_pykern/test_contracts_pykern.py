@@ -23,7 +23,7 @@ from rpctest.fuzz import fuzz_tests
 from rpctest.fuzz.engine import fuzz, fuzz_operation
 from rpctest.fuzz.target import open_target
 from rpctest.model import ErrorKind
-from rpctest.stacks.pykern import api_schema
+from rpctest.stacks.pykern import api_schema, close_client
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACTS = ROOT / "contracts"
@@ -249,7 +249,7 @@ def test_rpctest_serve_answers_a_real_pykern_client_from_the_consumer_contract()
                     refused = str(exc)
                 return paid, refused
             finally:
-                client.destroy()
+                await close_client(client)
 
         paid, refused = asyncio.run(use())
         assert paid == {"account": "ann", "balance": 70}

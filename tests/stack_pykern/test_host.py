@@ -14,7 +14,7 @@ from pykern.api.util import APIProtocolError, subscription
 from examples.pykern.service import ACCOUNTS, WalletAPI
 from rpctest.exceptions import ConfigError
 from rpctest.model import ErrorKind
-from rpctest.stacks.pykern import serve, serve_async
+from rpctest.stacks.pykern import close_client, serve, serve_async
 from rpctest.stacks.pykern.host import resolve_provider
 
 
@@ -162,7 +162,7 @@ def test_a_token_is_required_when_given() -> None:
             except pykern.util.APIError as exc:
                 return str(exc)
             finally:
-                client.destroy()
+                await close_client(client)
 
         future = asyncio.run_coroutine_threadsafe(attempt("wrong"), wallet.loop)
         assert future.result(5) == "APIForbidden: "

@@ -13,14 +13,6 @@ import threading
 import time
 
 import pytest
-
-from rpctest.exceptions import CallTimeout
-from rpctest.model import Reply, RpcError
-from rpctest.stacks.pykern import wire
-from rpctest.stacks.pykern.client import PykernWireClient
-from rpctest.stacks.pykern.stub_server import UNMATCHED_CODE, PykernStubServer, serve_stubs
-from rpctest.stubs.api import stub_action
-from rpctest.stubs.router import StubRouter
 from stack_pykern.pkwire_helpers import (
     NO_REPLY_WAIT,
     VECTOR_TOKEN,
@@ -32,6 +24,18 @@ from stack_pykern.pkwire_helpers import (
     vector_router,
 )
 from vectors import load
+
+from rpctest.exceptions import CallTimeout
+from rpctest.model import Reply, RpcError
+from rpctest.stacks.pykern import close_client, wire
+from rpctest.stacks.pykern.client import PykernWireClient
+from rpctest.stacks.pykern.stub_server import (
+    UNMATCHED_CODE,
+    PykernStubServer,
+    serve_stubs,
+)
+from rpctest.stubs.api import stub_action
+from rpctest.stubs.router import StubRouter
 
 FAMILIES = ("calls", "errors", "subscriptions", "framing")
 VECTORS = [pytest.param(v, id=v["id"]) for family in FAMILIES for v in load("pykern", family)["vectors"]]
@@ -209,7 +213,7 @@ async def test_pykerns_client_calls_the_stub_server():
                 while (item := await subscription.result_get()) is not None:
                     items.append(item)
         finally:
-            client.destroy()
+            await close_client(client)
     assert echoed == {"a": 1, "counter": 1}
     assert texts == [
         "NotEnoughCredit: balance=3",
@@ -236,7 +240,7 @@ async def test_pykerns_client_unsubscribes_and_the_stream_stops():
             assert stream.done(), "the server still runs the stream"
             assert await client.call_api("echo", PKDict()) == {"counter": 1}
         finally:
-            client.destroy()
+            await close_client(client)
     assert first == {"i": 0}
 
 
@@ -261,7 +265,7 @@ async def test_pykerns_client_handshake_failures():
             with pytest.raises(pykern.api.util.APIDisconnected):
                 await client.call_api("echo", PKDict())
         finally:
-            client.destroy()
+            await close_client(client)
 
 
 @pytest.mark.asyncio
@@ -272,7 +276,7 @@ async def test_without_a_token_any_token_is_accepted():
         try:
             assert await client.call_api("echo", PKDict()) == {"counter": 1}
         finally:
-            client.destroy()
+            await close_client(client)
 
 
 # -- answering from the router ---------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from pykern.pkcollections import PKDict
 from rpctest import stub_action
 from rpctest.exceptions import StubUsageError, UnmatchedCall
 from rpctest.model import ErrorKind
-from rpctest.stacks.pykern import serve
+from rpctest.stacks.pykern import close_client, serve
 
 # nothing listens here: a call that reached the network would fail to connect
 NOWHERE = PKDict(tcp_ip="127.0.0.1", tcp_port=9, api_uri="/api")
@@ -142,7 +142,7 @@ def test_a_client_connected_for_real_gets_stubs_only_for_stubbed_apis() -> None:
                 with stub_action("wallet", "transfer", stack="pykern", body={"stubbed": True}):
                     return await client.call_api("echo", {"x": 1}), await client.call_api("transfer", {})
             finally:
-                client.destroy()
+                await close_client(client)
 
         echoed, transferred = asyncio.run_coroutine_threadsafe(scenario(), wallet.loop).result(5)
     assert echoed == {"x": 1, "counter": 1}  # the real server's session counter
@@ -184,7 +184,7 @@ async def test_a_client_pointed_at_the_stub_server_goes_over_the_wire(pykern_stu
             assert client._connection is not None  # a real WebSocket
             assert await client.call_api("echo", {"n": 1}) == {"over": "wire"}
         finally:
-            client.destroy()
+            await close_client(client)
         assert pykern_stub_server.service == "wallet"  # the one stubbed pykern service
     assert stub.call_body == {"n": 1}
 

@@ -12,6 +12,12 @@ import threading
 import time
 
 import pytest
+from stack_pykern.pkwire_helpers import (
+    VECTOR_TOKEN,
+    real_api_classes,
+    real_pykern_server,
+    vector_router,
+)
 
 from rpctest.exceptions import CallTimeout, StackUnavailable, TransportError
 from rpctest.model import Call, CallFailed, ErrorKind, Reply
@@ -24,7 +30,6 @@ from rpctest.stacks.pykern.client import (
     PykernWireClient,
 )
 from rpctest.stacks.pykern.stub_server import serve_stubs
-from stack_pykern.pkwire_helpers import VECTOR_TOKEN, real_api_classes, real_pykern_server, vector_router
 
 pytest.importorskip("pykern.api.server")
 

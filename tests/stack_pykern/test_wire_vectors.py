@@ -13,11 +13,11 @@ import msgpack
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from stack_pykern.pkwire_helpers import from_decoded, types_result
+from vectors import blob_bytes, load
 
 from rpctest.exceptions import TransportError
 from rpctest.stacks.pykern import wire
-from stack_pykern.pkwire_helpers import from_decoded, types_result
-from vectors import blob_bytes, load
 
 FAMILIES = ("calls", "errors", "subscriptions", "framing")
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import StubRouter
 
-__all__ = ["adapter", "PykernAdapter", "api_schema", "serve", "serve_async"]
+__all__ = ["adapter", "PykernAdapter", "api_schema", "close_client", "serve", "serve_async"]
 
 
 class PykernWire(WireHalf):
@@ -179,6 +179,13 @@ adapter = PykernAdapter()
 def serve(provider: Any, **options: Any) -> "PykernService":
     """Serve a pykern provider on a background thread's loop; see :func:`.host.serve`."""
     return adapter.host.serve(provider, **options)
+
+
+async def close_client(client: Any) -> None:
+    """Destroy a pykern ``Client`` and wait for its socket to close; see :func:`.host.close_client`."""
+    from rpctest.stacks.pykern.host import close_client as close
+
+    await close(client)
 
 
 def serve_async(provider: Any, **options: Any) -> Any:

@@ -37,7 +37,7 @@ from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pykern.errors import PROTOCOL_CLASSES, parse_api_error
 
-__all__ = ["PykernProvider", "PykernService", "resolve_provider", "serve", "serve_async", "require_pykern"]
+__all__ = ["PykernProvider", "PykernService", "close_client", "resolve_provider", "serve", "serve_async", "require_pykern"]
 
 _logger = logging.getLogger("rpctest.pykern.host")
 
@@ -439,13 +439,12 @@ class PykernService(LoopHosted, HostedService):
     async def _shutdown(self) -> None:
         """Close our client, every server connection and the listening socket; let closes finish."""
         if self.client is not None:
-            connection = getattr(self.client, "_connection", None)
-            self.client.destroy()  # starts the close handshake and returns: see it through
-            self.client = None
-            await _closed(connection)
+            client, self.client = self.client, None
+            await close_client(client)
         if self._local is not None:
             self._local.close()
             self._local = None
+        streams = [getattr(getattr(getattr(c, "handler", None), "ws_connection", None), "stream", None) for c in self._connections]
         for connection in list(self._connections):
             with contextlib.suppress(Exception):
                 connection.destroy()
@@ -453,10 +452,15 @@ class PykernService(LoopHosted, HostedService):
         if self._adapter is not None and self._adapter.http is not None:
             self._adapter.http.stop()
             await self._adapter.http.close_all_connections()
-        # let tornado finish the close handshakes and pykern's per-message tasks end
+        # let the close handshakes finish (bounded): clients on this loop, including ones pykern
+        # destroyed itself (a refused handshake), see the server close and release their sockets
+        deadline = asyncio.get_running_loop().time() + 1.0
+        open_streams = [stream for stream in streams if stream is not None]
+        while any(not stream.closed() for stream in open_streams) and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.005)
         current = asyncio.current_task()
         for _ in range(3):
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.001)
         pending = [t for t in asyncio.all_tasks() if t is not current and _is_ours(t)]
         for task in pending:
             task.cancel()
@@ -482,6 +486,19 @@ async def _closed(connection: Any, wait: float = 1.0) -> None:
         await asyncio.sleep(0.005)
     if not stream.closed():
         stream.close()
+
+
+async def close_client(client: Any) -> None:
+    """Destroy a ``pykern.api.client.Client`` and wait until its socket is closed.
+
+    pykern's ``destroy()`` only starts the WebSocket close handshake; when the loop ends (an async
+    test returning, ``asyncio.run`` finishing) before it completes, the socket is left to the garbage
+    collector: a ResourceWarning in a strict test run. Await this instead of calling ``destroy()``.
+    """
+    connection = getattr(client, "_connection", None)
+    client.destroy()
+    if connection is not None:
+        await _closed(connection)
 
 
 def _is_ours(task: asyncio.Task[Any]) -> bool:
