@@ -282,6 +282,21 @@ def zerojson_stub_server() -> Iterator[Any]:
 
 
 @pytest.fixture
+def asyncapy_service() -> Iterator[Callable[..., Any]]:
+    """Host a real AsyncAPY server in-process: ``svc = asyncapy_service(server, transport="local")``.
+
+    ``server`` is an ``asyncapy.Server`` (build it with ``rpctest.stacks.asyncapy.isolated_server``
+    so handlers do not leak between servers), a function returning one, or ``"module:object"``. It
+    runs under trio on its own thread, on 127.0.0.1 port 0 (``svc.address``) or without a socket
+    (``transport="local"``); ``svc.call(name, packet)`` reports a leaked session as a server error.
+    Needs AsyncAPY (not on PyPI: docs/stacks/asyncapy.md). Every server stops at teardown.
+    """
+    from rpctest.stacks import get_adapter
+
+    yield from _hosted(lambda provider, **options: get_adapter("asyncapy").host.serve(provider, **options))
+
+
+@pytest.fixture
 def asyncapy_stub_server() -> Iterator[Any]:
     """An AsyncAProto stub server (127.0.0.1, a free port) answering from the test's asyncapy stubs.
 

@@ -25,6 +25,11 @@ Conventions (draft 2020-12 subset):
 * ``x-rpctest-lossy`` (a sentence) marks a node whose native rule JSON Schema cannot express
   (a custom validator function, a Conformity ``Hashable``); exporters also list every such node in
   the operation's ``notes`` with its JSON pointer, so the loss is visible in the file.
+* ``x-rpctest-match`` (a Python regular expression) holds when ``re.match(pattern, str(value))``
+  does, for a value of *any* type: the rule of AsyncAPY's ``Filters.Fields``, which JSON Schema's
+  ``pattern`` (strings only, ECMA regexes) can only approximate. Exporters put an anchored
+  ``pattern`` beside it for JSON-only readers and for generating strings; rpctest's validators
+  apply the Python rule (so ``{"a": 5}`` passes ``a="-?\\d+$"``, as it does on the server).
 * ``x-rpctest-native`` names the native declaration a node came from (e.g. ``"UnicodeString"``),
   for messages and for strategies that want to go back to the native field.
 

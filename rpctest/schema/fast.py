@@ -310,6 +310,11 @@ def _pattern(pattern: str, _: Mapping[str, Any]) -> Check:
     return lambda v: not isinstance(v, str) or search(v) is not None
 
 
+def _python_match(pattern: str, _: Mapping[str, Any]) -> Check:
+    match = re.compile(pattern).match
+    return lambda v: match(str(v)) is not None
+
+
 def _bound(compare: Callable[[Any, Any], bool]) -> Callable[[Any, Mapping[str, Any]], Check]:
     def build(limit: Any, _: Mapping[str, Any]) -> Check:
         return lambda v: not _is_number(v) or compare(v, limit)
@@ -360,6 +365,7 @@ _KEYWORDS: dict[str, Callable[[Any, Mapping[str, Any]], Check | None]] = {
     "minLength": _min_length,
     "maxLength": _max_length,
     "pattern": _pattern,
+    "x-rpctest-match": _python_match,
     # spelled as jsonschema fails them ("fails if below"), so NaN passes alike on both sides
     "minimum": _bound(lambda v, limit: not v < limit),
     "maximum": _bound(lambda v, limit: not v > limit),

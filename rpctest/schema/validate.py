@@ -16,6 +16,7 @@ import datetime
 import decimal
 import functools
 import json
+import re
 from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator
@@ -94,6 +95,19 @@ def _validator_class() -> Any:
     def prefix_items_keyword(validator: Any, prefix: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
         return standard_prefix_items(validator, prefix, sequence(instance), schema)
 
+    standard_pattern = jsonschema.Draft202012Validator.VALIDATORS["pattern"]
+
+    def pattern_keyword(validator: Any, pattern: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        if "x-rpctest-match" in schema:  # the Python rule decides (and says why); the pattern is its JSON view
+            return iter(())
+        return standard_pattern(validator, pattern, instance, schema)
+
+    def python_match_keyword(validator: Any, pattern: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        if isinstance(pattern, str) and re.match(pattern, str(instance)) is None:
+            yield jsonschema.ValidationError(
+                f"{describe_value(instance)} does not match {pattern!r} (re.match on str(value), as AsyncAPY's Fields checks)"
+            )
+
     checker = jsonschema.Draft202012Validator.TYPE_CHECKER.redefine_many(
         {
             "array": lambda _, value: isinstance(value, (list, tuple, set, frozenset)),
@@ -161,6 +175,8 @@ def _validator_class() -> Any:
             "const": const_keyword,
             "minLength": length_keyword(standard_validators["minLength"], "fewer"),
             "maxLength": length_keyword(standard_validators["maxLength"], "more"),
+            "x-rpctest-match": python_match_keyword,
+            "pattern": pattern_keyword,
         },
         type_checker=checker,
     )

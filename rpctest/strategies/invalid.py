@@ -61,6 +61,11 @@ _ANNOTATIONS = frozenset(
     {"$schema", "$id", "$comment", "title", "description", "default", "examples", "format", "deprecated", "readOnly",
      "writeOnly", "x-rpctest-lossy", "x-rpctest-native"}
 )
+#: the keywords a pattern mismatch breaks: JSON Schema's search and the Python match beside it
+_PATTERN_KEYWORDS = ("pattern", "x-rpctest-match")
+#: values of other JSON types whose ``str()`` a Python match (``x-rpctest-match``) may refuse
+_NOT_STRINGS = st.one_of(st.integers(-(10**6), 10**6), st.booleans(), st.none(), st.floats(allow_nan=False, allow_infinity=False),
+                         st.lists(st.integers(0, 9), max_size=2), st.dictionaries(st.sampled_from("ab"), st.integers(0, 9), max_size=1))
 _TEMPORAL = frozenset({"datetime", "date", "time", "timedelta"})
 _WRONG_CANDIDATES = ("boolean", "integer", "number", "string", "array", "object")
 #: a typical value of each JSON type, to prune wrong types an enclosing anyOf accepts
@@ -137,6 +142,8 @@ class DefectCompiler:
             out += self._object_sites(schema, guards, depth)
         if native is None and "string" in families and here:
             out += self._string_sites(schema, guards)
+        if native is None and types is None and isinstance(schema.get("x-rpctest-match"), str) and here:
+            out += self._match_sites(schema, guards)
         if native == "bytes" and here:
             out += self._bytes_sites(schema, guards)
         if here and (native == "decimal" or (native is None and families & {"integer", "number"})):
@@ -487,7 +494,7 @@ class DefectCompiler:
 
         if "pattern_mismatch" in self.kinds and pattern is not None:
             full = self.check(schema)
-            relaxed = self.check(without(schema, "pattern"))
+            relaxed = self.check(without(schema, *_PATTERN_KEYWORDS))
             probes = []
             top = lo + 3 if hi is None else min(hi, lo + 3)
             for size in range(lo, top + 1):
@@ -501,10 +508,24 @@ class DefectCompiler:
                     self.valid.valid(without(node, "pattern", "format")),
                     lambda value: relaxed(value) and not full(value), st.sampled_from(probes)))
                 out.append(
-                    self._own(schema, "pattern_mismatch", values, ("pattern",), guards,
+                    self._own(schema, "pattern_mismatch", values, _PATTERN_KEYWORDS, guards,
                               lambda value: f"{_short(value)} does not match {pattern!r}")
                 )
         return out
+
+    def _match_sites(self, schema: Mapping[str, Any], guards: tuple[Check, ...]) -> list[SearchStrategy[Hit]]:
+        """An untyped Python-match node (AsyncAPY's Fields) takes any value whose ``str()`` matches:
+        a number, a boolean, null, a list or a map whose text does not match is its wrong type."""
+        if "wrong_type" not in self.kinds:
+            return []
+        full = self.check(schema)
+        if not any(not full(value) for value in _REPRESENTATIVE.values()) and full(None):
+            return []  # the pattern takes every other type's text (e.g. ".*"): nothing to break
+        pattern = schema["x-rpctest-match"]
+        return [
+            self._own(schema, "wrong_type", _NOT_STRINGS, _PATTERN_KEYWORDS, guards,
+                      lambda value: f"{json_type_name(value)} {_short(value)}, whose str() does not match {pattern!r}")
+        ]
 
     def _padded_format(self, fmt: Any, hi: int) -> SearchStrategy[str] | None:
         """Formatted values made longer than ``hi`` without breaking the format (where that is cheap)."""

@@ -26,7 +26,7 @@ from vectors import blob_bytes, load
 TIME_SCALE = 0.5
 FAMILIES = ("calls", "dispatch_errors", "framing")
 #: "immediate" in the vectors is < 0.5 s at full scale (loopback answers take milliseconds)
-IMMEDIATE = 0.5 * TIME_SCALE
+IMMEDIATE = 0.5 * TIME_SCALE  # (timing_class scales it with the replay)
 #: how much later than the deadline a reply may come under load
 LATE = 0.5
 #: the issued key of the vectors' APIFactory
@@ -37,8 +37,8 @@ def all_vectors() -> list[dict]:
     return [vector for family in FAMILIES for vector in load("asyncaproto", family)["vectors"]]
 
 
-def scaled_timeout(vector: dict) -> float:
-    return vector.get("peer_config", {}).get("timeout_s", 2) * TIME_SCALE
+def scaled_timeout(vector: dict, scale: float = TIME_SCALE) -> float:
+    return vector.get("peer_config", {}).get("timeout_s", 2) * scale
 
 
 # -- the vectors' demo service, as stubs ---------------------------------------------------------------
@@ -198,22 +198,23 @@ class RawConn:
             await self.writer.wait_closed()
 
 
-def timing_class(elapsed: float, timeout: float) -> str:
+def timing_class(elapsed: float, timeout: float, scale: float = TIME_SCALE) -> str:
     """The vectors' ``timing`` of a close ``elapsed`` seconds after connect, against the scaled deadline."""
     if elapsed >= timeout - 0.02:
         return "at_server_timeout"
-    if elapsed < IMMEDIATE:
+    if elapsed < 0.5 * scale:
         return "immediate"
     return "before_deadline"
 
 
-async def replay(vector: dict, host: str, port: int) -> list[str]:
+async def replay(vector: dict, host: str, port: int, *, scale: float = TIME_SCALE) -> list[str]:
     """Play ``vector``'s exchange against host:port; AssertionError at the first difference.
 
     ``recv`` compares the next bytes exactly; ``server_close`` requires the close (not a reset), no
-    byte beyond the recorded ones, and the recorded timing class against the scaled deadline.
+    byte beyond the recorded ones, and the recorded timing class against the scaled deadline
+    (``scale=1`` for a real AsyncAPY server, whose timeout is whole seconds).
     """
-    timeout = scaled_timeout(vector)
+    timeout = scaled_timeout(vector, scale)
     conns: dict[str, RawConn] = {}
     log: list[str] = []
     try:
@@ -225,11 +226,11 @@ async def replay(vector: dict, host: str, port: int) -> list[str]:
                 conns[name] = await RawConn.open(host, port)
             elif op == "send":
                 chunking = event.get("chunking") or {}
-                await conns[name].send(blob_bytes(event["data"]), chunking.get("chunk_size"), chunking.get("pause_s", 0) * TIME_SCALE)
+                await conns[name].send(blob_bytes(event["data"]), chunking.get("chunk_size"), chunking.get("pause_s", 0) * scale)
             elif op == "shut_wr":
                 conns[name].shut_wr()
             elif op == "pause":
-                await asyncio.sleep(event["seconds"] * TIME_SCALE)
+                await asyncio.sleep(event["seconds"] * scale)
             elif op == "recv":
                 expected = blob_bytes(event["data"])
                 got = await conns[name].take(len(expected), timeout + LATE + 1)
@@ -241,7 +242,7 @@ async def replay(vector: dict, host: str, port: int) -> list[str]:
                 assert conn.end == "closed", f"{where}: the connection ended by {conn.end}, not a close"
                 extra = bytes(conn.data[conn.consumed :])
                 assert not extra, f"{where}: unexpected bytes before the close: {extra.hex()}"
-                got_class = timing_class(elapsed, timeout)
+                got_class = timing_class(elapsed, timeout, scale)
                 assert got_class == event["timing"], f"{where}: closed after {elapsed:.3f} s ({got_class}), recorded {event['timing']} (deadline {timeout:g} s)"
                 if event["timing"] == "at_server_timeout":
                     assert elapsed <= timeout + LATE, f"{where}: closed {elapsed:.3f} s after connect, deadline {timeout:g} s"

@@ -5,7 +5,9 @@ AsyncAPY (LGPL-3.0, not on PyPI) is never imported by this package and none of i
 ZiProto payload encoding, with ziproto 1.0's limits), :mod:`.errors` (codes and ErrorKind),
 :mod:`.client` (asyncio client and blocking wrapper) and :mod:`.stub_server` (a server that answers
 from stubs exactly as AsyncAPY's server answers) are clean-room, from the research notes and the
-golden vectors. Hosting a real AsyncAPY server in-process (the host half) does not exist yet.
+golden vectors. The host half (:mod:`.host`, :mod:`.schema`) runs a user's real AsyncAPY server
+in-process under trio and exports its contract from the handlers' ``Fields``; it imports
+``asyncapy`` and ``trio`` only when used.
 
 **Operations.** Nothing on AsyncAPY's wire names an operation: its server hands each packet to the
 handlers whose ``Filters.Fields(field=regex, ...)`` pass. A stub therefore keys on an operation
@@ -53,15 +55,20 @@ from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
+    from rpctest.stacks.asyncapy.host import AsyncAPYService
     from rpctest.stacks.asyncapy.stub_server import AsyncAPYStubServer
     from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import Stub, StubRouter
 
-__all__ = ["adapter", "AsyncAPYAdapter", "INSTALL_HINT", "stub_patterns", "serve_stubs"]
+__all__ = ["adapter", "AsyncAPYAdapter", "INSTALL_HINT", "handler_schema", "isolated_server", "serve", "stub_patterns", "serve_stubs"]
 
 STACK = "asyncapy"
 #: AsyncAPY is not on PyPI, and its setup.py leaves out ziproto, which it imports
-INSTALL_HINT = "install AsyncAPY from its git repository (it is not on PyPI) and pip install ziproto; see docs/stacks/asyncapy.md"
+INSTALL_HINT = (
+    "AsyncAPY is not on PyPI; install it from its git repository: "
+    "pip install trio ziproto 'asyncapy @ git+https://github.com/intellivoid/AsyncAPY' "
+    "(its setup.py leaves out ziproto, which it imports); see docs/stacks/asyncapy.md"
+)
 
 
 class AsyncAPYWire(WireHalf):
@@ -83,38 +90,52 @@ class AsyncAPYWire(WireHalf):
 
 
 class AsyncAPYHost(HostHalf):
-    """The real AsyncAPY in-process: not supported yet (its wire half works without it)."""
+    """The user's real AsyncAPY server in-process (:mod:`.host`): under trio on a thread of its own,
+    on 127.0.0.1 port 0 or without a socket; contracts from its handlers' ``Fields`` (:mod:`.schema`)."""
 
     library = "asyncapy"
     extra = "asyncapy"
 
     def require(self, module: str | None = None) -> Any:
-        """Import ``asyncapy`` (or ``module``), or say how to install it: from git, with ziproto."""
+        """Import ``asyncapy`` (with trio), or say how to install it: from git, with ziproto."""
+        from rpctest.stacks.asyncapy.host import require_asyncapy
+
+        if module is None:
+            return require_asyncapy()
         try:
             return super().require(module)
         except StackUnavailable as exc:
-            raise StackUnavailable(
-                f"{module or self.library} is not importable ({exc.__cause__ or exc}). AsyncAPY is not on PyPI; install "
-                f"it from its git repository, with ziproto (which it imports but does not declare): {INSTALL_HINT}"
-            ) from exc.__cause__
+            raise StackUnavailable(f"{module} is not importable ({exc.__cause__ or exc}). {INSTALL_HINT}") from exc.__cause__
 
-    def serve(self, provider: Any, **options: Any) -> Any:
-        """Not yet: rpctest cannot host a real AsyncAPY server in-process (the host half comes later)."""
-        self.require()
-        raise StackUnavailable(
-            "rpctest cannot host a real AsyncAPY server in-process yet. Run the server yourself and point rpctest "
-            "at it (--address asyncapy://HOST:PORT), or answer from stubs with the AsyncAPY stub server"
-        )
+    def serve(self, provider: Any, **options: Any) -> "AsyncAPYService":
+        """The server (an ``asyncapy.Server``, a factory, or ``"module:object"``) running in-process:
+        ``transport="tcp"`` (127.0.0.1 port 0, the default) or ``"local"`` (memory streams)."""
+        from rpctest.stacks.asyncapy.host import serve
+
+        return serve(provider, **options)
+
+    def export_schema(self, provider: Any, **options: Any) -> dict[str, Any]:
+        """One operation per handler, its request from ``Fields`` (see :mod:`.schema`)."""
+        from rpctest.stacks.asyncapy.schema import export_provider
+
+        return export_provider(provider, **options)
 
     def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
-        """Nothing to intercept yet: AsyncAPY stubs answer over the wire (the stub server)."""
+        """Nothing to intercept: AsyncAPY's own client opens TLS sockets; stubs answer over the wire
+        (the stub server), where any AsyncAProto client can reach them."""
         return lambda: None
 
     def export_from_address(self, address: str, service: str | None = None, *, timeout: float = 5.0) -> Mapping[str, Any]:
         raise ConfigError(
             f"AsyncAPY has no introspection, so the handlers at {address} cannot be exported from the running "
-            f"server; write or export the contract from the code and pass it with --contract FILE"
+            f"server; export the contract from the code (--provider MODULE:SERVER) and pass it with --contract FILE"
         )
+
+    def quiet_logs(self) -> None:
+        """AsyncAPY logs every connection on the root logger: drop those records (CLI only)."""
+        from rpctest.stacks.asyncapy.host import quiet_logs
+
+        quiet_logs()
 
 
 def stub_patterns(stub: "Stub") -> Any:
@@ -232,3 +253,22 @@ def serve_stubs(router: "StubRouter | None" = None, **options: Any) -> "AsyncAPY
     from rpctest.stubs.router import router as default_router
 
     return start(router if router is not None else default_router, **options)
+
+
+def serve(provider: Any, **options: Any) -> "AsyncAPYService":
+    """Host a real AsyncAPY server in-process (see :func:`.host.serve`)."""
+    return adapter.host.serve(provider, **options)
+
+
+def isolated_server(**options: Any) -> Any:
+    """An ``asyncapy.Server`` with handlers and sessions of its own (see :func:`.host.isolated_server`)."""
+    from rpctest.stacks.asyncapy.host import isolated_server as build
+
+    return build(**options)
+
+
+def handler_schema(response: Any = None, **options: Any) -> Any:
+    """Declare a handler's reply schema and failure codes (see :func:`.schema.handler_schema`)."""
+    from rpctest.stacks.asyncapy.schema import handler_schema as declare
+
+    return declare(response, **options)

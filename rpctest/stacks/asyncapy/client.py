@@ -63,6 +63,7 @@ __all__ = [
     "AsyncAPYSyncClient",
     "parse_address",
     "format_address",
+    "build_exchange",
     "reply_from_exchange",
 ]
 
@@ -181,6 +182,33 @@ class Exchange:
         return f"{what}, {ends[self.end]} ({self.elapsed:.2f} s after connecting)"
 
 
+def build_exchange(
+    address: str, framing: Framing, *, sent: bytes, received: bytes, end: End, elapsed: float,
+    send_error: str | None, waited: float,
+) -> Exchange:
+    """The :class:`Exchange` of one connection, its received bytes cut into frames (the socket
+    client and the in-memory transport of a hosted AsyncAPY server both end here)."""
+    decoder = FrameDecoder(framing)
+    frames: list[Frame] = []
+    error: WireError | None = None
+    try:
+        frames = decoder.feed(received)
+    except WireError as exc:
+        frames, error = exc.frames, exc
+    return Exchange(
+        address=address,
+        sent=sent,
+        received=received,
+        frames=frames,
+        end=end,
+        elapsed=elapsed,
+        leftover=decoder.buffered if error is None else b"",
+        error=error,
+        send_error=send_error,
+        waited=waited,
+    )
+
+
 def reply_from_exchange(exchange: Exchange, *, operation: str | None = None) -> Reply:
     """The neutral reply of an exchange (see the module docstring), or the exception it amounts to."""
     what = f"{operation!r} at {exchange.address}" if operation else exchange.address
@@ -207,7 +235,7 @@ def reply_from_exchange(exchange: Exchange, *, operation: str | None = None) -> 
     return Reply(body=packets[0] if packets else None, errors=failures, meta=meta)
 
 
-def _pieces(data: bytes | Sequence[bytes], chunks: int | None) -> list[bytes]:
+def split_writes(data: bytes | Sequence[bytes], chunks: int | None) -> list[bytes]:
     """The writes to make: ``data`` as one write (or its items, if a sequence), each cut into ``chunks`` bytes."""
     writes = [bytes(data)] if isinstance(data, (bytes, bytearray, memoryview)) else [bytes(item) for item in data]
     if chunks is not None:
@@ -288,7 +316,7 @@ class AsyncAPYClient:
         (an idle connection). The timeout covers the whole exchange.
         """
         wait = self._wait(timeout)
-        pieces = _pieces(data, chunks)
+        pieces = split_writes(data, chunks)
         loop = asyncio.get_running_loop()
         started = loop.time()
         deadline = started + wait
@@ -307,24 +335,9 @@ class AsyncAPYClient:
             elapsed = (peer.ended_at if peer.ended_at is not None else loop.time()) - started
         finally:
             await peer.close()
-        decoder = FrameDecoder(self.framing)
-        frames: list[Frame] = []
-        error: WireError | None = None
-        try:
-            frames = decoder.feed(received)
-        except WireError as exc:
-            frames, error = exc.frames, exc
-        return Exchange(
-            address=self.address,
-            sent=b"".join(pieces),
-            received=received,
-            frames=frames,
-            end=end,
-            elapsed=elapsed,
-            leftover=decoder.buffered if error is None else b"",
-            error=error,
-            send_error=send_error,
-            waited=wait,
+        return build_exchange(
+            self.address, self.framing, sent=b"".join(pieces), received=received, end=end, elapsed=elapsed,
+            send_error=send_error, waited=wait,
         )
 
     # -- neutral calls -------------------------------------------------------------------------------
