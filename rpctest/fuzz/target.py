@@ -19,10 +19,25 @@ __all__ = ["open_target", "provider_spec"]
 
 
 def provider_spec(provider: Any) -> str:
-    """``module:QualName`` of a provider object (what a replay file stores to find it again)."""
+    """``module:QualName`` of a provider object (what a replay file stores to find it again).
+
+    A provider that is an instance (an AsyncAPY ``Server``) has no qualified name: it is found by the
+    module-level name bound to it, or named ``module:<Type instance>``, which a replay then asks to
+    be given with ``--provider``.
+    """
     if isinstance(provider, str):
         return provider
-    return f"{provider.__module__}:{provider.__qualname__}"
+    qualname = getattr(provider, "__qualname__", None)
+    if isinstance(qualname, str):
+        return f"{provider.__module__}:{qualname}"
+    import sys
+
+    module_name = getattr(type(provider), "__module__", "?")
+    for name in ("__main__", module_name):
+        for attribute, value in list(vars(sys.modules.get(name, object())).items()):
+            if value is provider:
+                return f"{name}:{attribute}"
+    return f"{module_name}:<{type(provider).__qualname__} instance>"
 
 
 def _contract(stack: str, provider: Any, address: str | None, service: str | None, contract: Any, timeout: float) -> ProviderContract:

@@ -30,6 +30,7 @@ def build_demo_server(*, timeout: int = 2, session_limit: int = 0, **options: An
     from rpctest.stacks.asyncapy import handler_schema, isolated_server
 
     server = isolated_server(timeout=timeout, session_limit=session_limit, **options)
+    server.service_name = "demo"  # what rpctest names its calls and contracts (default: "asyncapy")
 
     @server.add_handler(group=-1)
     async def audit(client, packet):

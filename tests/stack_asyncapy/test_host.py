@@ -239,9 +239,11 @@ def test_stop_is_idempotent_leaves_no_thread_and_refuses_later_calls() -> None:
 
 
 def test_providers_are_servers_factories_or_their_import_paths() -> None:
-    assert resolve_provider("stack_asyncapy.aap_real:build_demo_server").service_name == "asyncapy"
+    from rpctest.stacks.asyncapy import isolated_server
+
+    assert resolve_provider("stack_asyncapy.aap_real:build_demo_server").service_name == "demo"
+    assert resolve_provider(isolated_server()).service_name == "asyncapy"
     server = build_demo_server()
-    server.service_name = "demo"
     assert resolve_provider(server).service_name == "demo"
     assert resolve_provider(server, service="other").service_name == "other"
     with pytest.raises(ConfigError, match="an AsyncAPY provider is an asyncapy.Server instance"):
