@@ -80,7 +80,7 @@ def asyncapy(session: nox.Session) -> None:
     source = os.environ.get("RPCTEST_ASYNCAPY")
     if source:
         session.install("--no-deps", source)
-    _pytest(session, "tests/stack_asyncapy")
+    _pytest(session, "tests/stack_asyncapy", "examples/asyncapy")
 
 
 @nox.session

@@ -79,17 +79,14 @@ _LOCAL_SOCKNAME = ("127.0.0.1", 0)
 
 def require_asyncapy() -> Any:
     """The ``asyncapy`` package (and trio), or StackUnavailable saying how to install them."""
-    try:
-        import trio  # noqa: F401
-    except ImportError as exc:
-        raise StackUnavailable(f"hosting an AsyncAPY server needs trio, which is not importable ({exc}): pip install trio") from exc
     from rpctest.stacks.asyncapy import INSTALL_HINT
 
     try:
+        import trio  # noqa: F401
         import asyncapy
         import asyncapy.server  # noqa: F401
     except ImportError as exc:
-        raise StackUnavailable(f"asyncapy is not importable ({exc}). {INSTALL_HINT}") from exc
+        raise StackUnavailable(f"hosting an AsyncAPY server needs AsyncAPY and trio ({exc}). {INSTALL_HINT}") from exc
     return asyncapy
 
 
