@@ -270,8 +270,10 @@ def _register_fuzz(subparsers: Any) -> None:
     parser.add_argument("--replay-dir", default=".rpctest/replays", metavar="DIR", help="where replay files go (default .rpctest/replays)")
     parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report")
-    parser.add_argument("--framing", action="store_true", help="also attack the endpoint's framing (malformed frames; ZeroJSON)")
+    parser.add_argument("--framing", action="store_true", help="also attack the endpoint's framing (malformed frames; ZeroJSON, AsyncAPY)")
     parser.add_argument("--strict", action="store_true", help="with --framing: the stack's own weaknesses (e.g. no reply at all) fail too")
+    parser.add_argument("--budget", type=float, default=600.0, metavar="SECONDS",
+                        help="with --framing: stop sending cases after this long (default 600); a hosted AsyncAPY server is killed then")
     parser.set_defaults(handler=_run_fuzz)
 
 
@@ -345,11 +347,13 @@ def _framing(stack: str, args: argparse.Namespace, contract: Any) -> Any:
     valid = find(from_schema(operation.request), lambda _: True, settings=settings(database=None))
     with contextlib.ExitStack() as stack_:
         address = args.address
+        hosted = None
         if address is None:
-            hosted = stack_.enter_context(adapter.host.serve(args.provider))
+            hosted = stack_.enter_context(adapter.framing_host(args.provider))
             address = hosted.address
         return adapter.framing_fuzz(address.split("#", 1)[0], service=contract.service, operation=operation,
-                                    args=valid, timeout=min(args.timeout, 1.0), strict=args.strict)
+                                    args=valid, timeout=min(args.timeout, 1.0), strict=args.strict, hosted=hosted,
+                                    budget=args.budget)
 
 
 @command

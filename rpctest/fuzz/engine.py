@@ -146,7 +146,9 @@ def an_answer_came_back(case: Case, reply: Reply) -> str | None:
         # the stack's own answer is no answer (AsyncAPY closes silently when no handler matches)
         lost = [e for e in lost if expected.codes and e.code not in expected.codes]
     if lost:
-        return f"no usable answer: {describe_errors(lost)}"
+        others = [e for e in reply.all_errors if e not in lost]
+        also = f"; with it: {describe_errors(others)}" if others else ""
+        return f"no usable answer: {describe_errors(lost)}{also}"
     return None
 
 

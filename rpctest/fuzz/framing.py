@@ -67,10 +67,12 @@ __all__ = [
     "run_framing",
 ]
 
-#: what a case can expect: an error reply, silence, a closed connection, or (``survive``) any
+#: what a case can expect: an error reply, silence, a closed connection, (``survive``) any
 #: non-success, non-server-error answer or none, as long as the endpoint stays alive (for input the
-#: reference's behaviour was never recorded for, such as oversize frames)
-EXPECTATIONS = ("error", "no_reply", "close", "survive")
+#: reference's behaviour was never recorded for, such as oversize frames), or (``answer``) a
+#: success: the unit is a valid request sent in an unusual way (split across reads) and the
+#: reference answers it as such
+EXPECTATIONS = ("error", "no_reply", "close", "survive", "answer")
 #: what can happen to one unit
 OUTCOMES = ("reply", "no_reply", "close", "transport_error")
 SEVERITIES = ("ok", "weakness", "failure")
@@ -228,6 +230,20 @@ class FramingResult:
     message: str
     seconds: float = 0.0
     alive: bool | None = None
+    #: what the stack saw of the endpoint beside the reply (its process burning CPU, a session
+    #: left behind): each is a finding, so it makes the result at least a weakness (:meth:`observe`)
+    observations: list[str] = field(default_factory=list)
+    #: how to send this unit again by hand (a command or a few lines of Python), when the stack says
+    reproducer: str = ""
+
+    def observe(self, finding: str, *, weakness: str | None = None) -> None:
+        """Add a finding about the endpoint; ``weakness`` when the reference does the same (the result
+        is then at least a weakness), else the result fails."""
+        self.observations.append(finding)
+        if weakness is None:
+            self.severity = "failure"
+        elif self.severity == "ok":
+            self.severity = "weakness"
 
     @property
     def ok(self) -> bool:
@@ -243,6 +259,8 @@ class FramingResult:
             "message": self.message,
             "seconds": round(self.seconds, 3),
             "alive": self.alive,
+            "observations": list(self.observations),
+            "reproducer": self.reproducer,
         }
 
 
@@ -279,6 +297,10 @@ def judge(case: FramingCase, outcome: FramingOutcome) -> tuple[Severity, str]:
     improved = (
         case.weakness is not None and outcome.is_error_reply and outcome.error_kind in IMPROVEMENT_KINDS
     )
+    if case.expect == "answer":
+        if outcome.is_success_reply:
+            return as_reference(f"{got}: answered")
+        return "failure", f"{got}; the reference answers this valid request{source}"
     if case.expect == "error":
         if _matches_error(case, outcome):
             return as_reference(got)
@@ -405,6 +427,8 @@ def run_framing(
     stack: str = "",
     target: str = "",
     stop_when_dead: bool = True,
+    budget: float | None = None,
+    reproduce: Callable[[FramingCase], str] | None = None,
 ) -> FramingReport:
     """Send every case through ``exchange`` and judge what happened.
 
@@ -414,7 +438,9 @@ def run_framing(
     ``liveness()``, when given, is asked once before the first case (an endpoint that answers
     nothing valid to begin with makes every finding meaningless, so the run stops there) and after
     each case; a False after a case fails that case ("the endpoint stopped answering after ...")
-    and, with ``stop_when_dead``, ends the run, listing the cases not sent.
+    and, with ``stop_when_dead``, ends the run, listing the cases not sent. ``budget`` (seconds)
+    bounds the whole run: the cases left when it is spent are listed as not sent. ``reproduce(case)``
+    writes each result's reproducer.
     """
     if not timeout or timeout <= 0:
         from rpctest.exceptions import ConfigError
@@ -438,6 +464,10 @@ def run_framing(
                 report.skipped = names
                 return report
         for index, case in enumerate(cases):
+            if budget is not None and time.perf_counter() - started > budget:
+                report.skipped = names[index:]
+                report.aborted = f"the time budget of {budget:g} s was spent; the remaining cases were not sent"
+                break
             case_started = time.perf_counter()
             try:
                 outcome = exchange(case, float(timeout))
@@ -447,7 +477,8 @@ def run_framing(
                 outcome = FramingOutcome.transport_error(f"the exchange raised {type(exc).__name__}: {exc}")
             seconds = time.perf_counter() - case_started
             severity, message = judge(case, outcome)
-            result = FramingResult(case, outcome, severity, message, seconds=seconds)
+            result = FramingResult(case, outcome, severity, message, seconds=seconds,
+                                   reproducer=reproduce(case) if reproduce is not None else "")
             report.results.append(result)
             if liveness is None:
                 continue
@@ -515,8 +546,12 @@ def _render_text(report: FramingReport) -> str:
                 lines.append(f"{'':<9} weakness: {_clip(case.weakness, 400)}")
             elif result.severity == "failure":
                 lines.append(f"{'':<9} {_clip(result.message, 600)}")
+            for observation in result.observations:
+                lines.append(f"{'':<9} observed: {_clip(observation, 400)}")
             if result.severity != "ok" and case.source and case.source not in result.message:
                 lines.append(f"{'':<9} source: {case.source}")
+            if result.severity != "ok" and result.reproducer:
+                lines.append(f"{'':<9} reproduce: {_clip(result.reproducer, 400)}")
     if report.aborted:
         lines.append(f"ABORTED   {report.aborted}")
         if report.skipped:

@@ -275,14 +275,30 @@ class StackAdapter(abc.ABC):
         return Expected(ErrorKind.CALLER_ERROR, path_text(defect.path) or None)
 
     def framing_fuzz(
-        self, address: str, *, service: str, operation: "OperationSpec", args: Any, timeout: float, strict: bool = False
+        self,
+        address: str,
+        *,
+        service: str,
+        operation: "OperationSpec",
+        args: Any,
+        timeout: float,
+        strict: bool = False,
+        hosted: Any = None,
+        budget: float | None = None,
     ) -> "FramingReport":
         """Attack the framing of the endpoint at ``address`` (malformed frames, wrong counts, bad
         encodings), ``operation`` with valid ``args`` serving as the liveness probe; see
-        :mod:`rpctest.fuzz.framing`. Stacks without framing cases say so."""
+        :mod:`rpctest.fuzz.framing`. ``hosted`` is what :meth:`framing_host` started (None for a
+        running endpoint); ``budget`` bounds the run in seconds. Stacks without framing cases say so."""
         from rpctest.exceptions import ConfigError
 
         raise ConfigError(f"rpctest has no framing fuzz for {self.title or self.name} yet")
+
+    def framing_host(self, provider: Any) -> Any:
+        """Start ``provider`` (the CLI's ``MODULE:OBJECT``) for a framing run: an object with an
+        ``address`` that stops on ``__exit__``. In-process by default; a stack whose server can spin
+        or hang on malformed frames hosts it in a child process it can measure and kill."""
+        return self.host.serve(provider)
 
     def strategy_options(self) -> dict[str, Any]:
         """Keyword options for :func:`rpctest.strategies.from_schema` so that generated values are

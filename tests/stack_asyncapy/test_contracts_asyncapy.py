@@ -103,7 +103,7 @@ def test_fuzzing_the_real_demo_server_finds_the_raising_handler_and_the_leak(tmp
     by_name = {r.operation: r for r in report.results}
     assert by_name["echo"].failure is None and by_name["add"].failure is None, report.render()
     boom = by_name["boom"].failure
-    assert boom is not None and "CLOSED_WITHOUT_REPLY" in boom.message, report.render()
+    assert boom is not None and "CLOSED_WITHOUT_REPLY" in boom.message and "SESSION_LEAKED" in boom.message, report.render()
     assert list(tmp_path.glob("*.json")), "a failure leaves a replay file (its reproducer)"
     # audit (group -1) is offered every packet but answers none: the unknown packet is still closed silently
     assert by_name["rpctest_no_such_operation"].failure is None, report.render()

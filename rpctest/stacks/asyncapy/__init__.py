@@ -71,6 +71,10 @@ INSTALL_HINT = (
 )
 
 
+#: the connection timeout (whole seconds) a server gets in a framing run's child process
+FRAMING_SERVER_TIMEOUT = 2
+
+
 class AsyncAPYWire(WireHalf):
     """AsyncAProto without AsyncAPY: codec, asyncio client (and blocking wrapper), stub server."""
 
@@ -230,6 +234,29 @@ class AsyncAPYAdapter(StackAdapter):
                 shown = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
                 diffs.append(f"{key!r} is {body[key]!r}, and re.match({shown!r}, {text!r}) fails")
         return diffs
+
+    def framing_host(self, provider: Any) -> Any:
+        """A child process (:class:`.process.ServerProcess`) with a 2 s server timeout: AsyncAPY
+        spins or holds connections on malformed frames, which a child lets rpctest measure and kill."""
+        from rpctest.stacks.asyncapy.process import ServerProcess
+        from rpctest.fuzz.target import provider_spec
+
+        return ServerProcess(provider_spec(provider), server_timeout=FRAMING_SERVER_TIMEOUT).start()
+
+    def framing_fuzz(
+        self, address: str, *, service: str, operation: Any, args: Any, timeout: float, strict: bool = False, hosted: Any = None,
+        budget: float | None = None,
+    ) -> Any:
+        """AsyncAPY's framing cases (:mod:`.framing`); against a child process rpctest started, its
+        CPU and session table are watched too."""
+        from rpctest.stacks.asyncapy.framing import fuzz_framing
+        from rpctest.stacks.asyncapy.process import ServerProcess
+
+        process = hosted if isinstance(hosted, ServerProcess) else None
+        return fuzz_framing(
+            address, args if isinstance(args, Mapping) else {}, timeout=timeout, strict=strict, budget=budget,
+            server_timeout=process.server_timeout if process is not None else None, process=process,
+        )
 
     def expected_for_defect(self, defect: "Defect") -> "Expected":
         """No handler matches, so the connection closes silently: ``CLOSED_WITHOUT_REPLY`` (transport), no field."""

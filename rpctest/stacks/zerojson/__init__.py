@@ -179,7 +179,10 @@ class ZeroJSONAdapter(StackAdapter):
 
         return Expected(ErrorKind.NOT_FOUND, None, frozenset({_METHOD_NOT_FOUND}), check_field=False)
 
-    def framing_fuzz(self, address: str, *, service: str, operation: Any, args: Any, timeout: float, strict: bool = False) -> Any:
+    def framing_fuzz(
+        self, address: str, *, service: str, operation: Any, args: Any, timeout: float, strict: bool = False, hosted: Any = None,
+        budget: float | None = None,
+    ) -> Any:
         """PyCOM's framing cases (:mod:`.framing`) against ``address``; ``operation`` answers the
         liveness probe after each case."""
         from rpctest.stacks.zerojson.framing import fuzz_framing

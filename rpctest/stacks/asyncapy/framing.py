@@ -1,0 +1,202 @@
+"""AsyncAPY's framing cases for :mod:`rpctest.fuzz.framing`, and what a real server is watched for.
+
+Each case is one connection's bytes (and how they are sent: in pieces, with pauses, with a
+half-close) plus what AsyncAPY's own server does with them, from research/asyncaproto.md
+section 5 and the ``aap.frame.*`` vectors. AsyncAPY's answers to malformed input are often poor
+(a silent close, or holding the connection until its timeout): reproducing them is compatible, so
+they are *weaknesses*, reported with the reason; an endpoint that answers ``ERR_REQUEST_MALFORMED``
+at once instead is better and passes.
+
+Beside the reply, a run against a server rpctest started in a child process
+(:class:`~.process.ServerProcess`) watches two failure modes no reply shows:
+
+* **CPU spin**: the child's CPU time during a case; AsyncAPY's read loop spins at 100 % on a
+  half-close inside a frame until its timeout (research section 4, step 6);
+* **leaked sessions**: the server's session table after a case; a handler that raises, stops
+  propagation or is cancelled leaves its session behind, and with ``session_limit`` they lock
+  every later client out.
+
+Every result carries a reproducer: the bytes in hex and how rpctest's client sends them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from rpctest.fuzz.framing import FramingCase, FramingOutcome, FramingReport, run_framing
+from rpctest.model import ErrorKind
+from rpctest.stacks.asyncapy import errors, ziproto
+from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
+from rpctest.stacks.asyncapy.wire import Framing
+
+__all__ = ["framing_cases", "fuzz_framing", "BUFFER"]
+
+#: AsyncAPY's read size (``Server(buf=1024)``): a frame longer than this in one send is never read
+BUFFER = 1024
+#: CPU seconds per wall second above which a case is reported as a busy loop
+_SPIN_RATIO = 0.5
+_SECTION5 = "research/asyncaproto.md section 5"
+_SECTION4 = "research/asyncaproto.md section 4"
+
+_TIMEOUT_WEAKNESS = (
+    "AsyncAPY reads no further and answers only when its connection timeout ends ({wait}): every such "
+    "malformed frame costs the caller the whole deadline, and no error names what was wrong"
+)
+_SILENT_WEAKNESS = (
+    "AsyncAPY closes without a word: the caller cannot tell a malformed packet from a crash "
+    "(ERR_REQUEST_MALFORMED would say it)"
+)
+
+
+def _frame(framing: Framing, payload: bytes, *, version: int = 22, encoding: int = 0, length: int | None = None) -> bytes:
+    size = len(payload) + 2 if length is None else length
+    return size.to_bytes(framing.header_size, framing.byteorder) + bytes([version, encoding]) + payload
+
+
+def framing_cases(framing: Framing, packet: Mapping[str, Any], *, server_timeout: int | None = None, buffer: int = BUFFER) -> list[FramingCase]:
+    """AsyncAPY's framing cases for a server speaking ``framing``; ``packet`` is a valid request
+    (the split and padded cases send it); ``server_timeout`` is the server's timeout when known
+    (the cases it decides then expect ``ERR_TIMED_OUT``, else no reply within the wait)."""
+    body = json.dumps(packet).encode()
+    valid = _frame(framing, body)
+    padded = _frame(framing, body + b" " * (buffer + 64))  # JSON allows trailing whitespace: still valid
+    wait = f"{server_timeout} s here" if server_timeout is not None else "60 s by default"
+    timed: dict[str, Any] = (
+        {"expect": "error", "codes": (errors.ERR_TIMED_OUT,), "kind": ErrorKind.TRANSPORT}
+        if server_timeout is not None
+        else {"expect": "no_reply"}
+    )
+    held = {**timed, "weakness": _TIMEOUT_WEAKNESS.format(wait=wait)}
+    malformed = {"expect": "error", "codes": (errors.ERR_REQUEST_MALFORMED,), "kind": ErrorKind.CALLER_ERROR}
+    header = {"expect": "error", "codes": (errors.ERR_HEADER_INVALID,), "kind": ErrorKind.CALLER_ERROR}
+    silent = {"expect": "close", "weakness": _SILENT_WEAKNESS}
+    other_order = "little" if framing.byteorder == "big" else "big"
+    wrong_order = len(body + b"  ").to_bytes(framing.header_size, other_order) + bytes([22, 0]) + body
+    # MessagePack map16 of 16 fixstr -> fixint entries, by hand: ZiProto 1.0 (and rpctest's codec) refuse it
+    map16 = b"\xde\x00\x10" + b"".join(bytes([0xA2]) + f"k{i:x}".encode() + bytes([i]) for i in range(16))
+    cases = [
+        FramingCase("json-syntax-error", "a payload that is not JSON", _frame(framing, b'{"action": '), source=f"{_SECTION5}; aap.frame", **malformed),
+        FramingCase("empty-payload", "a frame of just the version and encoding bytes", _frame(framing, b""), source=_SECTION5, **malformed),
+        FramingCase("short-payload", "a 2-byte payload (AsyncAPY needs 3)", _frame(framing, b"{}"), source=f"{_SECTION5}; aap.frame.json-empty-object-short", **malformed),
+        FramingCase("bad-version", "protocol version 11 instead of 22", _frame(framing, body, version=11), source="aap.frame.bad-version-11", **header),
+        FramingCase("bad-encoding", "content encoding 2 (0 is JSON, 1 ZiProto)", _frame(framing, body, encoding=2), source="aap.frame.bad-encoding-2", **header),
+        FramingCase("ziproto-flag-json-payload", "encoding 1 (ZiProto) on a JSON payload", _frame(framing, body, encoding=1), source=_SECTION5, **malformed),
+        FramingCase("ziproto-not-a-map", "ZiProto of a list", _frame(framing, b"\x93\x01\x02\x03", encoding=1), source=_SECTION5, **malformed),
+        FramingCase("ziproto-truncated", "ZiProto cut inside its map", _frame(framing, b"\x82\xa6action", encoding=1), source="aap.frame.ziproto-truncated", **malformed),
+        FramingCase("ziproto-map16", "a valid MessagePack map of 16 entries (ZiProto 1.0 reads none)", _frame(framing, map16, encoding=1),
+                    source="aap.frame.ziproto-map16", weakness="ZiProto 1.0 cannot read a map or array of 16 entries or more", **malformed),
+        FramingCase("json-flag-ziproto-payload", "encoding 0 (JSON) on a ZiProto payload", _frame(framing, ziproto.encode(dict(packet))),
+                    source="aap.frame.enc-json-payload-ziproto", **silent),
+        FramingCase("ziproto-bin-value", "ZiProto with a bin value (no JSON equivalent)", _frame(framing, b"\x81\xa1b\xc4\x02hi", encoding=1),
+                    source="aap.frame.ziproto-bin-value", **silent),
+        FramingCase("json-array", "a JSON array instead of an object", _frame(framing, b"[1, 2, 3]"), source="aap.frame.json-array", **silent),
+        FramingCase("invalid-utf8", "JSON bytes that are not UTF-8", _frame(framing, b'{"action": "\xff\xfe"}'), source=_SECTION5, **silent),
+        FramingCase("json-null", "the JSON value null (falsy: AsyncAPY dispatches nothing and keeps reading)", _frame(framing, b"null"),
+                    source="aap.frame.json-false", **held),
+        FramingCase("length-too-big", "a length header larger than the frame", _frame(framing, body, length=len(body) + 50),
+                    source="aap.frame.length-too-big", **held),
+        FramingCase("length-too-small", "a length header smaller than the frame", _frame(framing, body, length=len(body) - 3), source=_SECTION5, **held),
+        FramingCase("wrong-byte-order", f"the length header in {other_order}-endian", wrong_order, source=_SECTION5, **held),
+        FramingCase("two-frames-in-one-send", "two valid frames in one write", valid + valid, source="aap.frame.two-pipelined", **held),
+        FramingCase("oversize-in-one-send", f"a valid frame of {len(padded)} bytes in one write (the server reads {buffer})", padded,
+                    source="aap.frame.oversize-1100", **held),
+        FramingCase("split-inside-payload", "a valid frame in two writes, cut after the first payload byte",
+                    [valid[: framing.header_size + 3], valid[framing.header_size + 3 :]], options={"pause": 0.2}, source=_SECTION4, **held),
+        FramingCase("tls-client-hello", "a TLS ClientHello (AsyncAPY's own client defaults to TLS)",
+                    bytes.fromhex("16030100a5010000a10303") + bytes(32) + b"\x00", source=_SECTION5, **held),
+        FramingCase("split-after-header", "a valid frame in two writes, cut right after the length header",
+                    [valid[: framing.header_size], valid[framing.header_size :]], expect="answer", options={"pause": 0.2}, source=_SECTION4),
+        FramingCase("byte-by-byte", "a valid frame one byte per write, 20 ms apart (as the vector sends it)", valid, expect="answer",
+                    options={"chunks": 1, "pause": 0.02}, source="aap.call.fragmented-bytewise"),
+        FramingCase("oversize-after-header", f"the {len(padded)}-byte frame, its header first", [padded[: framing.header_size], padded[framing.header_size :]],
+                    expect="answer", options={"pause": 0.2}, source=_SECTION4),
+        FramingCase("idle-connection", "connect and send nothing", b"", source="aap.frame.idle",
+                    **(timed if server_timeout is not None else {"expect": "no_reply"})),
+        FramingCase("half-close-before-sending", "connect and half-close at once", b"", expect="close", options={"shut_wr": True},
+                    source="aap.frame.connect-then-half-close"),
+        FramingCase("half-close-inside-frame", "the header and half the payload, then a half-close", valid[: framing.header_size + 2 + len(body) // 2],
+                    options={"shut_wr": True}, source=f"{_SECTION4} (the busy loop)", **held),
+    ]
+    return cases
+
+
+def outcome_from_exchange(exchange: Any) -> FramingOutcome:
+    """What one connection amounted to, in the framing oracle's terms."""
+    if exchange.error is not None:
+        return FramingOutcome.transport_error(f"an unreadable reply: {exchange.error}")
+    failures = [frame.packet for frame in exchange.frames if frame.is_error]
+    if failures:
+        code = failures[0]["error"]
+        return FramingOutcome.reply(code, error_kind=errors.classify(code), detail=exchange.describe())
+    if exchange.frames:
+        return FramingOutcome.reply("ok", message=json.dumps(exchange.frames[0].packet)[:100], detail=exchange.describe())
+    if exchange.end == "timeout":
+        return FramingOutcome.no_reply(exchange.waited)
+    return FramingOutcome.closed(exchange.describe())
+
+
+def reproducer(address: str, case: FramingCase) -> str:
+    """A line of Python that sends the case again with rpctest's client."""
+    data = case.frames
+    shown = f"bytes.fromhex({data.hex()!r})" if isinstance(data, bytes) else "[" + ", ".join(f"bytes.fromhex({p.hex()!r})" for p in data) + "]"
+    options = "".join(f", {key}={value!r}" for key, value in case.options.items())
+    return (f"from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient as C; "
+            f"print(C.from_address({address!r}, timeout=70).send_raw({shown}{options}).describe())")
+
+
+def fuzz_framing(
+    address: str,
+    packet: Mapping[str, Any],
+    *,
+    timeout: float = 1.0,
+    server_timeout: int | None = None,
+    process: Any = None,
+    strict: bool = False,
+    budget: float | None = None,
+) -> FramingReport:
+    """Run AsyncAPY's framing cases against ``address``; ``packet`` (a valid request) is the
+    liveness probe. ``server_timeout`` is the server's connection timeout when known: cases it
+    decides wait for it. ``process`` (a :class:`~.process.ServerProcess`) adds the CPU and session
+    watch. ``budget`` bounds the whole run."""
+    client = AsyncAPYSyncClient.from_address(address, timeout=max(timeout, (server_timeout or 0) + 2.0))
+    cases = framing_cases(client.framing, packet, server_timeout=server_timeout)
+    watched: dict[str, list[tuple[str, str | None]]] = {}
+
+    def exchange(case: FramingCase, wait: float) -> FramingOutcome:
+        holds = server_timeout is not None and (case.expect in ("error", "no_reply") and errors.ERR_TIMED_OUT in case.codes or case.name == "idle-connection")
+        wait = max(wait, server_timeout + 1.5) if holds and server_timeout is not None else wait
+        if case.expect == "answer":  # sent in paced pieces: the sending itself takes time
+            wait = max(wait, 3.0 + 0.05 * len(case.frames if isinstance(case.frames, bytes) else b"".join(case.frames)))
+        cpu_before = process.cpu_seconds() if process is not None else None
+        sessions_before = process.sessions() if process is not None else None
+        result = client.send_raw(case.frames, timeout=wait, **case.options)
+        findings = watched.setdefault(case.name, [])
+        if cpu_before is not None:
+            cpu = (process.cpu_seconds() or cpu_before) - cpu_before
+            if result.elapsed > 0.5 and cpu > _SPIN_RATIO * result.elapsed:
+                findings.append((f"the server process used {cpu:.2f} s of CPU in the {result.elapsed:.2f} s this connection lasted: a busy loop",
+                                 "AsyncAPY's read loop spins on a half-closed connection inside a frame until its timeout"))
+        if sessions_before is not None:
+            after = process.sessions()
+            if after is not None and after[1] > sessions_before[1]:
+                findings.append((f"the server kept {after[1] - sessions_before[1]} session(s) of closed connections (leaked)",
+                                 "AsyncAPY leaks the session of a connection whose handler raised, stopped propagation or was cancelled"))
+        return outcome_from_exchange(result)
+
+    def alive() -> bool:
+        exchange_ = client.request(dict(packet), timeout=timeout)
+        return bool(exchange_.frames) and not any(frame.is_error for frame in exchange_.frames)
+
+    try:
+        report = run_framing(
+            cases, exchange, timeout=timeout, liveness=alive, strict=strict, stack="asyncapy", target=address,
+            budget=budget, reproduce=lambda case: reproducer(address, case),
+        )
+    finally:
+        client.close()
+    for result in report.results:
+        for finding, weakness in watched.get(result.case.name, []):
+            result.observe(finding, weakness=weakness)
+    return report

@@ -1,0 +1,111 @@
+"""AsyncAPY's framing cases: against rpctest's stub server (which answers as AsyncAPY does: runs
+everywhere) and against the real AsyncAPY in a child process, where the CPU spin and the time
+budget are measured (runs where AsyncAPY is installed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rpctest.cli import main
+from rpctest.exceptions import ConfigError
+from rpctest.stacks.asyncapy import serve_stubs
+from rpctest.stacks.asyncapy.framing import framing_cases, fuzz_framing
+from rpctest.stacks.asyncapy.process import ServerProcess
+from rpctest.stacks.asyncapy.wire import Framing
+from rpctest.stubs.api import stub_action
+from rpctest.stubs.router import StubRouter
+from stack_asyncapy.aap_real import needs_asyncapy
+
+PACKET = {"action": "add", "a": 1, "b": 2}
+CALC = "examples.asyncapy.service:build_server"
+SILENT = {"json-flag-ziproto-payload", "ziproto-bin-value", "json-array", "invalid-utf8"}
+HELD = {"json-null", "length-too-big", "length-too-small", "wrong-byte-order", "two-frames-in-one-send", "oversize-in-one-send",
+        "split-inside-payload", "tls-client-hello", "half-close-inside-frame"}
+ANSWERED = {"split-after-header", "byte-by-byte", "oversize-after-header"}
+
+
+def _calc_router() -> StubRouter:
+    router = StubRouter(intercept=False)
+    stub_action("calc", "add", stack="asyncapy", router=router, match={"action": "add$", "a": r"-?\d+$", "b": r"-?\d+$"},
+                side_effect=lambda p: {"status": "ok", "sum": int(p["a"]) + int(p["b"])}).start()
+    return router
+
+
+def _check_asyncapys_answers(report) -> None:
+    by_name = {r.case.name: r for r in report.results}
+    assert report.ok, report.render()
+    assert {r.case.name for r in report.weaknesses} == SILENT | HELD | {"ziproto-map16"}, report.render()
+    for name in SILENT:
+        assert by_name[name].outcome.kind == "close"
+    for name in HELD:
+        assert by_name[name].outcome.code == "ERR_TIMED_OUT", by_name[name].outcome
+    for name in ANSWERED:
+        assert by_name[name].outcome.is_success_reply and '"sum": 3' in by_name[name].outcome.message
+    assert all(r.reproducer.startswith("from rpctest.stacks.asyncapy.client import") for r in report.results)
+
+
+def test_the_cases_are_built_for_the_servers_framing() -> None:
+    little = framing_cases(Framing(header_size=2, byteorder="little"), PACKET, server_timeout=1)
+    valid = next(c for c in little if c.name == "byte-by-byte").frames
+    assert valid[:2] == (len(valid) - 2).to_bytes(2, "little") and valid[2:4] == bytes([22, 0])
+    wrong = next(c for c in little if c.name == "wrong-byte-order").frames
+    assert int.from_bytes(wrong[:2], "big") == len(wrong) - 2
+    unknown = framing_cases(Framing(), PACKET, server_timeout=None)
+    assert next(c for c in unknown if c.name == "length-too-big").expect == "no_reply"  # without the server's timeout
+
+
+def test_the_stub_server_answers_every_case_as_asyncapy_does() -> None:
+    with serve_stubs(_calc_router(), timeout=1) as server:
+        report = fuzz_framing(server.address, PACKET, timeout=1.0, server_timeout=1)
+    _check_asyncapys_answers(report)
+    assert not any(r.observations for r in report.results)  # no process to watch: nothing observed
+
+
+def test_a_time_budget_ends_the_run_and_fails_it() -> None:
+    with serve_stubs(_calc_router(), timeout=1) as server:
+        started = time.monotonic()
+        report = fuzz_framing(server.address, PACKET, timeout=1.0, server_timeout=1, budget=0.5)
+        elapsed = time.monotonic() - started
+    assert not report.ok and "time budget of 0.5 s" in report.aborted
+    assert report.skipped and len(report.results) + len(report.skipped) == len(framing_cases(Framing(), PACKET))
+    assert elapsed < 10  # the case under way finishes (it has its own deadline); no further case starts
+
+
+def test_a_server_that_cannot_start_in_a_child_says_why() -> None:
+    with pytest.raises(ConfigError, match="did not start in a child process: rpctest: .*(No module named 'no_such_module'|needs AsyncAPY)"):
+        ServerProcess("no_such_module:server").start()
+    with pytest.raises(ConfigError, match="'module:object'"):
+        ServerProcess("no colon")
+
+
+@needs_asyncapy
+def test_the_real_server_in_a_child_process_busy_loops_on_a_half_close_inside_a_frame() -> None:
+    with ServerProcess(CALC, server_timeout=1) as process:
+        report = fuzz_framing(process.address, PACKET, timeout=1.0, server_timeout=1, process=process, budget=120)
+        assert process.sessions() == (0, 0)
+    assert process.process.poll() is not None  # stopped
+    _check_asyncapys_answers(report)
+    spun = report.result("half-close-inside-frame")
+    assert spun.observations and "a busy loop" in spun.observations[0], spun.observations
+    quiet = [r.case.name for r in report.results if r.observations]
+    assert quiet == ["half-close-inside-frame"], quiet  # the other held connections wait without spinning
+    # a reproducer sends the same bytes again, by itself
+    with ServerProcess(CALC, server_timeout=1) as process:
+        case = next(r for r in report.results if r.case.name == "json-array")
+        line = case.reproducer.replace(report.target, process.address)
+        out = subprocess.run([sys.executable, "-c", line], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "nothing, then the server closed the connection" in out
+
+
+@needs_asyncapy
+def test_the_cli_runs_the_framing_cases_against_a_child_process(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["fuzz", "--stack", "asyncapy", "--provider", CALC, "--max-examples", "5", "--framing",
+                 "--replay-dir", str(tmp_path), "--json", str(tmp_path / "report.json")])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "observed: the server process used" in out and "rpctest fuzz framing passed" in out
