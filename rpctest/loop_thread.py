@@ -168,6 +168,46 @@ class LoopServer:
         await self.astop()
 
 
+def _peer_port(fileobj: Any) -> int | None:
+    """The remote port of a socket registered with a loop (an int fd, as tornado registers, or a socket)."""
+    import socket
+
+    try:
+        if isinstance(fileobj, int):
+            with socket.fromfd(fileobj, socket.AF_INET, socket.SOCK_STREAM) as dup:  # a dup: the original stays
+                peer = dup.getpeername()
+        else:
+            peer = fileobj.getpeername()
+    except (OSError, AttributeError, ValueError):
+        return None
+    return peer[1] if isinstance(peer, tuple) and len(peer) >= 2 else None
+
+
+def clients_of(port: int) -> int:
+    """How many sockets registered with the running loop are connected to ``port`` (clients of a
+    server on this loop that have not seen its close yet)."""
+    selector = getattr(asyncio.get_running_loop(), "_selector", None)
+    if selector is None:  # pragma: no cover - a loop without a selector (Windows' proactor)
+        return 0
+    return sum(1 for key in list(selector.get_map().values()) if _peer_port(key.fileobj) == port)
+
+
+async def until_clients_closed(port: int, timeout: float = 1.0) -> int:
+    """Let clients on this loop that are connected to ``port`` see the server's close and release
+    their sockets (bounded by ``timeout``); returns how many are still open.
+
+    A server stopped on the test's own loop closes its side, but a client on that loop (a tornado
+    WebSocket, say) only closes its socket when the loop next reads the EOF. If the loop ends first,
+    the socket is left to the garbage collector, which reports it (a ResourceWarning) in some later
+    test that has nothing to do with it.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (remaining := clients_of(port)) and loop.time() < deadline:
+        await asyncio.sleep(0.005)
+    return remaining
+
+
 def running_loop() -> asyncio.AbstractEventLoop | None:
     """The loop running in this thread, or None (asyncio raises instead)."""
     try:

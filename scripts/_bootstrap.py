@@ -3,7 +3,9 @@
 Used by both Quick start commands so that a fresh machine needs nothing but Python 3.11:
 ``.venv`` holds rpctest with its PySOA and ZeroJSON extras and the dev tools (nox runs the test suite
 from it);
-``.venv-pykern`` holds pykern.api installed light, which PySOA's msgpack 0.6 pin rules out of ``.venv``.
+``.venv-pykern`` holds pykern.api installed light, which PySOA's msgpack 0.6 pin rules out of ``.venv``,
+and AsyncAPY's trio (attrs>=23, which PySOA's attrs<22 rules out too); AsyncAPY itself is not on PyPI and
+goes in only when ``RPCTEST_ASYNCAPY`` names a checkout or pip URL of it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+#: a checkout or pip URL of AsyncAPY (not on PyPI), installed into .venv-pykern when given
+ASYNCAPY = os.environ.get("RPCTEST_ASYNCAPY", "")
 
 #: stack -> (venv directory, pip install commands, files whose change means reinstall)
 ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {
@@ -25,7 +29,8 @@ ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {
         [
             ["--no-deps", "-c", str(ROOT / "constraints" / "pykern.txt"), "pykern"],
             # pip would list pykern's ~30 undeclared (and unneeded) dependencies as conflicts
-            ["--no-warn-conflicts", "-c", str(ROOT / "constraints" / "pykern.txt"), "-e", f"{ROOT}[pykern,dev]"],
+            ["--no-warn-conflicts", "-c", str(ROOT / "constraints" / "pykern.txt"), "-e", f"{ROOT}[pykern,asyncapy,dev]"],
+            *([["--no-deps", ASYNCAPY]] if ASYNCAPY else []),
         ],
         ["pyproject.toml", "constraints/pykern.txt"],
     ),
@@ -43,7 +48,7 @@ def ensure_venv(stack: str = "pysoa") -> Path:
     if not python.exists():
         print(f"creating {directory} ...", flush=True)
         venv.EnvBuilder(with_pip=True, clear=False).create(path)
-    stamp = ",".join(str((ROOT / name).stat().st_mtime_ns) for name in inputs)
+    stamp = ",".join([*(str((ROOT / name).stat().st_mtime_ns) for name in inputs), ASYNCAPY if stack == "pykern" else ""])
     if not marker.exists() or marker.read_text() != stamp:
         print(f"installing rpctest ({stack}) into {directory} ...", flush=True)
         for arguments in installs:

@@ -168,6 +168,59 @@ def main_zerojson() -> int:
     return _verdict(collector, live.ok, fuzz_ok and framing.ok)
 
 
+def main_asyncapy() -> int:
+    from rpctest.contracts import format as fmt
+    from rpctest.contracts.report import finding_lines
+    from rpctest.contracts.verify import verify
+    from rpctest.stacks import get_adapter
+
+    adapter = get_adapter("asyncapy")
+    adapter.host.quiet_logs()  # AsyncAPY logs every connection on the root logger
+    collector = _run_examples("examples/asyncapy")
+    print("AsyncAPY service 'calc' (examples/asyncapy/service.py): add, divide, echo")
+    _print_outcomes(collector, {"test_consumer.py": "consumer tests, stub server (tcp)", "test_service.py": "provider tests + fuzz (real AsyncAPY)"})
+    contracts = [c for c in fmt.load_many([ROOT / "contracts"]) if c.stack == "asyncapy"]
+    report = verify(contracts)
+    print(f"        contracts verify (from Fields)     {len(report.errors)} finding(s) in {report.interactions} interaction(s)")
+    for finding in report.findings:
+        print("        " + "\n        ".join(finding_lines(finding)))
+    reason = adapter.host.unavailable_reason()
+    if reason is not None:
+        print("        provider side not run: AsyncAPY is not installed here (it is not on PyPI). Set RPCTEST_ASYNCAPY to a")
+        print("        checkout or a pip URL of it (e.g. git+https://github.com/intellivoid/AsyncAPY) and run the demo again.")
+        return _verdict(collector, report.ok, True)
+    from examples.asyncapy.service import build_server
+    from rpctest.contracts.live import open_sender, verify_live
+    from rpctest.stacks.asyncapy import serve
+    from rpctest.stacks.asyncapy.framing import fuzz_framing
+    from rpctest.stacks.asyncapy.process import ServerProcess
+
+    starts = []
+    for _ in range(5):
+        started = time.perf_counter()
+        with serve(build_server()) as calc:
+            calc.call("add", {"action": "add", "a": 1, "b": 2})
+            starts.append((time.perf_counter() - started) * 1000)
+    print(f"        server start to first reply        {statistics.median(starts):.1f} ms (median, real AsyncAPY under trio, 127.0.0.1)")
+    with open_sender("asyncapy", provider=build_server()) as send:
+        live = verify_live(contracts, send, stack="asyncapy", service="calc")
+    print(f"        verify --live (real calc)          {len(live.errors)} finding(s) in {live.interactions} replayed request(s)")
+    fuzz_ok = _fuzz("asyncapy", build_server(), "examples.asyncapy.service:build_server", lambda: None)
+    print("\nrpctest fuzz --framing: the real server in a child process (server timeout 1 s), watched for CPU and sessions")
+    with ServerProcess("examples.asyncapy.service:build_server", server_timeout=1) as process:
+        framing = fuzz_framing(process.address, {"action": "add", "a": 1, "b": 2}, timeout=1.0, server_timeout=1, process=process, budget=120)
+    print("        " + framing.summary())
+    print("        expected findings (AsyncAPY's own behaviour, reported as weaknesses):")
+    for result in framing.results:
+        if result.severity == "weakness":
+            seen = f"; {result.observations[0]}" if result.observations else ""
+            what = "closed without a reply" if result.outcome.kind == "close" else result.outcome.describe()
+            print(f"          {result.case.name:<27} {what[:60]}{seen}")
+        elif result.severity == "failure":
+            print(f"        FAILED {result.case.name}: {result.message}")
+    return _verdict(collector, report.ok and live.ok, fuzz_ok and framing.ok)
+
+
 def _print_fuzz(report: Any) -> None:
     for result in report.results:
         status = "ok" if result.ok else "FAILED"
@@ -216,7 +269,7 @@ def _contracts() -> bool:
 
 
 if __name__ == "__main__":
-    stacks = {"pysoa": main_pysoa, "zerojson": main_zerojson, "pykern": main_pykern}
+    stacks = {"pysoa": main_pysoa, "zerojson": main_zerojson, "pykern": main_pykern, "asyncapy": main_asyncapy}
     stack = sys.argv[1] if len(sys.argv) > 1 else "pysoa"
     if stack not in stacks:
         sys.exit(f"usage: _demo_run.py [{'|'.join(stacks)}]")

@@ -32,7 +32,7 @@ from types import SimpleNamespace
 from typing import Any, AsyncIterator, Iterable, Literal
 
 from rpctest.exceptions import ConfigError, StackUnavailable
-from rpctest.loop_thread import LoopHosted
+from rpctest.loop_thread import LoopHosted, until_clients_closed
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pykern.errors import PROTOCOL_CLASSES, parse_api_error
@@ -458,6 +458,8 @@ class PykernService(LoopHosted, HostedService):
         open_streams = [stream for stream in streams if stream is not None]
         while any(not stream.closed() for stream in open_streams) and asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.005)
+        if self._adapter is not None and self._adapter.port is not None:
+            await until_clients_closed(self._adapter.port)
         current = asyncio.current_task()
         for _ in range(3):
             await asyncio.sleep(0.001)
