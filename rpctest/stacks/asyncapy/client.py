@@ -432,6 +432,13 @@ class _Peer(asyncio.Protocol):
     async def send(self, pieces: list[bytes], pause: float, shut_wr: bool, deadline: float) -> str | None:
         """Write the pieces before the deadline; why sending stopped early, or None."""
         assert self.transport is not None
+        if len(pieces) <= 1 and not self.lost:  # the common case, one write: no timer needed unless it backs up
+            if pieces:
+                self.transport.write(pieces[0])
+            if self._writable.is_set():
+                if shut_wr and self.transport.can_write_eof():
+                    self.transport.write_eof()
+                return None
         try:
             async with asyncio.timeout_at(deadline):
                 for index, piece in enumerate(pieces):
@@ -449,6 +456,8 @@ class _Peer(asyncio.Protocol):
 
     async def wait_end(self, deadline: float) -> None:
         """Until the server ends the connection, or the deadline."""
+        if self.end is not None:
+            return
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout_at(deadline):
                 while self.end is None:
@@ -459,7 +468,11 @@ class _Peer(asyncio.Protocol):
         """Close the socket and wait (briefly) until it is gone; drop it if the peer does not take our bytes."""
         if self.transport is None:
             return
+        flushed = self.lost or self.transport.get_write_buffer_size() == 0
         self.transport.close()
+        if flushed:  # nothing left to send: asyncio closes the socket on its next turn, for sure
+            await self._closed
+            return
         try:
             async with asyncio.timeout(_CLOSE_WAIT):
                 await asyncio.shield(self._closed)

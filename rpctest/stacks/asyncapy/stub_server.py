@@ -154,7 +154,6 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         #: sessions open now (and leaked ones), as AsyncAPY counts them for ``session_limit``
         self.sessions = 0
         self._listener: socket.socket | None = None
-        self._accept_task: asyncio.Task | None = None
         self._tasks: set[asyncio.Task] = set()
         self._numbers = itertools.count(1)
         self._init_loop_state()
@@ -179,7 +178,9 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         self._listener = _listen(self.host, self.port)
         self.port = self._listener.getsockname()[1]
         self.address = format_address(self.host, self.port, Framing(self.framing.header_size, self.framing.byteorder))
-        self._accept_task = asyncio.ensure_future(self._accept())
+        self._listener.setblocking(False)
+        # one reader for the server's life: sock_accept would register and unregister it per connection
+        self._loop.add_reader(self._listener.fileno(), self._accept_ready)
         _logger.info("AsyncAPY stub server at %s", self.address)
         return self
 
@@ -189,7 +190,9 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         listener, self._listener = self._listener, None
         if listener is None:
             return
-        tasks = [task for task in (self._accept_task, *self._tasks) if task is not None]
+        if self._loop is not None:
+            self._loop.remove_reader(listener.fileno())
+        tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         if tasks:
@@ -223,15 +226,29 @@ class AsyncAPYStubServer(LoopServer, HostedService):
 
     # -- connections -----------------------------------------------------------------------------------
 
-    async def _accept(self) -> None:
-        assert self._listener is not None and self._loop is not None
-        while True:
+    def _pause_accepting(self, seconds: float = 0.05) -> None:
+        """Stop listening for a moment (a readable listener whose accept fails would spin the loop)."""
+        assert self._loop is not None and self._listener is not None
+        listener = self._listener
+        self._loop.remove_reader(listener.fileno())
+
+        def resume() -> None:
+            if self._listener is listener:
+                self._loop.add_reader(listener.fileno(), self._accept_ready)  # type: ignore[union-attr]
+
+        self._loop.call_later(seconds, resume)
+
+    def _accept_ready(self) -> None:
+        """Accept every connection waiting on the listener (the loop calls this when it is readable)."""
+        while self._listener is not None:
             try:
-                sock, peer = await self._loop.sock_accept(self._listener)
-            except OSError as exc:  # out of descriptors, an aborted handshake: keep serving
+                sock, peer = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # out of descriptors, an aborted handshake: pause, then keep serving
                 _logger.warning("AsyncAPY stub server %s: accept failed: %r", self.address, exc)
-                await asyncio.sleep(0.05)
-                continue
+                self._pause_accepting()
+                return
             sock.setblocking(False)
             connection = _Connection(sock, next(self._numbers), peer)
             task = asyncio.ensure_future(self._handle(connection))
@@ -365,10 +382,8 @@ class AsyncAPYStubServer(LoopServer, HostedService):
             patterns = stub_patterns(candidate)
             if patterns is not None and candidate.adapter.match_differences(patterns, packet):
                 continue
-            call = Call(STACK, candidate.service, candidate.action, packet)
-            stub = self.router.match(call)
-            if stub is not None:
-                return stub, call
+            # the newest active stub whose fields take the packet: the router's own rule, already applied
+            return candidate, Call(STACK, candidate.service, candidate.action, packet)
         return None, None
 
     def _explain_unmatched(self, packet: dict[str, Any]) -> str:

@@ -417,6 +417,8 @@ def server_verdict(body: bytes, version: int = VERSION) -> Verdict:
             return Verdict("silent_close", f"the payload is a string holding a {type(value).__name__}, not an object", encoding=encoding)
     elif not isinstance(value, dict):
         return Verdict("silent_close", f"the payload is a {type(value).__name__} ({_short(value)}), not a packet; AsyncAPY's Packet raises", encoding=encoding)
+    if encoding == JSON:  # json.loads already gave what AsyncAPY's dumps-then-loads round trip gives
+        return Verdict("dispatch", "a packet", packet=value, encoding=encoding)
     try:
         packet = json.loads(json.dumps(value))
     except (TypeError, ValueError) as exc:
