@@ -48,7 +48,7 @@ def router_from_contracts(contracts: Iterable[Contract], stack: str) -> StubRout
             action=item.operation,
             handle=handle,
             side_effect=item.as_reply(),
-            match=item.request if item.request is not None else None,
+            match=adapter.match_for_recorded(item.request) if item.request is not None else None,
         )
         handle.__dict__["_rpctest_stub"] = stub
         router.add(stub)

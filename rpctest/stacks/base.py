@@ -294,6 +294,11 @@ class StackAdapter(abc.ABC):
 
         raise ConfigError(f"rpctest has no framing fuzz for {self.title or self.name} yet")
 
+    def match_for_recorded(self, request: Any) -> Any:
+        """The ``match=`` of a stub that answers a recorded request (``rpctest serve``): the request
+        itself, matched as a subset, unless the stack's ``match=`` means something else."""
+        return request
+
     def framing_host(self, provider: Any) -> Any:
         """Start ``provider`` (the CLI's ``MODULE:OBJECT``) for a framing run: an object with an
         ``address`` that stops on ``__exit__``. In-process by default; a stack whose server can spin

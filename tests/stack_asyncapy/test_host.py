@@ -261,3 +261,18 @@ def test_the_adapter_and_the_fixture_host_it(asyncapy_service: Any) -> None:
     finally:
         hosted.stop()
 
+
+
+def test_trio_code_uses_the_blocking_client_through_a_worker_thread() -> None:
+    """AsyncAPY's own world is trio: the client works there as it does with anyio, off the event loop."""
+    import trio
+
+    from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
+
+    with serve(build_demo_server(timeout=1)) as service, AsyncAPYSyncClient.from_address(service.address, timeout=3) as client:
+
+        async def main() -> object:
+            return await trio.to_thread.run_sync(client.request, {"action": "echo", "text": "t"})
+
+        exchange = trio.run(main)
+    assert exchange.packets == [{"status": "ok", "echo": "t"}] and exchange.end == "closed"
