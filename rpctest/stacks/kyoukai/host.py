@@ -354,6 +354,9 @@ class KyoukaiService(LoopHosted, HostedService):
             raise ConfigError("the KyoukaiComponent started no server (run_server=False in component_options?)")
         self.port = component.server.sockets[0].getsockname()[1]
         self.address = f"http://{self.host}:{self.port}"
+        from rpctest.stacks.kyoukai.stubbing import register_endpoint
+
+        register_endpoint(self.address)  # in-process httpx stubs leave the real app alone
 
     def _bind_loop(self) -> None:
         with _SERVING_LOCK:
@@ -488,6 +491,16 @@ class KyoukaiService(LoopHosted, HostedService):
         future = asyncio.run_coroutine_threadsafe(self.acall(operation, body, **meta), self.loop)  # type: ignore[arg-type]
         return future.result()
 
+    def send_call(self, call: Call) -> Reply:
+        """Send a neutral call whose body is a request envelope (:mod:`.wire`) through :attr:`client`
+        (what contract verification and the fuzzer use; a service started by :func:`serve`)."""
+        from rpctest.stacks.kyoukai.wire import send
+
+        self._check_usable()
+        if self._thread is None:
+            raise RuntimeError("send_call needs a service started by serve() (a thread's loop); use acall on the test's loop")
+        return send(self.client, call, self.timeout)
+
     def _check_usable(self) -> None:
         if self._stopped:
             raise RuntimeError(f"{self!r} is stopped")
@@ -503,6 +516,10 @@ class KyoukaiService(LoopHosted, HostedService):
                 await self._aclient.aclose()
             self._aclient = None
         server = self.component.server if self.component is not None else None
+        if self.address:
+            from rpctest.stacks.kyoukai.stubbing import unregister_endpoint
+
+            unregister_endpoint(self.address)
         if server is not None:
             server.close()
         for protocol in list(self._protocols):
