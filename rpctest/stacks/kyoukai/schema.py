@@ -198,7 +198,8 @@ def _operation(name: str, method: str, rule: Any, decl: Mapping[str, Any], doc: 
     spec: dict[str, Any] = {
         "request": request,
         "response": response,
-        "errors": sorted(set(decl.get("errors", ()))),
+        # what the route can answer: its own statuses and those it gives invalid input
+        "errors": sorted(set(decl.get("errors", ())) | set(decl.get("invalid", ()))),
         "notes": notes,
         "route": {
             "method": method,
