@@ -140,7 +140,7 @@ def install_problem(
         version = version_of("Kyoukai")
     importable = importable or _importable
     if not importable("kyoukai"):
-        return "Kyoukai is not installed", f"install it with: {_install_text()}"
+        return "Kyoukai is not installed", f"Install it with: {_install_text()}"
     if version is not None and version not in SUPPORTED_VERSIONS:
         why = (
             " (pip picks 2.1.4 when it resolves Kyoukai's own pins next to packages that need newer "
@@ -157,7 +157,7 @@ def install_problem(
         return (
             f"Kyoukai {version or ''} is installed without {', '.join(missing)} (it goes in with --no-deps, so its "
             f"dependencies are installed separately)",
-            f"install them with: {INSTALL_COMMANDS[1]}",
+            f"Install them with: {INSTALL_COMMANDS[1]}",
         )
     werkzeug = version_of("werkzeug")
     werkzeug_major = _major(werkzeug)
@@ -183,7 +183,7 @@ def version_problem() -> str | None:
     if problem is None:
         return None
     message, fix = problem
-    return f"{message}. Fix: {fix}"
+    return f"{message}. {fix}" if fix.startswith("Install") else f"{message}. Fix: {fix}"
 
 
 def require_kyoukai() -> Any:
