@@ -3,7 +3,8 @@
 Used by both Quick start commands so that a fresh machine needs nothing but Python 3.11:
 ``.venv`` holds rpctest with its PySOA and ZeroJSON extras and the dev tools (nox runs the test suite
 from it);
-``.venv-pykern`` holds pykern.api installed light, which PySOA's msgpack 0.6 pin rules out of ``.venv``.
+``.venv-pykern`` holds pykern.api installed light, which PySOA's msgpack 0.6 pin rules out of ``.venv``;
+``.venv-kyoukai`` holds Kyoukai 2.2.1.post1 installed ``--no-deps`` with the dependencies it runs on.
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {
             ["--no-warn-conflicts", "-c", str(ROOT / "constraints" / "pykern.txt"), "-e", f"{ROOT}[pykern,dev]"],
         ],
         ["pyproject.toml", "constraints/pykern.txt"],
+    ),
+    # Kyoukai 2.2.1.post1 goes in --no-deps (its own pins do not build on Python 3.11), then what it runs on
+    "kyoukai": (
+        ".venv-kyoukai",
+        [
+            ["--no-deps", "-c", str(ROOT / "constraints" / "kyoukai.txt"), "Kyoukai"],
+            ["-c", str(ROOT / "constraints" / "kyoukai.txt"), "-e", f"{ROOT}[kyoukai,dev]"],
+        ],
+        ["pyproject.toml", "constraints/kyoukai.txt"],
     ),
 }
 

@@ -1,7 +1,7 @@
 """The demo: the example services of every supported stack, their tests, contracts and fuzzing.
 
 Usage: ``python3 scripts/demo.py``. Each stack runs in its own environment (their pins conflict:
-``.venv`` for PySOA and ZeroJSON, ``.venv-pykern`` for pykern.api), created on first use and left ready.
+``.venv`` for PySOA and ZeroJSON, ``.venv-pykern`` for pykern.api, ``.venv-kyoukai`` for Kyoukai), created on first use and left ready.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from _bootstrap import ROOT, ensure_venv
 
 #: stack -> the environment it runs in (see _bootstrap.ENVIRONMENTS)
-STACKS = {"pysoa": "pysoa", "zerojson": "pysoa", "pykern": "pykern"}
+STACKS = {"pysoa": "pysoa", "zerojson": "pysoa", "pykern": "pykern", "kyoukai": "kyoukai"}
 
 if __name__ == "__main__":
     failed = []
