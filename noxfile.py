@@ -68,7 +68,16 @@ def kyoukai(session: nox.Session) -> None:
     session.install("-c", "constraints/kyoukai.txt", "-e", ".[kyoukai]", *TEST_TOOLS)
     session.run("python", "-c", "from rpctest.stacks.kyoukai.host import require_kyoukai, version_problem; "
                 "assert version_problem() is None, version_problem(); print('Kyoukai', require_kyoukai().app.__version__)")
-    _pytest(session, "tests/stack_kyoukai")
+    _pytest(session, "tests/stack_kyoukai", "examples/kyoukai")
+
+
+@nox.session(name="bench-kyoukai")
+def bench_kyoukai(session: nox.Session) -> None:
+    """rpctest's Kyoukai fuzzing against Schemathesis (benchmarks/bench_kyoukai.py); not part of the test run."""
+    session.install("--no-deps", "-c", "constraints/kyoukai.txt", "Kyoukai")
+    session.install("-c", "constraints/kyoukai.txt", "-e", ".[kyoukai]", "schemathesis")
+    session.run("python", "-c", "from rpctest.stacks.kyoukai.host import version_problem; assert version_problem() is None, version_problem()")
+    session.run("python", "benchmarks/bench_kyoukai.py", *session.posargs)
 
 
 @nox.session

@@ -114,6 +114,10 @@ def _register_contracts(subparsers: Any) -> None:
     )
     _add_target(export, what="the provider")
     export.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of standard output")
+    export.add_argument(
+        "--format", choices=("contract", "openapi"), default="contract",
+        help="an rpctest provider contract (default), or an OpenAPI 3.1 document (HTTP stacks: Kyoukai)",
+    )
     export.set_defaults(handler=_run_export)
 
     verify = actions.add_parser(
@@ -143,12 +147,32 @@ def _run_export(args: argparse.Namespace) -> int:
     if not args.provider and not args.address:
         raise _usage("contracts export needs --provider MODULE:OBJECT or --address ADDRESS")
     contract = export(_stack_for(args), provider=args.provider, address=args.address, service=args.service, timeout=args.timeout)
+    if args.format == "openapi":
+        return _write_openapi(contract, args.output)
     if args.output:
         path = fmt.write(contract, args.output)
         print(f"rpctest: wrote the provider contract of {contract.stack}:{contract.service} "
               f"({len(contract.operations)} operations) to {path}", file=sys.stderr)
     else:
         sys.stdout.write(fmt.dump(contract))
+    return EXIT_OK
+
+
+def _write_openapi(contract: Any, output: str | None) -> int:
+    import json
+
+    from rpctest.contracts import format as fmt
+    from rpctest.stacks import get_adapter
+
+    convert = getattr(get_adapter(contract.stack), "to_openapi", None)
+    if convert is None:
+        raise _usage(f"--format openapi is for HTTP stacks (kyoukai); {contract.stack} has no OpenAPI form")
+    text = json.dumps(convert(contract), indent=2, sort_keys=True) + "\n"
+    if output:
+        fmt.write_text_atomic(output, text)
+        print(f"rpctest: wrote the OpenAPI 3.1 document of {contract.stack}:{contract.service} to {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
     return EXIT_OK
 
 

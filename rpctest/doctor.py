@@ -55,7 +55,6 @@ PYKERN_FIX = (
     "pip install 'msgpack>=1.0' and a pykern that ships pykern.api "
     "(pip install --no-deps pykern; pip install tornado 'msgpack>=1' py six)"
 )
-KYOUKAI_FIX = "install 2.2.1.post1 with --no-deps (see docs/stacks/kyoukai.md)"
 ASYNCAPY_INSTALL = (
     "install AsyncAPY from its git repository (it is not on PyPI); see docs/stacks/asyncapy.md"
 )
@@ -192,14 +191,12 @@ def _zerojson_problems(probe: _Probe) -> list[Problem]:
 
 
 def _kyoukai_problems(probe: _Probe) -> list[Problem]:
-    version = probe.version_of("Kyoukai")
-    if version is None or _at_least(version, (2, 2, 1)):
-        return []
-    if _release(version) == (2, 1, 4):
-        message = "pip picked Kyoukai 2.1.4 (it does when schemathesis is present)"
-    else:
-        message = f"Kyoukai {version} is older than 2.2.1.post1, the release rpctest supports"
-    return [Problem(message, KYOUKAI_FIX)]
+    """The Kyoukai adapter's own install rule (version, dependencies, werkzeug 3, old h2), on the
+    doctor's lookups: one rule for the doctor and for ``require_kyoukai``."""
+    from rpctest.stacks.kyoukai.host import install_problem
+
+    found = install_problem(probe.version_of, probe.has_module)
+    return [] if found is None else [Problem(*found)]
 
 
 def _asyncapy_problems(probe: _Probe) -> list[Problem]:

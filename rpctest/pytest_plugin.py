@@ -307,6 +307,32 @@ def asyncapy_stub_server() -> Iterator[Any]:
     yield from _stub_server("asyncapy")
 
 
+@pytest.fixture
+def kyoukai_service() -> Iterator[Callable[..., Any]]:
+    """Run real Kyoukai apps in-process: ``shop = kyoukai_service(make_app, transport="local")``.
+
+    Give a factory (built on the serving loop: Kyoukai binds the loop it is built on), an app, or
+    ``"module:object"``. By default on 127.0.0.1, a free port, on a background thread's loop;
+    ``transport="local"`` drives the app's real HTTP backend without a socket. ``.client`` is an
+    ``httpx.Client`` of the app, ``.call("GET /items/5")`` answers in neutral terms. Every app stops
+    at teardown. In an async test use ``async with rpctest.stacks.kyoukai.serve_async(make_app)``.
+    """
+    from rpctest.stacks import get_adapter
+
+    yield from _hosted(lambda provider, **options: get_adapter("kyoukai").host.serve(provider, **options))
+
+
+@pytest.fixture
+def kyoukai_stub_server() -> Iterator[Any]:
+    """An HTTP/1.1 stub server (``http://127.0.0.1:PORT``) answering from the test's Kyoukai stubs.
+
+    For consumer code on any HTTP client (urllib, requests, another process); httpx clients are
+    answered in-process by the same stubs through respx. A request no stub matches gets 404 (405
+    when only other methods are stubbed for the path) and a line in ``.diagnostics``.
+    """
+    yield from _stub_server("kyoukai")
+
+
 def _hosted(serve: Callable[..., Any]) -> Iterator[Callable[..., Any]]:
     """A factory fixture's body: ``serve`` services on demand, stop them all (newest first) at teardown."""
     started: list[Any] = []

@@ -6,6 +6,7 @@ from it);
 ``.venv-pykern`` holds pykern.api installed light, which PySOA's msgpack 0.6 pin rules out of ``.venv``,
 and AsyncAPY's trio (attrs>=23, which PySOA's attrs<22 rules out too); AsyncAPY itself is not on PyPI and
 goes in only when ``RPCTEST_ASYNCAPY`` names a checkout or pip URL of it.
+``.venv-kyoukai`` holds Kyoukai 2.2.1.post1 installed ``--no-deps`` with the dependencies it runs on.
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {
             *([["--no-deps", ASYNCAPY]] if ASYNCAPY else []),
         ],
         ["pyproject.toml", "constraints/pykern.txt"],
+    ),
+    # Kyoukai 2.2.1.post1 goes in --no-deps (its own pins do not build on Python 3.11), then what it runs on
+    "kyoukai": (
+        ".venv-kyoukai",
+        [
+            ["--no-deps", "-c", str(ROOT / "constraints" / "kyoukai.txt"), "Kyoukai"],
+            ["-c", str(ROOT / "constraints" / "kyoukai.txt"), "-e", f"{ROOT}[kyoukai,dev]"],
+        ],
+        ["pyproject.toml", "constraints/kyoukai.txt"],
     ),
 }
 

@@ -6,16 +6,18 @@ re-recorded, and either must come out byte for byte (contracts/README.md says ho
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 from rpctest.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 CONTRACTS = ROOT / "contracts"
 
-__all__ = ["CONTRACTS", "assert_provider_current", "assert_consumer_current"]
+__all__ = ["CONTRACTS", "assert_provider_current", "assert_consumer_current", "serving_contract"]
 
 
 def assert_provider_current(stack: str, provider: str, committed: Path, tmp_path: Path) -> None:
@@ -35,3 +37,21 @@ def assert_consumer_current(example_tests: str, committed: Path, tmp_path: Path)
     assert result.returncode == 0, result.stdout + result.stderr
     recorded = (tmp_path / committed.relative_to(CONTRACTS)).read_text()
     assert recorded == committed.read_text(), f"{committed.relative_to(ROOT)} is out of date: see contracts/README.md"
+
+
+@contextlib.contextmanager
+def serving_contract(stack: str, consumer: Path) -> Iterator[str]:
+    """``rpctest serve --stack STACK CONSUMER`` in another process, for the block; yields its address."""
+    process = subprocess.Popen([sys.executable, "-m", "rpctest", "serve", "--stack", stack, str(consumer)],
+                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline() if process.stdout else ""
+        assert line.startswith(f"rpctest serve: {stack} stub provider at "), line + (
+            process.stderr.read() if process.poll() is not None and process.stderr else "")
+        yield line.rsplit(" ", 1)[1].strip()
+    finally:
+        process.kill()
+        process.wait(10)
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()

@@ -105,6 +105,12 @@ def check_stub(stack: str, service: str, action: str, body: Any, errors: list["R
     where = f"stub_action({service!r}, {action!r}, stack={stack!r})"
     op = provider.operations.get(action)
     if op is None:
+        from rpctest.contracts.verify import _operation_resolver
+
+        resolve = _operation_resolver(stack)  # Kyoukai: a concrete path or an endpoint names a route
+        found = resolve(provider, action, None) if resolve is not None else None
+        op = provider.operations[found[0]] if found is not None else None
+    if op is None:
         import difflib
 
         close = difflib.get_close_matches(action, list(provider.operations), n=1)

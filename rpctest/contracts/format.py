@@ -43,6 +43,7 @@ __all__ = [
     "load_many",
     "dump",
     "write",
+    "write_text_atomic",
     "iter_contract_files",
     "file_schema",
 ]
@@ -77,6 +78,9 @@ class OperationSpec:
     #: ``"call"`` (one reply) or ``"subscription"`` (a stream of items; ``response`` is then an
     #: array schema of the items, as a stubbed or recorded subscription's body is their list)
     kind: str = "call"
+    #: how the stack addresses the operation beyond its name, where it has more to say (Kyoukai: the
+    #: HTTP method, path template, converters and endpoint name of the route); None for most stacks
+    route: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"request": self.request, "response": self.response, "errors": list(self.errors)}
@@ -84,6 +88,8 @@ class OperationSpec:
             data["description"] = self.description
         if self.kind != "call":
             data["kind"] = self.kind
+        if self.route is not None:
+            data["route"] = dict(self.route)
         if self.notes:
             data["notes"] = list(self.notes)
         return data
@@ -98,6 +104,7 @@ class OperationSpec:
             description=data.get("description", ""),
             notes=list(data.get("notes", [])),
             kind=data.get("kind", "call"),
+            route=dict(data["route"]) if data.get("route") is not None else None,
         )
 
 
@@ -439,6 +446,12 @@ def write(contract: Contract, path: Path | str) -> Path:
     path = Path(path)
     text = dump(contract)
     parse(json.loads(text), path)  # never write what could not be read back
+    return write_text_atomic(path, text)
+
+
+def write_text_atomic(path: Path | str, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (contracts, and documents made from them such as OpenAPI)."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # not mkstemp: its files are 0600, and the contract would lose the mode any new file gets (the umask)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"

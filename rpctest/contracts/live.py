@@ -141,7 +141,8 @@ def open_sender(stack: str, *, provider: Any = None, address: str | None = None,
     if provider is not None:
         hosted = adapter.host.serve(provider)
         try:
-            yield lambda call: hosted.call(call.operation, call.body)
+            # a host whose calls are not (operation, body) takes the neutral call (Kyoukai's envelope)
+            yield getattr(hosted, "send_call", None) or (lambda call: hosted.call(call.operation, call.body))
         finally:
             hosted.stop()
         return

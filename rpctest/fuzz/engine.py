@@ -23,7 +23,7 @@ from rpctest.fuzz.checks import CHECKS, NEGATIVE, POSITIVE, UNKNOWN_OPERATION, C
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.schema.validate import compile_schema, describe_value
 
-__all__ = ["MODES", "Target", "Failure", "OperationResult", "FuzzReport", "fuzz", "fuzz_operation", "fuzz_unknown_operation", "UNKNOWN_OPERATION_NAME"]
+__all__ = ["MODES", "Target", "Failure", "OperationResult", "FuzzReport", "fuzz", "fuzz_operation", "fuzz_unknown_operation", "probe", "UNKNOWN_OPERATION_NAME"]
 
 MODES = ("positive", "negative", "all")
 #: the operation name probed for the not-found check (no real service has it)
@@ -191,10 +191,18 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
             invalid = None  # the schema accepts anything: no request can be wrong with it
         if invalid is not None and not adapter.null_body_sendable:
             invalid = invalid.filter(lambda item: item.body is not None or item.defect.path != ())
+        sendable = getattr(adapter, "sendable_defect", None)  # the wire may erase a defect (HTTP: 5 is "5")
+        if invalid is not None and sendable is not None:
+            invalid = invalid.filter(lambda item: sendable(item, op))
+        per_operation = getattr(adapter, "expected_for_defect_in", None)  # statuses declared per route
+
+        def expected(defect: Any) -> Any:
+            return per_operation(defect, op) if per_operation is not None else adapter.expected_for_defect(defect)
+
         if invalid is not None:
             parts.append(
                 invalid.map(
-                    lambda item: Case(op.name, item.body, NEGATIVE, defect=item.defect, expected=adapter.expected_for_defect(item.defect), allowed_codes=allowed)
+                    lambda item: Case(op.name, item.body, NEGATIVE, defect=item.defect, expected=expected(item.defect), allowed_codes=allowed)
                 )
             )
     if not parts:
@@ -212,7 +220,8 @@ def _settings(max_examples: int | None, base: Any = None) -> Any:
     options: dict[str, Any] = {
         "deadline": None,
         "report_multiple_bugs": False,
-        "suppress_health_check": [*parent.suppress_health_check, HealthCheck.too_slow, HealthCheck.data_too_large],
+        # filter_too_much: a stack's wire may erase many generated defects (HTTP: an int is text in a path)
+        "suppress_health_check": [*parent.suppress_health_check, HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
     }
     if max_examples is not None:
         options["max_examples"] = max_examples
@@ -310,12 +319,17 @@ def fuzz_unknown_operation(target: Target, *, checks: Sequence[Check] | None = N
     """Probe one operation the service does not have: it must answer the stack's not-found."""
     from rpctest.stacks import get_adapter
 
-    started = time.perf_counter()
     adapter = get_adapter(target.stack)
     expected = adapter.expected_for_unknown_operation(UNKNOWN_OPERATION_NAME)
     body = copy.deepcopy(adapter.unknown_operation_body)
     case = Case(UNKNOWN_OPERATION_NAME, body, UNKNOWN_OPERATION, expected=expected)
-    result = OperationResult(UNKNOWN_OPERATION_NAME, UNKNOWN_OPERATION, examples=1)
+    return probe(target, case, checks=checks, replay_dir=replay_dir)
+
+
+def probe(target: Target, case: Case, *, checks: Sequence[Check] | None = None, replay_dir: Path | str | None = None) -> OperationResult:
+    """Send one fixed case (an unknown operation, a stack's own probe) and run the checks on it."""
+    started = time.perf_counter()
+    result = OperationResult(case.operation, case.mode, examples=1)
     try:
         _executor(target, [an_answer_came_back, *(checks if checks is not None else CHECKS)])(case)
     except CheckFailed as failed:
@@ -345,5 +359,10 @@ def fuzz(
         )
     if unknown_operation:
         report.results.append(fuzz_unknown_operation(target, checks=checks, replay_dir=replay_dir))
+        from rpctest.stacks import get_adapter
+
+        probes = getattr(get_adapter(target.stack), "probe_cases", None)  # e.g. Kyoukai: a wrong method is 405
+        for case in probes(target.contract) if probes is not None else ():
+            report.results.append(probe(target, case, checks=checks, replay_dir=replay_dir))
     return report
 

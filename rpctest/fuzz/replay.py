@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,9 @@ def write_replay(target: "Target", failure: "Failure", directory: Path) -> Path:
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     digest = hashlib.sha256(json.dumps([data["operation"], data["request"], data["check"]], sort_keys=True).encode()).hexdigest()[:10]
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{target.service}.{failure.operation}-{digest}.json"
+    # operation names may hold what a file name cannot (Kyoukai's "GET /items/<int:id>")
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", f"{target.service}.{failure.operation}").strip("_")
+    path = directory / f"{name}-{digest}.json"
     path.write_text(text, encoding="utf-8")
     return path
 

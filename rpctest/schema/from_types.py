@@ -68,7 +68,7 @@ try:  # optional: its TypedDict, Required, Literal... are accepted beside typing
 except ImportError:  # pragma: no cover - not in every environment
     _te = None  # type: ignore[assignment]
 
-__all__ = ["Constraints", "TypeSchemaError", "schema_from_function", "schema_from_type"]
+__all__ = ["Constraints", "TypeSchemaError", "declared_schema", "schema_from_function", "schema_from_type"]
 
 Schema = dict[str, Any]
 
@@ -710,6 +710,19 @@ def schema_from_type(tp: Any, *, strict: bool = True) -> dict[str, Any]:
     :class:`TypeSchemaError` for a type with no schema (naming it, where it sits, and what to use).
     """
     return _Converter(strict).convert(tp, type_name(tp))
+
+
+def declared_schema(value: Any, where: str) -> Any:
+    """What a declaration (``api_schema``, ``route_schema``) names as a schema: None stays None, a
+    mapping or a boolean is a schema already, anything else a type (its error then says ``where``)."""
+    if value is None:
+        return None
+    if isinstance(value, (cabc.Mapping, bool)):
+        return dict(value) if isinstance(value, cabc.Mapping) else value
+    try:
+        return schema_from_type(value)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def schema_from_function(

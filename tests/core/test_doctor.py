@@ -23,11 +23,13 @@ HEALTHY_VERSIONS = {
     "six": "1.17.0",
     "pyzmq": "27.3.0",
     "kyoukai": "2.2.1.post1",
+    "werkzeug": "2.3.8",
+    "h2": "4.4.1",
     "asyncapy": "0.5.0",
     "trio": "0.24.0",
     "ziproto": "1.0",
 }
-HEALTHY_MODULES = {"pysoa", "pykern", "pykern.api", "zmq", "kyoukai", "asyncapy"}
+HEALTHY_MODULES = {"pysoa", "pykern", "pykern.api", "zmq", "kyoukai", "httptools", "werkzeug", "asphalt", "h2", "httpx", "asyncapy"}
 
 
 class Fakes:
@@ -191,12 +193,15 @@ def test_zerojson_needs_only_pyzmq() -> None:
 
 
 def test_kyoukai_214_is_broken() -> None:
+    """The doctor runs the adapter's own install rule (rpctest.stacks.kyoukai.host.install_problem)."""
     report = run({"kyoukai": "2.1.4"})["kyoukai"]
     assert report.status == "broken"
     assert report.problems == [
         Problem(
-            "pip picked Kyoukai 2.1.4 (it does when schemathesis is present)",
-            "install 2.2.1.post1 with --no-deps (see docs/stacks/kyoukai.md)",
+            "Kyoukai 2.1.4 is installed, but rpctest supports Kyoukai 2.2.1.post1 (and 2.2.1) (pip picks 2.1.4 when it "
+            "resolves Kyoukai's own pins next to packages that need newer werkzeug or httptools, e.g. schemathesis)",
+            "pip install --no-deps --force-reinstall Kyoukai==2.2.1.post1 && "
+            "pip install httptools==0.9.0 werkzeug==2.3.8 asphalt==4.12.0 h2==4.4.1 httpx",
             "error",
         )
     ]
@@ -205,10 +210,15 @@ def test_kyoukai_214_is_broken() -> None:
 def test_older_kyoukai_is_broken_with_its_version() -> None:
     report = run({"kyoukai": "2.0.5"})["kyoukai"]
     assert report.status == "broken"
-    assert "Kyoukai 2.0.5 is older than 2.2.1.post1" in messages(report)
+    assert "Kyoukai 2.0.5 is installed, but rpctest supports Kyoukai 2.2.1.post1" in messages(report)
 
 
-@pytest.mark.parametrize("version", ["2.2.1.post1", "2.2.1", "2.3.0"])
+def test_kyoukai_without_its_dependencies_or_on_werkzeug_3_is_broken() -> None:
+    assert "installed without httptools, httpx" in messages(run(drop={"httptools", "httpx"})["kyoukai"])
+    assert "does not import on werkzeug 3" in messages(run({"werkzeug": "3.1.9"})["kyoukai"])
+
+
+@pytest.mark.parametrize("version", ["2.2.1.post1", "2.2.1"])
 def test_supported_kyoukai_is_usable(version: str) -> None:
     assert run({"kyoukai": version})["kyoukai"].status == "usable"
 
@@ -247,8 +257,8 @@ def test_render_shows_status_problems_and_fixes() -> None:
     assert any(line.startswith("kyoukai ") and "broken" in line and "Kyoukai 2.1.4" in line for line in lines)
     assert any(line.startswith("pykern ") and "missing" in line for line in lines)
     assert "  to use it: pip install --no-deps pykern; pip install 'rpctest[pykern]'" in lines
-    assert "  error: pip picked Kyoukai 2.1.4 (it does when schemathesis is present)" in lines
-    assert "    fix: install 2.2.1.post1 with --no-deps (see docs/stacks/kyoukai.md)" in lines
+    assert any(line.startswith("  error: Kyoukai 2.1.4 is installed, but rpctest supports") for line in lines), lines
+    assert any(line.startswith("    fix: pip install --no-deps --force-reinstall Kyoukai==2.2.1.post1") for line in lines), lines
     assert "  warning: pysoa's auto-loaded pytest plugin" in text
     assert lines[-1] == "usable stacks: pysoa, zerojson, asyncapy"
 

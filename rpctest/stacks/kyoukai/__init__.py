@@ -10,24 +10,35 @@ exception) with a canned ``HTTP/1.0 500`` page: rpctest reproduces and reports t
   port 0, on the running loop or a background thread's, or without a socket (``transport="local"``);
 * :class:`LocalTransport` / :class:`LocalSyncTransport`: httpx transports that drive the app's real
   HTTP backend over memory (``httpx.AsyncClient(transport=LocalTransport(app), base_url="http://app")``);
-* :mod:`.errors`: HTTP statuses as :class:`~rpctest.model.ErrorKind`.
+* :mod:`.errors`: HTTP statuses as :class:`~rpctest.model.ErrorKind`;
+* stubs for consumers (:mod:`.stubbing`: respx under httpx clients; :mod:`.stub_server`: HTTP for
+  any other client), route contracts and OpenAPI 3.1 (:mod:`.schema`, :func:`route_schema`), the
+  request envelope and wire client (:mod:`.wire`), route templates without werkzeug (:mod:`.routes`).
 
-Vocabulary: a Kyoukai *app* is rpctest's service, a *route* its operation, named ``"METHOD /path"``
-or by its endpoint (``"blueprint.function"``); the body is JSON; an error is the HTTP status.
-Importing this module imports no Kyoukai, no werkzeug and no httpx.
+Vocabulary: a Kyoukai *app* is rpctest's service, a *route* its operation, named ``"METHOD /template"``
+in contracts (``"GET /items/<int:item_id>"``), and in stubs also ``"METHOD /path"`` or the endpoint
+(``"blueprint.function"``); the neutral request is the envelope ``{"path", "query", "body"}`` of
+:mod:`.wire`; the reply body is the JSON body; an error is the HTTP status.
+Importing this module imports no Kyoukai, no werkzeug, no httpx and no respx.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from rpctest.exceptions import StubUsageError
 from rpctest.model import ErrorKind, Reply, RpcError
 from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
 from rpctest.stacks.kyoukai import errors as kyoukai_errors
+from rpctest.stacks.kyoukai.schema import route_schema
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.contracts.format import OperationSpec, ProviderContract
+    from rpctest.fuzz.checks import Case
     from rpctest.stacks.kyoukai.host import KyoukaiService
+    from rpctest.stacks.kyoukai.stub_server import KyoukaiStubServer
+    from rpctest.stacks.kyoukai.wire import KyoukaiClient
     from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import StubRouter
 
@@ -37,6 +48,7 @@ __all__ = [
     "LocalSyncTransport",
     "LocalTransport",
     "require_kyoukai",
+    "route_schema",
     "serve",
     "serve_async",
     "version_problem",
@@ -47,7 +59,19 @@ _STANDARD_STATUSES = frozenset({400, 404, 405, 413, 500})
 
 
 class KyoukaiWire(WireHalf):
-    """Kyoukai speaks plain HTTP/1.1; rpctest's wire client and stub server for it come later."""
+    """Plain HTTP/1.1: a neutral client of a running app, and a stub server; neither needs Kyoukai."""
+
+    def client(self, address: str, *, service: str | None = None, timeout: float = 5.0, **options: Any) -> "KyoukaiClient":
+        """A blocking :class:`~.wire.KyoukaiClient` of ``http://HOST:PORT`` (calls carry request envelopes)."""
+        from rpctest.stacks.kyoukai.wire import KyoukaiClient
+
+        return KyoukaiClient(address, timeout=timeout, **options)
+
+    def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> "KyoukaiStubServer":
+        """A running :class:`~.stub_server.KyoukaiStubServer` (127.0.0.1, a free port) answering from ``router``."""
+        from rpctest.stacks.kyoukai.stub_server import serve_stubs
+
+        return serve_stubs(router, address=address, **options)
 
 
 class KyoukaiHost(HostHalf):
@@ -68,8 +92,32 @@ class KyoukaiHost(HostHalf):
         return serve(provider, **options)
 
     def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
-        """Nothing to intercept: Kyoukai ships no client library (its callers speak HTTP)."""
-        return lambda: None
+        """Kyoukai ships no client library; its callers speak HTTP. httpx clients are answered from
+        the stubs through respx (see :mod:`.stubbing`); other clients use the stub server."""
+        from rpctest.stacks.kyoukai.stubbing import install
+
+        return install(router)
+
+    def export_schema(self, provider: Any, **options: Any) -> dict[str, Any]:
+        """The route contract of an app (see :func:`.schema.export_app`)."""
+        from rpctest.stacks.kyoukai.schema import export_app
+
+        return export_app(provider, **options)
+
+    def export_from_address(self, address: str, service: str | None = None, **options: Any) -> dict[str, Any]:
+        """A running Kyoukai app does not describe its routes over HTTP."""
+        from rpctest.exceptions import ConfigError
+
+        raise ConfigError(
+            f"Kyoukai has no introspection, so the routes at {address} cannot be exported from the running app; "
+            f"export the contract from the code (--provider MODULE:APP) and pass it with --contract FILE"
+        )
+
+    def quiet_logs(self) -> None:
+        """Kyoukai logs a traceback for each canned 500 it writes: the CLI's report says it instead."""
+        import logging
+
+        logging.getLogger("Kyoukai").setLevel(logging.CRITICAL + 1)  # and Kyoukai.HTTP11 under it
 
     def version_problem(self) -> str | None:
         """What is wrong with this environment's Kyoukai install, with the fix (for ``rpctest doctor``)."""
@@ -83,7 +131,10 @@ class KyoukaiAdapter(StackAdapter):
     title = "Kyoukai"
     capabilities = Capabilities(sync_client=True, async_client=True)
     standard_error_codes = _STANDARD_STATUSES
-    null_body_sendable = False  # a body of None is sent as no body at all
+    null_body_sendable = False  # the envelope is an object; a missing body is the absent "body" key
+    #: ``status=`` (a success status, e.g. 201), ``headers=`` (response headers), ``base_url=`` (which
+    #: httpx requests are for this service, when config does not say)
+    stub_options = frozenset({"status", "headers", "base_url"})
     wire = KyoukaiWire()
     host = KyoukaiHost()
 
@@ -101,11 +152,96 @@ class KyoukaiAdapter(StackAdapter):
             raise StubUsageError("Kyoukai errors carry no field: an HTTP error is its status (put details in the message)")
         return super().make_error(status, message, **details)
 
+    def check_body(self, body: Any) -> None:
+        if isinstance(body, (set, frozenset)) or (callable(body) and not isinstance(body, Mapping)):
+            raise StubUsageError(f"a Kyoukai stub body is the JSON (or text) the route answers, not {body!r}")
+
     def expected_for_defect(self, defect: "Defect") -> "Expected":
         """A 4xx (any: Kyoukai has no validation of its own; the app's views decide)."""
         from rpctest.strategies.defects import Expected
 
         return Expected(ErrorKind.CALLER_ERROR, None, check_field=False)
+
+    def expected_for_defect_in(self, defect: "Defect", operation: "OperationSpec") -> "Expected":
+        """A path variable the converter rejects is a 404 (no route matches); a bad query or body
+        gets a 4xx, the route's declared ``invalid`` statuses when it has some."""
+        from rpctest.strategies.defects import Expected
+
+        if defect.path[:1] == ("path",):
+            return Expected(ErrorKind.NOT_FOUND, None, frozenset({404}), check_field=False)
+        codes = frozenset((operation.route or {}).get("invalid_status") or ())
+        if codes:
+            kinds = {kyoukai_errors.classify(code) for code in codes}
+            kind = next(iter(kinds)) if len(kinds) == 1 else ErrorKind.CALLER_ERROR
+            return Expected(kind, None, codes, check_field=False)
+        return Expected(ErrorKind.CALLER_ERROR, None, check_field=False)
+
+    def sendable_defect(self, item: Any, operation: "OperationSpec") -> bool:
+        """Whether HTTP can carry the invalid request ``item.body`` *as invalid*.
+
+        The body must be an envelope a request can carry (:func:`.wire.sendable`). A defect in a path
+        variable counts when routing must reject it: the rendered path no longer matches the route
+        (a value the converter still accepts is the view's business, and the route's pattern is
+        stricter than its converter). Any other defect must survive the wire: path and query values
+        become text and the body goes through JSON (an int 5 for a string is "5" on the wire).
+        """
+        from rpctest.contracts.drift import registry
+        from rpctest.stacks.kyoukai.routes import parse_operation, split_operation
+        from rpctest.stacks.kyoukai.wire import sendable, wire_form
+
+        body = item.body
+        if not sendable(body, operation.name):
+            return False
+        if item.defect.path[:1] == ("path",):
+            if split_operation(operation.name) is None:
+                return False
+            _method, route = parse_operation(operation.name)
+            return route.match(route.build(body.get("path"))) is None
+        return bool(registry.compiled(operation.request).violations(wire_form(body)))
+
+    def probe_cases(self, contract: "ProviderContract") -> list["Case"]:
+        """One wrong-method request per route path: Kyoukai's routing must answer 405."""
+        from rpctest.fuzz.checks import UNKNOWN_OPERATION, Case
+        from rpctest.stacks.kyoukai.routes import RouteTemplate, methods_of
+        from rpctest.strategies.defects import Expected
+
+        cases = []
+        templates = sorted({name.split(" ", 1)[1] for name in contract.operations if " " in name})
+        for template in templates:
+            declared = methods_of(contract.operations, template)
+            wrong = next((m for m in ("DELETE", "PATCH", "PUT", "POST", "GET") if m not in declared), None)
+            if wrong is None:
+                continue
+            path = RouteTemplate.parse(template).example_path()
+            expected = Expected(ErrorKind.NOT_FOUND, None, frozenset({405}), check_field=False)
+            cases.append(Case(f"{wrong} {path}", {}, UNKNOWN_OPERATION, expected=expected))
+        return cases
+
+    def contract_operation(self, provider: "ProviderContract", operation: str, request: Any) -> tuple[str, Any] | None:
+        """The provider's operation for a stubbed one: ``"GET /items/5"`` is ``"GET /items/<int:item_id>"``
+        with ``{"path": {"item_id": "5"}}`` in its envelope; an endpoint name is its route."""
+        from rpctest.stacks.kyoukai.routes import parse_operation, split_operation
+
+        if operation in provider.operations:
+            return operation, request
+        parts = split_operation(operation)
+        if parts is None:
+            found = [n for n, op in provider.operations.items()
+                     if (op.route or {}).get("endpoint") in (operation,) or (op.route or {}).get("endpoint", "").rsplit(".", 1)[-1] == operation]
+            return (found[0], request) if len(found) == 1 else None
+        method, path = parts
+        for name in sorted(provider.operations):
+            try:
+                op_method, route = parse_operation(name)
+            except Exception:
+                continue
+            values = route.match(path.split("?", 1)[0]) if op_method == method else None
+            if values is not None:
+                envelope = dict(request) if isinstance(request, Mapping) else {}
+                if route.params:
+                    envelope["path"] = values
+                return name, envelope
+        return None
 
     def expected_for_unknown_operation(self, operation: str) -> "Expected":
         """404 (no such path) or 405 (no such method on that path), Kyoukai's own routing answers.
@@ -116,6 +252,19 @@ class KyoukaiAdapter(StackAdapter):
         from rpctest.strategies.defects import Expected
 
         return Expected(ErrorKind.NOT_FOUND, None, frozenset({404, 405}), check_field=False)
+
+    def to_openapi(self, contract: "ProviderContract") -> dict[str, Any]:
+        """The OpenAPI 3.1 document of a route contract (``contracts export --format openapi``)."""
+        from rpctest.stacks.kyoukai.schema import to_openapi
+
+        return to_openapi(contract)
+
+    def reply_from_exception(self, exc: BaseException) -> Reply | None:
+        """A stub's side effect raising is the route failing: a 500 (an httpx error propagates, so a
+        test can simulate a network failure with ``side_effect=httpx.ConnectError(...)``)."""
+        if type(exc).__module__.startswith("httpx"):
+            return None
+        return Reply(errors=[RpcError(500, f"{type(exc).__name__}: {exc}", kind=ErrorKind.SERVER_ERROR, details={"status": 500})])
 
     def reply_from_native(self, value: Any) -> Reply | None:
         """An ``httpx.Response`` (what a side effect may return) as a neutral reply."""

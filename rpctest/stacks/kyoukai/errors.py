@@ -43,7 +43,10 @@ __all__ = [
 NOT_FOUND_STATUSES = frozenset({404, 405, 410})
 UNAUTHORIZED_STATUSES = frozenset({401, 403, 407})
 #: the neutral error message for Kyoukai's canned "Critical Server Error" page
-CRITICAL_PAGE_MESSAGE = "Kyoukai's canned Critical Server Error page (HTTP/1.0 500)"
+CRITICAL_PAGE_MESSAGE = (
+    "Kyoukai's canned Critical Server Error page (HTTP/1.0 500): the 2.2.1.post1 error-handler bug, "
+    "an error page the app or its routing made (404, 405, abort) was lost"
+)
 _CRITICAL_TITLE = b"<title>Critical Server Error</title>"
 
 

@@ -49,7 +49,7 @@ import logging
 import re
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, AsyncIterator, Literal, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Literal, Mapping
 
 from rpctest.exceptions import ConfigError, StackUnavailable
 from rpctest.loop_thread import LoopHosted
@@ -66,6 +66,7 @@ __all__ = [
     "PUBLISHED_VERSION",
     "SUPPORTED_VERSIONS",
     "KyoukaiService",
+    "install_problem",
     "installed_version",
     "require_kyoukai",
     "resolve_app",
@@ -119,18 +120,27 @@ def _major(version: str | None) -> int | None:
     return int(match.group()) if match else None
 
 
-def version_problem() -> str | None:
-    """What stops rpctest's Kyoukai support here, with the fix; None when the install is usable.
+def install_problem(
+    version_of: Callable[[str], str | None] | None = None,
+    importable: Callable[[str], bool] | None = None,
+) -> tuple[str, str] | None:
+    """``(what is wrong, the fix)`` with this environment's Kyoukai install, or None when usable.
 
-    It imports nothing from Kyoukai (``rpctest doctor`` calls it). It flags: Kyoukai missing; a
-    version other than 2.2.1.post1 / 2.2.1 (notably 2.1.4, which pip silently resolves to when
-    Kyoukai is installed with its own dependencies next to packages that need newer ones); a missing
-    dependency; werkzeug 3 (``import kyoukai`` fails) or older than 2 (needs more shims than rpctest
-    applies); h2 older than 4 (imports names Python 3.10 removed from ``collections``).
+    The one rule for :func:`version_problem`, :func:`require_kyoukai` and ``rpctest doctor`` (which
+    passes its own lookups). It imports nothing from Kyoukai. It flags: Kyoukai missing; a version
+    other than 2.2.1.post1 / 2.2.1 (notably 2.1.4, which pip silently resolves to when Kyoukai is
+    installed with its own dependencies next to packages that need newer ones, e.g. schemathesis);
+    a missing dependency; werkzeug 3 (``import kyoukai`` fails) or older than 2 (needs more shims
+    than rpctest applies); h2 older than 4 (imports names Python 3.10 removed from ``collections``).
     """
-    version = installed_version()
-    if not _importable("kyoukai"):
-        return f"Kyoukai is not installed. Install it with: {_install_text()}"
+    if version_of is None:
+        version = installed_version()
+        version_of = _distribution_version
+    else:
+        version = version_of("Kyoukai")
+    importable = importable or _importable
+    if not importable("kyoukai"):
+        return "Kyoukai is not installed", f"Install it with: {_install_text()}"
     if version is not None and version not in SUPPORTED_VERSIONS:
         why = (
             " (pip picks 2.1.4 when it resolves Kyoukai's own pins next to packages that need newer "
@@ -139,28 +149,41 @@ def version_problem() -> str | None:
             else ""
         )
         return (
-            f"Kyoukai {version} is installed, but rpctest supports Kyoukai {PUBLISHED_VERSION} (and 2.2.1){why}. "
-            f"Fix: pip install --no-deps --force-reinstall Kyoukai=={PUBLISHED_VERSION} && {INSTALL_COMMANDS[1]}"
+            f"Kyoukai {version} is installed, but rpctest supports Kyoukai {PUBLISHED_VERSION} (and 2.2.1){why}",
+            f"pip install --no-deps --force-reinstall Kyoukai=={PUBLISHED_VERSION} && {INSTALL_COMMANDS[1]}",
         )
-    missing = [name for name in _DEPENDENCIES if not _importable(name)]
+    missing = [name for name in _DEPENDENCIES if not importable(name)]
     if missing:
         return (
             f"Kyoukai {version or ''} is installed without {', '.join(missing)} (it goes in with --no-deps, so its "
-            f"dependencies are installed separately). Install them with: {INSTALL_COMMANDS[1]}"
+            f"dependencies are installed separately)",
+            f"Install them with: {INSTALL_COMMANDS[1]}",
         )
-    werkzeug = _distribution_version("werkzeug")
+    werkzeug = version_of("werkzeug")
     werkzeug_major = _major(werkzeug)
     if werkzeug_major is not None and werkzeug_major >= 3:
         return (
             f"werkzeug {werkzeug} is installed; Kyoukai {PUBLISHED_VERSION} does not import on werkzeug 3 "
-            f"(FormDataParser.parse_functions is gone). Fix: pip install werkzeug==2.3.8"
+            f"(FormDataParser.parse_functions is gone)",
+            "pip install werkzeug==2.3.8",
         )
     if werkzeug_major is not None and werkzeug_major < 2:
-        return f"werkzeug {werkzeug} is older than rpctest supports with Kyoukai. Fix: pip install werkzeug==2.3.8"
-    h2 = _distribution_version("h2")
-    if _major(h2) is not None and _major(h2) < 4:  # type: ignore[operator]
-        return f"h2 {h2} does not import on Python 3.10+ (collections.MutableMapping). Fix: pip install h2==4.4.1"
+        return f"werkzeug {werkzeug} is older than rpctest supports with Kyoukai", "pip install werkzeug==2.3.8"
+    h2 = version_of("h2")
+    h2_major = _major(h2)
+    if h2_major is not None and h2_major < 4:
+        return f"h2 {h2} does not import on Python 3.10+ (collections.MutableMapping)", "pip install h2==4.4.1"
     return None
+
+
+def version_problem() -> str | None:
+    """What stops rpctest's Kyoukai support here, with the fix; None when the install is usable
+    (:func:`install_problem` as one sentence)."""
+    problem = install_problem()
+    if problem is None:
+        return None
+    message, fix = problem
+    return f"{message}. {fix}" if fix.startswith("Install") else f"{message}. Fix: {fix}"
 
 
 def require_kyoukai() -> Any:
@@ -354,6 +377,9 @@ class KyoukaiService(LoopHosted, HostedService):
             raise ConfigError("the KyoukaiComponent started no server (run_server=False in component_options?)")
         self.port = component.server.sockets[0].getsockname()[1]
         self.address = f"http://{self.host}:{self.port}"
+        from rpctest.stacks.kyoukai.stubbing import register_endpoint
+
+        register_endpoint(self.address)  # in-process httpx stubs leave the real app alone
 
     def _bind_loop(self) -> None:
         with _SERVING_LOCK:
@@ -488,6 +514,16 @@ class KyoukaiService(LoopHosted, HostedService):
         future = asyncio.run_coroutine_threadsafe(self.acall(operation, body, **meta), self.loop)  # type: ignore[arg-type]
         return future.result()
 
+    def send_call(self, call: Call) -> Reply:
+        """Send a neutral call whose body is a request envelope (:mod:`.wire`) through :attr:`client`
+        (what contract verification and the fuzzer use; a service started by :func:`serve`)."""
+        from rpctest.stacks.kyoukai.wire import send
+
+        self._check_usable()
+        if self._thread is None:
+            raise RuntimeError("send_call needs a service started by serve() (a thread's loop); use acall on the test's loop")
+        return send(self.client, call, self.timeout)
+
     def _check_usable(self) -> None:
         if self._stopped:
             raise RuntimeError(f"{self!r} is stopped")
@@ -503,6 +539,10 @@ class KyoukaiService(LoopHosted, HostedService):
                 await self._aclient.aclose()
             self._aclient = None
         server = self.component.server if self.component is not None else None
+        if self.address:
+            from rpctest.stacks.kyoukai.stubbing import unregister_endpoint
+
+            unregister_endpoint(self.address)
         if server is not None:
             server.close()
         for protocol in list(self._protocols):

@@ -87,16 +87,9 @@ def _api_functions(api_classes: Iterable[type]) -> dict[str, Callable[..., Any]]
 
 
 def _to_schema(value: Any, where: str) -> Any:
-    if value is None:
-        return None
-    if isinstance(value, (Mapping, bool)):
-        return dict(value) if isinstance(value, Mapping) else value
-    from rpctest.schema.from_types import schema_from_type
+    from rpctest.schema.from_types import declared_schema
 
-    try:
-        return schema_from_type(value)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+    return declared_schema(value, where)
 
 
 def _raised_api_errors(func: Callable[..., Any]) -> list[str]:

@@ -1,0 +1,257 @@
+"""A Kyoukai stub server: plain HTTP/1.1 on 127.0.0.1, answered by the stub router; needs no Kyoukai.
+
+:class:`KyoukaiStubServer` is what consumer code that does not use httpx (``urllib``, ``requests``,
+another process, another language) talks to when the Kyoukai service it calls is stubbed. It speaks
+HTTP/1.1 with keep-alive (h11 parses and writes it; h11 comes with httpx) and answers each request
+as :func:`.stubbing.answer` decides: the matching stub's body (JSON, text, or 204 for None) or its
+error status; 405 with ``Allow`` when only other methods are stubbed for the path; 404 with the
+router's near-miss explanation as the body otherwise. Every unanswered request and every stub that
+raised is logged at WARNING on ``rpctest.serve`` and kept in :attr:`KyoukaiStubServer.diagnostics`.
+
+It runs on the caller's loop (``await server.astart()`` / ``astop()``) or on a private loop in a
+daemon thread (:func:`serve_stubs`, ``start()`` / ``stop()``), and stops promptly, closing every
+connection. Its address is registered so that the in-process respx stubs leave requests to it alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from rpctest.exceptions import ConfigError, StackUnavailable
+from rpctest.loop_thread import LoopServer
+from rpctest.model import Call, Reply
+from rpctest.stacks.base import HostedService
+from rpctest.stacks.kyoukai import stubbing
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stubs.router import StubRouter
+
+__all__ = ["KyoukaiStubServer", "serve_stubs"]
+
+_logger = logging.getLogger("rpctest.serve")
+_READ = 65536
+_SERVER = "rpctest-kyoukai-stub"
+
+
+def _require_h11() -> Any:
+    try:
+        import h11
+    except ImportError as exc:
+        raise StackUnavailable(f"h11 is not importable ({exc}); install rpctest's Kyoukai extra: pip install 'rpctest[kyoukai]'") from None
+    return h11
+
+
+class KyoukaiStubServer(LoopServer, HostedService):
+    """Serves ``router``'s Kyoukai stubs at ``http://HOST:PORT`` until stopped (module docstring).
+
+    ``service`` is the service every request is for; by default the one Kyoukai service the router
+    has stubs for when the request comes (stubs started after the server count).
+    """
+
+    def __init__(self, router: "StubRouter", *, service: str | None = None, host: str = "127.0.0.1", port: int = 0, timeout: float = 5.0) -> None:
+        _require_h11()
+        if timeout is None or timeout <= 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self.router = router
+        self._service = service
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.address: str | None = None
+        self.diagnostics: list[str] = []
+        self._server: asyncio.AbstractServer | None = None
+        self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._init_loop_state()
+        self.thread_name = f"rpctest-kyoukai-stub-{service or 'app'}"
+
+    @property
+    def service(self) -> str | None:
+        if self._service:
+            return self._service
+        services = sorted({stub.service for stub in self.router.active(stubbing.STACK)})
+        return services[0] if len(services) == 1 else None
+
+    # -- running ---------------------------------------------------------------------------------------
+
+    async def astart(self) -> "KyoukaiStubServer":
+        if self._stopped:
+            raise RuntimeError(f"{self!r} was stopped; build a new one")
+        if self._server is not None:
+            return self
+        self._loop = asyncio.get_running_loop()
+        self._server = await asyncio.start_server(self._connected, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self.address = f"http://{self.host}:{self.port}"
+        stubbing.register_endpoint(self.address)
+        _logger.info("Kyoukai stub server for service %r at %s", self.service, self.address)
+        return self
+
+    async def astop(self) -> None:
+        server, self._server = self._server, None
+        self._stopped = True
+        if server is None:
+            return
+        if self.address:
+            stubbing.unregister_endpoint(self.address)
+        server.close()
+        for writer in list(self._writers):
+            writer.close()
+        tasks = [task for task in self._tasks if not task.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        await server.wait_closed()
+
+    @property
+    def listening(self) -> bool:
+        return self._server is not None
+
+    alive = listening
+
+    def _stop_wait(self) -> float:
+        return self.timeout + 5
+
+    # -- calling it ------------------------------------------------------------------------------------
+
+    async_client_hint = "httpx.AsyncClient(base_url=server.address)"
+
+    def _make_client(self) -> Any:
+        from rpctest.stacks.kyoukai.wire import KyoukaiClient
+
+        assert self.address is not None
+        return KyoukaiClient(self.address, timeout=self.timeout)
+
+    def call(self, operation: str, body: Any = None, **meta: Any) -> Reply:
+        """Call one route over HTTP: ``operation`` as ``"METHOD /path"``, ``body`` a request envelope."""
+        return self.client.call(Call(stubbing.STACK, self.service or "kyoukai", operation, body, meta=meta), timeout=meta.get("timeout"))
+
+    # -- connections -----------------------------------------------------------------------------------
+
+    async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+        self._writers.add(writer)
+        try:
+            await self._serve_connection(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            pass
+        finally:
+            self._writers.discard(writer)
+            if task is not None:
+                self._tasks.discard(task)
+            writer.close()
+            try:
+                await writer.wait_closed()
+            except (ConnectionError, asyncio.CancelledError):
+                pass
+
+    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        h11 = _require_h11()
+        conn = h11.Connection(h11.SERVER)
+        while True:
+            request, body = None, bytearray()
+            while True:
+                try:
+                    event = conn.next_event()
+                except h11.RemoteProtocolError as exc:
+                    self._diagnose(f"a request that is not HTTP/1.1 ({exc}); answered 400")
+                    await self._send(writer, conn, 400, [("Content-Type", "text/plain; charset=utf-8")], str(exc).encode(), force=True)
+                    return
+                if event is h11.NEED_DATA:
+                    data = await reader.read(_READ)
+                    conn.receive_data(data)  # b"" is the client closing
+                    continue
+                if isinstance(event, h11.Request):
+                    request = event
+                elif isinstance(event, h11.Data):
+                    body += event.data
+                elif isinstance(event, h11.EndOfMessage):
+                    break
+                elif isinstance(event, h11.ConnectionClosed):
+                    return
+            assert request is not None
+            status, headers, content = self._answer(request, bytes(body))
+            await self._send(writer, conn, status, headers, content, head=request.method == b"HEAD")
+            if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+                return
+            try:
+                conn.start_next_cycle()
+            except h11.LocalProtocolError:
+                return
+
+    def _answer(self, request: Any, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        target = request.target.decode("latin-1")
+        path, _, query = target.partition("?")
+        if "://" in path:  # absolute-form target
+            path = "/" + path.split("://", 1)[1].partition("/")[2]
+        method = request.method.decode("ascii", "replace")
+        content_type = next((v.decode("latin-1") for k, v in request.headers if k == b"content-type"), None)
+        service = self.service
+        if service is None:
+            text = "no Kyoukai stubs are active" if not self.router.active(stubbing.STACK) else (
+                "several Kyoukai services are stubbed: start the stub server with service=NAME"
+            )
+            self._diagnose(f"{method} {target}: {text}")
+            return 404, [("Content-Type", "text/plain; charset=utf-8")], text.encode()
+        try:
+            result = stubbing.answer(self.router, service, method, path, query, body, content_type)
+        except Exception as exc:  # a stub or side effect that failed: the server failing, as Kyoukai would
+            _logger.debug("stub failure", exc_info=True)
+            self._diagnose(f"{method} {target}: the stub raised {exc!r}; answered 500")
+            return 500, [("Content-Type", "text/plain; charset=utf-8")], f"stub raised {exc!r}".encode()
+        if result.explanation:
+            self._diagnose(f"{method} {target}: answered {result.status}: {result.explanation}")
+        return result.status, result.headers, result.content
+
+    async def _send(
+        self, writer: asyncio.StreamWriter, conn: Any, status: int, headers: list[tuple[str, str]], content: bytes,
+        *, head: bool = False, force: bool = False,
+    ) -> None:
+        h11 = _require_h11()
+        names = {name.lower() for name, _ in headers}
+        all_headers = [*headers, ("Server", _SERVER)]
+        if status != 204 and "content-length" not in names:
+            all_headers.append(("Content-Length", str(len(content))))
+        if force:
+            all_headers.append(("Connection", "close"))
+        try:
+            data = conn.send(h11.Response(status_code=status, headers=all_headers))
+            if content and not head and status != 204:
+                data += conn.send(h11.Data(data=content))
+            data += conn.send(h11.EndOfMessage())
+        except h11.LocalProtocolError as exc:
+            self._diagnose(f"could not write a {status} response: {exc}")
+            return
+        writer.write(data)
+        await writer.drain()
+
+    def _diagnose(self, text: str) -> None:
+        _logger.warning("%s", text)
+        self.diagnostics.append(text)
+
+    def __repr__(self) -> str:
+        state = "stopped" if self._stopped else ("running" if self.listening else "not started")
+        return f"<KyoukaiStubServer {self._service or '(one stubbed service)'} at {self.address or '(unbound)'} ({state})>"
+
+
+def _bind_from_address(address: str | None) -> dict[str, Any]:
+    if not address:
+        return {}
+    parts = urlsplit(address)
+    if parts.scheme != "http" or not parts.hostname:
+        raise ConfigError(f"a Kyoukai stub server address is http://HOST:PORT, not {address!r}")
+    return {"host": parts.hostname, "port": parts.port or 0}
+
+
+def serve_stubs(router: "StubRouter", *, address: str | None = None, **options: Any) -> KyoukaiStubServer:
+    """A :class:`KyoukaiStubServer` for ``router``, started on its own thread's loop (127.0.0.1, a free
+    port unless ``address`` says ``http://HOST:PORT``); stop it with ``stop()`` (or ``with``)."""
+    return KyoukaiStubServer(router, **{**_bind_from_address(address), **options}).start()

@@ -1,0 +1,220 @@
+"""Kyoukai stubs for consumer code: which stub answers an HTTP request, and httpx interception (respx).
+
+A Kyoukai stub names its route as ``"METHOD /template"`` (``"GET /items/<int:item_id>"``), a
+concrete ``"METHOD /path"`` (``"GET /items/5"``) or a route endpoint name (``"shop.get_item"``,
+resolved through the provider contract rpctest knows for that service: ``use_providers`` or
+``[tool.rpctest] providers``). :func:`find_stub` matches one HTTP request against the active stubs
+(newest first, as the router does); the stub server and the respx interceptor both use it, so a
+request gets the same answer in-process and over a socket.
+
+**httpx clients** (:func:`install`): while Kyoukai stubs are active, a respx router sits under
+every httpx client of the process. A request is for a stubbed Kyoukai service when its base URL is
+that service's ``address`` in ``[tool.rpctest.services]`` or a stub's ``base_url=`` option, or,
+when neither says anything, when exactly one Kyoukai service is stubbed. Those requests are answered
+from the stubs; a request no stub matches raises :class:`~rpctest.exceptions.UnmatchedCall` naming
+the nearest stub (strict, never a silent 200). Everything else, including rpctest's own stub
+servers and hosted apps, goes over the network as usual. Other clients (urllib, requests, another
+process) use the stub server (:mod:`.stub_server`).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from typing import TYPE_CHECKING, Any, Callable
+
+from rpctest.exceptions import StubUsageError
+from rpctest.model import Call, Reply
+from rpctest.stacks.kyoukai.routes import RouteTemplate, parse_operation, split_operation
+from rpctest.stacks.kyoukai.wire import envelope_from_request, response_parts
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stubs.router import Stub, StubRouter
+
+__all__ = [
+    "STACK", "Answer", "answer", "base_of", "find_stub", "install", "register_endpoint", "service_for_base",
+    "serving_over_wire", "stub_routes", "unregister_endpoint",
+]
+
+STACK = "kyoukai"
+
+#: base URLs (``http://127.0.0.1:PORT``) of rpctest's own Kyoukai stub servers and hosted apps in this
+#: process: an httpx request to one of them goes over the wire, never to the in-process stubs
+serving_over_wire: set[str] = set()
+_lock = threading.Lock()
+
+
+def base_of(url: str) -> str:
+    """``http://host:port/any/path?q`` -> ``http://host:port`` (how services are told apart)."""
+    scheme, _, rest = url.partition("://")
+    return f"{scheme.lower()}://{rest.split('/', 1)[0].lower()}"
+
+
+def service_for_base(base: str, router: "StubRouter") -> str | None:
+    """The stubbed Kyoukai service a request to ``base`` is for, or None (see the module docstring)."""
+    from rpctest import config
+
+    stubs = router.active(STACK)
+    if not stubs:
+        return None
+    for name, entry in config.current().services.items():
+        if entry.stack == STACK and entry.address and base_of(entry.address) == base:
+            return name if any(s.service == name for s in stubs) else None
+    for stub in stubs:
+        url = (stub.options or {}).get("base_url")
+        if url and base_of(url) == base:
+            return stub.service
+    services = {s.service for s in stubs}
+    addressed = {s.service for s in stubs if (s.options or {}).get("base_url")} | {
+        name for name, entry in config.current().services.items() if entry.stack == STACK and entry.address
+    }
+    unaddressed = services - addressed
+    return next(iter(unaddressed)) if len(unaddressed) == 1 else None
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(operation: str) -> tuple[str, RouteTemplate]:
+    return parse_operation(operation)
+
+
+def stub_routes(stub: "Stub") -> list[tuple[str, RouteTemplate]]:
+    """The (method, route) pairs a stub answers: from its action, or from the provider contract when
+    the action is an endpoint name."""
+    if split_operation(stub.action) is not None:
+        method, route = _parsed(stub.action.split("?", 1)[0])
+        return [(method, route)]
+    from rpctest.contracts.drift import registry
+
+    provider = registry.get(STACK, stub.service)
+    routes = []
+    if provider is not None:
+        for name, op in provider.operations.items():
+            endpoint = (op.route or {}).get("endpoint", "")
+            if endpoint == stub.action or endpoint.rsplit(".", 1)[-1] == stub.action:
+                routes.append(_parsed(name))
+    if not routes:
+        known = "" if provider is None else f" (its routes: {', '.join(sorted(provider.operations))})"
+        raise StubUsageError(
+            f"{stub!r}: {stub.action!r} is not 'METHOD /path', and no provider contract of {stub.service!r} names an "
+            f"endpoint {stub.action!r}{known}; write the route as 'GET /items/<int:item_id>', or make the contract "
+            f"known (rpctest.contracts.use_providers(...) or [tool.rpctest] providers)"
+        )
+    return routes
+
+
+def find_stub(
+    router: "StubRouter", service: str, method: str, path: str, query: str, content: bytes, content_type: str | None
+) -> tuple["Stub | None", Call, set[str]]:
+    """The newest stub answering this request and the neutral call it gets, or (None, the call as
+    the router should explain it, the methods stubbed for this path: for a 405)."""
+    allowed: set[str] = set()
+    nearest: Call | None = None
+    for stub in reversed(router.active(STACK)):
+        if stub.service != service:
+            continue
+        for stub_method, route in stub_routes(stub):
+            if route.match(path) is None:
+                continue
+            if stub_method != method and not (stub_method == "GET" and method == "HEAD"):
+                allowed.add(stub_method)
+                continue
+            envelope = envelope_from_request(path, query, content, content_type, route=route)
+            call = Call(STACK, service, stub.action, envelope, meta={"method": method, "path": path})
+            if stub.matches(call):
+                return stub, call, allowed
+            nearest = nearest or call
+    if nearest is None:
+        envelope = envelope_from_request(path, query, content, content_type)
+        nearest = Call(STACK, service, f"{method} {path}", envelope, meta={"method": method, "path": path})
+    return None, nearest, allowed
+
+
+class Answer:
+    """What a stub answers one HTTP request with (or why no stub did: ``explanation``)."""
+
+    __slots__ = ("status", "headers", "content", "explanation")
+
+    def __init__(self, status: int, headers: list[tuple[str, str]], content: bytes, explanation: str | None = None) -> None:
+        self.status = status
+        self.headers = headers
+        self.content = content
+        self.explanation = explanation
+
+
+def answer(
+    router: "StubRouter", service: str, method: str, path: str, query: str, content: bytes, content_type: str | None
+) -> Answer:
+    """The stub server's answer: the matching stub's reply; 405 (with ``Allow``) when only other
+    methods are stubbed for the path; 404 with the router's near-miss explanation otherwise."""
+    stub, call, allowed = find_stub(router, service, method, path, query, content, content_type)
+    if stub is None:
+        explanation = router.explain_unmatched(call)
+        if allowed:
+            allow = ", ".join(sorted(allowed | {"OPTIONS"} | ({"HEAD"} if "GET" in allowed else set())))
+            return Answer(405, [("Allow", allow), ("Content-Type", "text/plain; charset=utf-8")], explanation.encode("utf-8"), explanation)
+        return Answer(404, [("Content-Type", "text/plain; charset=utf-8")], explanation.encode("utf-8"), explanation)
+    reply = router.respond(stub, call)
+    return _answer_of(reply, stub)
+
+
+def _answer_of(reply: Reply, stub: "Stub") -> Answer:
+    options = stub.options or {}
+    status, headers, body = response_parts(reply, status=options.get("status"), headers=options.get("headers"))
+    return Answer(status, headers, body)
+
+
+def install(router: "StubRouter") -> Callable[[], None]:
+    """Put a respx router under every httpx client for the Kyoukai stubs; return the undo function."""
+    try:
+        import respx
+    except ImportError as exc:
+        from rpctest.exceptions import StackUnavailable
+
+        raise StackUnavailable(
+            f"respx is not importable ({exc}); rpctest stubs Kyoukai services for httpx clients with it. "
+            f"Install it with: pip install 'rpctest[kyoukai]' (or pip install respx), or point the client at "
+            f"the kyoukai_stub_server fixture instead"
+        ) from None
+    import httpx
+
+    def handle(request: httpx.Request) -> Any:
+        url = str(request.url)
+        base = base_of(url)
+        with _lock:
+            over_wire = base in serving_over_wire
+        service = None if over_wire else service_for_base(base, router)
+        if service is None:
+            return request  # respx: pass through to the network
+        content = request.read()
+        stub, call, _allowed = find_stub(
+            router, service, request.method, request.url.path, request.url.query.decode("ascii", "replace"),
+            content, request.headers.get("content-type"),
+        )
+        if stub is None:
+            raise router.unmatched(call, reason=f"httpx request to {url}")
+        reply = router.respond(stub, call)
+        result = _answer_of(reply, stub)
+        return httpx.Response(result.status, headers=result.headers, content=result.content, request=request)
+
+    mock = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+    mock.route().mock(side_effect=handle)
+    mock.start()
+    stopped = []
+
+    def undo() -> None:
+        if not stopped:
+            stopped.append(True)
+            mock.stop(quiet=True)
+
+    return undo
+
+
+def register_endpoint(base: str) -> None:
+    with _lock:
+        serving_over_wire.add(base_of(base))
+
+
+def unregister_endpoint(base: str) -> None:
+    with _lock:
+        serving_over_wire.discard(base_of(base))
+

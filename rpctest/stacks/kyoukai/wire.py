@@ -1,0 +1,253 @@
+"""A Kyoukai call in neutral terms and on the wire: the request envelope, HTTP requests and replies.
+
+Kyoukai has no envelope of its own: a request is a method, a path (whose variables the route
+converts), a query string and a body. rpctest's neutral **request envelope** for a Kyoukai
+operation says all of it as one JSON value, so that contracts, stubs, recordings and the fuzzer
+treat an HTTP request like any other stack's request body::
+
+    {"path": {"item_id": "5"}, "query": {"q": "x"}, "body": {"sku": "A"}}
+
+Every key is optional: ``path`` holds the route's variables in wire form (strings; present when the
+operation is a template such as ``"GET /items/<int:item_id>"``), ``query`` the query arguments (a
+list for a repeated name), ``body`` the JSON body (sent with ``Content-Type: application/json``;
+absent means no body). A stub handle's ``call_body`` is this envelope.
+
+This module needs neither Kyoukai nor werkzeug (the consumer side runs without them); httpx only
+for :class:`KyoukaiClient`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Mapping
+from urllib.parse import parse_qsl, urlencode
+
+from rpctest.exceptions import ConfigError
+from rpctest.model import Call, ErrorKind, Reply, RpcError
+from rpctest.stacks.kyoukai.routes import RouteTemplate, split_operation
+
+__all__ = [
+    "ENVELOPE_KEYS",
+    "KyoukaiClient",
+    "envelope_from_request",
+    "request_parts",
+    "response_parts",
+    "send",
+    "wire_form",
+]
+
+ENVELOPE_KEYS = ("path", "query", "body")
+_JSON = "application/json"
+
+
+def _check_envelope(envelope: Any, operation: str) -> Mapping[str, Any]:
+    if envelope is None:
+        return {}
+    if not isinstance(envelope, Mapping) or set(envelope) - set(ENVELOPE_KEYS):
+        raise ConfigError(
+            f"a Kyoukai request for {operation!r} is an envelope {{'path': {{...}}, 'query': {{...}}, 'body': ...}} "
+            f"(every key optional), not {envelope!r}"
+        )
+    return envelope
+
+
+def _query_text(query: Any) -> str:
+    if not query:
+        return ""
+    if not isinstance(query, Mapping):
+        raise ConfigError(f"the query of a Kyoukai request is a mapping of names to strings (or lists), not {query!r}")
+    pairs = []
+    for name, value in query.items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            pairs.append((str(name), _scalar_text(item)))
+    return urlencode(pairs)
+
+
+def _scalar_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+
+
+def request_parts(operation: str, envelope: Any) -> tuple[str, str, dict[str, str], bytes | None]:
+    """``(method, target, headers, content)`` for a neutral Kyoukai call.
+
+    ``operation`` is ``"METHOD /template"`` (variables from ``envelope["path"]``), ``"METHOD /path"``,
+    or any other name, sent as ``GET /<name>`` (how the fuzzer probes an unknown operation).
+    """
+    parts = split_operation(operation)
+    method, path = parts if parts is not None else ("GET", "/" + str(operation).lstrip("/"))
+    envelope = _check_envelope(envelope, operation)
+    route = RouteTemplate.parse(path.split("?", 1)[0])
+    target = route.build(envelope.get("path")) if route.is_template else path
+    query = _query_text(envelope.get("query"))
+    if query:
+        target += ("&" if "?" in target else "?") + query
+    headers: dict[str, str] = {}
+    content = None
+    if "body" in envelope:
+        content = json.dumps(envelope["body"]).encode("utf-8")
+        headers["Content-Type"] = _JSON  # Kyoukai reads only this exact spelling (research 2.6)
+    return method, target, headers, content
+
+
+def _decoded_query(query_string: str) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    for name, value in parse_qsl(query_string, keep_blank_values=True):
+        if name in query:
+            previous = query[name]
+            query[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            query[name] = value
+    return query
+
+
+def envelope_from_request(
+    path: str, query_string: str, content: bytes, content_type: str | None = None, *, route: RouteTemplate | None = None
+) -> dict[str, Any]:
+    """The envelope of a request a stub received (``route``: the stub's template, for ``path``)."""
+    envelope: dict[str, Any] = {}
+    if route is not None and route.is_template:
+        values = route.match(path)
+        if values:
+            envelope["path"] = values
+    query = _decoded_query(query_string)
+    if query:
+        envelope["query"] = query
+    if content:
+        text = content.decode("utf-8", errors="replace")
+        kind = (content_type or "").split(";")[0].strip().lower()
+        try:
+            envelope["body"] = json.loads(text) if kind in ("", _JSON) or kind.endswith("+json") else text
+        except ValueError:
+            envelope["body"] = text
+    return envelope
+
+
+def wire_form(envelope: Any) -> Any:
+    """What the provider receives for ``envelope``: path and query values become text, the body goes
+    through JSON. A generated defect that disappears here (an int ``5`` for a string variable is
+    ``"5"`` on the wire) cannot be sent, so the fuzzer does not count it as invalid input."""
+    if not isinstance(envelope, Mapping):
+        return envelope
+    out: dict[str, Any] = {}
+    for key, value in envelope.items():
+        if key == "path" and isinstance(value, Mapping):
+            out[key] = {str(k): _scalar_text(v) for k, v in value.items()}
+        elif key == "query" and isinstance(value, Mapping):
+            decoded = _decoded_query(_query_text(value))  # the round trip: [] vanishes, ["a"] is "a"
+            if decoded:
+                out[key] = decoded
+        elif key == "body":
+            try:
+                out[key] = json.loads(json.dumps(value))
+            except (TypeError, ValueError):
+                out[key] = value
+        else:
+            out[key] = value
+    return out
+
+
+def sendable(envelope: Any, operation: str) -> bool:
+    """Whether an HTTP request for ``operation`` can carry ``envelope`` at all: an object with the
+    known keys, ``query`` an object, ``path`` an object with a value for each variable of the route."""
+    if not isinstance(envelope, Mapping) or set(envelope) - set(ENVELOPE_KEYS):
+        return False
+    if not all(isinstance(envelope.get(key, {}), Mapping) for key in ("path", "query")):
+        return False
+    parts = split_operation(operation)
+    if parts is None:
+        return True
+    names = {param.name for param in RouteTemplate.parse(parts[1].split("?", 1)[0]).params}
+    return names <= set(envelope.get("path", {}))
+
+
+def response_parts(reply: Reply, *, status: int | None = None, headers: Mapping[str, str] | None = None) -> tuple[int, list[tuple[str, str]], bytes]:
+    """``(status, headers, content)`` a stub answers with for ``reply``.
+
+    An error answers its status (the neutral code) with its message as text (``details["body"]``
+    when a recording kept the page); a body of None is 204 as Kyoukai answers a falsy view result;
+    ``str`` is ``text/plain``, ``bytes`` ``application/octet-stream``, anything else JSON.
+    """
+    extra = list((headers or {}).items())
+    errors = reply.all_errors
+    if errors:
+        error = errors[0]
+        code = error.code if isinstance(error.code, int) else int(str(error.code)) if str(error.code).isdigit() else 500
+        text = error.details.get("body") if isinstance(error.details.get("body"), str) else error.message
+        content = (text or "").encode("utf-8")
+        return code, [("Content-Type", "text/plain; charset=utf-8"), *extra], content
+    meta_status = (reply.meta or {}).get("status")
+    body = reply.body
+    if body is None:
+        return int(status or meta_status or 204), extra, b""
+    if isinstance(body, str):
+        kind, content = "text/plain; charset=utf-8", body.encode("utf-8")
+    elif isinstance(body, (bytes, bytearray)):
+        kind, content = "application/octet-stream", bytes(body)
+    else:
+        kind, content = _JSON, json.dumps(body).encode("utf-8")
+    names = {name.lower() for name, _ in extra}
+    head = extra if "content-type" in names else [("Content-Type", kind), *extra]
+    return int(status or meta_status or 200), head, content
+
+
+def send(client: Any, call: Call, timeout: float) -> Reply:
+    """Send a neutral call (envelope body) with a blocking ``httpx.Client``; the reply, never a raise
+    for what the network or the app does (a timeout is a TRANSPORT error)."""
+    import httpx
+
+    from rpctest.stacks.kyoukai.host import reply_from_response
+
+    method, target, headers, content = request_parts(call.operation, call.body)
+    try:
+        response = client.request(method, target, content=content, headers=headers, timeout=timeout)
+    except httpx.TimeoutException:
+        return Reply(errors=[RpcError("TRANSPORT", f"no reply to {method} {target} within {timeout:g}s", kind=ErrorKind.TRANSPORT)])
+    except (httpx.TransportError, httpx.InvalidURL) as exc:
+        return Reply(errors=[RpcError("TRANSPORT", f"{method} {target}: {type(exc).__name__}: {exc}", kind=ErrorKind.TRANSPORT)])
+    reply = reply_from_response(response)
+    reply.meta["request"] = f"{method} {target}" + (f" {content.decode('utf-8', 'replace')}" if content else "")
+    return reply
+
+
+class KyoukaiClient:
+    """A blocking client of a running Kyoukai endpoint (``http://127.0.0.1:PORT``) in neutral terms.
+
+    ``call(Call)`` sends the envelope as HTTP (see :func:`request_parts`) and turns the response into
+    a :class:`~rpctest.model.Reply` (a non-2xx status is an error whose code is the status; Kyoukai
+    2.2.1.post1's canned page is flagged ``critical_page``). Every call has a timeout; a timeout or
+    a broken connection is a TRANSPORT error in the reply, never an exception or a hang.
+    """
+
+    def __init__(self, address: str, *, timeout: float = 5.0, transport: Any = None) -> None:
+        from rpctest.stacks.kyoukai.host import _require_httpx
+
+        httpx = _require_httpx()
+        if not isinstance(address, str) or not address.startswith(("http://", "https://")):
+            raise ConfigError(f"a Kyoukai address is http://HOST:PORT, not {address!r}")
+        if timeout is None or timeout <= 0:
+            raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        self.address = address.rstrip("/")
+        self.timeout = timeout
+        options: dict[str, Any] = {"base_url": self.address, "timeout": timeout}
+        if transport is not None:
+            options["transport"] = transport
+        self._client = httpx.Client(**options)
+
+    def call(self, call: Call, *, timeout: float | None = None) -> Reply:
+        return send(self._client, call, self.timeout if timeout is None else timeout)
+
+    def call_many(self, calls: Any, *, timeout: float | None = None) -> list[Reply]:
+        return [self.call(call, timeout=timeout) for call in calls]
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "KyoukaiClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
