@@ -156,3 +156,27 @@ async def test_local_transport_marks_the_canned_500_and_the_server_close() -> No
     assert teapot.extensions["rpctest_server_closed"] is False  # view errors: canned page, connection kept
     assert len(missing.content) == 310 and missing.extensions["rpctest_raw"].endswith(b"tracker.</a>\r")
     assert fine.json() == {"id": 3, "q": None} and fine.headers["server"] == "Kyoukai/2.2.1.post1"
+
+
+INLINE_REQUESTS = [("GET", "/items/5?q=x", None), ("GET", "/none", None), ("POST", "/echo", b'{"a": [1, 2]}'), ("GET", "/nope", None),
+                   ("DELETE", "/text", None), ("GET", "/boom", None)]
+
+
+def test_the_in_thread_sender_answers_what_the_hosted_client_answers() -> None:
+    """The fuzzer's path (a private loop in the calling thread, no thread hop) and the hosted client's
+    (the service's own loop, through httpx.Client) get the same status, headers and body."""
+    from rpctest.stacks.kyoukai import serve
+    from rpctest.stacks.kyoukai.transport import InlineSender
+
+    with serve(make_vec_app, transport="local") as hosted:
+        sender = InlineSender(hosted.app, timeout=5)
+        try:
+            for method, target, content in INLINE_REQUESTS:
+                headers = {"Content-Type": "application/json"} if content else {}
+                inline = sender.request(method, target, content=content, headers=headers, timeout=5)
+                hop = hosted.client.request(method, target, content=content, headers=headers)
+                assert (inline.status_code, inline.headers.multi_items(), inline.content) == (
+                    hop.status_code, hop.headers.multi_items(), hop.content), (method, target)
+            assert hosted._sender() is hosted._inline_sender  # send_call takes it from a thread without a loop
+        finally:
+            sender.close()

@@ -21,7 +21,6 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any
 
 from rpctest.exceptions import ConfigError, RpctestError
 

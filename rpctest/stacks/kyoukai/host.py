@@ -339,6 +339,8 @@ class KyoukaiService(LoopHosted, HostedService):
         self._tasks: set[asyncio.Task[Any]] = set()
         self._started = False
         self._stopped = False
+        self._inline_sender: Any = None
+        self._inline_guard = threading.Lock()
 
     @property
     def service_name(self) -> str:
@@ -522,7 +524,19 @@ class KyoukaiService(LoopHosted, HostedService):
         self._check_usable()
         if self._thread is None:
             raise RuntimeError("send_call needs a service started by serve() (a thread's loop); use acall on the test's loop")
-        return send(self.client, call, self.timeout)
+        return send(self._sender(), call, self.timeout)
+
+    def _sender(self) -> Any:
+        """The socket-less app called in this thread (:class:`.transport.InlineSender`) where it can be,
+        else :attr:`client`."""
+        from rpctest.stacks.kyoukai.transport import InlineSender, _running_loop
+
+        if self.transport != "local" or _running_loop() is not None:
+            return self.client
+        with self._inline_guard:
+            if self._inline_sender is None:
+                self._inline_sender = InlineSender(self.app, timeout=self.timeout)
+            return self._inline_sender
 
     def _check_usable(self) -> None:
         if self._stopped:
@@ -569,6 +583,9 @@ class KyoukaiService(LoopHosted, HostedService):
         if sync_client is not None:
             with contextlib.suppress(Exception):
                 sync_client.close()
+        inline, self._inline_sender = self._inline_sender, None
+        if inline is not None:
+            inline.close()
 
     def __repr__(self) -> str:
         where = self.address or "local transport"
