@@ -29,8 +29,12 @@ CONSTRAINTS = Path(__file__).resolve().parents[2] / "constraints" / "kyoukai.txt
 
 
 def _pins() -> dict[str, str]:
+    """The pins of the test environment: those above the benchmark-only section (Schemathesis and its
+    dependencies are installed by the bench-kyoukai session, not the kyoukai one)."""
     pins = {}
     for line in CONSTRAINTS.read_text().splitlines():
+        if line.startswith("# benchmarks/"):
+            break
         line = line.split("#", 1)[0].strip()
         if line:
             name, _, version = line.partition("==")
