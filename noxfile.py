@@ -65,7 +65,7 @@ def kyoukai(session: nox.Session) -> None:
     """Kyoukai 2.2.1.post1 installed --no-deps plus the newer dependencies it runs on (its own pins do not
     build on Python 3.11); rpctest's shim makes it import, and its error-handler regression stays visible."""
     session.install("--no-deps", "-c", "constraints/kyoukai.txt", "Kyoukai")
-    session.install("-c", "constraints/kyoukai.txt", "-e", ".[kyoukai]", *TEST_TOOLS)
+    session.install("--no-warn-conflicts", "-c", "constraints/kyoukai.txt", "-e", ".[kyoukai]", *TEST_TOOLS)
     session.run("python", "-c", "from rpctest.stacks.kyoukai.host import require_kyoukai, version_problem; "
                 "assert version_problem() is None, version_problem(); print('Kyoukai', require_kyoukai().app.__version__)")
     _pytest(session, "tests/stack_kyoukai", "examples/kyoukai")
@@ -75,7 +75,7 @@ def kyoukai(session: nox.Session) -> None:
 def bench_kyoukai(session: nox.Session) -> None:
     """rpctest's Kyoukai fuzzing against Schemathesis (benchmarks/bench_kyoukai.py); not part of the test run."""
     session.install("--no-deps", "-c", "constraints/kyoukai.txt", "Kyoukai")
-    session.install("-c", "constraints/kyoukai.txt", "-e", ".[kyoukai]", "schemathesis")
+    session.install("--no-warn-conflicts", "-c", "constraints/kyoukai.txt", "-e", ".[kyoukai]", "schemathesis")
     session.run("python", "-c", "from rpctest.stacks.kyoukai.host import version_problem; assert version_problem() is None, version_problem()")
     session.run("python", "benchmarks/bench_kyoukai.py", *session.posargs)
 

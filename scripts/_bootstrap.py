@@ -40,7 +40,8 @@ ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {
         ".venv-kyoukai",
         [
             ["--no-deps", "-c", str(ROOT / "constraints" / "kyoukai.txt"), "Kyoukai"],
-            ["-c", str(ROOT / "constraints" / "kyoukai.txt"), "-e", f"{ROOT}[kyoukai,dev]"],
+            # pip would report Kyoukai's own (unbuildable) pins as conflicts: they are overridden on purpose
+            ["--no-warn-conflicts", "-c", str(ROOT / "constraints" / "kyoukai.txt"), "-e", f"{ROOT}[kyoukai,dev]"],
         ],
         ["pyproject.toml", "constraints/kyoukai.txt"],
     ),
