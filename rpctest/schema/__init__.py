@@ -20,6 +20,9 @@ Conventions (draft 2020-12 subset):
   real type. ``object`` adds ``x-rpctest-class`` ("module.QualName", or a list of them). ``set``
   and ``tuple`` also accept a list: msgpack and JSON wires carry them as lists, so that is what a
   real reply holds (``uniqueItems`` and ``prefixItems`` keep what makes them sets and tuples).
+* ``integer`` means a Python ``int``: an integral float such as ``28.0`` (which JSON Schema counts as an
+  integer) is a number but not an integer here, because every stack's server is Python code that gets
+  a ``float`` for it and refuses it (Conformity's ``Integer``, PyCOM's ``isinstance``, int-typed views).
 * ``minLength`` / ``maxLength`` beside ``x-rpctest-type: bytes`` count bytes (a ``ByteString``'s
   lengths); JSON Schema itself applies them to strings only.
 * ``x-rpctest-lossy`` (a sentence) marks a node whose native rule JSON Schema cannot express

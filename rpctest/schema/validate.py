@@ -112,6 +112,8 @@ def _validator_class() -> Any:
         {
             "array": lambda _, value: isinstance(value, (list, tuple, set, frozenset)),
             "number": lambda _, value: isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool),
+            # a Python int, as the stacks' servers check it: 28.0 decodes to a float there (see fast.py)
+            "integer": lambda _, value: isinstance(value, int) and not isinstance(value, bool),
             "object": lambda _, value: isinstance(value, Mapping),
         }
     )

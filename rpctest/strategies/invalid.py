@@ -235,17 +235,21 @@ class DefectCompiler:
             if not integral_allowed:
                 return floats
             # a float that is no integer: it must lie where floats have fractions, and no integer
-            # multipleOf can hold for it
+            # multipleOf can hold for it; and an integral float (28.0), which JSON Schema would call an
+            # integer but the stacks' Python servers get as a float and refuse (the dialect's integer is an int)
             low, high = bounds.get("min_value"), bounds.get("max_value")
             step = plain.get("multipleOf")
+            integral = self._integral_floats(plain, low, high, step)
             if (low is not None and low >= 2**52) or (high is not None and high <= -(2**52)):
-                return None
+                return integral
             if (low is not None and high is not None and low == high) or (isinstance(step, int) and not isinstance(step, bool)):
-                return None
+                return integral
             fractions = floats.filter(lambda v: not v.is_integer())
             halves = [value for value in (0.5, -0.5, (low or 0) + 0.5, (high or 0) - 0.5)
                       if not float(value).is_integer() and self.check(plain)(value)]
-            return st.one_of(st.sampled_from(halves), fractions) if halves else fractions
+            parts = [st.sampled_from(halves)] if halves else []
+            parts += [fractions, *([integral] if integral is not None else [])]
+            return st.one_of(parts)
         if name == "object":
             node.setdefault("additionalProperties", False)  # a small object
         if name == "array" and "items" not in node:
@@ -253,6 +257,21 @@ class DefectCompiler:
         if name == "string" and "pattern" not in node and "maxLength" not in node:
             node["maxLength"] = 12
         return self.valid.valid(node)
+
+    def _integral_floats(self, plain: Mapping[str, Any], low: Any, high: Any, step: Any) -> SearchStrategy[float] | None:
+        """Integral floats within the node's bounds (and integer multipleOf), or None if there are none."""
+        lo = -(2**52) if low is None else max(-(2**52), math.ceil(low))
+        hi = 2**52 if high is None else min(2**52, math.floor(high))
+        if isinstance(step, int) and not isinstance(step, bool) and step > 0:
+            lo, hi = -((-lo) // step), hi // step
+            scale = step
+        elif step is None:
+            scale = 1
+        else:
+            return None
+        if lo > hi:
+            return None
+        return st.integers(lo, hi).map(lambda k: float(k * scale)).filter(self.check(plain))
 
     def _null(self, schema: Mapping[str, Any], guards: tuple[Check, ...]) -> list[SearchStrategy[Hit]]:
         if "null_not_nullable" not in self.kinds:

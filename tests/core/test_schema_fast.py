@@ -125,3 +125,12 @@ def test_native_types() -> None:
     assert not check({"d": "2024-01-01"})
     assert not check({"n": 0.5})
     assert not check({"n": decimal.Decimal("-1")})
+
+
+@pytest.mark.parametrize("value", [28.0, -1.0, 0.0, True])
+def test_an_integer_is_a_python_int_for_both_validators(value: object) -> None:
+    """28.0 is an integer to JSON Schema, but a stack's Python server gets a float and refuses it."""
+    schema = {"type": "integer"}
+    assert compile_fast(schema)(value) is False
+    assert not compile_schema(schema).is_valid(value)
+    assert compile_schema({"type": "number"}).is_valid(value) is (not isinstance(value, bool))

@@ -532,3 +532,14 @@ def test_register_type_makes_from_type_honour_constraints() -> None:
     run()
     with pytest.raises(ConfigError, match="TypedDict"):
         register_type(int)
+
+
+def test_an_integral_float_is_a_wrong_type_defect_for_an_integer() -> None:
+    """What Schemathesis sends as a valid integer (28.0) is, in the dialect, the wrong type: the fuzzer
+    sends it as a defect, within the node's bounds."""
+    from rpctest.strategies import invalid_from_schema
+
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1, "maximum": 100}}, "required": ["n"]}
+    found = find(invalid_from_schema(schema, min_depth=1),
+                 lambda bad: isinstance(bad.body.get("n"), float) and bad.body["n"].is_integer(), settings=settings(database=None, max_examples=2000))
+    assert found.defect.kind == "wrong_type" and 1 <= found.body["n"] <= 100
