@@ -162,12 +162,14 @@ def _write_openapi(contract: Any, output: str | None) -> int:
     import json
 
     from rpctest.contracts import format as fmt
+    from rpctest.exceptions import ConfigError
     from rpctest.stacks import get_adapter
 
-    convert = getattr(get_adapter(contract.stack), "to_openapi", None)
-    if convert is None:
-        raise _usage(f"--format openapi is for HTTP stacks (kyoukai); {contract.stack} has no OpenAPI form")
-    text = json.dumps(convert(contract), indent=2, sort_keys=True) + "\n"
+    try:
+        document = get_adapter(contract.stack).to_openapi(contract)
+    except ConfigError as exc:
+        raise _usage(str(exc)) from None
+    text = json.dumps(document, indent=2, sort_keys=True) + "\n"
     if output:
         fmt.write_text_atomic(output, text)
         print(f"rpctest: wrote the OpenAPI 3.1 document of {contract.stack}:{contract.service} to {output}", file=sys.stderr)

@@ -351,12 +351,12 @@ def _verify_consumer(
 
 
 def _operation_resolver(stack: str) -> Any:
-    """The stack adapter's ``contract_operation`` hook, if it has one."""
+    """The stack adapter's ``contract_operation`` (None for a stack rpctest does not know)."""
     from rpctest.exceptions import ConfigError
     from rpctest.stacks import get_adapter
 
     try:
-        return getattr(get_adapter(stack), "contract_operation", None)
+        return get_adapter(stack).contract_operation
     except ConfigError:
         return None
 

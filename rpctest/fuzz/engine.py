@@ -191,18 +191,13 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
             invalid = None  # the schema accepts anything: no request can be wrong with it
         if invalid is not None and not adapter.null_body_sendable:
             invalid = invalid.filter(lambda item: item.body is not None or item.defect.path != ())
-        sendable = getattr(adapter, "sendable_defect", None)  # the wire may erase a defect (HTTP: 5 is "5")
-        if invalid is not None and sendable is not None:
-            invalid = invalid.filter(lambda item: sendable(item, op))
-        per_operation = getattr(adapter, "expected_for_defect_in", None)  # statuses declared per route
-
-        def expected(defect: Any) -> Any:
-            return per_operation(defect, op) if per_operation is not None else adapter.expected_for_defect(defect)
-
+        if invalid is not None:
+            invalid = invalid.filter(lambda item: adapter.sendable_defect(item, op))  # the wire may erase a defect
         if invalid is not None:
             parts.append(
                 invalid.map(
-                    lambda item: Case(op.name, item.body, NEGATIVE, defect=item.defect, expected=expected(item.defect), allowed_codes=allowed)
+                    lambda item: Case(op.name, item.body, NEGATIVE, defect=item.defect,
+                                      expected=adapter.expected_for_defect_in(item.defect, op), allowed_codes=allowed)
                 )
             )
     if not parts:
@@ -361,8 +356,7 @@ def fuzz(
         report.results.append(fuzz_unknown_operation(target, checks=checks, replay_dir=replay_dir))
         from rpctest.stacks import get_adapter
 
-        probes = getattr(get_adapter(target.stack), "probe_cases", None)  # e.g. Kyoukai: a wrong method is 405
-        for case in probes(target.contract) if probes is not None else ():
+        for case in get_adapter(target.stack).probe_cases(target.contract):  # e.g. Kyoukai: a wrong method is 405
             report.results.append(probe(target, case, checks=checks, replay_dir=replay_dir))
     return report
 

@@ -26,7 +26,8 @@ from rpctest.exceptions import StackUnavailable, StubUsageError
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rpctest.contracts.format import OperationSpec
+    from rpctest.contracts.format import OperationSpec, ProviderContract
+    from rpctest.fuzz.checks import Case
     from rpctest.fuzz.framing import FramingReport
     from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import StubRouter
@@ -273,6 +274,34 @@ class StackAdapter(abc.ABC):
         from rpctest.strategies.defects import Expected, path_text
 
         return Expected(ErrorKind.CALLER_ERROR, path_text(defect.path) or None)
+
+    def expected_for_defect_in(self, defect: "Defect", operation: "OperationSpec") -> "Expected":
+        """:meth:`expected_for_defect` for a defect in a request to ``operation``: for stacks whose
+        operations declare their own answers (Kyoukai routes: ``invalid`` statuses; a bad path
+        variable is a 404)."""
+        return self.expected_for_defect(defect)
+
+    def sendable_defect(self, item: Any, operation: "OperationSpec") -> bool:
+        """Whether this stack's wire carries the invalid request ``item`` (an InvalidRequest) as
+        invalid; HTTP turns an int 5 for a string path value into the text "5", which is valid."""
+        return True
+
+    def probe_cases(self, contract: "ProviderContract") -> list["Case"]:
+        """Fixed cases the fuzzer sends after the unknown-operation probe (Kyoukai: a wrong method per
+        route must be answered 405)."""
+        return []
+
+    def contract_operation(self, provider: "ProviderContract", operation: str, request: Any) -> tuple[str, Any] | None:
+        """The provider's operation (and the request as it receives it) that a consumer's ``operation``
+        names; None when it names none. Stacks whose stubs may name an operation otherwise override it
+        (Kyoukai: ``"GET /items/5"`` is the route ``"GET /items/<int:item_id>"``)."""
+        return (operation, request) if operation in provider.operations else None
+
+    def to_openapi(self, contract: "ProviderContract") -> dict[str, Any]:
+        """The contract as an OpenAPI 3.1 document, for stacks that speak HTTP."""
+        from rpctest.exceptions import ConfigError
+
+        raise ConfigError(f"--format openapi is for HTTP stacks (kyoukai); {self.name} has no OpenAPI form")
 
     def framing_fuzz(
         self,

@@ -147,3 +147,10 @@ def test_installed_console_script_version() -> None:
     result = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout == f"rpctest {__version__}\n"
+
+
+def test_openapi_export_is_for_http_stacks_and_says_so() -> None:
+    from rpctest.contracts.format import ProviderContract
+
+    with pytest.raises(Exception, match="--format openapi is for HTTP stacks \\(kyoukai\\); zerojson has no OpenAPI form"):
+        cli._write_openapi(ProviderContract("zerojson", "shop", {}), None)
