@@ -142,7 +142,7 @@ def open_sender(stack: str, *, provider: Any = None, address: str | None = None,
         hosted = adapter.host.serve(provider)
         try:
             # a host whose calls are not (operation, body) takes the neutral call (Kyoukai's envelope)
-            yield getattr(hosted, "send_call", None) or (lambda call: hosted.call(call.operation, call.body))
+            yield hosted.send_call
         finally:
             hosted.stop()
         return

@@ -91,6 +91,11 @@ class HostedService(abc.ABC):
     def call(self, operation: str, body: Any = None, **meta: Any) -> Reply:
         """Call one operation through the hosted service's full stack, in neutral terms."""
 
+    def send_call(self, call: Call) -> Reply:
+        """Send a neutral call as contract verification and the fuzzer do; :meth:`call` with the call's
+        operation and body unless the stack carries more in the call (Kyoukai: a request envelope)."""
+        return self.call(call.operation, call.body)
+
     @abc.abstractmethod
     def stop(self) -> None:
         """Stop the service and release every thread, socket and event loop it holds."""
