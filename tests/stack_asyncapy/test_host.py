@@ -276,3 +276,20 @@ def test_trio_code_uses_the_blocking_client_through_a_worker_thread() -> None:
 
         exchange = trio.run(main)
     assert exchange.packets == [{"status": "ok", "echo": "t"}] and exchange.end == "closed"
+
+
+def test_a_setup_that_hangs_is_cancelled_when_start_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    import trio
+
+    from rpctest.stacks.asyncapy import host, isolated_server
+
+    monkeypatch.setattr(host, "_START_WAIT", 0.5)
+    server = isolated_server(timeout=1)
+
+    async def setup() -> None:
+        await trio.sleep_forever()
+
+    server.setup = setup
+    with pytest.raises(Exception, match="did not start within 0.5 s"):
+        serve(server)
+    assert not [t for t in threading.enumerate() if t.name.startswith("rpctest-asyncapy")]

@@ -224,7 +224,8 @@ class AsyncAPYService(HostedService):
         self._thread = threading.Thread(target=trio.run, args=(self._main,), name=f"rpctest-asyncapy {self.service_name}", daemon=True)
         self._thread.start()
         if not self._ready.wait(_START_WAIT):
-            raise CallTimeout(f"the AsyncAPY server {self.service_name!r} did not start within {_START_WAIT:g} s")
+            self.stop()  # cancels a setup() still running and ends the thread
+            raise CallTimeout(f"the AsyncAPY server {self.service_name!r} did not start within {_START_WAIT:g} s (its setup() hangs?)")
         if self._failure is not None:
             self._thread.join(_STOP_WAIT)
             failure, self._failure = self._failure, None
@@ -239,16 +240,18 @@ class AsyncAPYService(HostedService):
 
         self._token = trio.lowlevel.current_trio_token()
         try:
-            await self.server.setup()
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                self._cancel = nursery.cancel_scope
+                self._cancel = nursery.cancel_scope  # set first: stop() can cancel a setup() that hangs
+                await self.server.setup()
                 if self.transport == "tcp":
                     listeners = await nursery.start(_serve_tcp, self.server._handle_client)
                     self.port = listeners[0].socket.getsockname()[1]
                 self._ready.set()
                 await trio.sleep_forever()
         except BaseException as exc:  # noqa: BLE001 - reported to start(), which re-raises it
+            while isinstance(exc, BaseExceptionGroup) and len(exc.exceptions) == 1:  # trio groups what a nursery raises
+                exc = exc.exceptions[0]
             if not self._ready.is_set():
                 self._failure = exc
             else:
