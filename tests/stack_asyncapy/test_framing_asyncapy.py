@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -68,12 +67,10 @@ def test_the_stub_server_answers_every_case_as_asyncapy_does() -> None:
 
 def test_a_time_budget_ends_the_run_and_fails_it() -> None:
     with serve_stubs(_calc_router(), timeout=1) as server:
-        started = time.monotonic()
         report = fuzz_framing(server.address, PACKET, timeout=1.0, server_timeout=1, budget=0.5)
-        elapsed = time.monotonic() - started
     assert not report.ok and "time budget of 0.5 s" in report.aborted
+    # the case under way finishes (it has its own deadline); no further case starts
     assert report.skipped and len(report.results) + len(report.skipped) == len(framing_cases(Framing(), PACKET))
-    assert elapsed < 10  # the case under way finishes (it has its own deadline); no further case starts
 
 
 def test_a_server_that_cannot_start_in_a_child_says_why() -> None:

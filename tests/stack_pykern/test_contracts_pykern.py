@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -11,7 +9,7 @@ from typing import Any, TypedDict
 import pykern.quest
 import pykern.util
 import pytest
-from dogfood import assert_consumer_current, assert_provider_current
+from dogfood import assert_consumer_current, assert_provider_current, serving_contract
 from pykern.api.util import subscription
 
 from rpctest import stub_action
@@ -230,12 +228,9 @@ def test_rpctest_serve_answers_a_real_pykern_client_from_the_consumer_contract()
     from pykern.api.client import Client
     from pykern.pkcollections import PKDict
 
-    process = subprocess.Popen([sys.executable, "-m", "rpctest", "serve", "--stack", "pykern", str(CONSUMER)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        assert line.startswith("rpctest serve: pykern stub provider at ws://"), line + (process.stderr.read() if process.poll() is not None and process.stderr else "")
-        port = int(line.rsplit(":", 1)[1].split("/")[0])
+    with serving_contract("pykern", CONSUMER) as address:
+        assert address.startswith("ws://")
+        port = int(address.rsplit(":", 1)[1].split("/")[0])
 
         async def use() -> tuple[Any, str]:
             client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
@@ -254,12 +249,6 @@ def test_rpctest_serve_answers_a_real_pykern_client_from_the_consumer_contract()
         paid, refused = asyncio.run(use())
         assert paid == {"account": "ann", "balance": 70}
         assert refused == "NotEnoughCredit: balance=3"
-    finally:
-        process.kill()
-        process.wait(10)
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
 
 
 # -- fuzz items against a module-scoped server (a background-thread loop outlives each test's loop) ----

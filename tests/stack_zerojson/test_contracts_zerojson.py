@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dogfood import assert_consumer_current, assert_provider_current
+from dogfood import assert_consumer_current, assert_provider_current, serving_contract
 
 from examples.zerojson.service import ORDERS, Shop
 from rpctest import stub_action
@@ -220,20 +218,10 @@ def test_rpctest_serve_answers_from_the_consumer_contract() -> None:
     """``rpctest serve --stack zerojson``: the recorded answers on a real socket, from another process."""
     from examples.zerojson.consumer import checkout
 
-    process = subprocess.Popen([sys.executable, "-m", "rpctest", "serve", "--stack", "zerojson", str(CONSUMER)],
-                               cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        line = process.stdout.readline() if process.stdout else ""
-        assert line.startswith("rpctest serve: zerojson stub provider at tcp://"), line + (process.stderr.read() if process.poll() is not None and process.stderr else "")
-        address = line.rsplit(" ", 1)[1].strip()
+    with serving_contract("zerojson", CONSUMER) as address:
+        assert address.startswith("tcp://")
         assert checkout(address, "apple", 2) == "order 7: 6 due; receipt '2 x apple'"
         assert checkout(address, "kiwi", 1) == "refused (4: Validation failed for argument 'sku')"
-    finally:
-        process.kill()
-        process.wait(10)
-        for stream in (process.stdout, process.stderr):
-            if stream:
-                stream.close()
 
 
 def test_cli_framing_fuzz(zerojson_service: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

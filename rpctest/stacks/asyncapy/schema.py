@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Callable, TypeVar
 
 from rpctest.exceptions import ConfigError
+from rpctest.schema.from_types import declared_schema
 
 __all__ = ["declared", "export_provider", "fields_schema", "handler_schema", "handlers"]
 
@@ -129,26 +130,13 @@ def _request_schema(name: str, handler: Any) -> tuple[dict[str, Any], list[dict[
     return schema, notes
 
 
-def _to_schema(value: Any, where: str) -> Any:
-    if value is None or isinstance(value, bool):
-        return value
-    if isinstance(value, Mapping):
-        return dict(value)
-    from rpctest.schema.from_types import schema_from_type
-
-    try:
-        return schema_from_type(value)
-    except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-
-
 def operation_spec(name: str, group: int, handler: Any, override: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """One handler's operation: request from its filters, the rest from :func:`handler_schema` or ``override``."""
     decl = {**(declared(handler.function) or {}), **(override or {})}
     request, notes = _request_schema(name, handler)
     if "request" in decl and decl["request"] is not None:  # the author knows better than the filters
-        request = _to_schema(decl["request"], f"{name} request")
-    response = _to_schema(decl.get("response"), f"{name} response")
+        request = declared_schema(decl["request"], f"{name} request")
+    response = declared_schema(decl.get("response"), f"{name} response")
     if response is None:
         notes.append({"pointer": "/response", "note": f"no reply schema declared for {name} (handler_schema or schemas=): any packet passes"})
         response = {}

@@ -28,6 +28,7 @@ import inspect
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from rpctest.exceptions import ConfigError
+from rpctest.schema.from_types import declared_schema
 from rpctest.stacks.kyoukai.routes import RouteTemplate
 
 __all__ = ["route_schema", "declared", "export_app", "to_openapi", "IGNORED_METHODS"]
@@ -84,12 +85,6 @@ def declared(route: Any) -> dict[str, Any] | None:
     if found is None:
         found = getattr(getattr(route, "_callable", None), _ATTRIBUTE, None)
     return found
-
-
-def _to_schema(value: Any, where: str) -> Any:
-    from rpctest.schema.from_types import declared_schema
-
-    return declared_schema(value, where)
 
 
 def _built_app(provider: Any) -> Any:
@@ -183,15 +178,15 @@ def _operation(name: str, method: str, rule: Any, decl: Mapping[str, Any], doc: 
         properties["query"] = dict(_ANY_QUERY)
         properties["body"] = {}
     else:
-        query = _to_schema(decl.get("query"), f"{name} query")
+        query = declared_schema(decl.get("query"), f"{name} query")
         if query is not None:
             properties["query"] = query
-        body = _to_schema(decl.get("request"), f"{name} request")
+        body = declared_schema(decl.get("request"), f"{name} request")
         if body is not None:
             properties["body"] = body
             required.append("body")
     request = {"type": "object", "properties": properties, "required": required, "additionalProperties": False}
-    response = _to_schema(decl.get("response"), f"{name} response")
+    response = declared_schema(decl.get("response"), f"{name} response")
     if response is None:
         notes.append({"pointer": "/response", "note": "no response schema declared: any body passes"})
         response = {}

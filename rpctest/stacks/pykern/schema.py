@@ -24,6 +24,7 @@ import textwrap
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from rpctest.exceptions import ConfigError
+from rpctest.schema.from_types import declared_schema
 from rpctest.stacks.pykern import errors as pykern_errors
 
 __all__ = ["api_schema", "declared", "export_provider", "operation_spec", "API_PREFIX"]
@@ -86,12 +87,6 @@ def _api_functions(api_classes: Iterable[type]) -> dict[str, Callable[..., Any]]
     return found
 
 
-def _to_schema(value: Any, where: str) -> Any:
-    from rpctest.schema.from_types import declared_schema
-
-    return declared_schema(value, where)
-
-
 def _raised_api_errors(func: Callable[..., Any]) -> list[str]:
     """Names of ``pykern.util.APIError`` subclasses the function's own source raises."""
     try:
@@ -126,8 +121,8 @@ def operation_spec(name: str, func: Callable[..., Any], override: Mapping[str, A
 
     decl = {**(declared(func) or {}), **(override or {})}
     where = f"api_{name}"
-    request = _to_schema(decl.get("request"), f"{where} request")
-    result = _to_schema(decl.get("result"), f"{where} result")
+    request = declared_schema(decl.get("request"), f"{where} request")
+    result = declared_schema(decl.get("result"), f"{where} result")
     if request is None or result is None:
         from rpctest.schema.from_types import schema_from_function
 
