@@ -243,6 +243,7 @@ class PykernWireClient:
         self.service = service or DEFAULT_SERVICE
         self.record = record
         self._connection: Any = None
+        self._stream: Any = None  # the TCP stream under the WebSocket (see _open)
         self._pending: dict[int, _Pending] = {}
         self._ids = itertools.count(1)
         self._closed_event: asyncio.Event | None = None
@@ -297,6 +298,9 @@ class PykernWireClient:
             )
         except Exception as exc:
             raise PykernUnreachable(f"cannot open a pykern.api WebSocket to {self.address}: {exc!r}") from exc
+        # kept for aclose: tornado drops connection.protocol when the connection closes, and with it the
+        # only way to the TCP stream, which may still hold the socket
+        self._stream = getattr(getattr(self._connection, "protocol", None), "stream", None)
 
     # -- incoming messages ---------------------------------------------------------------------------
 
@@ -510,6 +514,7 @@ class PykernWireClient:
         self._user_closed = True
         connection = self._connection
         if connection is None:
+            self._close_stream(None)
             return
         protocol = connection.protocol
         connection.close()
@@ -518,9 +523,13 @@ class PykernWireClient:
             if protocol is not None:
                 protocol._abort()  # tornado's own way to drop the socket at once
             await self.wait_closed(_CLOSE_WAIT)
-        stream = getattr(protocol, "stream", None)
-        if stream is not None and not stream.closed():  # closed as a WebSocket, the TCP socket may linger
-            stream.close()
+        self._close_stream(getattr(protocol, "stream", None))
+
+    def _close_stream(self, stream: Any) -> None:
+        """Close the TCP stream if it is still open: closed as a WebSocket, the socket may linger."""
+        for candidate in (stream, self._stream):
+            if candidate is not None and not candidate.closed():
+                candidate.close()
 
     async def __aenter__(self) -> "PykernWireClient":
         return self
