@@ -17,9 +17,13 @@ import importlib.util
 import platform
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Iterable, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, NamedTuple
 
 from rpctest.stacks import STACKS
+from rpctest.stacks.environments import Requirers, installed_requirements
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.plugin_order import Verdict
 
 __all__ = [
     "Problem",
@@ -51,13 +55,6 @@ STACK_DISTRIBUTIONS: dict[str, tuple[str, ...]] = {
     "asyncapy": ("AsyncAPY", "trio", "ziproto"),
 }
 
-PYKERN_FIX = (
-    "pip install 'msgpack>=1.0' and a pykern that ships pykern.api "
-    "(pip install --no-deps pykern; pip install tornado 'msgpack>=1' py six)"
-)
-ASYNCAPY_INSTALL = (
-    "install AsyncAPY from its git repository (it is not on PyPI); see docs/stacks/asyncapy.md"
-)
 
 
 class Problem(NamedTuple):
@@ -134,36 +131,61 @@ def _at_least(version: str | None, minimum: tuple[int, ...]) -> bool:
 class _Probe:
     version_of: VersionOf
     has_module: HasModule
+    requirers: Requirers
+    #: what a plain ``pytest`` does with pysoa's plugin here (rpctest.plugin_order)
+    plain_pytest: Callable[[], "Verdict"]
+
+
+def plain_pytest_verdict() -> "Verdict":
+    """:func:`rpctest.plugin_order.verdict` for this environment and the current directory's project."""
+    from rpctest import plugin_order
+
+    source, addopts = plugin_order.project_addopts()
+    return plugin_order.verdict(plugin_order.entry_point_order(), addopts, source)
 
 
 def _pysoa_problems(probe: _Probe) -> list[Problem]:
     pytest_version = probe.version_of("pytest")
     if not _at_least(pytest_version, (8, 3)):
         return []
+    broken = (
+        f"pysoa's auto-loaded pytest plugin pysoa_test_plan aborts every pytest run on pytest "
+        f"{pytest_version} (>= 8.3) with \"cannot import name 'Instance'\""
+    )
+    verdict = probe.plain_pytest()
+    if not verdict.aborts:
+        return [
+            Problem(
+                f"{broken}; a plain pytest in this project does not abort: {verdict.why}",
+                "keep -p rpctest in addopts so this does not depend on the order (or pass -p no:pysoa_test_plan)",
+                "warning",
+            )
+        ]
     return [
         Problem(
-            f"pysoa's auto-loaded pytest plugin pysoa_test_plan aborts every pytest run on pytest "
-            f"{pytest_version} (>= 8.3) with \"cannot import name 'Instance'\"",
-            "run pytest with -p rpctest (rpctest blocks it) or add -p no:pysoa_test_plan to addopts",
-            "warning",
+            f"{broken}, and a plain pytest in this project aborts: {verdict.why}",
+            "add -p rpctest to addopts in your pytest configuration (it loads before every auto-loaded plugin and "
+            "blocks pysoa_test_plan), or add -p no:pysoa_test_plan",
+            "warning",  # pysoa itself is usable: the fix is one flag in the project's configuration
         )
     ]
 
 
 def _pykern_problems(probe: _Probe) -> list[Problem]:
     problems: list[Problem] = []
+    fix = "reinstall pykern.api light. " + _missing_fix("pykern", probe)
     if not probe.has_module("pykern.api"):
         problems.append(
             Problem(
                 f"pykern {probe.version_of('pykern') or '(unknown version)'} has no pykern.api: pip "
                 "silently fell back to an old pykern (every pykern with pykern.api needs msgpack>=1.0)",
-                PYKERN_FIX,
+                fix,
             )
         )
     msgpack = probe.version_of("msgpack")
     if not _at_least(msgpack, (1, 0)):
         problems.append(
-            Problem(f"pykern.api needs msgpack >= 1.0, found {msgpack or 'none'}", PYKERN_FIX)
+            Problem(f"pykern.api needs msgpack >= 1.0, found {msgpack or 'none'}", fix)
         )
     missing = [dist for dist in ("tornado", "py", "six") if probe.version_of(dist) is None]
     if missing:
@@ -171,7 +193,7 @@ def _pykern_problems(probe: _Probe) -> list[Problem]:
             Problem(
                 f"pykern.api needs {', '.join(missing)} at run time (pykern installed with "
                 "--no-deps does not bring them)",
-                "pip install tornado 'msgpack>=1' py six",
+                f"pip install {' '.join(missing)}",
             )
         )
     return problems
@@ -222,14 +244,11 @@ _RULES: dict[str, Callable[[_Probe], list[Problem]]] = {
 }
 
 
-def _missing_fix(stack: str, extra: str) -> str:
-    if stack == "asyncapy":
-        return ASYNCAPY_INSTALL
-    if stack == "pykern":  # pykern's own ~30 dependencies are not needed by pykern.api: install it light
-        return f"pip install --no-deps pykern; pip install 'rpctest[{extra}]'"
-    if stack == "kyoukai":  # its own pins do not build on 3.11, and pip may pick 2.1.4: see docs
-        return f"pip install --no-deps Kyoukai==2.2.1.post1; pip install 'rpctest[{extra}]'"
-    return f"pip install 'rpctest[{extra}]'"
+def _missing_fix(stack: str, probe: _Probe) -> str:
+    """How to get a missing stack, or why not here: the one advice every install message gives."""
+    from rpctest.stacks.environments import install_advice
+
+    return install_advice(stack, probe.version_of, probe.requirers)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -240,6 +259,8 @@ def diagnose(
     version_of: VersionOf = installed_version,
     has_module: HasModule = module_exists,
     has_adapter: HasModule = module_exists,
+    requirers: Requirers = installed_requirements,
+    plain_pytest: Callable[[], "Verdict"] = plain_pytest_verdict,
 ) -> list[StackReport]:
     """One report per stack, in ``STACKS`` order.
 
@@ -247,7 +268,7 @@ def diagnose(
     module (a half-removed install) is reported as broken. Any "error" problem makes an installed
     stack broken; "warning" problems leave it usable.
     """
-    probe = _Probe(version_of, has_module)
+    probe = _Probe(version_of, has_module, requirers, plain_pytest)
     reports = []
     for stack, (adapter, extra, module) in STACKS.items():
         if not has_adapter(adapter.partition(":")[0]):
@@ -275,11 +296,11 @@ def _diagnose_stack(stack: str, extra: str, module: str, probe: _Probe) -> Stack
     main_dist = distributions[0]
     if not probe.has_module(module):
         if versions[main_dist] is None:
-            problem = Problem(f"{stack} is not installed", _missing_fix(stack, extra))
+            problem = Problem(f"{stack} is not installed", _missing_fix(stack, probe))
             return StackReport(stack, "missing", versions, [problem])
         problem = Problem(
             f"{main_dist} {versions[main_dist]} is installed but its module {module!r} cannot be found",
-            f"reinstall it: {_missing_fix(stack, extra)}",
+            f"reinstall it. {_missing_fix(stack, probe)}",
         )
         return StackReport(stack, "broken", versions, [problem])
     problems = _RULES.get(stack, lambda _probe: [])(probe)

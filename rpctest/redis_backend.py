@@ -42,7 +42,7 @@ __all__ = [
 #: environment variable naming a shared Redis for tests (``redis://host:port[/db]``)
 ENV_URL = "RPCTEST_REDIS_URL"
 
-_INSTALL_HINT = "pip install 'rpctest[pysoa]' (or: pip install 'fakeredis[lua]')"
+
 
 
 class RedisUnavailable(RpctestError, RuntimeError):
@@ -88,7 +88,7 @@ class RedisTarget:
         try:
             import redis
         except ImportError as exc:  # pragma: no cover - redis comes with pysoa and fakeredis
-            raise StackUnavailable(f"the 'redis' client library is missing ({exc}); {_INSTALL_HINT}") from exc
+            raise StackUnavailable(f"the 'redis' client library is missing ({exc}). Install it with: {_install_hint()}") from exc
         kwargs.setdefault("socket_connect_timeout", 5.0)
         if self.password is not None:
             kwargs.setdefault("password", self.password)
@@ -104,17 +104,24 @@ class RedisTarget:
             client.connection_pool.disconnect()
 
 
+def _install_hint() -> str:
+    """What rpctest's pysoa extra brings (fakeredis with Lua, and redis-py through it)."""
+    from rpctest.stacks.environments import extra_command
+
+    return extra_command("pysoa")
+
+
 def _import_fakeredis() -> Any:
     try:
         import fakeredis
     except ImportError as exc:
-        raise StackUnavailable(f"fakeredis is not importable ({exc}). Install it with: {_INSTALL_HINT}") from exc
+        raise StackUnavailable(f"fakeredis is not importable ({exc}). Install it with: {_install_hint()}") from exc
     try:
         import lupa  # noqa: F401  (PySOA sends every message through a Lua script)
     except ImportError as exc:
         raise StackUnavailable(
             f"fakeredis needs Lua support (the 'lupa' package) to run PySOA's send script ({exc}). "
-            f"Install it with: {_INSTALL_HINT}"
+            f"Install it with: {_install_hint()}"
         ) from exc
     return fakeredis
 

@@ -1,3 +1,31 @@
-"""Shared test configuration: pytester for the tests that run pytest itself in a subprocess."""
+"""Shared test configuration: pytester for the tests that run pytest itself in a subprocess, and a
+Hypothesis profile for a suite that must pass on a loaded machine."""
+
+from __future__ import annotations
+
+import pytest
 
 pytest_plugins = ["pytester"]
+
+#: Hypothesis' checks that fail a test for being slow, not wrong (with the deadline)
+SPEED_HEALTH_CHECKS = ("too_slow",)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No test here is about speed (benchmarks/ measures that), so a loaded CI machine must not fail
+    one with ``FailedHealthCheck: Input generation is slow`` or a ``DeadlineExceeded``: the profile in
+    force (Hypothesis' ``ci`` profile under ``CI``, else its default) gets no deadline and those
+    checks suppressed. A profile chosen with ``--hypothesis-profile`` is left alone."""
+    if config.getoption("hypothesis_profile", None):
+        return
+    from hypothesis import HealthCheck, settings
+
+    current = settings()
+    speed = [getattr(HealthCheck, name) for name in SPEED_HEALTH_CHECKS]
+    settings.register_profile(
+        "rpctest-suite",
+        parent=current,
+        deadline=None,
+        suppress_health_check=[*current.suppress_health_check, *(c for c in speed if c not in current.suppress_health_check)],
+    )
+    settings.load_profile("rpctest-suite")

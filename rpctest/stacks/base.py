@@ -133,10 +133,14 @@ class HostHalf(abc.ABC):
         try:
             return importlib.import_module(name)
         except ImportError as exc:
-            raise StackUnavailable(
-                f"{name} is not importable ({exc}). Install it with: pip install 'rpctest[{self.extra}]' "
-                f"(or run 'rpctest doctor' to see what this environment is missing)."
-            ) from exc
+            raise StackUnavailable(f"{name} is not importable ({exc}). {self.install_advice()}") from exc
+
+    def install_advice(self) -> str:
+        """How to get this stack here, never a command that would break the stacks already installed."""
+        from rpctest.stacks.environments import INSTALLS, install_advice
+
+        advice = install_advice(self.extra) if self.extra in INSTALLS else f"Install it with: pip install 'rpctest[{self.extra}]'"
+        return f"{advice} (run 'rpctest doctor' to see what this environment can run)."
 
     def unavailable_reason(self) -> str | None:
         """None when the stack library can be used here, else why not (for skips and doctor)."""

@@ -21,13 +21,53 @@ TEST_PREFIX = "test"
 
 
 def resolve_stack(service: str, stack: str | None) -> str:
-    """The argument wins, then ``[tool.rpctest.services]``, then PySOA (DESIGN.md, "One stub API")."""
+    """The argument wins, then ``[tool.rpctest.services]``, then PySOA where it is installed.
+
+    PySOA is the default because ``pysoa.test``'s ``stub_action(service, action)`` names no stack and
+    its users keep their tests unchanged. Where PySOA is not installed, guessing would point the stub
+    at a stack the code under test does not speak, so the caller is told how to name one.
+    """
+    __tracebackhide__ = True  # pytest shows the user's line and this message, not rpctest's frames
     if stack is not None:
         return stack
     from rpctest import config
 
-    configured = config.current().stack_for(service)
-    return configured or "pysoa"
+    current = config.current()
+    configured = current.stack_for(service)
+    if configured:
+        return configured
+    if _installed("pysoa"):
+        return "pysoa"
+    raise StubUsageError(_no_stack_message(service, current))
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _no_stack_message(service: str, current: Any) -> str:
+    from rpctest.stacks import STACKS
+
+    here = [name for name, (_, _, library) in STACKS.items() if _installed(library)]
+    where = current.source.name if current.source is not None else "pyproject.toml"
+    configured = ", ".join(f"{name} ({entry.stack})" for name, entry in sorted(current.services.items()))
+    example = here[0] if here else "STACK"
+    return (
+        f"which stack does service {service!r} speak? stub_action got no stack= and {where} names no "
+        f"[tool.rpctest.services.{_toml_key(service)}]; configured services: {configured or 'none'}. PySOA, the default for "
+        f"unconfigured services, is not installed here. Pass stack= (one of {', '.join(STACKS)}; installed here: "
+        f"{', '.join(here) or 'none'}), e.g. stub_action({service!r}, ..., stack={example!r}), or name it once in "
+        f"{where}:\n    [tool.rpctest.services.{_toml_key(service)}]\n    stack = \"{example}\""
+    )
+
+
+def _toml_key(name: str) -> str:
+    return name if all(c.isalnum() or c in "-_" for c in name) else '"' + name.replace('"', '\\"') + '"'
 
 
 class stub_action:
@@ -53,6 +93,7 @@ class stub_action:
         router: StubRouter | None = None,
         **options: Any,
     ) -> None:
+        __tracebackhide__ = True  # a usage error points at the user's stub_action line
         from rpctest.stacks import get_adapter
 
         for name, value in (("service", service), ("action", action)):

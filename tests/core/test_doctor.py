@@ -32,12 +32,24 @@ HEALTHY_VERSIONS = {
 HEALTHY_MODULES = {"pysoa", "pykern", "pykern.api", "zmq", "kyoukai", "httptools", "werkzeug", "asphalt", "h2", "httpx", "asyncapy"}
 
 
+#: what installed distributions require of the distributions stacks pin (as their metadata says)
+REQUIRES = {
+    "pysoa": {"msgpack": ">=0.6.2,~=0.6", "attrs": "<22,>=18.2", "redis": "<4.0,>=2.10"},
+    "pykern": {"msgpack": ">=1.0"},
+    "trio": {"attrs": ">=23.2.0"},
+    "jsonschema": {"attrs": ">=22.2.0"},
+}
+
+
 class Fakes:
     """Injected lookups: distribution names compare case-insensitively, as importlib.metadata does."""
 
     def __init__(self, versions: Mapping[str, str | None], modules: set[str]) -> None:
         self.versions = {name.lower(): v for name, v in versions.items() if v is not None}
         self.modules = set(modules)
+
+    def requirers(self, dist: str) -> list[tuple[str, str]]:
+        return [(f"{who} {self.versions[who]}", needs[dist]) for who, needs in REQUIRES.items() if who in self.versions and dist in needs]
 
     def version_of(self, dist: str) -> str | None:
         return self.versions.get(dist.lower())
@@ -49,7 +61,7 @@ class Fakes:
 def run(changes: Mapping[str, str | None] | None = None, *, drop: set[str] = frozenset(), add=frozenset()):
     versions = {**HEALTHY_VERSIONS, **(changes or {})}
     fakes = Fakes(versions, (HEALTHY_MODULES - set(drop)) | set(add))
-    return {r.stack: r for r in doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module, has_adapter=lambda name: True)}
+    return {r.stack: r for r in doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module, has_adapter=lambda name: True, requirers=fakes.requirers)}
 
 
 def messages(report: StackReport) -> str:
@@ -62,7 +74,7 @@ def messages(report: StackReport) -> str:
 
 def test_healthy_environment_all_usable_in_stacks_order() -> None:
     fakes = Fakes(HEALTHY_VERSIONS, HEALTHY_MODULES)
-    reports = doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module, has_adapter=lambda name: True)
+    reports = doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module, has_adapter=lambda name: True, requirers=fakes.requirers)
     assert [r.stack for r in reports] == list(STACKS)
     assert {r.stack: r.status for r in reports} == dict.fromkeys(STACKS, "usable")
     assert all(r.problems == [] for r in reports)
@@ -75,25 +87,62 @@ def test_healthy_environment_all_usable_in_stacks_order() -> None:
 # missing stacks
 
 
-@pytest.mark.parametrize("stack", [s for s in STACKS if s != "asyncapy"])
-def test_missing_stack_names_its_extra(stack: str) -> None:
-    module = STACKS[stack][2]
-    dist = {"zerojson": "pyzmq"}.get(stack, stack)
-    report = run({dist: None}, drop={module})[stack]
-    assert report.status == "missing"
-    # pykern.api needs 4 of pykern's ~30 deps; Kyoukai's own pins do not build on 3.11
-    first = {"pykern": "pip install --no-deps pykern; ", "kyoukai": "pip install --no-deps Kyoukai==2.2.1.post1; "}
-    assert report.problems[0].fix == f"{first.get(stack, '')}pip install 'rpctest[{STACKS[stack][1]}]'"
+#: an environment holding one stack alone, as its pins leave it (versions of the shared distributions)
+ALONE = {
+    "pysoa": ({"pysoa": "1.4.9", "msgpack": "0.6.2", "attrs": "21.4.0", "redis": "3.5.3"}, {"pysoa"}),
+    "pykern": ({"pykern": "20260915.70934", "msgpack": "1.2.4", "tornado": "6.6.1", "py": "1.11.0", "six": "1.17.0"}, {"pykern", "pykern.api"}),
+    "zerojson": ({"pyzmq": "27.3.0"}, {"zmq"}),
+    # rpctest alone: jsonschema >= 4.18 (attrs >= 22.2) and a msgpack nothing else depends on
+    "core": ({"jsonschema": "4.26.0", "attrs": "25.3.0", "msgpack": "1.2.4"}, set()),
+}
 
 
-def test_missing_asyncapy_says_git_without_any_url() -> None:
-    report = run({"asyncapy": None}, drop={"asyncapy"})["asyncapy"]
+def alone(stack: str) -> dict[str, StackReport]:
+    versions, modules = ALONE[stack]
+    fakes = Fakes(versions, modules)
+    return {r.stack: r for r in doctor.diagnose(version_of=fakes.version_of, has_module=fakes.has_module, has_adapter=lambda name: True, requirers=fakes.requirers)}
+
+
+@pytest.mark.parametrize("stack", list(STACKS))
+def test_a_missing_stack_that_fits_gets_its_install_commands(stack: str) -> None:
+    from rpctest.stacks.environments import INSTALLS
+
+    report = alone("pysoa" if stack == "zerojson" else "zerojson")[stack]  # next to pyzmq alone, nothing conflicts
     assert report.status == "missing"
     fix = report.problems[0].fix
-    assert fix == (
-        "install AsyncAPY from its git repository (it is not on PyPI); see docs/stacks/asyncapy.md"
-    )
-    assert "http" not in fix and "github" not in fix.lower() and "git+" not in fix
+    assert fix.startswith("Install it with: ")
+    for command in INSTALLS[stack].commands():
+        assert command in fix
+    # rpctest is not on PyPI: the advice installs what the extra brings, never the extra by name
+    assert "'rpctest[" not in fix
+
+
+@pytest.mark.parametrize(
+    ("here", "missing", "named"),
+    [
+        ("pykern", "pysoa", ["pysoa 1.4.9 needs msgpack>=0.6,<1.0", "msgpack 1.2.4, which pykern 20260915.70934 (msgpack>=1.0) needs"]),
+        ("pysoa", "pykern", ["pykern.api needs msgpack>=1.0", "msgpack 0.6.2, which pysoa 1.4.9 (msgpack>=0.6.2,~=0.6) needs"]),
+        ("pysoa", "asyncapy", ["trio, which AsyncAPY runs on, needs attrs>=23.2.0", "attrs 21.4.0, which pysoa 1.4.9 (attrs<22,>=18.2) needs"]),
+        # pip would move attrs under jsonschema (rpctest's own dependency); msgpack may move, nothing needs 1.x
+        ("core", "pysoa", ["pysoa 1.4.9 needs attrs<22, and this environment has attrs 25.3.0, which jsonschema 4.26.0 (attrs>=22.2.0) needs"]),
+    ],
+)
+def test_a_missing_stack_whose_pins_conflict_is_never_advised_into_this_environment(here: str, missing: str, named: list[str]) -> None:
+    report = alone(here)[missing]
+    assert report.status == "missing"
+    fix = report.problems[0].fix
+    assert fix.startswith("Do not install ")
+    for text in named:
+        assert text in fix
+    assert ("msgpack" in fix) == ("asyncapy" not in (here, missing) and here != "core")
+    assert f"python -m venv .venv-{missing}, then in it: " in fix
+
+
+def test_stacks_without_shared_pins_fit_anywhere() -> None:
+    for here in ALONE:
+        for stack in ("zerojson", "kyoukai"):
+            if stack != here:
+                assert alone(here)[stack].problems[0].fix.startswith("Install it with: ")
 
 
 def test_missing_stacks_do_not_count_as_findings() -> None:
@@ -114,16 +163,31 @@ def test_metadata_without_module_is_broken() -> None:
 
 
 @pytest.mark.parametrize("pytest_version", ["8.3.0", "8.4.2", "9.2.0", "10.0"])
-def test_pysoa_with_new_pytest_warns_about_its_plugin(pytest_version: str) -> None:
-    report = run({"pytest": pytest_version})["pysoa"]
-    assert report.status == "usable"  # a warning only
+@pytest.mark.parametrize("aborts", [True, False])
+def test_pysoa_with_new_pytest_warns_about_its_plugin(pytest_version: str, aborts: bool) -> None:
+    from rpctest.plugin_order import Verdict
+
+    fakes = Fakes({**HEALTHY_VERSIONS, "pytest": pytest_version}, HEALTHY_MODULES)
+    reports = doctor.diagnose(
+        version_of=fakes.version_of,
+        has_module=fakes.has_module,
+        has_adapter=lambda name: True,
+        requirers=fakes.requirers,
+        plain_pytest=lambda: Verdict(aborts, "THE REASON"),
+    )
+    report = reports[0]
+    assert report.stack == "pysoa" and report.status == "usable"  # pysoa itself works: a warning only
     assert len(report.problems) == 1
     problem = report.problems[0]
     assert problem.severity == "warning"
     assert "pysoa_test_plan" in problem.message and "cannot import name 'Instance'" in problem.message
-    assert problem.fix == (
-        "run pytest with -p rpctest (rpctest blocks it) or add -p no:pysoa_test_plan to addopts"
-    )
+    assert "THE REASON" in problem.message
+    if aborts:
+        assert "a plain pytest in this project aborts" in problem.message
+        assert problem.fix.startswith("add -p rpctest to addopts in your pytest configuration")
+    else:
+        assert "a plain pytest in this project does not abort" in problem.message
+        assert problem.fix.startswith("keep -p rpctest in addopts")
     assert not doctor.has_errors([report])
 
 
@@ -141,10 +205,8 @@ def test_pykern_without_api_is_broken() -> None:
     assert report.status == "broken"
     text = messages(report)
     assert "pykern 20200220.1 has no pykern.api" in text
-    assert report.problems[0].fix == (
-        "pip install 'msgpack>=1.0' and a pykern that ships pykern.api "
-        "(pip install --no-deps pykern; pip install tornado 'msgpack>=1' py six)"
-    )
+    assert report.problems[0].fix.startswith("reinstall pykern.api light. ")
+    assert "pip install --no-deps pykern; pip install 'tornado>=6.1' 'msgpack>=1.0' 'py' 'six'" in report.problems[0].fix
 
 
 @pytest.mark.parametrize("msgpack", ["0.6.2", None])
@@ -153,14 +215,19 @@ def test_pykern_with_old_or_no_msgpack_is_broken(msgpack: str | None) -> None:
     assert report.status == "broken"
     assert [p.severity for p in report.problems] == ["error"]
     assert "pykern.api needs msgpack >= 1.0" in report.problems[0].message
-    assert report.problems[0].fix == doctor.PYKERN_FIX
+    # the healthy fake has pysoa installed, which holds msgpack<1.0: moving msgpack would break it
+    fix = report.problems[0].fix
+    if msgpack is None:
+        assert "Install it with: pip install --no-deps pykern" in fix
+    else:
+        assert "Do not install pykern.api into this environment" in fix and "which pysoa 1.4.9 (msgpack>=0.6.2,~=0.6) needs" in fix
 
 
 def test_pykern_missing_runtime_dependencies() -> None:
     report = run({"tornado": None, "six": None})["pykern"]
     assert report.status == "broken"
     assert "pykern.api needs tornado, six at run time" in messages(report)
-    assert "pip install tornado 'msgpack>=1' py six" in messages(report)
+    assert "|pip install tornado six" in messages(report)
 
 
 def test_pykern_with_msgpack_1_is_clean() -> None:
@@ -256,7 +323,7 @@ def test_render_shows_status_problems_and_fixes() -> None:
     assert lines[1] == "  pytest 9.2.0, msgpack not installed"
     assert any(line.startswith("kyoukai ") and "broken" in line and "Kyoukai 2.1.4" in line for line in lines)
     assert any(line.startswith("pykern ") and "missing" in line for line in lines)
-    assert "  to use it: pip install --no-deps pykern; pip install 'rpctest[pykern]'" in lines
+    assert any(line.startswith("  to use it: Install it with: pip install --no-deps pykern; pip install 'tornado>=6.1'") for line in lines), lines
     assert any(line.startswith("  error: Kyoukai 2.1.4 is installed, but rpctest supports") for line in lines), lines
     assert any(line.startswith("    fix: pip install --no-deps --force-reinstall Kyoukai==2.2.1.post1") for line in lines), lines
     assert "  warning: pysoa's auto-loaded pytest plugin" in text
@@ -293,8 +360,11 @@ def test_real_diagnose_in_this_environment() -> None:
     if doctor.module_exists("pysoa"):  # a development venv; tests/stack_pysoa checks this case exactly
         assert reports["pysoa"].status == "usable"
     else:
+        from rpctest.stacks.environments import install_advice
+
         assert reports["pysoa"].status == "missing"
-        assert "rpctest[pysoa]" in reports["pysoa"].problems[0].fix
+        fix = reports["pysoa"].problems[0].fix
+        assert fix == install_advice("pysoa") and "'pysoa<2,>=1.4.9'" in fix
     assert not doctor.module_exists("no_such_module_rpctest")
     assert doctor.installed_version("no-such-distribution-rpctest") is None
 

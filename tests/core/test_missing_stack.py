@@ -1,4 +1,4 @@
-"""A missing stack library gets a message naming the extra to install, never a deep traceback."""
+"""A missing stack library gets a message saying how to get it (or why not here), never a deep traceback."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import sys
 import pytest
 
 from rpctest import stub_action
-from rpctest.exceptions import StackUnavailable
+from rpctest.exceptions import StackUnavailable, StubUsageError
+from rpctest.stacks.environments import install_advice
 
 
 @pytest.fixture
@@ -18,20 +19,69 @@ def no_pysoa(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pysoa", None)
 
 
-def test_stub_names_the_extra(no_pysoa: None) -> None:
-    stub = stub_action("users", "get_user", body={})  # declaring a stub needs no stack library
-    with pytest.raises(StackUnavailable, match=r"pip install 'rpctest\[pysoa\]'"):
+def test_a_pysoa_stub_gives_the_install_advice(no_pysoa: None) -> None:
+    stub = stub_action("users", "get_user", body={}, stack="pysoa")  # declaring a stub needs no stack library
+    with pytest.raises(StackUnavailable) as caught:
         stub.start()
+    message = str(caught.value)
+    # the advice of this environment: the commands where PySOA fits, why not where its pins break something
+    assert install_advice("pysoa") in message
+    assert "'pysoa<2,>=1.4.9'" in message and "'rpctest[" not in message
 
 
-def test_in_process_server_names_the_extra(no_pysoa: None) -> None:
+def test_in_process_server_gives_the_install_advice(no_pysoa: None) -> None:
     from rpctest.stacks.pysoa import serve
 
-    with pytest.raises(StackUnavailable, match=r"rpctest\[pysoa\]"):
+    with pytest.raises(StackUnavailable, match=r"pysoa is not importable .*'pysoa<2,>=1.4.9'"):
         serve(object)
 
 
-def test_fixture_names_the_extra(pytester: pytest.Pytester) -> None:
+def test_an_unconfigured_service_without_pysoa_asks_for_its_stack(no_pysoa: None) -> None:
+    with pytest.raises(StubUsageError) as caught:
+        stub_action("payments", "charge", body={})
+    message = str(caught.value)
+    assert "which stack does service 'payments' speak?" in message
+    assert "configured services: " in message and "PySOA, the default for unconfigured services, is not installed here" in message
+    assert "Pass stack= (one of pysoa, pykern, zerojson, kyoukai, asyncapy; installed here: " in message
+    assert "[tool.rpctest.services.payments]\n    stack = " in message
+
+
+def test_the_message_lists_the_configured_services(pytester: pytest.Pytester) -> None:
+    pytester.makepyprojecttoml(
+        """
+[tool.rpctest.services.wallet]
+stack = "pykern"
+
+[tool.rpctest.services."com.example.shop"]
+stack = "zerojson"
+"""
+    )
+    pytester.makepyfile(
+        test_x="""
+import sys
+import pytest
+from rpctest import stub_action
+
+def test_x(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pysoa", None)
+    stub_action("wallet", "balance", body={})  # configured: fine
+    stub_action("payments.v2", "charge", body={})
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider", "-p", "no:pysoa_test_fixtures", "-p", "no:pysoa_test_plan")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_x.py:8: in test_x",
+            "*StubUsageError: which stack does service 'payments.v2' speak?*configured services: com.example.shop (zerojson), wallet (pykern)*",
+            'E       [[]tool.rpctest.services."payments.v2"[]]',
+        ]
+    )
+    # the user's line and the message; none of rpctest's own frames
+    assert "rpctest/stubs/api.py" not in result.stdout.str()
+
+
+def test_fixture_failure_shows_the_advice_not_rpctests_frames(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         test_x="""
 import sys
@@ -43,6 +93,10 @@ def test_x(request, monkeypatch):
     request.getfixturevalue("pysoa_service")(object)
 """
     )
-    result = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider", "-p", "no:pysoa_test_fixtures")
+    args = ("-p", "rpctest", "-p", "no:cacheprovider", "-p", "no:pysoa_test_fixtures", "-p", "no:pysoa_test_plan")
+    result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*StackUnavailable*rpctest[[]pysoa[]]*"])
+    result.stdout.fnmatch_lines(["*test_x.py:7: in test_x", "*StackUnavailable: pysoa is not importable*'pysoa<2,>=1.4.9'*"])
+    assert "rpctest/stacks/" not in result.stdout.str() and "_pytest/" not in result.stdout.str()
+    full = pytester.runpytest_subprocess(*args, "--full-trace")
+    assert "rpctest/stacks/base.py" in full.stdout.str()  # --full-trace still shows everything

@@ -20,6 +20,7 @@ import pytest
 from rpctest.exceptions import StackUnavailable
 from rpctest.stacks import get_adapter
 from rpctest.stacks.kyoukai import compat, host
+from rpctest.stacks.environments import INSTALLS
 from rpctest.stacks.kyoukai.host import INSTALL_COMMANDS, require_kyoukai, serve, version_problem
 from stack_kyoukai.kyk_wire import request
 
@@ -134,7 +135,7 @@ def test_missing_kyoukai_is_a_clear_message_with_the_commands_not_a_traceback() 
     assert result.returncode == 0 and result.stderr == ""
     reason, raised = result.stdout.strip().splitlines()
     assert reason.startswith("Kyoukai is not installed. Install it with: ")
-    for command in INSTALL_COMMANDS:
+    for command in INSTALLS["kyoukai"].commands():
         assert command in reason and command in raised
     assert raised.startswith("StackUnavailable Kyoukai is not installed")
 
@@ -143,7 +144,7 @@ def test_missing_kyoukai_in_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "kyoukai", None)
     with pytest.raises(StackUnavailable, match="Kyoukai is not installed") as info:
         require_kyoukai()
-    assert all(command in str(info.value) for command in INSTALL_COMMANDS)
+    assert all(command in str(info.value) for command in INSTALLS["kyoukai"].commands())
 
 
 def test_a_missing_dependency_names_it(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -531,12 +531,12 @@ def test_missing_pysoa_names_the_extra() -> None:
         "    print(exc)\n"
     )
     assert done.returncode == 0, done.stderr
-    assert "pip install 'rpctest[pysoa]'" in done.stdout
+    assert "Install it with: pip install 'pysoa<2,>=1.4.9' 'fakeredis[lua]>=2.7' 'lupa>=1.14'" in done.stdout
 
 
 def test_missing_fakeredis_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "lupa", None)
-    with pytest.raises(StackUnavailable, match=r"pip install 'rpctest\[pysoa\]'.*fakeredis\[lua\]"):
+    with pytest.raises(StackUnavailable, match=r"Lua support .*Install it with: pip install .*'fakeredis\[lua\]>=2.7' 'lupa>=1.14'"):
         redis_backend.fake()
 
 

@@ -123,10 +123,69 @@ def test_without_rpctest_the_pysoa_plan_plugin_aborts(pytester: pytest.Pytester)
 
 def test_plugin_import_is_cheap() -> None:
     code = (
-        "import sys, rpctest.pytest_plugin, rpctest;"
+        "import sys, rpctest.pytest_plugin, rpctest.pytest_fixtures, rpctest;"
         "heavy = [m for m in ('pysoa', 'conformity', 'hypothesis', 'fakeredis', 'redis', 'jsonschema', "
         "'pykern', 'zmq', 'kyoukai', 'asyncapy', 'tornado', 'msgpack') if m in sys.modules];"
         "print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- plain `pytest`: entry-point order, and what rpctest can and cannot block ----------------------------
+#
+# pytest loads auto-loaded plugins in the order Python lists the installed distributions: sys.path
+# entries first to last. A directory on PYTHONPATH holding a copy of one distribution's metadata
+# therefore puts that distribution's entry points first, which lets these tests choose the order.
+
+
+def _first_on_path(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, dist: str) -> None:
+    """Make pytest reach ``dist``'s pytest11 entry points before every other distribution's."""
+    import importlib.metadata
+
+    real = importlib.metadata.distribution(dist)
+    info = pytester.path / "first" / f"{dist}-{real.version}.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {real.version}\n")
+    (info / "entry_points.txt").write_text(real.read_text("entry_points.txt") or "")
+    monkeypatch.setenv("PYTHONPATH", str(info.parent))
+
+
+def _predicted(pytester: pytest.Pytester) -> bool:
+    """What rpctest doctor predicts for a plain ``pytest`` in pytester's directory (True: aborts)."""
+    code = "from rpctest.doctor import plain_pytest_verdict as v; r = v(); print(r.aborts); print(r.why)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=pytester.path, capture_output=True, text=True, check=True, timeout=60)
+    return out.stdout.splitlines()[0] == "True"
+
+
+def test_autoloaded_rpctest_blocks_the_plan_plugin_when_pytest_reaches_it_first(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    _first_on_path(pytester, monkeypatch, "rpctest")
+    pytester.makepyfile(test_x="def test_x(rpc_stub): pass")  # rpctest's fixture: it really was autoloaded
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert _predicted(pytester) is False
+
+
+def test_when_pysoa_comes_first_a_plain_pytest_aborts_and_the_doctor_says_so(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No plugin can run before an entry point that pytest imports earlier: the fix is configuration."""
+    _first_on_path(pytester, monkeypatch, "pysoa")
+    pytester.makepyfile(test_x="def test_x(rpc_stub): pass")
+    aborted = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    assert aborted.ret != 0 and "cannot import name 'Instance'" in aborted.stderr.str()
+    assert _predicted(pytester) is True
+    # the one-flag fix the doctor names: -p rpctest in addopts loads rpctest before every entry point
+    pytester.makeini("[pytest]\naddopts = -p rpctest\n")
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+    assert _predicted(pytester) is False
+
+
+def test_p_no_rpctest_wins_over_addopts(pytester: pytest.Pytester) -> None:
+    """``addopts = -p rpctest`` and ``pytest -p no:rpctest``: rpctest is off (its fixtures are gone), and
+    pysoa's plugin stays blocked, because rpctest was registered first and blocked it then."""
+    pytester.makeini("[pytest]\naddopts = -p rpctest\n")
+    pytester.makepyfile(test_x="def test_x(rpc_stub): pass")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:rpctest")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'rpc_stub' not found*"])
+    assert "cannot import name 'Instance'" not in result.stderr.str()
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -515,7 +515,7 @@ def unstarted() -> ZeroJSONServer:
     return ZeroJSONServer([Calc, Counter, Secure, Demo, Authenticator])
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(envelope=st.lists(st.binary(min_size=1, max_size=4), min_size=1, max_size=2), frames=_frames)
 def test_any_message_gets_a_wellformed_reply_or_none(
     unstarted: ZeroJSONServer, envelope: list[bytes], frames: list[bytes]

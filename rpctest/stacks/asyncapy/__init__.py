@@ -48,7 +48,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
-from rpctest.exceptions import ConfigError, StackUnavailable, StubUsageError
+from rpctest.exceptions import ConfigError, StubUsageError
 from rpctest.model import ErrorKind, RpcError
 from rpctest.stacks.asyncapy import errors as asyncapy_errors
 from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
@@ -60,15 +60,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import Stub, StubRouter
 
-__all__ = ["adapter", "AsyncAPYAdapter", "INSTALL_HINT", "handler_schema", "isolated_server", "serve", "stub_patterns", "serve_stubs"]
+__all__ = ["adapter", "AsyncAPYAdapter", "handler_schema", "isolated_server", "serve", "stub_patterns", "serve_stubs"]
 
 STACK = "asyncapy"
-#: AsyncAPY is not on PyPI, and its setup.py leaves out ziproto, which it imports
-INSTALL_HINT = (
-    "AsyncAPY is not on PyPI; install it from its git repository: "
-    "pip install trio ziproto 'asyncapy @ git+https://github.com/intellivoid/AsyncAPY' "
-    "(its setup.py leaves out ziproto, which it imports); see docs/stacks/asyncapy.md"
-)
 
 
 #: the connection timeout (whole seconds) a server gets in a framing run's child process
@@ -106,10 +100,7 @@ class AsyncAPYHost(HostHalf):
 
         if module is None:
             return require_asyncapy()
-        try:
-            return super().require(module)
-        except StackUnavailable as exc:
-            raise StackUnavailable(f"{module} is not importable ({exc.__cause__ or exc}). {INSTALL_HINT}") from exc.__cause__
+        return super().require(module)
 
     def serve(self, provider: Any, **options: Any) -> "AsyncAPYService":
         """The server (an ``asyncapy.Server``, a factory, or ``"module:object"``) running in-process:

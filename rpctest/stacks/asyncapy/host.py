@@ -79,14 +79,14 @@ _LOCAL_SOCKNAME = ("127.0.0.1", 0)
 
 def require_asyncapy() -> Any:
     """The ``asyncapy`` package (and trio), or StackUnavailable saying how to install them."""
-    from rpctest.stacks.asyncapy import INSTALL_HINT
-
     try:
         import trio  # noqa: F401
         import asyncapy
         import asyncapy.server  # noqa: F401
     except ImportError as exc:
-        raise StackUnavailable(f"hosting an AsyncAPY server needs AsyncAPY and trio ({exc}). {INSTALL_HINT}") from exc
+        from rpctest.stacks.environments import install_advice
+
+        raise StackUnavailable(f"hosting an AsyncAPY server needs AsyncAPY and trio ({exc}). {install_advice('asyncapy')}") from exc
     return asyncapy
 
 

@@ -140,7 +140,9 @@ def install_problem(
         version = version_of("Kyoukai")
     importable = importable or _importable
     if not importable("kyoukai"):
-        return "Kyoukai is not installed", f"Install it with: {_install_text()}"
+        from rpctest.stacks.environments import install_advice
+
+        return "Kyoukai is not installed", install_advice("kyoukai", version_of, importable)
     if version is not None and version not in SUPPORTED_VERSIONS:
         why = (
             " (pip picks 2.1.4 when it resolves Kyoukai's own pins next to packages that need newer "
@@ -183,7 +185,7 @@ def version_problem() -> str | None:
     if problem is None:
         return None
     message, fix = problem
-    return f"{message}. {fix}" if fix.startswith("Install") else f"{message}. Fix: {fix}"
+    return f"{message}. {fix}" if fix.startswith(("Install", "Do not install")) else f"{message}. Fix: {fix}"
 
 
 def require_kyoukai() -> Any:

@@ -52,9 +52,11 @@ def require_pykern() -> Any:
     try:
         import pykern.api.server as server
     except ImportError as exc:
+        from rpctest.stacks.environments import install_advice
+
         raise StackUnavailable(
-            f"pykern.api is not importable ({exc}). Install pykern light: pip install --no-deps pykern; "
-            f"pip install tornado 'msgpack>=1.0' py six (run 'rpctest doctor' to check the install)"
+            f"pykern.api is not importable ({exc}). {install_advice('pykern')} (pykern goes in light, with "
+            f"--no-deps: pykern.api needs only tornado, msgpack>=1.0, py and six; run 'rpctest doctor' to check the install)"
         ) from exc
     return server
 
