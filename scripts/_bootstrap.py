@@ -5,7 +5,8 @@ Used by both Quick start commands so that a fresh machine needs nothing but Pyth
 from it);
 ``.venv-pykern`` holds pykern.api installed light, which PySOA's msgpack 0.6 pin rules out of ``.venv``,
 and AsyncAPY's trio (attrs>=23, which PySOA's attrs<22 rules out too); AsyncAPY itself is not on PyPI and
-goes in only when ``RPCTEST_ASYNCAPY`` names a checkout or pip URL of it.
+goes in when ``RPCTEST_ASYNCAPY`` names a checkout, wheel or pip URL of it, or when the real AsyncAPY
+wheel sits among the optional peers beside the repository (``../shared/wheels``).
 ``.venv-kyoukai`` holds Kyoukai 2.2.1.post1 installed ``--no-deps`` with the dependencies it runs on.
 """
 
@@ -18,8 +19,12 @@ import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-#: a checkout or pip URL of AsyncAPY (not on PyPI), installed into .venv-pykern when given
-ASYNCAPY = os.environ.get("RPCTEST_ASYNCAPY", "")
+#: the real AsyncAPY, built unmodified from its public repository, among the optional peers that may
+#: sit beside the repository (nothing else of ../shared is read)
+PEER_WHEEL = ROOT.parent / "shared" / "wheels" / "asyncapy-0.5.0-py3-none-any.whl"
+#: a checkout, wheel or pip URL of AsyncAPY (not on PyPI): RPCTEST_ASYNCAPY, else the peer wheel when
+#: present; installed into .venv-pykern, and passed on to the nox asyncapy session
+ASYNCAPY = os.environ.get("RPCTEST_ASYNCAPY") or (str(PEER_WHEEL) if PEER_WHEEL.is_file() else "")
 
 #: stack -> (venv directory, pip install commands, files whose change means reinstall)
 ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {

@@ -9,9 +9,12 @@ import os
 import subprocess
 import sys
 
-from _bootstrap import ROOT, ensure_venv
+from _bootstrap import ASYNCAPY, ROOT, ensure_venv
 
 if __name__ == "__main__":
     python = ensure_venv()
-    result = subprocess.run([str(python), "-m", "nox", "--no-color", *sys.argv[1:]], cwd=ROOT, env=os.environ.copy())
+    env = os.environ.copy()
+    if ASYNCAPY:  # the asyncapy session installs it and runs the host-half tests against it
+        env["RPCTEST_ASYNCAPY"] = ASYNCAPY
+    result = subprocess.run([str(python), "-m", "nox", "--no-color", *sys.argv[1:]], cwd=ROOT, env=env)
     sys.exit(result.returncode)

@@ -8,6 +8,7 @@ Nothing here is AsyncAPY's code: it is a user's server written against AsyncAPY'
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -17,7 +18,17 @@ from rpctest.stacks import get_adapter
 
 #: why the host-half tests cannot run here (None: AsyncAPY and trio are importable)
 UNAVAILABLE = get_adapter("asyncapy").host.unavailable_reason()
-needs_asyncapy = pytest.mark.skipif(UNAVAILABLE is not None, reason=f"needs AsyncAPY: {UNAVAILABLE}")
+#: RPCTEST_REQUIRE_ASYNCAPY=1 (CI, where the real AsyncAPY wheel is at hand) turns the skips into failures
+REQUIRED = os.environ.get("RPCTEST_REQUIRE_ASYNCAPY") == "1"
+#: where to get AsyncAPY besides its git repository: the wheel next to the repository, when present
+WHEEL_HINT = (
+    "or point RPCTEST_ASYNCAPY at an AsyncAPY checkout or wheel "
+    "(e.g. ../shared/wheels/asyncapy-0.5.0-py3-none-any.whl) and run: python3 scripts/test.py -s asyncapy"
+)
+if UNAVAILABLE is not None and REQUIRED:
+    needs_asyncapy = pytest.mark.usefixtures("require_asyncapy")
+else:
+    needs_asyncapy = pytest.mark.skipif(UNAVAILABLE is not None, reason=f"needs AsyncAPY: {UNAVAILABLE} {WHEEL_HINT}")
 
 
 def build_demo_server(*, timeout: int = 2, session_limit: int = 0, **options: Any) -> Any:
