@@ -399,8 +399,9 @@ def _register_replay(subparsers: Any) -> None:
 
 
 def _run_replay(args: argparse.Namespace) -> int:
-    from rpctest.fuzz.replay import replay
+    from rpctest.fuzz.replay import load_replay, replay
 
+    _quiet_stack_logs(load_replay(args.file)["stack"])  # the verdict is the output, not the stack's logs
     still_failing, detail = replay(args.file, provider=args.provider, address=args.address, timeout=args.timeout)
     print(("STILL FAILING: " if still_failing else "FIXED: ") + detail)
     return EXIT_FINDINGS if still_failing else EXIT_OK

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -62,12 +63,41 @@ def ensure_venv(stack: str = "pysoa") -> Path:
     python = path / ("Scripts" if os.name == "nt" else "bin") / "python"
     marker = path / ".rpctest-installed"
     if not python.exists():
-        print(f"creating {directory} ...", flush=True)
+        started = time.monotonic()
+        print(f"creating {directory} ...", end="", flush=True)
         venv.EnvBuilder(with_pip=True, clear=False).create(path)
+        print(f" {time.monotonic() - started:.1f} s", flush=True)
     stamp = ",".join([*(str((ROOT / name).stat().st_mtime_ns) for name in inputs), ASYNCAPY if stack == "pykern" else ""])
     if not marker.exists() or marker.read_text() != stamp:
-        print(f"installing rpctest ({stack}) into {directory} ...", flush=True)
-        for arguments in installs:
-            subprocess.run([str(python), "-m", "pip", "install", "--quiet", *arguments], check=True)
+        _install(python, directory, installs)
         marker.write_text(stamp)
     return python
+
+
+#: seconds between the "still installing" ticks of a long pip step
+TICK = 15.0
+
+
+def _install(python: Path, directory: str, installs: list[list[str]]) -> None:
+    """Run the pip steps with a line per step and its time; pip's own output goes to a log, shown only
+    (its end) when a step fails, so the summary stays readable and a failure still says why."""
+    log = ROOT / directory / "pip.log"
+    print(f"installing into {directory}: {len(installs)} pip step(s), pip's output in {log.relative_to(ROOT)}", flush=True)
+    with open(log, "w", encoding="utf-8") as out:
+        for number, arguments in enumerate(installs, 1):
+            shown = " ".join(a.replace(str(ROOT), ".") for a in arguments)
+            print(f"  [{number}/{len(installs)}] pip install {shown} ", end="", flush=True)
+            out.write(f"$ pip install {' '.join(arguments)}\n")
+            out.flush()
+            started = time.monotonic()
+            process = subprocess.Popen([str(python), "-m", "pip", "install", *arguments], stdout=out, stderr=subprocess.STDOUT)
+            while True:
+                try:
+                    code = process.wait(timeout=TICK)
+                    break
+                except subprocess.TimeoutExpired:
+                    print(f"{time.monotonic() - started:.0f} s ", end="", flush=True)
+            print(f"{'done' if code == 0 else 'FAILED'} in {time.monotonic() - started:.1f} s", flush=True)
+            if code != 0:
+                tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
+                sys.exit("\n".join([f"pip failed (exit {code}); the end of {log.relative_to(ROOT)}:", *("  " + line for line in tail)]))

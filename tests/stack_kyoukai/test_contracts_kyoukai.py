@@ -153,6 +153,22 @@ def test_fuzz_passes_the_shop_and_reports_the_post1_bug_on_the_legacy_app(tmp_pa
     assert main(["replay", str(failures[0].replay_file)]) == 1  # the reproducer still reproduces it
 
 
+def test_cli_replay_prints_its_verdict_not_kyoukais_tracebacks(tmp_path: Path) -> None:
+    """Kyoukai logs a traceback for every canned 500; `rpctest replay` reports the verdict alone."""
+    import subprocess
+    import sys
+
+    from hypothesis import settings
+
+    with open_target("kyoukai", provider=make_legacy_app) as target:
+        report = fuzz(target, max_examples=5, seed=0, settings=settings(database=None), replay_dir=tmp_path)
+    replay_file = next(r.failure.replay_file for r in report.results if r.failure is not None)
+    rpctest = Path(sys.executable).parent / "rpctest"
+    done = subprocess.run([str(rpctest), "replay", str(replay_file)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stdout.startswith("STILL FAILING: "), done
+    assert done.stderr == ""
+
+
 def test_cli_fuzz_against_a_running_endpoint(kyoukai_service: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     legacy = kyoukai_service(make_legacy_app)
     contract = tmp_path / "legacy.json"
