@@ -1,7 +1,8 @@
 """The ``rpctest`` command line.
 
-Exit codes (DESIGN.md, "Configuration and CLI"): 0 pass, 1 findings, 2 usage or configuration error,
-3 internal error. :func:`main` returns them instead of raising, so it can be called in-process.
+Exit codes, the same for every command so CI can tell them apart: 0 pass, 1 findings, 2 usage or
+configuration error, 3 internal error. :func:`main` returns them instead of raising, so it can be
+called in-process.
 
 Each subcommand is one registration function decorated with :func:`command`: it adds its parser and
 sets ``handler`` to a function ``(args) -> exit code``. Handlers import what they need when they run,

@@ -1,9 +1,11 @@
 """``rpctest doctor``: which stacks are usable here, and the silent bad installs to fix.
 
-The five stacks pin conflicting dependencies, and several of the resulting bad installs are silent:
-pip succeeds and the breakage only shows later, as a confusing import error or a pytest run that
-aborts (DESIGN.md, "Environments"; the facts are in shared/research/). The doctor recognises each of
-them from installed metadata and names the fix.
+The five stacks pin conflicting dependencies (pysoa 1.4.9: msgpack~=0.6, attrs<22, redis<4;
+pykern.api: msgpack>=1.0; trio under AsyncAPY: attrs>=23.2), and several of the resulting bad installs
+are silent: pip succeeds and the breakage only shows later, as a confusing import error (an old pykern
+without pykern.api, Kyoukai 2.1.4 picked instead of 2.2.1.post1) or a pytest run that aborts (pysoa's
+plan plugin on pytest >= 8.3). The doctor recognises each of them from installed metadata and names
+the fix, never one that would break another installed stack.
 
 It reads distribution metadata and uses ``importlib.util.find_spec`` instead of importing the stack
 libraries, so it stays fast and works even when a library would crash on import. Both lookups are

@@ -16,7 +16,7 @@ import pytest
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.config import RpctestConfig
 
-#: pysoa 1.4.9's auto-loaded plugin aborts every run on pytest >= 8.3 (research/pysoa_pykern.md)
+#: pysoa 1.4.9's auto-loaded plugin imports ``_pytest.python.Instance``, gone since pytest 8.3: every run aborts
 BLOCKED_PLUGINS = ("pysoa_test_plan",)
 
 #: set on an item whose test call failed: strict-stub checks then stay quiet (the failure says enough)
