@@ -1,8 +1,9 @@
-"""Loading the golden wire vectors (``shared/vectors``, format ``rpctest-golden-vectors/1``).
+"""Loading the golden wire vectors (``tests/golden``, format ``rpctest-golden-vectors/1``).
 
-Shared by the codec tests of every stack, so it knows the file format (README sections 1, 5 and 7)
-and nothing about any one stack. The vectors live outside the repository, next to it; set
-``RPCTEST_VECTORS_DIR`` to use another copy.
+Shared by the codec tests of every stack, so it knows the file format (``tests/golden/README.md``,
+sections 1, 5 and 7) and nothing about any one stack. The vectors ship inside the repository, so a
+fresh clone tests its wire compatibility with nothing beside it; set ``RPCTEST_VECTORS_DIR`` to use
+another copy of the same layout (e.g. a fresh capture, before it is copied in).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any, Iterable, Iterator, Mapping
 __all__ = [
     "FORMAT",
     "ENV_VAR",
+    "DEFAULT_DIR",
     "VectorsNotFound",
     "vectors_dir",
     "load",
@@ -28,7 +30,8 @@ __all__ = [
 
 FORMAT = "rpctest-golden-vectors/1"
 ENV_VAR = "RPCTEST_VECTORS_DIR"
-_DEFAULT_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "vectors"
+#: the repository's own copy: ``tests/golden`` beside this module
+DEFAULT_DIR = Path(__file__).resolve().parent / "golden"
 
 
 class VectorsNotFound(FileNotFoundError):
@@ -36,11 +39,11 @@ class VectorsNotFound(FileNotFoundError):
 
 
 def vectors_dir() -> Path:
-    """The vectors root: ``$RPCTEST_VECTORS_DIR`` if set, else ``<repo>/../shared/vectors``."""
+    """The vectors root: ``$RPCTEST_VECTORS_DIR`` if set, else the repository's ``tests/golden``."""
     configured = os.environ.get(ENV_VAR)
-    root = Path(configured) if configured else _DEFAULT_DIR
+    root = Path(configured) if configured else DEFAULT_DIR
     if not root.is_dir():
-        source = f"${ENV_VAR}" if configured else f"the default (set ${ENV_VAR} to override)"
+        source = f"${ENV_VAR}" if configured else f"the default, the repository's tests/golden (set ${ENV_VAR} to override)"
         raise VectorsNotFound(f"golden vectors directory {root} does not exist; it came from {source}")
     return root
 
@@ -53,7 +56,7 @@ def load(stack: str, family: str) -> dict:
     path = vectors_dir() / stack / f"{family}.json"
     if not path.is_file():
         raise VectorsNotFound(
-            f"no vector file {path} (stack {stack!r}, family {family!r}); the root is ${ENV_VAR} or the default"
+            f"no vector file {path} (stack {stack!r}, family {family!r}); the root is ${ENV_VAR} if set, else tests/golden"
         )
     data = json.loads(path.read_text(encoding="utf-8"))
     found = (data.get("format"), data.get("stack"), data.get("family"))

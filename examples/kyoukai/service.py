@@ -1,12 +1,12 @@
 """The example Kyoukai app: a small shop (items and orders), and a legacy app that trips Kyoukai's bug.
 
 ``make_app()`` builds the shop. Kyoukai 2.2.1.post1 (the published wheel) answers every error whose
-status its handler keeps (a plain 404, 405, ``abort(4xx)``) with a canned ``HTTP/1.0 500`` page
-(shared research, section 2.4). An app is only correct on it with a workaround of its own, so the
-shop's app class re-builds the error page Kyoukai dropped (:class:`ShopKyoukai`): rpctest's fuzzer
-then finds nothing wrong with it. ``make_legacy_app()`` is the same kind of route on the plain
-``Kyoukai`` class: the fuzzer reports the canned 500s it answers, which the demo shows as the
-expected finding.
+status its handler keeps (a plain 404, 405, ``abort(4xx)``) with a canned ``HTTP/1.0 500`` page (its
+``handle_httpexception`` returns nothing when the status is unchanged). An app is only correct on it
+with a workaround of its own, so the shop's app class re-builds the error page Kyoukai dropped
+(:class:`ShopKyoukai`): rpctest's fuzzer then finds nothing wrong with it. ``make_legacy_app()`` is
+the same kind of route on the plain ``Kyoukai`` class: the fuzzer reports the canned 500s it
+answers, which the demo shows as the expected finding.
 
 Both are factories: Kyoukai binds the event loop it is built on, so rpctest builds the app on the
 loop that serves it (``rpctest fuzz --provider examples.kyoukai.service:make_app``).

@@ -8,7 +8,7 @@ from the stack (``rpctest.stacks.<stack>.framing``) and this module stays stack-
 
 * :class:`FramingCase`: one raw unit to send (``frames`` is whatever the stack's exchange sends: a
   list of 0MQ frames for ZeroJSON, a byte stream for a TCP stack) and what the reference server
-  does with it, with the vector or research section that shows it;
+  does with it, with the recorded vector (or the observed behaviour of the real stack) that shows it;
 * :class:`FramingOutcome`: what the endpoint did (a reply with a code, no reply within the wait, a
   closed connection, or a broken exchange);
 * :func:`judge`: the oracle, one case and its outcome in, a severity and a sentence out;
@@ -97,8 +97,9 @@ class FramingCase:
     some cases carry megabytes). ``codes`` are the native codes accepted when ``expect`` is
     ``"error"`` (empty: judge by ``kind`` alone); ``kind`` is the :class:`ErrorKind` of that error.
     ``weakness`` is set when the reference's own behaviour is poor (the outcome is then reported
-    as a weakness, not ok). ``source`` names the recorded vector or research section that shows the
-    behaviour, so a reader can check the expectation rather than trust it. ``options`` are
+    as a weakness, not ok). ``source`` names the golden vector recorded for that input (its id, e.g.
+    ``zj.frame.delimiter-only``) or states the behaviour observed of the real stack where none was
+    recorded, so a reader can check the expectation rather than trust it. ``options`` are
     stack-specific sending options (ZeroJSON: ``{"delimiter": False}``).
     """
 

@@ -1,6 +1,6 @@
 """The stack-adapter interface: what each of the five stacks provides to the neutral core.
 
-An adapter has two halves (see DESIGN.md):
+An adapter has two halves (``docs/architecture.md`` draws the layers around them):
 
 * the **wire half** needs no stack library: codec, client, stub server, black-box calls against a
   running endpoint. It is what makes rpctest useful to a consumer that only speaks the protocol;
@@ -275,7 +275,8 @@ class StackAdapter(abc.ABC):
     # fuzz oracle hooks: the stack's native answer to each kind of bad request -------------------
 
     def expected_for_defect(self, defect: "Defect") -> "Expected":
-        """What this stack answers to a request with ``defect`` (DESIGN.md, "The oracle, per stack").
+        """What this stack natively answers to a request with ``defect`` (``docs/architecture.md`` has
+        the table for the five stacks).
 
         The default is a caller error naming the field in dotted form, with any code; stacks
         override it with their native codes and field conventions.

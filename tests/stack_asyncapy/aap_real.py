@@ -1,4 +1,4 @@
-"""The vectors' demo service as a *real* AsyncAPY server (research/asyncaproto.md section 7), for
+"""The vectors' demo service (their ``services`` entry) as a *real* AsyncAPY server, for
 the host-half tests; they run where AsyncAPY is installed (it is not on PyPI) and skip elsewhere,
 saying how to install it.
 

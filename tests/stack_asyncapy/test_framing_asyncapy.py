@@ -4,6 +4,7 @@ budget are measured (runs where AsyncAPY is installed)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from rpctest.stacks.asyncapy.process import ServerProcess
 from rpctest.stacks.asyncapy.wire import Framing
 from rpctest.stubs.api import stub_action
 from rpctest.stubs.router import StubRouter
+from stack_asyncapy.aap_helpers import all_vectors
 from stack_asyncapy.aap_real import needs_asyncapy
 
 PACKET = {"action": "add", "a": 1, "b": 2}
@@ -26,6 +28,10 @@ SILENT = {"json-flag-ziproto-payload", "ziproto-bin-value", "json-array", "inval
 HELD = {"json-null", "length-too-big", "length-too-small", "wrong-byte-order", "two-frames-in-one-send", "oversize-in-one-send",
         "split-inside-payload", "tls-client-hello", "half-close-inside-frame"}
 ANSWERED = {"split-after-header", "byte-by-byte", "oversize-after-header"}
+#: a golden vector id as a case's source names it
+VECTOR_ID = re.compile(r"aap\.(?:frame|call|err)\.[a-z0-9-]+")
+#: what each kind of expectation looks like in a vector's outcome
+OUTCOME_KINDS = {"error": "framework_error", "close": "silent_close", "answer": "reply"}
 
 
 def _calc_router() -> StubRouter:
@@ -56,6 +62,23 @@ def test_the_cases_are_built_for_the_servers_framing() -> None:
     assert int.from_bytes(wrong[:2], "big") == len(wrong) - 2
     unknown = framing_cases(Framing(), PACKET, server_timeout=None)
     assert next(c for c in unknown if c.name == "length-too-big").expect == "no_reply"  # without the server's timeout
+
+
+def test_every_case_says_where_its_expectation_comes_from_and_cited_vectors_agree() -> None:
+    vectors = {vector["id"]: vector for vector in all_vectors()}
+    cited = set()
+    for case in framing_cases(Framing(), PACKET, server_timeout=2):
+        ids = VECTOR_ID.findall(case.source)
+        assert ids or case.source.startswith("observed of AsyncAPY 0.5.0: "), (case.name, case.source)
+        for vector_id in ids:
+            outcome = vectors[vector_id]["outcome"]
+            assert outcome["kind"] == OUTCOME_KINDS[case.expect], (case.name, vector_id)
+            if case.expect == "error":
+                assert outcome["error"] in case.codes, (case.name, vector_id)
+            cited.add(vector_id)
+    recorded_framing = {vector_id for vector_id in vectors if vector_id.startswith("aap.frame.")}
+    # every framing vector but the padded empty object (the falsy-payload case cites json-false) is a case
+    assert recorded_framing - cited == {"aap.frame.json-empty-object-padded"}
 
 
 def test_the_stub_server_answers_every_case_as_asyncapy_does() -> None:

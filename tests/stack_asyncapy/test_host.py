@@ -102,7 +102,7 @@ def test_calls_report_replies_silences_and_leaked_sessions(transport: str) -> No
         assert [e.code for e in raised.errors] == [errors.CLOSED_WITHOUT_REPLY, SESSION_LEAKED]
         assert raised.errors[1].kind is ErrorKind.SERVER_ERROR
         assert service.leaked_sessions() == 1 and service.open_sessions() == 1
-        # stop_propagation leaks too, after its reply (research section 4)
+        # stop_propagation leaks too, after its reply (AsyncAPY skips the session's removal)
         stopped = service.call("audit", {"action": "stop"})
         assert stopped.body == {"stopped": True} and [e.code for e in stopped.errors] == [SESSION_LEAKED]
         assert service.call("echo", {"action": "echo", "text": 1}).ok  # a leak does not fail later calls

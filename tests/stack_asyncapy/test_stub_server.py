@@ -127,7 +127,8 @@ def test_stubs_match_as_asyncapy_fields_do(echo_server, packet, answer):
 
 
 def test_a_trailing_newline_passes_a_dollar_pattern(echo_server):
-    """Python's ``$`` matches before a final newline: ``"add\\n"`` is routed to ``add$`` (research section 6)."""
+    """Python's ``$`` matches before a final newline: ``"add\\n"`` is routed to ``add$``, as AsyncAPY
+    0.5.0 routes ``"echo\\n"`` to its ``echo$`` handler."""
     server, _ = echo_server
     assert _ask(server, {"action": "add\n", "a": "1"}).packets == [{"added": True}]
 

@@ -1,6 +1,6 @@
 """Kyoukai apps for the tests: ``vec_app``, the service the golden vectors were recorded against.
 
-``make_vec_app()`` builds, with Kyoukai's own API, the app that ``shared/vectors/kyoukai/*.json``
+``make_vec_app()`` builds, with Kyoukai's own API, the app that ``tests/golden/kyoukai/*.json``
 describes as data (``services.vec_app``: blueprints, routes, what each view does, error handlers).
 It must be called where the app may bind its loop (inside the loop that serves it, or with
 ``loop=``), as rpctest's host does with a factory. ``route_table(app)`` dumps the finalized route

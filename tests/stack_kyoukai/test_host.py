@@ -152,7 +152,7 @@ async def test_in_the_tests_own_loop_without_a_socket() -> None:
     assert _fds() == fds
 
 
-# -- the event-loop binding trap (research section 2.5) ---------------------------------------------------
+# -- the event-loop binding trap: Kyoukai(...) binds the loop current when it is built -----------------
 
 
 def test_an_app_bound_to_another_loop_is_rebound_while_served_and_restored() -> None:

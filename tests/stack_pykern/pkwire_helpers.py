@@ -1,10 +1,11 @@
 """Test helpers for the pykern.api wire half: a raw WebSocket client, the vector service twice
 (as stubs and as real pykern APIs), an in-process real pykern server, and a vector replayer.
 
-The raw client exists because tornado's client hides the frames: the vectors pin the server's
-close frame (``8800``) as well as every message, and the framing vectors send bytes no real client
-would. The real server is pykern's private ``_Server`` on the test's own loop (research section 7,
-option B); a smoke test in test_wire_client.py pins that private use.
+The raw client exists because tornado's client hides the frames: the vectors pin the server's close
+frame (``8800``) as well as every message, and the framing vectors send bytes no real client would.
+The real server is pykern's private ``_Server`` on the test's own loop (the public ``server.start``
+calls ``asyncio.run`` and cannot run inside one); a smoke test in test_wire_client.py pins that
+private use.
 
 Timing: the vector service's ``slow`` and ``ticks`` sleep ``TIME_SCALE`` times what their arguments
 say, in both twins, so replays keep their order and their meaning but run fast.

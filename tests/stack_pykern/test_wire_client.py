@@ -1,6 +1,7 @@
 """rpctest's pykern.api wire client against pykern's real server, run in-process on the test's loop.
 
-The server is pykern's private ``_Server`` (research section 7, option B); the first test pins that
+The server is pykern's private ``_Server`` on the test's own loop (the public ``server.start`` calls
+``asyncio.run``, so it cannot run inside an async test); the first test pins that
 use, so a pykern release that changes it fails here, by name.
 """
 

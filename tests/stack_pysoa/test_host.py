@@ -1,6 +1,6 @@
 """The PySOA host half against the golden vectors: local transport, fakeredis and a real redis-server.
 
-Every vector of shared/vectors/pysoa/{errors,calls}.json with a ``job_request`` and a
+Every vector of tests/golden/pysoa/{errors,calls}.json with a ``job_request`` and a
 ``local_transport`` view is run through ``serve(VecServer, ...)`` over each transport, and the job
 response must equal the recorded one (codes, fields, ``is_caller_error``, messages, bodies), apart
 from the paths the vector marks as varying. The recorded Redis request frames are replayed byte for

@@ -7,7 +7,7 @@ Each is checked against the real other side, on fakeredis and on a real redis-se
   malformed and expired requests, prompt stop;
 * (b) :class:`PySOAWireClient` calls a real PySOA server and gets the same replies as the host
   half's ``service.call``; timeouts raise CallTimeout, late replies are discarded;
-* (c) byte level: the stub server's answer to each recorded request in shared/vectors/pysoa equals
+* (c) byte level: the stub server's answer to each recorded request in tests/golden/pysoa equals
   the recorded response frame, apart from ``__expiry__``.
 """
 

@@ -1,6 +1,6 @@
 """rpctest's PySOA wire codec against the golden vectors recorded from real pysoa 1.4.9.
 
-Every Redis list element in ``shared/vectors/pysoa`` is decoded and compared with its ``decoded``
+Every Redis list element in ``tests/golden/pysoa`` is decoded and compared with its ``decoded``
 view, and encoded again and compared byte for byte (vectors README sections 5, 7 and 9). The
 hand-made malformed elements must be refused with a :class:`WireError` that says what is wrong.
 The codec must do all of this with msgpack 0.6 and 1.x and without pysoa installed.

@@ -1,4 +1,4 @@
-"""``vecsvc``: the real PySOA service the golden vectors in shared/vectors/pysoa/ were captured from.
+"""``vecsvc``: the real PySOA service the golden vectors in tests/golden/pysoa/ were captured from.
 
 Rebuilt from the ``services.vecsvc`` description of those files (schemas, behaviour) so that the
 host half can be checked against the recorded answers: same codes, fields, ``is_caller_error`` and

@@ -36,7 +36,9 @@ def _orders() -> Any:
 # -- the adapter ---------------------------------------------------------------------------------------
 
 
-def test_codes_classify_as_the_research_table_says() -> None:
+def test_codes_classify_as_pycoms_meanings_say() -> None:
+    """1 unknown (a server failure), 2 method not found, 3 service not found, 4 bad request, 5 access
+    denied, 6 session expired (the caller must start over), any other code passed through from a handler."""
     adapter = get_adapter("zerojson")
     assert [adapter.classify(c) for c in (1, 2, 3, 4, 5, 6, 42)] == [
         ErrorKind.SERVER_ERROR, ErrorKind.NOT_FOUND, ErrorKind.NOT_FOUND, ErrorKind.CALLER_ERROR,

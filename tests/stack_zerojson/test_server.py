@@ -1,7 +1,8 @@
 """rpctest's ZeroJSON server: PyCOM's check order and semantics beyond the vectors, stubs, lifecycle.
 
 Requests go out as raw frames on a DEALER (``ask``) so each test states the exact bytes; the
-answers are compared as PyCOM's server would give them (research notes, sections 2-6).
+answers are compared as PyCOM 0.6.0's server gives them (``docs/stacks/zerojson.md`` has its check
+order and codes).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def call(interface: str, method: str, args: Any = None, **extra: Any) -> dict[st
     return {"interface": interface, "method": method, "args": args, **extra}
 
 
-# -- check order (research section 3.1) ---------------------------------------------------------------
+# -- check order: the first failing step decides the reply --------------------------------------------
 
 
 def test_check_order_and_messages(server: ZeroJSONServer) -> None:

@@ -1,6 +1,6 @@
 """The services the ZeroJSON golden vectors were recorded against, declared with rpctest's API.
 
-Each mirrors a ``services`` entry of ``shared/vectors/zerojson/*.json``: same interface names,
+Each mirrors a ``services`` entry of ``tests/golden/zerojson/*.json``: same interface names,
 flags, methods, signatures, declared results, attachments, docstrings (the introspect vector shows
 them) and behaviour (the ``does`` texts). :func:`start_peers` starts the two servers the vectors
 describe: server A hosts every interface plus the nameserver, server B hosts the authenticator

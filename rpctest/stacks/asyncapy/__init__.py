@@ -4,10 +4,10 @@ AsyncAPY (LGPL-3.0, not on PyPI) is never imported by this package and none of i
 :mod:`.wire` (framing, and what AsyncAPY's server makes of a request body), :mod:`.ziproto` (the
 ZiProto payload encoding, with ziproto 1.0's limits), :mod:`.errors` (codes and ErrorKind),
 :mod:`.client` (asyncio client and blocking wrapper) and :mod:`.stub_server` (a server that answers
-from stubs exactly as AsyncAPY's server answers) are clean-room, from the research notes and the
-golden vectors. The host half (:mod:`.host`, :mod:`.schema`) runs a user's real AsyncAPY server
-in-process under trio and exports its contract from the handlers' ``Fields``; it imports
-``asyncapy`` and ``trio`` only when used.
+from stubs exactly as AsyncAPY's server answers) are clean-room, from AsyncAPY 0.5.0's observed
+behaviour (``docs/stacks/asyncapy.md``) and the golden vectors recorded from it. The host half
+(:mod:`.host`, :mod:`.schema`) runs a user's real AsyncAPY server in-process under trio and exports
+its contract from the handlers' ``Fields``; it imports ``asyncapy`` and ``trio`` only when used.
 
 **Operations.** Nothing on AsyncAPY's wire names an operation: its server hands each packet to the
 handlers whose ``Filters.Fields(field=regex, ...)`` pass. A stub therefore keys on an operation

@@ -2,7 +2,7 @@
 
 AsyncAPY answers one request per TCP connection with **zero or more frames and then a close**;
 there is no request id and no end-of-reply marker, so a reply is only complete when the server
-closes (research/asyncaproto.md section 4). This client therefore opens a connection per request,
+closes, even when no handler replied. This client therefore opens a connection per request,
 sends the frame in one write (as ``asyncapy.client.Client`` does), and reads until the server
 closes or the deadline passes. It never waits longer than its timeout, which covers the connect,
 the send and every read.

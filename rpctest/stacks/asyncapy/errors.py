@@ -1,7 +1,7 @@
 """AsyncAPY's error vocabulary in neutral terms: four error packets, and two outcomes with no packet.
 
 AsyncAPY's server has exactly four errors, each sent as the two-key packet
-``{"status": "failure", "error": CODE}`` and followed by a close (research/asyncaproto.md section 5).
+``{"status": "failure", "error": CODE}`` and followed by a close (as observed of AsyncAPY 0.5.0).
 Everything else it does wrong is *silent*: no handler matches, a handler raises, the payload cannot
 be turned into a packet: the connection is closed without a byte. rpctest names that outcome
 :data:`CLOSED_WITHOUT_REPLY`, so that a silent close can be told apart from a timeout (which the

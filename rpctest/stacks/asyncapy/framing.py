@@ -1,8 +1,10 @@
 """AsyncAPY's framing cases for :mod:`rpctest.fuzz.framing`, and what a real server is watched for.
 
 Each case is one connection's bytes (and how they are sent: in pieces, with pauses, with a
-half-close) plus what AsyncAPY's own server does with them, from research/asyncaproto.md
-section 5 and the ``aap.frame.*`` vectors. AsyncAPY's answers to malformed input are often poor
+half-close) plus what AsyncAPY 0.5.0's own server does with them: each case's ``source`` names the
+golden vector recorded for that input (``aap.*``, in the repository's ``tests/golden/asyncaproto``) or,
+where none was recorded, states what was observed of AsyncAPY 0.5.0 (``docs/stacks/asyncapy.md``
+has the table). AsyncAPY's answers to malformed input are often poor
 (a silent close, or holding the connection until its timeout): reproducing them is compatible, so
 they are *weaknesses*, reported with the reason; an endpoint that answers ``ERR_REQUEST_MALFORMED``
 at once instead is better and passes.
@@ -11,7 +13,7 @@ Beside the reply, a run against a server rpctest started in a child process
 (:class:`~.process.ServerProcess`) watches two failure modes no reply shows:
 
 * **CPU spin**: the child's CPU time during a case; AsyncAPY's read loop spins at 100 % on a
-  half-close inside a frame until its timeout (research section 4, step 6);
+  half-close inside a frame until its timeout (3 s of CPU were measured for a 3 s timeout);
 * **leaked sessions**: the server's session table after a case; a handler that raises, stops
   propagation or is cancelled leaves its session behind, and with ``session_limit`` they lock
   every later client out.
@@ -37,8 +39,8 @@ __all__ = ["framing_cases", "fuzz_framing", "BUFFER"]
 BUFFER = 1024
 #: CPU seconds per wall second above which a case is reported as a busy loop
 _SPIN_RATIO = 0.5
-_SECTION5 = "research/asyncaproto.md section 5"
-_SECTION4 = "research/asyncaproto.md section 4"
+#: how a case's source starts when no vector was recorded for its exact input
+_OBSERVED = "observed of AsyncAPY 0.5.0: "
 
 _TIMEOUT_WEAKNESS = (
     "AsyncAPY reads no further and answers only when its connection timeout ends ({wait}): every such "
@@ -77,13 +79,17 @@ def framing_cases(framing: Framing, packet: Mapping[str, Any], *, server_timeout
     # MessagePack map16 of 16 fixstr -> fixint entries, by hand: ZiProto 1.0 (and rpctest's codec) refuse it
     map16 = b"\xde\x00\x10" + b"".join(bytes([0xA2]) + f"k{i:x}".encode() + bytes([i]) for i in range(16))
     cases = [
-        FramingCase("json-syntax-error", "a payload that is not JSON", _frame(framing, b'{"action": '), source=f"{_SECTION5}; aap.frame", **malformed),
-        FramingCase("empty-payload", "a frame of just the version and encoding bytes", _frame(framing, b""), source=_SECTION5, **malformed),
-        FramingCase("short-payload", "a 2-byte payload (AsyncAPY needs 3)", _frame(framing, b"{}"), source=f"{_SECTION5}; aap.frame.json-empty-object-short", **malformed),
+        FramingCase("json-syntax-error", "a payload that is not JSON", _frame(framing, b'{"action": '),
+                    source=_OBSERVED + "a payload that is not JSON gets ERR_REQUEST_MALFORMED at once", **malformed),
+        FramingCase("empty-payload", "a frame of just the version and encoding bytes", _frame(framing, b""),
+                    source=_OBSERVED + "a body under 5 bytes (a payload under 3) gets ERR_REQUEST_MALFORMED", **malformed),
+        FramingCase("short-payload", "a 2-byte payload (AsyncAPY needs 3)", _frame(framing, b"{}"), source="aap.frame.json-empty-object-short", **malformed),
         FramingCase("bad-version", "protocol version 11 instead of 22", _frame(framing, body, version=11), source="aap.frame.bad-version-11", **header),
         FramingCase("bad-encoding", "content encoding 2 (0 is JSON, 1 ZiProto)", _frame(framing, body, encoding=2), source="aap.frame.bad-encoding-2", **header),
-        FramingCase("ziproto-flag-json-payload", "encoding 1 (ZiProto) on a JSON payload", _frame(framing, body, encoding=1), source=_SECTION5, **malformed),
-        FramingCase("ziproto-not-a-map", "ZiProto of a list", _frame(framing, b"\x93\x01\x02\x03", encoding=1), source=_SECTION5, **malformed),
+        FramingCase("ziproto-flag-json-payload", "encoding 1 (ZiProto) on a JSON payload", _frame(framing, body, encoding=1),
+                    source=_OBSERVED + "encoding 1 on a JSON payload gets ERR_REQUEST_MALFORMED, in ZiProto", **malformed),
+        FramingCase("ziproto-not-a-map", "ZiProto of a list", _frame(framing, b"\x93\x01\x02\x03", encoding=1),
+                    source=_OBSERVED + "ZiProto that is not a map gets ERR_REQUEST_MALFORMED, in ZiProto", **malformed),
         FramingCase("ziproto-truncated", "ZiProto cut inside its map", _frame(framing, b"\x82\xa6action", encoding=1), source="aap.frame.ziproto-truncated", **malformed),
         FramingCase("ziproto-map16", "a valid MessagePack map of 16 entries (ZiProto 1.0 reads none)", _frame(framing, map16, encoding=1),
                     source="aap.frame.ziproto-map16", weakness="ZiProto 1.0 cannot read a map or array of 16 entries or more", **malformed),
@@ -92,32 +98,44 @@ def framing_cases(framing: Framing, packet: Mapping[str, Any], *, server_timeout
         FramingCase("ziproto-bin-value", "ZiProto with a bin value (no JSON equivalent)", _frame(framing, b"\x81\xa1b\xc4\x02hi", encoding=1),
                     source="aap.frame.ziproto-bin-value", **silent),
         FramingCase("json-array", "a JSON array instead of an object", _frame(framing, b"[1, 2, 3]"), source="aap.frame.json-array", **silent),
-        FramingCase("invalid-utf8", "JSON bytes that are not UTF-8", _frame(framing, b'{"action": "\xff\xfe"}'), source=_SECTION5, **silent),
+        FramingCase("invalid-utf8", "JSON bytes that are not UTF-8", _frame(framing, b'{"action": "\xff\xfe"}'),
+                    source=_OBSERVED + "JSON bytes that are not UTF-8 raise an uncaught decode error: a silent close", **silent),
         FramingCase("json-null", "the JSON value null (falsy: AsyncAPY dispatches nothing and keeps reading)", _frame(framing, b"null"),
-                    source="aap.frame.json-false", **held),
+                    source="aap.frame.json-false (AsyncAPY 0.5.0 treats every falsy payload alike: null, false, 0, [])", **held),
         FramingCase("length-too-big", "a length header larger than the frame", _frame(framing, body, length=len(body) + 50),
                     source="aap.frame.length-too-big", **held),
-        FramingCase("length-too-small", "a length header smaller than the frame", _frame(framing, body, length=len(body) - 3), source=_SECTION5, **held),
-        FramingCase("wrong-byte-order", f"the length header in {other_order}-endian", wrong_order, source=_SECTION5, **held),
+        FramingCase("length-too-small", "a length header smaller than the frame", _frame(framing, body, length=len(body) - 3),
+                    source=_OBSERVED + "a length header smaller than the frame leaves the server reading until its timeout", **held),
+        FramingCase("wrong-byte-order", f"the length header in {other_order}-endian", wrong_order,
+                    source=_OBSERVED + "a length header in the wrong byte order leaves the server reading until its timeout", **held),
         FramingCase("two-frames-in-one-send", "two valid frames in one write", valid + valid, source="aap.frame.two-pipelined", **held),
         FramingCase("oversize-in-one-send", f"a valid frame of {len(padded)} bytes in one write (the server reads {buffer})", padded,
                     source="aap.frame.oversize-1100", **held),
         FramingCase("split-inside-payload", "a valid frame in two writes, cut after the first payload byte",
-                    [valid[: framing.header_size + 3], valid[framing.header_size + 3 :]], options={"pause": 0.2}, source=_SECTION4, **held),
+                    [valid[: framing.header_size + 3], valid[framing.header_size + 3 :]], options={"pause": 0.2},
+                    source=_OBSERVED + "a first read that is not the whole frame is discarded, so a split anywhere but right after "
+                    "the length header is answered ERR_TIMED_OUT at the timeout", **held),
         FramingCase("tls-client-hello", "a TLS ClientHello (AsyncAPY's own client defaults to TLS)",
-                    bytes.fromhex("16030100a5010000a10303") + bytes(32) + b"\x00", source=_SECTION5, **held),
+                    bytes.fromhex("16030100a5010000a10303") + bytes(32) + b"\x00",
+                    source=_OBSERVED + "a ClientHello's first bytes (16 03 01 ..) read as a huge length, so the server waits until its timeout",
+                    **held),
         FramingCase("split-after-header", "a valid frame in two writes, cut right after the length header",
-                    [valid[: framing.header_size], valid[framing.header_size :]], expect="answer", options={"pause": 0.2}, source=_SECTION4),
+                    [valid[: framing.header_size], valid[framing.header_size :]], expect="answer", options={"pause": 0.2},
+                    source=_OBSERVED + "a frame split right after the length header is read whole and answered"),
         FramingCase("byte-by-byte", "a valid frame one byte per write, 20 ms apart (as the vector sends it)", valid, expect="answer",
                     options={"chunks": 1, "pause": 0.02}, source="aap.call.fragmented-bytewise"),
         FramingCase("oversize-after-header", f"the {len(padded)}-byte frame, its header first", [padded[: framing.header_size], padded[framing.header_size :]],
-                    expect="answer", options={"pause": 0.2}, source=_SECTION4),
+                    expect="answer", options={"pause": 0.2},
+                    source=_OBSERVED + "a frame longer than its 1024-byte read is accepted when the length header arrives first "
+                    "(5036 bytes were)"),
         FramingCase("idle-connection", "connect and send nothing", b"", source="aap.frame.idle",
                     **(timed if server_timeout is not None else {"expect": "no_reply"})),
         FramingCase("half-close-before-sending", "connect and half-close at once", b"", expect="close", options={"shut_wr": True},
                     source="aap.frame.connect-then-half-close"),
         FramingCase("half-close-inside-frame", "the header and half the payload, then a half-close", valid[: framing.header_size + 2 + len(body) // 2],
-                    options={"shut_wr": True}, source=f"{_SECTION4} (the busy loop)", **held),
+                    options={"shut_wr": True},
+                    source=_OBSERVED + "a half-close inside a frame makes the read loop spin on EOF at 100 % CPU until the timeout",
+                    **held),
     ]
     return cases
 

@@ -394,7 +394,7 @@ class AsyncAPYService(HostedService):
 
     def open_sessions(self) -> int:
         """How many sessions AsyncAPY's table holds now; it removes a session after dispatch, except
-        when a handler raised, stopped propagation or was cancelled (research: the session leak)."""
+        when a handler raised, stopped propagation or was cancelled (AsyncAPY 0.5.0 leaks those)."""
         return sum(len(sessions) for sessions in self.server._sessions.values())
 
     def leaked_sessions(self) -> int:

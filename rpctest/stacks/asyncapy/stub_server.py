@@ -3,7 +3,7 @@
 What a consumer's AsyncAPY client (``asyncapy.client.Client``, rpctest's own, or a raw socket)
 talks to when the provider is stubbed. It reproduces AsyncAPY 0.5.0's server byte for byte where the
 golden vectors pin the bytes, including its defects, because a stub must fail where the real
-server fails (research/asyncaproto.md sections 4 and 5):
+server fails (``docs/stacks/asyncapy.md`` lists what was observed of it):
 
 * **one request per connection**, one deadline per connection counted from accept (``timeout``,
   AsyncAPY's default 60 s; the vectors used 2 s). When it passes, a running stub is cancelled and

@@ -1,6 +1,6 @@
 """AsyncAProto V2 framing: the bytes AsyncAPY's server and clients exchange, and what its server makes of them.
 
-Every frame, in either direction (research/asyncaproto.md section 2)::
+Every frame, in either direction (the same layout for requests, replies and error packets)::
 
     Content-Length  header_size bytes (2, 4 or 8), unsigned, in the agreed byte order; = len(payload) + 2
     Version         1 byte, 22 (0x16); nothing else is accepted

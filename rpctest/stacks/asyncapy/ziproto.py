@@ -1,6 +1,6 @@
 """ZiProto, the payload encoding 1 of AsyncAProto, as AsyncAPY's peers actually speak it.
 
-ZiProto is Intellivoid's serializer, a subset of MessagePack (research/asyncaproto.md section 3):
+ZiProto is Intellivoid's serializer (PyPI ``ziproto`` 1.0), a subset of MessagePack:
 nil, bool, int, float, str, bin, array and map; no ext types. rpctest carries its own small codec
 instead of depending on PyPI's ``ziproto`` (which AsyncAPY imports) for three reasons: the wire half
 must need no stack library; the MessagePack library rpctest already depends on cannot reproduce

@@ -19,7 +19,8 @@ anything else  TRANSPORT        not an HTTP status a server can send
 
 **The canned page.** Kyoukai 2.2.1.post1 answers any error whose handler keeps the status code
 (every plain 404, 405, ``abort(4xx)``, unhandled exception) with a fixed ``HTTP/1.0 500 INTERNAL
-SERVER ERROR`` "Critical Server Error" page written by its httptools backend (research section 2.4).
+SERVER ERROR`` "Critical Server Error" page written by its httptools backend (its Content-Length,
+310, is one byte short of the 311-byte body; 2.2.1 answers the real status).
 It is a 500, so SERVER_ERROR, and :func:`is_critical_page` recognises it so reports can say it is
 Kyoukai's error-handler regression rather than the application's own 500.
 """

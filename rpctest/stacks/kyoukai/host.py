@@ -14,14 +14,14 @@ port 0, either on the **running** loop (an async test's own) or on a **backgroun
 (sync tests, the CLI, fixtures wider than a test's loop). ``transport="local"`` serves the same app
 with no socket, through :class:`~.transport.LocalTransport`.
 
-**The event-loop binding trap** (research section 2.5). ``Kyoukai(...)`` takes ``asyncio.get_event_loop()``
+**The event-loop binding trap.** ``Kyoukai(...)`` takes ``asyncio.get_event_loop()``
 when built, ``KyoukaiComponent.start`` calls ``app.loop.create_server``, and each connection's
 protocol schedules its requests on ``app.loop``. An app built at import time, or for another loop,
 therefore accepts connections and then never answers. rpctest handles it twice over:
 
 * give a **factory** (a callable returning the app, or ``"module:factory"``): it is called on the
-  serving loop, so the app binds to it (the research's fix, and the only one that works on Python
-  3.14, where a loop-less ``Kyoukai(...)`` outside a loop raises);
+  serving loop, so the app binds to it (building the app inside the serving loop is the fix, and the
+  only one that works on Python 3.14, where a loop-less ``Kyoukai(...)`` outside a loop raises);
 * give an **app**: ``app.loop`` is rebound to the serving loop while it is served and restored at
   stop, and every connection's protocol is bound to the serving loop. One app object can be served
   by one server at a time (a second concurrent ``serve`` of it is refused: use a factory).

@@ -1,7 +1,7 @@
 """Route contracts for Kyoukai apps: the werkzeug route table plus body schemas rpctest attaches.
 
 Kyoukai declares paths, methods and converters (its werkzeug ``Map``) but no request or response
-schema, content type or status per route (research section 5). The export reads the finalized map
+schema, content type or status per route: nothing to read them from. The export reads the finalized map
 (every rule: full path with blueprint prefixes, methods, endpoint) and adds, per route, what its
 author declares, the first that says something winning:
 

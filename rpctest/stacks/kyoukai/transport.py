@@ -1,10 +1,11 @@
 """Kyoukai without a socket: the app's real HTTP/1.1 backend on an in-memory connection.
 
-Kyoukai has no WSGI or ASGI entry point (research section 3.8): its servers are asyncio protocols
-(``kyoukai.backends.httptools_.KyoukaiProtocol``) that parse bytes with httptools, build a WSGI-like
-environ with Kyoukai's own (quirky) ``to_wsgi_environment``, await ``app.process_request`` and
-serialise the werkzeug response with ``get_formatted_response``. Rather than re-implement that
-pipeline, this module runs **that very protocol object** over an in-memory asyncio transport:
+Kyoukai has no WSGI or ASGI entry point (its ``wsgi`` module only builds environs): its servers are
+asyncio protocols (``kyoukai.backends.httptools_.KyoukaiProtocol``) that parse bytes with httptools,
+build a WSGI-like environ with Kyoukai's own (quirky) ``to_wsgi_environment``, await
+``app.process_request`` and serialise the werkzeug response with ``get_formatted_response``. Rather
+than re-implement that pipeline, this module runs **that very protocol object** over an in-memory
+asyncio transport:
 
 * :class:`MemoryConnection` is one connection: bytes in (``send``), bytes out (``received``), and
   whether the server closed it. Everything between is Kyoukai's: the parser (and its 400/405 pages
@@ -23,7 +24,8 @@ made-up ``REMOTE_PORT``), and connection reuse (each httpx request gets its own 
 ``connection_made``/``connection_lost`` events fire per request).
 
 The protocol schedules each request as a task on ``protocol.loop``, which Kyoukai takes from
-``app.loop`` (the event-loop binding trap, research section 2.5). Here each protocol's ``loop`` is
+``app.loop`` (the event-loop binding trap: ``Kyoukai(...)`` binds the loop current when it is
+built, see :mod:`.host`). Here each protocol's ``loop`` is
 the loop the request is awaited on, so an app built at import time, bound to another loop, still
 answers; ``app.loop`` itself is left alone (Kyoukai only uses it to start a socket server).
 """

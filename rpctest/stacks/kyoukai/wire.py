@@ -89,7 +89,8 @@ def request_parts(operation: str, envelope: Any) -> tuple[str, str, dict[str, st
     content = None
     if "body" in envelope:
         content = json.dumps(envelope["body"]).encode("utf-8")
-        headers["Content-Type"] = _JSON  # Kyoukai reads only this exact spelling (research 2.6)
+        # Kyoukai matches header names case-sensitively: only this spelling is read
+        headers["Content-Type"] = _JSON
     return method, target, headers, content
 
 

@@ -1,6 +1,6 @@
 """pykern.api's wire format, clean-room: one msgpack map per binary WebSocket message.
 
-The byte layout is pinned by the golden vectors (``shared/vectors/pykern``), so every encoder here
+The byte layout is pinned by the golden vectors (``tests/golden/pykern``), so every encoder here
 builds its map in the key order pykern's peers put on the wire: a call is
 ``api_name, api_args, call_id, msg_kind``; a reply ``api_result, api_error, msg_kind, call_id``;
 the server's end of a subscription ``msg_kind, call_id``; the client's cancel ``call_id, msg_kind``.

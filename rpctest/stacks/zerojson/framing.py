@@ -2,11 +2,11 @@
 
 :func:`framing_cases` builds the malformed messages (wrong frame counts, a missing delimiter, bytes
 that are not UTF-8 or not JSON, JSON that is not an object, unknown or empty commands, envelope
-fields of the wrong type, unknown names, oversize frames). Each case's expected outcome is PyCOM's,
-taken from the recorded golden vectors (``shared/vectors/zerojson/framing.json`` and
-``errors.json``; the case's ``source`` names the vector id) or, where nothing was recorded for that
-exact input, from the research notes' observed check order (``research §x``). Where PyCOM's own
-behaviour is poor the case carries a ``weakness``:
+fields of the wrong type, unknown names, oversize frames). Each case's expected outcome is what
+PyCOM 0.6.0's own server does: the case's ``source`` names the golden vector recorded for that input
+(``zj.frame.*`` and ``zj.err.*``, in the repository's ``tests/golden/zerojson``) or, where no vector
+was recorded for that exact input, states the behaviour observed of PyCOM 0.6.0 (its check order is
+in ``docs/stacks/zerojson.md``). Where PyCOM's own behaviour is poor the case carries a ``weakness``:
 
 * **no reply at all** for 0 or 1 frames after the delimiter, a message without the delimiter, and
   a body that is valid JSON but not an object: PyCOM's handler crashes, its fallback reply cannot
@@ -117,30 +117,36 @@ def framing_cases(
     valid = body(call_args=args, **({"extensions": {wire.AUTH_EXTENSION: token}} if token else {}))
     no_reply = {"expect": "no_reply", "weakness": _NO_REPLY_WEAKNESS}
 
-    # -- frame count and envelope (research §2.1, §2.2)
+    # -- frame count and envelope
     add("no-application-frames", "Only the empty delimiter, no application frames.", [],
-        source="zj.frame.delimiter-only; research §2.2, §8", **no_reply)
+        source="zj.frame.delimiter-only", **no_reply)
     add("command-frame-only", "One frame after the delimiter: the command CALL without a body.", [call],
-        source="research §2.2 (0 or 1 frames after the delimiter: no reply, observed), §8", **no_reply)
+        source="observed of PyCOM 0.6.0: 0 or 1 frames after the delimiter crash its handler, and no reply is sent",
+        **no_reply)
     cases.append(FramingCase(
         "no-delimiter", "A valid [CALL, body] sent without the empty delimiter frame a REQ socket adds.",
-        (call, valid), source="zj.frame.no-delimiter; research §2.1", options={"delimiter": False}, **no_reply,
+        (call, valid), source="zj.frame.no-delimiter", options={"delimiter": False}, **no_reply,
     ))
     add("four-frames", "A valid request followed by two attachment frames (4 frames; at most 3 are allowed).",
-        [call, valid, b"a", b"b"], source="research §2.2 ('Expected 2-3 parts, got 4'), §3.1 step 3", **_error(wire.BAD_REQUEST))
+        [call, valid, b"a", b"b"],
+        source="observed of PyCOM 0.6.0: more than 3 frames after the delimiter get code 4 'Expected 2-3 parts, got 4'",
+        **_error(wire.BAD_REQUEST))
     add("bad-json-and-four-frames", "Four frames whose body is not JSON: the decode error is reported, not the count.",
-        [call, b"{bad", b"a", b"b"], source="zj.frame.bad-json-and-four-frames; research §3.1", **_error(wire.BAD_REQUEST))
+        [call, b"{bad", b"a", b"b"], source="zj.frame.bad-json-and-four-frames (the frame count is checked after decoding)",
+        **_error(wire.BAD_REQUEST))
 
-    # -- the command frame (research §2.2)
+    # -- the command frame
     add("unknown-command", "Command frame PING instead of CALL.", [b"PING", valid],
         source="zj.frame.unknown-command", **_error(wire.BAD_REQUEST))
     add("finish-command", "Command frame FINISH, defined by ZeroJSON but not implemented.", [b"FINISH", valid],
-        source="research §2.2 (unknown command, FINISH included: code 4)", **_error(wire.BAD_REQUEST))
+        source="PyCOM 0.6.0 implements only CALL: any other command, FINISH included, gets code 4 "
+        "'Unknown command: ...', as zj.frame.unknown-command records for PING", **_error(wire.BAD_REQUEST))
     add("empty-command-frame", "An empty command frame before a valid body (only the first empty frame is the delimiter).",
-        [b"", valid], source="research §2.2 (envelope: the first empty frame ends it; unknown command: code 4)",
+        [b"", valid], source="PyCOM 0.6.0 ends the envelope at the first empty frame, so this one is the command: "
+        "unknown, code 4, as zj.frame.unknown-command records for PING",
         **_error(wire.BAD_REQUEST))
 
-    # -- the body: bytes, UTF-8, JSON (research §2.5)
+    # -- the body: bytes, UTF-8, JSON
     add("empty-body", "An empty (0-byte) JSON frame.", [call, b""], source="zj.frame.empty-body", **_error(wire.BAD_REQUEST))
     add("not-utf8", "A body that is not UTF-8.", [call, b"\xff\xfe"], source="zj.frame.invalid-utf8", **_error(wire.BAD_REQUEST))
     add("utf8-bom", "A UTF-8 byte order mark before an otherwise valid body.", [call, b"\xef\xbb\xbf" + valid],
@@ -148,53 +154,59 @@ def framing_cases(
     add("not-json", "A body that is not JSON.", [call, b"{nope"], source="zj.frame.invalid-json", **_error(wire.BAD_REQUEST))
     for kind, text in (("array", b"[1, 2]"), ("number", b"42"), ("string", b'"CALL"'), ("null", b"null")):
         add(f"json-{kind}-body", f"A body that is valid JSON but a {kind}, not an object.", [call, text],
-            source="research §2.5 (valid JSON that is not an object: no reply, observed), §8", **no_reply)
+            source="observed of PyCOM 0.6.0: valid JSON that is not an object crashes its handler, and no reply is sent",
+            **no_reply)
 
-    # -- envelope fields (research §2.3, §3, §3.1)
+    # -- envelope fields
     add("missing-interface", "A request object without 'interface'.", [call, wire.dumps({"method": method})],
         source="zj.frame.missing-interface", **_error(wire.BAD_REQUEST))
     add("missing-method", "A request object without 'method'.", [call, wire.dumps({"interface": interface})],
-        source="research §2.3 ('Field method is required'), §3.1 step 2", **_error(wire.BAD_REQUEST))
+        source="PyCOM 0.6.0 answers code 4 'Field method is required', as zj.frame.missing-interface records for "
+        "'interface'", **_error(wire.BAD_REQUEST))
     add("interface-not-a-string", "'interface' is a JSON array.", [call, body(iface=[interface])],
-        source="research §3 code 1 (e) (interface given as a list, observed with order_probe)",
+        source="observed of PyCOM 0.6.0: 'interface' given as a list fails inside the server, code 1",
         weakness=_CODE1_WEAKNESS, **_error(wire.UNKNOWN))
     add("interface-null", "'interface' is null (no interface of that name is served).", [call, body(iface=None)],
-        source="research §2.3, §3.1 step 4 (an unregistered interface: 'Unsupported interface: None')",
+        source="PyCOM 0.6.0 answers an interface no service registered with code 4 'Unsupported interface: None', "
+        "as zj.err.unknown-interface records for a name",
         **_error(wire.BAD_REQUEST))
     add("method-not-a-string", "'method' is a JSON array.", [call, body(meth=[method])],
-        source="research §3 code 1 (e) (method given as a list, observed with order_probe)",
+        source="observed of PyCOM 0.6.0: 'method' given as a list fails inside the server, code 1",
         weakness=_CODE1_WEAKNESS, **_error(wire.UNKNOWN))
     add("method-null", "'method' is null.", [call, body(meth=None)],
-        source="research §3 code 2 ('method: null' -> \"Method 'None' not found\", observed)", **_error(wire.METHOD_NOT_FOUND))
+        source="observed of PyCOM 0.6.0: 'method': null gets code 2 \"Method 'None' not found ...\"",
+        **_error(wire.METHOD_NOT_FOUND))
     if parameters:
         extensions = {"extensions": {wire.AUTH_EXTENSION: token}} if token else {}
         add("args-not-an-object", "'args' is a JSON array for a method that declares parameters.",
-            [call, body(call_args=[1, 2], **extensions)], source="zj.err.args-not-object; research §3.1 step 8",
+            [call, body(call_args=[1, 2], **extensions)], source="zj.err.args-not-object",
             **_error(wire.BAD_REQUEST))
     session_body = body(meth=NO_SUCH_METHOD, session_id=[1])
     if stateful:
         add("session-id-not-a-string", "'session_id' is a JSON array on a stateful interface.", [call, session_body],
-            source="research §3 code 1 (e) (session_id a list on a stateful interface), §3.1 step 5",
+            source="observed of PyCOM 0.6.0: 'session_id' given as a list on a stateful interface fails inside the "
+            "server, code 1",
             weakness=_CODE1_WEAKNESS, **_error(wire.UNKNOWN))
     else:
         add("session-id-not-a-string", "'session_id' is a JSON array on a stateless interface (ignored there) and the method is unknown.",
             [call, session_body],
-            source="research §4.2 (stateless interfaces ignore session_id), §3.1 step 6 (unknown method: 2)",
+            source="PyCOM 0.6.0's stateless interfaces ignore session_id, so the unknown method decides: code 2",
             **_error(wire.METHOD_NOT_FOUND))
     add("extensions-not-an-object", "'extensions' is a JSON array in an otherwise valid call.",
-        [call, body(call_args=args, extensions=[1])], source="zj.err.extensions-not-object; research §3 code 1 (e)",
+        [call, body(call_args=args, extensions=[1])], source="zj.err.extensions-not-object",
         weakness=_CODE1_WEAKNESS, **_error(wire.UNKNOWN))
 
-    # -- names (research §3, §3.1)
+    # -- names
     add("unknown-interface", "An interface the endpoint does not serve.", [call, body(iface=NO_SUCH_INTERFACE, meth="x")],
         source="zj.err.unknown-interface (code 4, not 3)", **_error(wire.BAD_REQUEST))
     add("unknown-method", "A method the interface does not have.", [call, body(meth=NO_SUCH_METHOD)],
-        source="zj.err.introspect-not-service; research §3 code 2, §3.1 step 6", **_error(wire.METHOD_NOT_FOUND))
+        source="zj.err.introspect-not-service (a method the interface does not have: code 2)",
+        **_error(wire.METHOD_NOT_FOUND))
 
     # -- size (never recorded)
     if oversize:
         unrecorded = (
-            "not recorded: PyCOM sets no message size limit (research §2), so it presumably answers code 2 for "
+            "not recorded: PyCOM 0.6.0 sets no message size limit, so it presumably answers code 2 for "
             "the unknown method; any refusal or silence is accepted, the endpoint must stay alive"
         )
         padded = body(meth=NO_SUCH_METHOD, rpctest_padding="x" * oversize)

@@ -1,7 +1,7 @@
 """ZeroJSON contracts: from a declared service (names and types) or from a running one's ``introspect``.
 
-PyCOM's ``introspect`` is a names-only contract (research/zerojson.md, section 7): required and
-optional argument names, result names, attachments; no types. So:
+PyCOM's ``introspect`` is a names-only contract: required and optional argument names, result
+names, attachments; no types, no defaults, nothing about sessions or authentication. So:
 
 * **request**: an object with a property per argument, the required ones ``required``;
   ``additionalProperties`` stays open (PyCOM ignores extra keys), unless the export is ``strict``,
