@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "install", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -95,6 +95,15 @@ def asyncapy(session: nox.Session) -> None:
     if source:
         session.install("--no-deps", source)
     _pytest(session, "tests/stack_asyncapy", "examples/asyncapy")
+
+
+@nox.session
+def install(session: nox.Session) -> None:
+    """docs/install.md's commands as users run them, each in a fresh venv (python -m venv): from a wheel for
+    every stack; from a git+file:// URL of a clone of HEAD, a clone and an editable clone for one stack each.
+    Then the pins, rpctest doctor and a one-test pytest -p rpctest run (tests/install). No git host needed."""
+    session.install("-e", ".", *TEST_TOOLS)
+    session.run("python", "-m", *PYTEST, "tests/install", *session.posargs, env={"RPCTEST_INSTALL_TESTS": "1"})
 
 
 @nox.session
