@@ -12,12 +12,17 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "install", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
 PYTEST = ["pytest", "-n", "2", "-p", "rpctest"]
 TEST_TOOLS = ["pytest-xdist>=3", "pytest-asyncio>=0.24"]
+
+
+def _constraints(stack: str) -> str:
+    """The stack's constraints file: package data (rpctest/constraints/), so users get the same file."""
+    return f"rpctest/constraints/{stack}.txt"
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:
@@ -38,7 +43,7 @@ def core(session: nox.Session) -> None:
 @nox.session
 def pysoa(session: nox.Session) -> None:
     """pysoa 1.4.9 with its real pins: msgpack 0.6, attrs<22, redis<4, fakeredis 2.7 (+ a real redis-server)."""
-    session.install("-c", "constraints/pysoa.txt", "-e", ".[pysoa]", *TEST_TOOLS)
+    session.install("-c", _constraints("pysoa"), "-e", ".[pysoa]", *TEST_TOOLS)
     session.run("python", "-c", "import msgpack, attr; print('msgpack', msgpack.version, 'attrs', attr.__version__)")
     _pytest(session, "tests/stack_pysoa", "examples/pysoa")
 
@@ -46,8 +51,8 @@ def pysoa(session: nox.Session) -> None:
 @nox.session
 def pykern(session: nox.Session) -> None:
     """pykern.api installed light (--no-deps, plus tornado, msgpack>=1, py, six), as the docs say."""
-    session.install("--no-deps", "-c", "constraints/pykern.txt", "pykern")
-    session.install("-c", "constraints/pykern.txt", "-e", ".[pykern]", *TEST_TOOLS)
+    session.install("--no-deps", "-c", _constraints("pykern"), "pykern")
+    session.install("-c", _constraints("pykern"), "-e", ".[pykern]", *TEST_TOOLS)
     session.run("python", "-c", "import pykern.api.server, msgpack; print('pykern.api ok, msgpack', msgpack.version)")
     _pytest(session, "tests/stack_pykern", "examples/pykern")
 
@@ -64,8 +69,8 @@ def zerojson(session: nox.Session) -> None:
 def kyoukai(session: nox.Session) -> None:
     """Kyoukai 2.2.1.post1 installed --no-deps plus the newer dependencies it runs on (its own pins do not
     build on Python 3.11); rpctest's shim makes it import, and its error-handler regression stays visible."""
-    session.install("--no-deps", "-c", "constraints/kyoukai.txt", "Kyoukai")
-    session.install("--no-warn-conflicts", "-c", "constraints/kyoukai.txt", "-e", ".[kyoukai]", *TEST_TOOLS)
+    session.install("--no-deps", "-c", _constraints("kyoukai"), "Kyoukai")
+    session.install("--no-warn-conflicts", "-c", _constraints("kyoukai"), "-e", ".[kyoukai]", *TEST_TOOLS)
     session.run("python", "-c", "from rpctest.stacks.kyoukai.host import require_kyoukai, version_problem; "
                 "assert version_problem() is None, version_problem(); print('Kyoukai', require_kyoukai().app.__version__)")
     _pytest(session, "tests/stack_kyoukai", "examples/kyoukai")
@@ -74,8 +79,8 @@ def kyoukai(session: nox.Session) -> None:
 @nox.session(name="bench-kyoukai")
 def bench_kyoukai(session: nox.Session) -> None:
     """rpctest's Kyoukai fuzzing against Schemathesis (benchmarks/bench_kyoukai.py); not part of the test run."""
-    session.install("--no-deps", "-c", "constraints/kyoukai.txt", "Kyoukai")
-    session.install("--no-warn-conflicts", "-c", "constraints/kyoukai.txt", "-e", ".[kyoukai]", "schemathesis")
+    session.install("--no-deps", "-c", _constraints("kyoukai"), "Kyoukai")
+    session.install("--no-warn-conflicts", "-c", _constraints("kyoukai"), "-e", ".[kyoukai]", "schemathesis")
     session.run("python", "-c", "from rpctest.stacks.kyoukai.host import version_problem; assert version_problem() is None, version_problem()")
     session.run("python", "benchmarks/bench_kyoukai.py", *session.posargs)
 
@@ -90,6 +95,15 @@ def asyncapy(session: nox.Session) -> None:
     if source:
         session.install("--no-deps", source)
     _pytest(session, "tests/stack_asyncapy", "examples/asyncapy")
+
+
+@nox.session
+def install(session: nox.Session) -> None:
+    """docs/install.md's commands as users run them, each in a fresh venv (python -m venv): from a wheel for
+    every stack; from a git+file:// URL of a clone of HEAD, a clone and an editable clone for one stack each.
+    Then the pins, rpctest doctor and a one-test pytest -p rpctest run (tests/install). No git host needed."""
+    session.install("-e", ".", *TEST_TOOLS)
+    session.run("python", "-m", *PYTEST, "tests/install", *session.posargs, env={"RPCTEST_INSTALL_TESTS": "1"})
 
 
 @nox.session

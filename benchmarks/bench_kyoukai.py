@@ -1,7 +1,7 @@
 """Kyoukai fuzzing benchmark: rpctest against Schemathesis on the same app, in the same run.
 
 Run: ``python benchmarks/bench_kyoukai.py [--examples N] [--rounds R]`` in the Kyoukai environment
-with schemathesis installed next to it (``pip install -c constraints/kyoukai.txt schemathesis``:
+with schemathesis installed next to it (``pip install -c "$(rpctest constraints kyoukai --path)" schemathesis``:
 Kyoukai itself stays 2.2.1.post1 because it was installed ``--no-deps``; see docs/stacks/kyoukai.md).
 Prints figures and the ratio measured in this one run; nothing asserts a time. Goal (issue #8):
 rpctest at least 2 times as many cases per second as Schemathesis.
@@ -42,7 +42,7 @@ def _require_schemathesis() -> Any:
     except ImportError:
         sys.exit(
             "bench_kyoukai: schemathesis is not installed here. Install it next to Kyoukai without letting pip "
-            "touch Kyoukai: pip install -c constraints/kyoukai.txt schemathesis (then check 'rpctest doctor')"
+            "touch Kyoukai: pip install -c "$(rpctest constraints kyoukai --path)" schemathesis (then check 'rpctest doctor')"
         )
     from rpctest.stacks.kyoukai.host import version_problem
 

@@ -71,6 +71,39 @@ def _run_doctor(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if doctor.has_errors(reports) else EXIT_OK
 
 
+@command
+def _register_constraints(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "constraints",
+        help="print the pip constraints of a stack's tested environment (--path: the file's path)",
+        description=(
+            "Print the pip constraints file of the environment rpctest is tested with for STACK, so that "
+            "installing the stack's extra keeps the stack's own pins: "
+            'pip install -c "$(rpctest constraints pysoa --path)" "rpctest[pysoa] @ SOURCE". '
+            "zerojson and asyncapy need no pins: their files hold only comments."
+        ),
+        epilog="exit status: 0 printed, 2 unknown stack",
+    )
+    # not "stack": main() would quiet (and so import) that stack's adapter, which an rpctest installed
+    # --no-deps, before the extra, cannot do
+    parser.add_argument("constraints_stack", metavar="STACK", help="pysoa, pykern, zerojson, kyoukai or asyncapy")
+    parser.add_argument("--path", action="store_true", help="print the file's path instead of its contents")
+    parser.set_defaults(handler=_run_constraints)
+
+
+def _run_constraints(args: argparse.Namespace) -> int:
+    from rpctest import constraints
+
+    stack = args.constraints_stack
+    if args.path:
+        print(constraints.path(stack))
+        return EXIT_OK
+    sys.stdout.write(constraints.text(stack))
+    if not constraints.pins(stack):
+        print(f"rpctest: {stack.lower()} needs no pins: this constraints file holds only comments", file=sys.stderr)
+    return EXIT_OK
+
+
 def _add_target(parser: argparse.ArgumentParser, *, what: str) -> None:
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--provider", metavar="MODULE:OBJECT", help=f"{what} in-process (e.g. myservice.server:Server)")

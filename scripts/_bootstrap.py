@@ -26,6 +26,8 @@ PEER_WHEEL = ROOT.parent / "shared" / "wheels" / "asyncapy-0.5.0-py3-none-any.wh
 #: a checkout, wheel or pip URL of AsyncAPY (not on PyPI): RPCTEST_ASYNCAPY, else the peer wheel when
 #: present; installed into .venv-pykern, and passed on to the nox asyncapy session
 ASYNCAPY = os.environ.get("RPCTEST_ASYNCAPY") or (str(PEER_WHEEL) if PEER_WHEEL.is_file() else "")
+#: stack -> its pip constraints file (package data, the file ``rpctest constraints STACK --path`` names)
+CONSTRAINTS = {stack: str(ROOT / "rpctest" / "constraints" / f"{stack}.txt") for stack in ("pykern", "kyoukai")}
 
 #: stack -> (venv directory, pip install commands, files whose change means reinstall)
 ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {
@@ -34,22 +36,22 @@ ENVIRONMENTS: dict[str, tuple[str, list[list[str]], list[str]]] = {
     "pykern": (
         ".venv-pykern",
         [
-            ["--no-deps", "-c", str(ROOT / "constraints" / "pykern.txt"), "pykern"],
+            ["--no-deps", "-c", CONSTRAINTS["pykern"], "pykern"],
             # pip would list pykern's ~30 undeclared (and unneeded) dependencies as conflicts
-            ["--no-warn-conflicts", "-c", str(ROOT / "constraints" / "pykern.txt"), "-e", f"{ROOT}[pykern,asyncapy,dev]"],
+            ["--no-warn-conflicts", "-c", CONSTRAINTS["pykern"], "-e", f"{ROOT}[pykern,asyncapy,dev]"],
             *([["--no-deps", ASYNCAPY]] if ASYNCAPY else []),
         ],
-        ["pyproject.toml", "constraints/pykern.txt"],
+        ["pyproject.toml", "rpctest/constraints/pykern.txt"],
     ),
     # Kyoukai 2.2.1.post1 goes in --no-deps (its own pins do not build on Python 3.11), then what it runs on
     "kyoukai": (
         ".venv-kyoukai",
         [
-            ["--no-deps", "-c", str(ROOT / "constraints" / "kyoukai.txt"), "Kyoukai"],
+            ["--no-deps", "-c", CONSTRAINTS["kyoukai"], "Kyoukai"],
             # pip would report Kyoukai's own (unbuildable) pins as conflicts: they are overridden on purpose
-            ["--no-warn-conflicts", "-c", str(ROOT / "constraints" / "kyoukai.txt"), "-e", f"{ROOT}[kyoukai,dev]"],
+            ["--no-warn-conflicts", "-c", CONSTRAINTS["kyoukai"], "-e", f"{ROOT}[kyoukai,dev]"],
         ],
-        ["pyproject.toml", "constraints/kyoukai.txt"],
+        ["pyproject.toml", "rpctest/constraints/kyoukai.txt"],
     ),
 }
 

@@ -13,10 +13,10 @@ import importlib.metadata
 import inspect
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
+from rpctest import constraints
 from rpctest.exceptions import StackUnavailable
 from rpctest.stacks import get_adapter
 from rpctest.stacks.kyoukai import compat, host
@@ -26,25 +26,9 @@ from stack_kyoukai.kyk_wire import request
 
 pytestmark = pytest.mark.filterwarnings("ignore:Explicitly passing the parent context:DeprecationWarning")
 
-CONSTRAINTS = Path(__file__).resolve().parents[2] / "constraints" / "kyoukai.txt"
-
-
-def _pins() -> dict[str, str]:
-    """The pins of the test environment: those above the benchmark-only section (Schemathesis and its
-    dependencies are installed by the bench-kyoukai session, not the kyoukai one)."""
-    pins = {}
-    for line in CONSTRAINTS.read_text().splitlines():
-        if line.startswith("# benchmarks/"):
-            break
-        line = line.split("#", 1)[0].strip()
-        if line:
-            name, _, version = line.partition("==")
-            pins[name] = version
-    return pins
-
 
 def test_this_environment_is_the_documented_install() -> None:
-    pins = _pins()
+    pins = constraints.pins("kyoukai")  # the test environment's pins, not the benchmark-only ones
     assert pins["Kyoukai"] == "2.2.1.post1" and pins["werkzeug"] == "2.3.8"
     installed = {name: importlib.metadata.version(name) for name in pins}
     assert installed == pins

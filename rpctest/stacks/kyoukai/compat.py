@@ -1,7 +1,7 @@
 """The runtime shim that lets Kyoukai 2.2.1.post1 import and run on Python 3.10+.
 
 Kyoukai's last release (2.2.1.post1, 2018) installs with ``pip install --no-deps`` next to newer
-dependencies (httptools 0.9.0, werkzeug 2.3.8, asphalt 4.12.0, h2 4.4.1: ``constraints/kyoukai.txt``).
+dependencies (httptools 0.9.0, werkzeug 2.3.8, asphalt 4.12.0, h2 4.4.1: ``rpctest constraints kyoukai``).
 With that set exactly one thing stops it on Python 3.10 and later: ``Route.invoke_function`` checks
 ``isinstance(params, collections.Mapping)`` on every call, and the ABC aliases in ``collections``
 were removed in Python 3.10. Error handlers are routes too, so without the alias *every* routed
