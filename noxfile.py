@@ -1,4 +1,4 @@
-"""The test suite, one environment per stack with that stack's real pins (DESIGN.md, "Environments").
+"""The test suite, one environment per stack with that stack's real pins (docs/architecture.md, "Environments").
 
 Run everything with ``python3 scripts/test.py`` (README), or one session: ``.venv/bin/nox -s pysoa``.
 The stacks' pins conflict (pysoa holds msgpack 0.6 and attrs<22, pykern.api needs msgpack>=1.0), so

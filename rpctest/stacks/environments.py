@@ -62,8 +62,11 @@ class StackInstall:
     note: str = ""
 
     def commands(self) -> tuple[str, ...]:
-        """The pip commands, in order, that install the stack and what rpctest needs for it."""
-        return (*self.before, extra_command(self.stack), *self.after)
+        """The pip commands, in order, that install the stack and what rpctest needs for it, with the
+        versions rpctest is tested with (its constraints file, for stacks that pin anything)."""
+        constrained = [f'pip install -c "$(rpctest constraints {self.stack} --path)"' if self.pins else "pip install"]
+        before = tuple(command.replace("pip install", constrained[0], 1) for command in self.before)
+        return (*before, extra_command(self.stack).replace("pip install", constrained[0], 1), *self.after)
 
 
 INSTALLS: dict[str, StackInstall] = {
@@ -230,6 +233,6 @@ def install_advice(stack: str, version_of: VersionOf = _version, requirers: Requ
     why = "; ".join(conflict.describe(install) for conflict in found)
     return (
         f"Do not install {install.title} into this environment: {why}. Give {install.title} a virtual "
-        f"environment of its own (python -m venv .venv-{stack}, then in it: {commands}); docs/install.md lists "
-        f"the pins of each stack{note}"
+        f"environment of its own (python -m venv .venv-{stack}) and install rpctest there as docs/install.md "
+        f"shows for {install.title}{note}"
     )

@@ -135,7 +135,7 @@ def test_a_missing_stack_whose_pins_conflict_is_never_advised_into_this_environm
     for text in named:
         assert text in fix
     assert ("msgpack" in fix) == ("asyncapy" not in (here, missing) and here != "core")
-    assert f"python -m venv .venv-{missing}, then in it: " in fix
+    assert f"(python -m venv .venv-{missing}) and install rpctest there as docs/install.md shows for " in fix
 
 
 def test_stacks_without_shared_pins_fit_anywhere() -> None:
@@ -206,7 +206,8 @@ def test_pykern_without_api_is_broken() -> None:
     text = messages(report)
     assert "pykern 20200220.1 has no pykern.api" in text
     assert report.problems[0].fix.startswith("reinstall pykern.api light. ")
-    assert "pip install --no-deps pykern; pip install 'tornado>=6.1' 'msgpack>=1.0' 'py' 'six'" in report.problems[0].fix
+    constrained = 'pip install -c "$(rpctest constraints pykern --path)"'
+    assert f"{constrained} --no-deps pykern; {constrained} 'tornado>=6.1' 'msgpack>=1.0' 'py' 'six'" in report.problems[0].fix
 
 
 @pytest.mark.parametrize("msgpack", ["0.6.2", None])
@@ -218,7 +219,7 @@ def test_pykern_with_old_or_no_msgpack_is_broken(msgpack: str | None) -> None:
     # the healthy fake has pysoa installed, which holds msgpack<1.0: moving msgpack would break it
     fix = report.problems[0].fix
     if msgpack is None:
-        assert "Install it with: pip install --no-deps pykern" in fix
+        assert 'Install it with: pip install -c "$(rpctest constraints pykern --path)" --no-deps pykern' in fix
     else:
         assert "Do not install pykern.api into this environment" in fix and "which pysoa 1.4.9 (msgpack>=0.6.2,~=0.6) needs" in fix
 
@@ -323,7 +324,7 @@ def test_render_shows_status_problems_and_fixes() -> None:
     assert lines[1] == "  pytest 9.2.0, msgpack not installed"
     assert any(line.startswith("kyoukai ") and "broken" in line and "Kyoukai 2.1.4" in line for line in lines)
     assert any(line.startswith("pykern ") and "missing" in line for line in lines)
-    assert any(line.startswith("  to use it: Install it with: pip install --no-deps pykern; pip install 'tornado>=6.1'") for line in lines), lines
+    assert any(line.startswith('  to use it: Install it with: pip install -c "$(rpctest constraints pykern --path)" --no-deps pykern; ') for line in lines), lines
     assert any(line.startswith("  error: Kyoukai 2.1.4 is installed, but rpctest supports") for line in lines), lines
     assert any(line.startswith("    fix: pip install --no-deps --force-reinstall Kyoukai==2.2.1.post1") for line in lines), lines
     assert "  warning: pysoa's auto-loaded pytest plugin" in text
@@ -364,7 +365,8 @@ def test_real_diagnose_in_this_environment() -> None:
 
         assert reports["pysoa"].status == "missing"
         fix = reports["pysoa"].problems[0].fix
-        assert fix == install_advice("pysoa") and "'pysoa<2,>=1.4.9'" in fix
+        assert fix == install_advice("pysoa")
+        assert "'pysoa<2,>=1.4.9'" in fix or "install rpctest there as docs/install.md shows for PySOA" in fix
     assert not doctor.module_exists("no_such_module_rpctest")
     assert doctor.installed_version("no-such-distribution-rpctest") is None
 

@@ -26,14 +26,16 @@ def test_a_pysoa_stub_gives_the_install_advice(no_pysoa: None) -> None:
     message = str(caught.value)
     # the advice of this environment: the commands where PySOA fits, why not where its pins break something
     assert install_advice("pysoa") in message
-    assert "'pysoa<2,>=1.4.9'" in message and "'rpctest[" not in message
+    assert "'pysoa<2,>=1.4.9'" in message or "install rpctest there as docs/install.md shows for PySOA" in message
+    assert "'rpctest[" not in message
 
 
 def test_in_process_server_gives_the_install_advice(no_pysoa: None) -> None:
     from rpctest.stacks.pysoa import serve
 
-    with pytest.raises(StackUnavailable, match=r"pysoa is not importable .*'pysoa<2,>=1.4.9'"):
+    with pytest.raises(StackUnavailable) as caught:
         serve(object)
+    assert str(caught.value).startswith("pysoa is not importable (") and install_advice("pysoa") in str(caught.value)
 
 
 def test_an_unconfigured_service_without_pysoa_asks_for_its_stack(no_pysoa: None) -> None:
@@ -96,7 +98,7 @@ def test_x(request, monkeypatch):
     args = ("-p", "rpctest", "-p", "no:cacheprovider", "-p", "no:pysoa_test_fixtures", "-p", "no:pysoa_test_plan")
     result = pytester.runpytest_subprocess(*args)
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*test_x.py:7: in test_x", "*StackUnavailable: pysoa is not importable*'pysoa<2,>=1.4.9'*"])
+    result.stdout.fnmatch_lines(["*test_x.py:7: in test_x", "*StackUnavailable: pysoa is not importable*PySOA*"])
     assert "rpctest/stacks/" not in result.stdout.str() and "_pytest/" not in result.stdout.str()
     full = pytester.runpytest_subprocess(*args, "--full-trace")
     assert "rpctest/stacks/base.py" in full.stdout.str()  # --full-trace still shows everything

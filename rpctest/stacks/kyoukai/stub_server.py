@@ -40,7 +40,7 @@ def _require_h11() -> Any:
     try:
         import h11
     except ImportError as exc:
-        raise StackUnavailable(f"h11 is not importable ({exc}); install rpctest's Kyoukai extra: pip install 'rpctest[kyoukai]'") from None
+        raise StackUnavailable(f"h11 is not importable ({exc}); the HTTP stub server speaks HTTP/1.1 with it. Install it with: pip install h11") from None
     return h11
 
 

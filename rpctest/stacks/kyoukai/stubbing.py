@@ -172,7 +172,7 @@ def install(router: "StubRouter") -> Callable[[], None]:
 
         raise StackUnavailable(
             f"respx is not importable ({exc}); rpctest stubs Kyoukai services for httpx clients with it. "
-            f"Install it with: pip install 'rpctest[kyoukai]' (or pip install respx), or point the client at "
+            f"Install it with: pip install 'respx>=0.21' (rpctest's kyoukai extra brings it), or point the client at "
             f"the kyoukai_stub_server fixture instead"
         ) from None
     import httpx

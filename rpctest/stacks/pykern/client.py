@@ -86,7 +86,7 @@ def require_tornado() -> "ModuleType":
     except ImportError as exc:
         raise StackUnavailable(
             f"the pykern.api wire client and stub server run on tornado, which is not importable ({exc}). "
-            "Install it with: pip install 'rpctest[pykern]' (or just: pip install tornado msgpack)"
+            "Install it with: pip install 'tornado>=6.1' (the wire half needs no pykern)"
         ) from exc
     return tornado.websocket
 
