@@ -531,7 +531,8 @@ def test_missing_pysoa_names_the_extra() -> None:
         "    print(exc)\n"
     )
     assert done.returncode == 0, done.stderr
-    assert "Install it with: pip install 'pysoa<2,>=1.4.9' 'fakeredis[lua]>=2.7' 'lupa>=1.14'" in done.stdout
+    # pysoa fits its own environment: the install commands, with rpctest's pysoa constraints
+    assert """Install it with: pip install -c "$(rpctest constraints pysoa --path)" 'pysoa<2,>=1.4.9' 'fakeredis[lua]>=2.7' 'lupa>=1.14'""" in done.stdout
 
 
 def test_missing_fakeredis_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
