@@ -85,7 +85,7 @@ def _verdict(collector: Collector, contracts_ok: bool, fuzz_ok: bool) -> int:
     if skipped:  # a skipped test did not pass: say so, and why
         NOTES.insert(0, f"{skipped} test(s) skipped")
         for reason, count in collector.skips.items():
-            print(f"\nskipped: {count} test(s): {reason}")
+            print(f"\nskipped: {count} test(s): {reason if len(reason) <= 200 else reason[:199] + '…'}")
     passed = "the example checks that ran passed" if skipped else "all example checks passed"
     print("\nresult: " + (passed if ok else f"FAILED ({verdicts})"))
     return 0 if ok else 1
@@ -195,7 +195,8 @@ def main_zerojson() -> int:
 
 def _explain_weaknesses(example: str) -> None:
     print("        A weakness is the stack's own known answer to a malformed frame, not a failure of the demo:")
-    print(f"        {example}. rpctest reports it and passes; rpctest fuzz --framing --strict fails on it too.")
+    print(f"        {example}. rpctest reports it and passes;")
+    print("        rpctest fuzz --framing --strict fails on it too.")
 
 
 def main_asyncapy() -> int:
