@@ -4,6 +4,7 @@ budget are measured (runs where AsyncAPY is installed)."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -14,7 +15,8 @@ import pytest
 from rpctest.cli import main
 from rpctest.exceptions import ConfigError
 from rpctest.stacks.asyncapy import serve_stubs
-from rpctest.stacks.asyncapy.framing import framing_cases, fuzz_framing
+from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
+from rpctest.stacks.asyncapy.framing import _cpu, _spin, framing_cases, fuzz_framing
 from rpctest.stacks.asyncapy.process import ServerProcess
 from rpctest.stacks.asyncapy.wire import Framing
 from rpctest.stubs.api import stub_action
@@ -120,6 +122,44 @@ def test_the_real_server_in_a_child_process_busy_loops_on_a_half_close_inside_a_
         line = case.reproducer.replace(report.target, process.address)
         out = subprocess.run([sys.executable, "-c", line], capture_output=True, text=True, timeout=60, check=True).stdout
     assert "nothing, then the server closed the connection" in out
+
+
+def test_a_busy_loop_is_runnable_time_not_cpu_time() -> None:
+    """On a loaded machine a spinning server gets only its share of a core: it is still a busy loop,
+    because it is runnable (on a CPU or queued for one) the whole time. A waiting server is neither."""
+    assert _spin((1.0, 2.0), (1.3, 2.65), 1.0) == (
+        "the server process used 0.30 s of CPU and waited 0.65 s more for one in the 1.00 s this connection lasted: a busy loop"
+    )
+    assert _spin((1.0, 2.0), (1.02, 2.01), 1.0) is None  # woke up to read, then waited for input
+    assert _spin((1.0, None), (1.9, None), 1.0) is not None  # no run-queue times: CPU time alone decides
+    assert _spin((1.0, 2.0), (1.3, 2.65), 0.4) is None  # too short a connection to tell
+
+
+@needs_asyncapy
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="needs os.sched_setaffinity (Linux) to share one core")
+def test_the_busy_loop_is_seen_when_the_server_gets_a_third_of_a_core() -> None:
+    """The spin is found under load: two CPU-bound competitors share the server's core with it."""
+    core = {min(os.sched_getaffinity(0))}
+    competitors = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        for competitor in competitors:
+            os.sched_setaffinity(competitor.pid, core)
+        with ServerProcess(CALC, server_timeout=1) as process:
+            for task in os.listdir(f"/proc/{process.pid}/task"):
+                os.sched_setaffinity(int(task), core)
+            client = AsyncAPYSyncClient.from_address(process.address, timeout=5)
+            case = next(c for c in framing_cases(client.framing, PACKET, server_timeout=1) if c.name == "half-close-inside-frame")
+            before = _cpu(process)
+            result = client.send_raw(case.frames, timeout=2.5, **case.options)
+            after = _cpu(process)
+    finally:
+        for competitor in competitors:
+            competitor.kill()
+            competitor.wait()
+    assert before is not None and after is not None and before[1] is not None and after[1] is not None
+    assert after[0] - before[0] < 0.5 * result.elapsed  # CPU time alone would miss it: a share of a core
+    spin = _spin(before, after, result.elapsed)
+    assert spin is not None and "a busy loop" in spin, (before, after, result.elapsed)
 
 
 @needs_asyncapy

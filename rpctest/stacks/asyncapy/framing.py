@@ -37,7 +37,8 @@ __all__ = ["framing_cases", "fuzz_framing", "BUFFER"]
 
 #: AsyncAPY's read size (``Server(buf=1024)``): a frame longer than this in one send is never read
 BUFFER = 1024
-#: CPU seconds per wall second above which a case is reported as a busy loop
+#: runnable seconds (on a CPU or waiting for one) per wall second above which a case is reported as a
+#: busy loop (CPU seconds where the kernel keeps no run-queue times)
 _SPIN_RATIO = 0.5
 #: how a case's source starts when no vector was recorded for its exact input
 _OBSERVED = "observed of AsyncAPY 0.5.0: "
@@ -164,6 +165,34 @@ def reproducer(address: str, case: FramingCase) -> str:
             f"print(C.from_address({address!r}, timeout=70).send_raw({shown}{options}).describe())")
 
 
+def _cpu(process: Any) -> tuple[float, float | None] | None:
+    """``(on a CPU, waiting for one or None)`` seconds of the server process so far, None without one."""
+    if process is None:
+        return None
+    runnable = process.runnable_seconds()
+    if runnable is not None:
+        return runnable
+    used = process.cpu_seconds()
+    return None if used is None else (used, None)
+
+
+def _spin(before: tuple[float, float | None] | None, after: tuple[float, float | None] | None, elapsed: float) -> str | None:
+    """The busy-loop observation for a connection that lasted ``elapsed`` seconds, or None.
+
+    A process is busy when it was runnable (on a CPU, or waiting in the run queue for one) for most
+    of the connection: on a loaded machine a spinning process gets only its share of a core, but
+    it never stops wanting one, while a process that waits for input neither runs nor queues.
+    """
+    if before is None or after is None or elapsed <= 0.5:
+        return None
+    used = after[0] - before[0]
+    waited = after[1] - before[1] if after[1] is not None and before[1] is not None else 0.0
+    if used + waited <= _SPIN_RATIO * elapsed:
+        return None
+    queued = f" and waited {waited:.2f} s more for one" if waited >= 0.01 else ""
+    return f"the server process used {used:.2f} s of CPU{queued} in the {elapsed:.2f} s this connection lasted: a busy loop"
+
+
 def fuzz_framing(
     address: str,
     packet: Mapping[str, Any],
@@ -187,15 +216,13 @@ def fuzz_framing(
         wait = max(wait, server_timeout + 1.5) if holds and server_timeout is not None else wait
         if case.expect == "answer":  # sent in paced pieces: the sending itself takes time
             wait = max(wait, 3.0 + 0.05 * len(case.frames if isinstance(case.frames, bytes) else b"".join(case.frames)))
-        cpu_before = process.cpu_seconds() if process is not None else None
+        cpu_before = _cpu(process)
         sessions_before = process.sessions() if process is not None else None
         result = client.send_raw(case.frames, timeout=wait, **case.options)
         findings = watched.setdefault(case.name, [])
-        if cpu_before is not None:
-            cpu = (process.cpu_seconds() or cpu_before) - cpu_before
-            if result.elapsed > 0.5 and cpu > _SPIN_RATIO * result.elapsed:
-                findings.append((f"the server process used {cpu:.2f} s of CPU in the {result.elapsed:.2f} s this connection lasted: a busy loop",
-                                 "AsyncAPY's read loop spins on a half-closed connection inside a frame until its timeout"))
+        spin = _spin(cpu_before, _cpu(process), result.elapsed)
+        if spin is not None:
+            findings.append((spin, "AsyncAPY's read loop spins on a half-closed connection inside a frame until its timeout"))
         if sessions_before is not None:
             after = process.sessions()
             if after is not None and after[1] > sessions_before[1]:

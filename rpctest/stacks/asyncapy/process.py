@@ -111,6 +111,28 @@ class ServerProcess:
             return None
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def runnable_seconds(self) -> tuple[float, float] | None:
+        """``(on a CPU, waiting for a CPU)`` seconds so far, summed over the child's threads, from
+        ``/proc/PID/task/*/schedstat`` (None where the kernel does not keep them).
+
+        CPU time alone cannot tell a busy loop on a loaded machine: a spinning process that shares
+        its core with others gets only its share of it. Spinning or not, it is runnable the whole
+        time, on a CPU or in the run queue, while a process that waits for input is neither.
+        """
+        if self.pid is None:
+            return None
+        on_cpu = waiting = 0
+        try:
+            tasks = os.listdir(f"/proc/{self.pid}/task")
+            for task in tasks:
+                with open(f"/proc/{self.pid}/task/{task}/schedstat") as stat:
+                    fields = stat.read().split()
+                on_cpu += int(fields[0])
+                waiting += int(fields[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return on_cpu / 1e9, waiting / 1e9
+
     def sessions(self, wait: float = 2.0) -> tuple[int, int] | None:
         """``(open, leaked)`` sessions in the server's table, or None if the child does not answer."""
         if not self.alive():
