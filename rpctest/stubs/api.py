@@ -55,14 +55,16 @@ def _no_stack_message(service: str, current: Any) -> str:
 
     here = [name for name, (_, _, library) in STACKS.items() if _installed(library)]
     where = current.source.name if current.source is not None else "pyproject.toml"
+    # rpctest.toml holds rpctest's tables at its top level; pyproject.toml under [tool.rpctest]
+    table = f"{'services' if where == 'rpctest.toml' else 'tool.rpctest.services'}.{_toml_key(service)}"
     configured = ", ".join(f"{name} ({entry.stack})" for name, entry in sorted(current.services.items()))
     example = here[0] if here else "STACK"
     return (
         f"which stack does service {service!r} speak? stub_action got no stack= and {where} names no "
-        f"[tool.rpctest.services.{_toml_key(service)}]; configured services: {configured or 'none'}. PySOA, the default for "
+        f"[{table}]; configured services: {configured or 'none'}. PySOA, the default for "
         f"unconfigured services, is not installed here. Pass stack= (one of {', '.join(STACKS)}; installed here: "
         f"{', '.join(here) or 'none'}), e.g. stub_action({service!r}, ..., stack={example!r}), or name it once in "
-        f"{where}:\n    [tool.rpctest.services.{_toml_key(service)}]\n    stack = \"{example}\""
+        f"{where}:\n    [{table}]\n    stack = \"{example}\""
     )
 
 

@@ -102,3 +102,21 @@ def test_x(request, monkeypatch):
     assert "rpctest/stacks/" not in result.stdout.str() and "_pytest/" not in result.stdout.str()
     full = pytester.runpytest_subprocess(*args, "--full-trace")
     assert "rpctest/stacks/base.py" in full.stdout.str()  # --full-trace still shows everything
+
+
+def test_in_an_rpctest_toml_the_message_names_its_own_table(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".toml", rpctest='[services.wallet]\nstack = "pykern"\n')
+    pytester.makepyfile(
+        test_x="""
+import sys
+from rpctest import stub_action
+
+def test_x(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pysoa", None)
+    stub_action("payments", "charge", body={})
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider", "-p", "no:pysoa_test_fixtures", "-p", "no:pysoa_test_plan")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*rpctest.toml names no [[]services.payments[]]; configured services: wallet (pykern)*", "E       [[]services.payments[]]"])
+
