@@ -175,7 +175,9 @@ def _pysoa_problems(probe: _Probe) -> list[Problem]:
 
 def _pykern_problems(probe: _Probe) -> list[Problem]:
     problems: list[Problem] = []
-    fix = "reinstall pykern.api light. " + _missing_fix("pykern", probe)
+    fix = _missing_fix("pykern", probe)
+    if fix.startswith("Install"):  # where pykern.api cannot live next to what is here, the advice says why instead
+        fix = "reinstall pykern.api light. " + fix
     if not probe.has_module("pykern.api"):
         problems.append(
             Problem(
