@@ -115,8 +115,10 @@ def extra_requirements(extra: str) -> list[str]:
     rpctest is not on PyPI, so ``pip install 'rpctest[pysoa]'`` cannot be the advice once rpctest
     is installed: installing what the extra lists works wherever rpctest came from.
     """
-    from packaging.requirements import InvalidRequirement, Requirement
-
+    try:  # packaging comes with pytest; an rpctest installed --no-deps may not have it yet
+        from packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:
+        return []
     try:
         declared = importlib.metadata.requires("rpctest") or []
     except importlib.metadata.PackageNotFoundError:
@@ -137,8 +139,8 @@ def extra_requirements(extra: str) -> list[str]:
 def extra_command(extra: str) -> str:
     """``pip install`` of what rpctest's ``extra`` brings (the extra itself when rpctest's metadata is not there)."""
     requirements = extra_requirements(extra)
-    if not requirements:
-        return f"pip install 'rpctest[{extra}]'"
+    if not requirements:  # SOURCE: the git URL, clone or wheel rpctest came from (docs/install.md)
+        return f'pip install "rpctest[{extra}] @ SOURCE"'
     return "pip install " + " ".join(f"'{r}'" for r in requirements)
 
 
@@ -152,7 +154,10 @@ def _version(distribution: str) -> str | None:
 def installed_requirements(distribution: str) -> list[tuple[str, str]]:
     """``("jsonschema 4.26.0", ">=22.2.0")`` for every installed distribution that requires
     ``distribution`` outside an extra: what breaks if its version moves."""
-    from packaging.requirements import InvalidRequirement, Requirement
+    try:
+        from packaging.requirements import InvalidRequirement, Requirement
+    except ImportError:  # without packaging nothing can be compared: claim no conflict
+        return []
 
     wanted = _canonical(distribution)
     found = []
@@ -171,8 +176,11 @@ def installed_requirements(distribution: str) -> list[tuple[str, str]]:
 
 
 def _contains(specifier: str, version: str) -> bool:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import InvalidVersion
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+        from packaging.version import InvalidVersion
+    except ImportError:
+        return True
 
     try:
         return SpecifierSet(specifier).contains(version, prereleases=True)

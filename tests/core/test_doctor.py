@@ -377,3 +377,16 @@ def test_stacks_without_an_adapter_say_support_is_planned():
     (problem,) = reports["pykern"].problems
     assert "no pykern adapter yet" in problem.message and "docs/stacks/pykern.md" in problem.fix
     assert "rpctest[pykern]" not in doctor.render(list(reports.values()))
+
+
+def test_install_advice_without_packaging_or_rpctests_metadata_still_gives_a_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An rpctest installed --no-deps has no packaging yet: the advice degrades, it does not crash."""
+    import sys
+
+    from rpctest.stacks import environments
+
+    monkeypatch.setitem(sys.modules, "packaging", None)
+    for name in [m for m in sys.modules if m.startswith("packaging.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    advice = environments.install_advice("pysoa")
+    assert advice.startswith("Install it with: ") and '"rpctest[pysoa] @ SOURCE"' in advice
