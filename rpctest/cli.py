@@ -291,7 +291,8 @@ def _run_serve(args: argparse.Namespace) -> int:
     router = router_from_contracts(fmt.load_many(args.contracts), args.stack)
     adapter = get_adapter(args.stack)
     try:
-        server = adapter.wire.stub_server(router, address=args.address)
+        # serving other machines is what rpctest serve is for: a non-loopback address is allowed, with a warning
+        server = adapter.wire.stub_server(router, address=args.address, public=True)
     except RpctestError as exc:
         raise ConfigError(f"{exc} (or serve on a running server you name with --address)") from None
     done = threading.Event()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from rpctest.contracts.format import OperationSpec, ProviderContract
-from rpctest.exceptions import ConfigError, TransportError
+from rpctest.exceptions import ConfigError, RpctestError, TransportError
 from rpctest.fuzz.checks import CHECKS, NEGATIVE, POSITIVE, UNKNOWN_OPERATION, Case, Check, describe_errors
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.schema.validate import compile_schema, describe_value
@@ -152,12 +152,22 @@ def an_answer_came_back(case: Case, reply: Reply) -> str | None:
     return None
 
 
+class _RunEnded(BaseException):
+    """Carries an rpctest error that no case can pass (the endpoint cannot be reached, a bad
+    configuration) out of Hypothesis at once: Hypothesis shrinks what an ``Exception`` fails with,
+    re-sending every smaller case to an endpoint that is not there, each after its full timeout."""
+
+    def __init__(self, error: RpctestError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def _send(target: Target, case: Case) -> Reply:
     try:
         op = target.contract.operations.get(case.operation)
         meta = {"kind": "subscribe"} if op is not None and op.kind == "subscription" else {}
         return target.send(Call(target.stack, target.service, case.operation, case.body, meta=meta))
-    except TransportError as exc:
+    except TransportError as exc:  # the provider's answer, or lack of one, to this case: a finding
         return Reply(errors=[RpcError("TRANSPORT", str(exc), kind=ErrorKind.TRANSPORT)])
 
 
@@ -234,13 +244,20 @@ def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: An
     @hypothesis.given(strategy)
     def property_(case: Case) -> None:
         count[0] += 1
-        execute(case)
+        try:
+            execute(case)
+        except CheckFailed:
+            raise
+        except RpctestError as exc:  # nothing about this case (an unreachable endpoint): the run cannot go on
+            raise _RunEnded(exc) from exc
 
     if seed is not None:
         property_ = hypothesis.seed(seed)(property_)
 
     try:
         property_()
+    except _RunEnded as ended:
+        raise ended.error from None
     except CheckFailed as failed:
         return count[0], failed, False
     except Flaky as exc:  # failed once, passed on the re-run: report it, marked flaky

@@ -115,7 +115,8 @@ class WireHalf(abc.ABC):
 
     def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> HostedService:
         """A server of this stack's protocol answering from ``router`` (at ``address``, or wherever
-        the stack can bind privately: port 0, an inproc address, a private Redis)."""
+        the stack can bind privately: port 0, an inproc address, a private Redis). It binds loopback
+        only; ``public=True`` (``rpctest serve``) allows another address, with a warning."""
         raise NotImplementedError(f"{type(self).__name__} has no stub server yet")
 
 

@@ -381,3 +381,13 @@ def test_record_tells_the_contract_recorders():
         stub_server.stop()
         stop()
     assert [(i.call, i.reply, i.source) for i in heard] == [(call, reply, "client")]
+
+
+def test_a_call_to_an_endpoint_that_never_answers_ends_within_its_timeout() -> None:
+    """A peer that accepts TCP and sends nothing (not a asyncapy server, or a stuck one) never hangs a call."""
+    from silent import call_against_silence
+
+    outcome, seconds = call_against_silence("asyncapy", "asyncapy://127.0.0.1:{port}", "op")
+    assert type(outcome).__name__ == "CallTimeout", outcome
+    assert seconds < 1.0 + 5  # the call's own 1 s timeout, with a wide margin for a loaded machine: a bound, not a speed
+

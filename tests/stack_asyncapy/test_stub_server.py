@@ -355,3 +355,19 @@ async def test_a_session_limited_exchange_scaled():
         assert refused.error_codes == [errors.ERR_SESSION_LIMIT_REACHED] and not slow.done(), "refused at once"
         assert (await slow).packets == [{"ok": 1}]
         assert (await client.request({"a": "b"})).packets == [{}], "the session was released"
+
+
+def test_the_stub_server_binds_loopback_only() -> None:
+    """A test double on 0.0.0.0 would answer anyone on the network: refused, with the way out named."""
+    from silent import assert_stub_server_refuses_public_addresses
+
+    assert_stub_server_refuses_public_addresses("asyncapy")
+
+
+def test_rpctest_serve_may_serve_other_machines_with_a_warning() -> None:
+    from silent import serve_publicly
+
+    first, err = serve_publicly("asyncapy", "contracts/consumers/rpctest-examples--asyncapy--calc.json", "asyncapy://0.0.0.0:0")
+    assert first.startswith("rpctest serve: asyncapy stub provider at "), (first, err)
+    assert "WARNING serving on 0.0.0.0, which is not loopback: other machines can reach this server" in err
+

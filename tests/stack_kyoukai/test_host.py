@@ -276,3 +276,11 @@ def test_record_reports_each_call_to_the_recorders() -> None:
         ("kyoukai", "vec", "GET /teapot", {}, "local"),
     ]
     assert seen[0].reply.body == {"id": 3, "q": None} and seen[1].reply.errors[0].code == 500
+
+
+def test_the_in_process_host_binds_loopback_only() -> None:
+    from rpctest.exceptions import ConfigError
+    from rpctest.stacks.kyoukai import serve
+
+    with pytest.raises(ConfigError, match="the in-process Kyoukai host binds loopback addresses only .* not '0.0.0.0'"):
+        serve("examples.kyoukai.service:make_app", host="0.0.0.0")

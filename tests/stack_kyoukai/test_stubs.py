@@ -136,3 +136,28 @@ def test_bad_stub_arguments_say_what_kyoukai_accepts() -> None:
         stub_action("shop", "GET /x", stack="kyoukai", items=[1])
     with pytest.raises(StubUsageError, match="JSON"):
         stub_action("shop", "GET /x", stack="kyoukai", body={1, 2})
+
+
+def test_a_call_to_an_endpoint_that_never_answers_ends_within_its_timeout() -> None:
+    """A peer that accepts TCP and sends nothing (not a kyoukai server, or a stuck one) never hangs a call."""
+    from silent import call_against_silence
+
+    outcome, seconds = call_against_silence("kyoukai", "http://127.0.0.1:{port}", "GET /x", body={})
+    assert getattr(outcome, "errors", None) and outcome.errors[0].kind.value == "transport", outcome
+    assert seconds < 1.0 + 5  # the call's own 1 s timeout, with a wide margin for a loaded machine: a bound, not a speed
+
+
+def test_the_stub_server_binds_loopback_only() -> None:
+    """A test double on 0.0.0.0 would answer anyone on the network: refused, with the way out named."""
+    from silent import assert_stub_server_refuses_public_addresses
+
+    assert_stub_server_refuses_public_addresses("kyoukai")
+
+
+def test_rpctest_serve_may_serve_other_machines_with_a_warning() -> None:
+    from silent import serve_publicly
+
+    first, err = serve_publicly("kyoukai", "contracts/consumers/rpctest-examples--kyoukai--shop.json", "http://0.0.0.0:0")
+    assert first.startswith("rpctest serve: kyoukai stub provider at "), (first, err)
+    assert "WARNING serving on 0.0.0.0, which is not loopback: other machines can reach this server" in err
+

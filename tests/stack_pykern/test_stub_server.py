@@ -454,3 +454,19 @@ def test_entering_an_unstarted_server_starts_it_on_a_thread():
     with PykernStubServer(vector_router()) as server:
         assert server.alive and server.call("echo").body == {"counter": 1}
     assert not server.alive
+
+
+def test_the_stub_server_binds_loopback_only() -> None:
+    """A test double on 0.0.0.0 would answer anyone on the network: refused, with the way out named."""
+    from silent import assert_stub_server_refuses_public_addresses
+
+    assert_stub_server_refuses_public_addresses("pykern")
+
+
+def test_rpctest_serve_may_serve_other_machines_with_a_warning() -> None:
+    from silent import serve_publicly
+
+    first, err = serve_publicly("pykern", "contracts/consumers/rpctest-examples--pykern--wallet.json", "ws://0.0.0.0:0/api")
+    assert first.startswith("rpctest serve: pykern stub provider at "), (first, err)
+    assert "WARNING serving on 0.0.0.0, which is not loopback: other machines can reach this server" in err
+

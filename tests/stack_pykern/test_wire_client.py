@@ -328,3 +328,13 @@ class TestSyncClient:
         assert [(i.call.operation, i.call.body, i.reply.body, i.source) for i in seen] == [
             ("echo", {"r": 1}, {"r": 1, "counter": 1}, "client")
         ]
+
+
+def test_a_call_to_an_endpoint_that_never_answers_ends_within_its_timeout() -> None:
+    """A peer that accepts TCP and sends nothing (not a pykern server, or a stuck one) never hangs a call."""
+    from silent import call_against_silence
+
+    outcome, seconds = call_against_silence("pykern", "ws://127.0.0.1:{port}/api", "op")
+    assert type(outcome).__name__ == "PykernUnreachable", outcome
+    assert seconds < 1.0 + 5  # the call's own 1 s timeout, with a wide margin for a loaded machine: a bound, not a speed
+

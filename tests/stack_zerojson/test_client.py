@@ -133,6 +133,16 @@ def test_neutral_call_protocol(client: ZeroJSONClient) -> None:
         client.call(calls[0], "add")
 
 
+def test_per_call_keywords_apply_to_a_neutral_call_too(client: ZeroJSONClient) -> None:
+    """call(Call(...), token=...) used to drop the token silently: the keywords override the Call's meta."""
+    whoami = Call("zerojson", "com.example.secure", "whoami")
+    assert client.call(whoami, token="tok-alice").body == {"name": "alice", "roles": ["admin"]}
+    assert client.call(whoami, token="bad").errors[0].message == "invalid token"
+    with_token = Call("zerojson", "com.example.secure", "whoami", meta={"token": "tok-alice"})
+    assert client.call(with_token, token=None).errors[0].message == "Authentication required"
+    assert client.call(Call("zerojson", "com.example.calc", "upload", None), attachment=b"abcd").body == {"size": 4}
+
+
 def test_timeout_then_reuse(client: ZeroJSONClient) -> None:
     started = time.monotonic()
     with pytest.raises(CallTimeout) as caught:
@@ -314,3 +324,13 @@ def _assert_client_view(reply: Any, view: dict[str, Any]) -> None:
         # PyCOM's client raises MethodNotFound for 2 only, RemoteError otherwise
         expected_kind = ErrorKind.NOT_FOUND if view["client_raises"] == "MethodNotFound" else reply.errors[0].kind
         assert reply.errors[0].kind == expected_kind
+
+
+def test_a_call_to_an_endpoint_that_never_answers_ends_within_its_timeout() -> None:
+    """A peer that accepts TCP and sends nothing (not a zerojson server, or a stuck one) never hangs a call."""
+    from silent import call_against_silence
+
+    outcome, seconds = call_against_silence("zerojson", "tcp://127.0.0.1:{port}", "op")
+    assert type(outcome).__name__ == "CallTimeout", outcome
+    assert seconds < 1.0 + 5  # the call's own 1 s timeout, with a wide margin for a loaded machine: a bound, not a speed
+

@@ -541,3 +541,19 @@ def test_codec_round_trips(value: Any, session: str | None, attachment: bytes | 
     assert wire.decode_response(wire.encode_response(response)) == response
     request = wire.Request("i", "m", value, session_id=session, attachment=attachment)
     assert wire.decode_request(wire.encode_request(request)) == request
+
+
+def test_the_stub_server_binds_loopback_only() -> None:
+    """A test double on 0.0.0.0 would answer anyone on the network: refused, with the way out named."""
+    from silent import assert_stub_server_refuses_public_addresses
+
+    assert_stub_server_refuses_public_addresses("zerojson")
+
+
+def test_rpctest_serve_may_serve_other_machines_with_a_warning() -> None:
+    from silent import serve_publicly
+
+    first, err = serve_publicly("zerojson", "contracts/consumers/rpctest-examples--zerojson--com.example.shop.json", "tcp://0.0.0.0:0")
+    assert first.startswith("rpctest serve: zerojson stub provider at "), (first, err)
+    assert "WARNING serving on 0.0.0.0, which is not loopback: other machines can reach this server" in err
+

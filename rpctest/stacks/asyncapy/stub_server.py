@@ -57,6 +57,7 @@ import socket
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from rpctest.binding import check_bind_host
 from rpctest.exceptions import ConfigError
 from rpctest.loop_thread import LoopServer
 from rpctest.model import Call, Reply
@@ -123,7 +124,9 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         leak_sessions: bool = True,
         buf: int = DEFAULT_BUF,
         client_timeout: float = 5.0,
+        public: bool = False,
     ) -> None:
+        check_bind_host(host, server="AsyncAPY stub server", public=public)
         framing = framing or Framing()
         if header_size is not None or byteorder is not None:
             framing = Framing(

@@ -51,6 +51,7 @@ import threading
 import weakref
 from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Literal, Mapping
 
+from rpctest.binding import check_bind_host
 from rpctest.exceptions import ConfigError, StackUnavailable
 from rpctest.loop_thread import LoopHosted
 from rpctest.model import Call, ErrorKind, Reply, RpcError
@@ -318,6 +319,7 @@ class KyoukaiService(LoopHosted, HostedService):
             raise ConfigError(f"transport must be one of {', '.join(TRANSPORTS)}, not {transport!r}")
         if timeout is None or timeout <= 0:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        check_bind_host(host, server="in-process Kyoukai host")
         self.app = app
         self._factory = factory
         self.transport = transport

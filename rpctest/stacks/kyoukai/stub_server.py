@@ -20,6 +20,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from rpctest.binding import check_bind_host
 from rpctest.exceptions import ConfigError, StackUnavailable
 from rpctest.loop_thread import LoopServer
 from rpctest.model import Call, Reply
@@ -51,7 +52,10 @@ class KyoukaiStubServer(LoopServer, HostedService):
     has stubs for when the request comes (stubs started after the server count).
     """
 
-    def __init__(self, router: "StubRouter", *, service: str | None = None, host: str = "127.0.0.1", port: int = 0, timeout: float = 5.0) -> None:
+    def __init__(
+        self, router: "StubRouter", *, service: str | None = None, host: str = "127.0.0.1", port: int = 0, timeout: float = 5.0, public: bool = False
+    ) -> None:
+        check_bind_host(host, server="Kyoukai stub server", public=public)
         _require_h11()
         if timeout is None or timeout <= 0:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")

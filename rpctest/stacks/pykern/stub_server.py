@@ -48,6 +48,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from rpctest.binding import check_bind_host
 from rpctest.exceptions import ConfigError
 from rpctest.loop_thread import LoopServer
 from rpctest.model import Call, Reply, RpcError
@@ -215,7 +216,9 @@ class PykernStubServer(LoopServer, HostedService):
         port: int = 0,
         timeout: float = 5.0,
         close_timeout: float = 2.0,
+        public: bool = False,
     ) -> None:
+        check_bind_host(host, server="pykern.api stub server", public=public)
         if not path.startswith("/"):
             raise ConfigError(f"the WebSocket path must start with '/', not {path!r}")
         self.router = router

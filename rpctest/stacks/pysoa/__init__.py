@@ -52,6 +52,7 @@ class PySOAWire(WireHalf):
         address: str | None = None,
         redis: Any = None,
         services: list[str] | None = None,
+        public: bool = False,  # noqa: ARG002 - it listens on no socket: it reads a Redis named by address/redis
         **options: Any,
     ) -> PySOAStubServer:
         """A running :class:`~.redis_stub.PySOAStubServer` answering from ``router``.

@@ -162,10 +162,17 @@ class GatewayConnection:
     test suite needs because an unclosed socket is a ResourceWarning there.
     """
 
-    def __init__(self, target: RedisTarget, *, queue_capacity: int = DEFAULT_QUEUE_CAPACITY) -> None:
+    def __init__(
+        self, target: RedisTarget, *, queue_capacity: int = DEFAULT_QUEUE_CAPACITY, socket_timeout: float | None = None
+    ) -> None:
         self.target = target
         self.queue_capacity = queue_capacity
-        self.redis = target.client()
+        #: the longest any one Redis command may wait for its answer (None: forever, for a server loop),
+        #: at least 2 s so that a BLPOP slice of whole seconds (Redis < 6) fits in it; BLPOP waits are cut
+        #: into slices of half of it, so only a silent peer ever reaches it
+        self.socket_timeout = None if socket_timeout is None or target.is_fake else max(float(socket_timeout), 2.0)
+        bounded = {} if self.socket_timeout is None else {"socket_timeout": self.socket_timeout, "socket_connect_timeout": self.socket_timeout}
+        self.redis = target.client(**bounded)
         self._send = self.redis.register_script(_SEND_SCRIPT.strip())
         # Redis >= 6 takes fractional BLPOP timeouts; fakeredis 2.7 and older servers whole seconds.
         self._float_timeouts = not target.is_fake
@@ -244,6 +251,10 @@ class GatewayConnection:
         return popped
 
     def _blpop(self, keys: Sequence[str], timeout: float) -> tuple[str, bytes] | None:
+        if self.socket_timeout is not None:
+            # a slice of the wait: a Redis that is there answers a BLPOP within it, a silent peer trips the socket timeout
+            half = self.socket_timeout / 2
+            timeout = min(timeout, half if self._float_timeouts else int(half))
         popped = self.redis.blpop(list(keys), timeout=timeout)
         if popped is None:
             return None
@@ -359,7 +370,9 @@ class PySOAWireClient:
         # PySOA starts each client's counter at a random point; so do we (ids look like the real ones).
         self._request_ids = itertools.count(random.randint(1, 1000000))
         self._ids_lock = threading.Lock()
-        self._connection = GatewayConnection(self.redis, queue_capacity=queue_capacity)
+        # every Redis command waits at most the client's timeout: an endpoint that accepts TCP and never
+        # answers (not Redis, or a stuck one) ends the call with RedisUnavailable, never a hang
+        self._connection = GatewayConnection(self.redis, queue_capacity=queue_capacity, socket_timeout=self.timeout)
         self._closed = False
 
     # -- addresses ---------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ Decisions, and why:
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -168,23 +169,26 @@ class ZeroJSONClient:
 
         For a Call, ``service`` is the interface, ``operation`` the method, ``body`` the args and
         ``meta`` may hold ``session_id`` (or ``session``), ``token`` and ``extensions``.
-        ``session``/``token`` given here (None: send none) override the client's for this call.
+        ``session``/``token`` given here (None: send none) override the client's for this call, and,
+        with a Call, the Call's own (as ``attachment`` and ``extensions`` do).
         """
         if isinstance(interface, Call):
             if method is not None or args is not None:
                 raise TypeError("call(Call) takes no method or args: they are in the Call")
-            call = interface
+            base = interface
         else:
             if not isinstance(method, str):
                 raise TypeError(f"call(interface, method, args): method is a str, not {method!r}")
-            meta: dict[str, Any] = {}
-            if session is not _UNSET:
-                meta["session_id"] = session
-            if token is not _UNSET:
-                meta["token"] = token
-            if extensions:
-                meta["extensions"] = dict(extensions)
-            call = Call(STACK, interface, method, args, meta=meta, attachment=attachment)
+            base = Call(STACK, interface, method, args)
+        meta: dict[str, Any] = dict(base.meta or {})
+        if session is not _UNSET:
+            meta.pop("session", None)
+            meta["session_id"] = session
+        if token is not _UNSET:
+            meta["token"] = token
+        if extensions:
+            meta["extensions"] = {**(meta.get("extensions") or {}), **extensions}
+        call = dataclasses.replace(base, meta=meta, attachment=attachment if attachment is not None else base.attachment)
         return self._call(call, timeout)
 
     def call_many(self, calls: Iterable[Call], *, timeout: float | None = None) -> list[Reply]:

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import zmq
 
+from rpctest.binding import check_bind_host
 from rpctest.model import Call, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.zerojson import wire
@@ -203,7 +204,10 @@ class ZeroJSONServer(HostedService):
         nameserver: str | None = None,
         default_authentication: str | None = None,
         nested_timeout: float = 5.0,
+        public: bool = False,
     ) -> None:
+        if address and address.startswith("tcp://"):  # inproc:// and ipc:// never leave the machine
+            check_bind_host(address[len("tcp://"):].rsplit(":", 1)[0], server="ZeroJSON server", public=public)
         self.router = router
         self.requested_address = address or f"inproc://rpctest-zerojson-{uuid.uuid4().hex}"
         self.address: str = self.requested_address
