@@ -13,6 +13,12 @@ Files are written atomically (a temporary file in the same directory, then ``os.
 sorted keys and sorted interactions, so a re-recording that changes nothing changes no byte. Loading
 checks the file against the schema and names the file and the problem when it is corrupt, truncated
 or of another version.
+
+Contract files come from other repositories and CI artifacts, so reading one must never end in a
+traceback: the text is strict JSON (RFC 8259, UTF-8), refused with a JSON pointer where Python's
+``json`` module would quietly accept more (``NaN``, ``Infinity``, a number that overflows to
+infinity, a lone surrogate) or fail deep inside rpctest (nesting past :data:`MAX_DEPTH`, integers
+past :data:`MAX_INT_DIGITS` digits), and a file over the configured size limit is not read at all.
 """
 
 from __future__ import annotations
@@ -20,7 +26,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import math
 import os
+import re
 import secrets
 import stat
 from dataclasses import dataclass, field
@@ -46,9 +54,19 @@ __all__ = [
     "write_text_atomic",
     "iter_contract_files",
     "file_schema",
+    "loads",
+    "MAX_DEPTH",
+    "MAX_INT_DIGITS",
 ]
 
 FORMAT_VERSION = 1
+#: how deep a contract file may nest (objects and arrays): deep enough for any real request or schema,
+#: and shallow enough that every recursive reader after the parse (the schema check, the value
+#: decoder, jsonschema's explanations) stays far from Python's recursion limit
+MAX_DEPTH = 100
+#: the longest integer a contract file may hold, in digits: Python's own default limit for converting
+#: text to int, fixed here so that a file reads the same whatever the interpreter is configured with
+MAX_INT_DIGITS = 4300
 #: how many test ids an interaction keeps (the rest are counted in no file: they would make diffs churn)
 MAX_TESTS_PER_INTERACTION = 10
 
@@ -401,22 +419,160 @@ def _first_schema_error(data: Any) -> str | None:
     return f"does not match the contract schema at {location}: {error.message}"
 
 
-def load(path: Path | str) -> Contract:
-    """Read one contract file; any problem becomes a :class:`ContractError` naming the file."""
+def load(path: Path | str, *, max_size: int | None = None) -> Contract:
+    """Read one contract file; any problem becomes a :class:`ContractError` naming the file.
+
+    ``max_size`` (bytes) defaults to the configured ``max_contract_size``: a larger file is refused
+    before it is read, so a stray multi-gigabyte artifact cannot exhaust the memory of a CI job.
+    """
     path = Path(path)
+    limit = max_size if max_size is not None else _configured_max_size()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
     except FileNotFoundError:
         raise ContractError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ContractError(path, f"cannot read: {exc}") from None
+    if len(raw) > limit:
+        try:
+            size = f"{path.stat().st_size} bytes"
+        except OSError:
+            size = f"more than {limit} bytes"
+        raise ContractError(
+            path,
+            f"the file is {size}, over the limit of {limit} bytes for contract files; a contract this large is "
+            f"likely not one (raise max_contract_size in [tool.rpctest] or rpctest.toml if it really is)",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractError(path, f"cannot read: not UTF-8 text ({exc})") from None
     if not text.strip():
         raise ContractError(path, "the file is empty (truncated by an interrupted write?)")
+    return parse(loads(text, path), path)
+
+
+def _configured_max_size() -> int:
+    """``max_contract_size`` of the configuration in force (the default when it cannot be read: a
+    broken configuration is reported by whatever reads it for its own settings, not by a file read)."""
+    from rpctest import config
+
     try:
-        data = json.loads(text)
+        return config.current().max_contract_size
+    except config.ConfigError:
+        return config.DEFAULT_MAX_CONTRACT_SIZE
+
+
+class _Refused:
+    """A value strict JSON refuses, left where the parser met it so that the walk after the parse
+    can say where it is (``json``'s hooks are not told the position)."""
+
+    __slots__ = ("problem",)
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+def _strict_constant(name: str) -> _Refused:
+    return _Refused(
+        f"{name} is not JSON: contract files are strict JSON (RFC 8259); rpctest records a float JSON cannot "
+        f'carry tagged, as {{"$float": "{"nan" if name == "NaN" else name.lower().replace("infinity", "inf")}"}}'
+    )
+
+
+def _strict_float(text: str) -> float | _Refused:
+    value = float(text)
+    if math.isfinite(value):
+        return value
+    return _Refused(
+        f"the number {_shorten(text)} is out of range for a float (it would read as infinity): contract files are "
+        f'strict JSON; write infinity tagged, as {{"$float": "inf"}}'
+    )
+
+
+def _strict_int(text: str) -> int | _Refused:
+    digits = len(text) - text.startswith("-")
+    if digits <= MAX_INT_DIGITS:
+        with contextlib.suppress(ValueError):  # an interpreter configured with a lower limit than ours
+            return int(text)
+    return _Refused(f"an integer of {digits} digits is over the limit of {MAX_INT_DIGITS} digits for contract files")
+
+
+_DECODER = json.JSONDecoder(parse_float=_strict_float, parse_int=_strict_int, parse_constant=_strict_constant)
+#: a \uD800-\uDFFF escape in the raw text: only then can the parsed data hold a lone surrogate
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def loads(text: str, path: Path | str | None = None) -> Any:
+    """Parse contract file text as strict JSON; a :class:`ContractError` names the problem and its pointer."""
+    where = Path(path) if path is not None else None
+    try:
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        raise ContractError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); truncated or corrupt?") from None
-    return parse(data, path)
+        raise ContractError(where, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); truncated or corrupt?") from None
+    except RecursionError:
+        raise ContractError(
+            where, f"JSON nested too deeply to read; contract files nest at most {MAX_DEPTH} levels (objects and arrays)"
+        ) from None
+    found = _find_problem(data, 1, _SURROGATE_ESCAPE.search(text) is not None)
+    if found is not None:
+        parts, problem = found
+        raise ContractError(where, problem.replace("{pointer}", _show_pointer(reversed(parts))))
+    return data
+
+
+def _find_problem(value: Any, depth: int, surrogates: bool) -> tuple[list[Any], str] | None:
+    """The first place (pointer parts, innermost first) where strict JSON is broken, and the problem.
+
+    Recursive, but never deeper than MAX_DEPTH + 1 frames: that is the limit it enforces.
+    """
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    elif isinstance(value, _Refused):
+        return [], value.problem + " (at {pointer})"
+    elif surrogates and isinstance(value, str) and _SURROGATE.search(value):
+        return [], _lone_surrogate(value) + " in a string at {pointer}"
+    else:
+        return None
+    if depth > MAX_DEPTH:
+        return [], f"nested more than {MAX_DEPTH} levels deep at {{pointer}}: contract files nest at most {MAX_DEPTH} levels (objects and arrays)"
+    for key, item in items:
+        if surrogates and isinstance(key, str) and _SURROGATE.search(key):
+            return [key], _lone_surrogate(key) + " in a key at {pointer}"
+        if isinstance(item, (dict, list, _Refused)) or (surrogates and isinstance(item, str)):
+            found = _find_problem(item, depth + 1, surrogates)
+            if found is not None:
+                found[0].append(key)
+                return found
+    return None
+
+
+def _lone_surrogate(text: str) -> str:
+    match = _SURROGATE.search(text)
+    assert match is not None
+    return (
+        f"a lone surrogate {printable(match.group())} (half of a UTF-16 pair, escaped without its other half), which "
+        f"strict JSON text in UTF-8 cannot hold,"
+    )
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print anywhere: lone surrogates and other unencodable characters escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _show_pointer(parts: Iterable[Any], limit: int = 160) -> str:
+    """A JSON pointer (RFC 6901) for messages: printable, and cut short when a deep one would flood them."""
+    text = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts) or "/"
+    return _shorten(printable(text), limit)
 
 
 def iter_contract_files(paths: Iterable[Path | str]) -> Iterator[Path]:
@@ -431,9 +587,10 @@ def iter_contract_files(paths: Iterable[Path | str]) -> Iterator[Path]:
             raise ContractError(path, "no such file or directory")
 
 
-def load_many(paths: Iterable[Path | str]) -> list[Contract]:
+def load_many(paths: Iterable[Path | str], *, max_size: int | None = None) -> list[Contract]:
     """Every contract under ``paths``; the first bad file raises (nothing is half-verified)."""
-    return [load(path) for path in iter_contract_files(paths)]
+    limit = max_size if max_size is not None else _configured_max_size()
+    return [load(path, max_size=limit) for path in iter_contract_files(paths)]
 
 
 def dump(contract: Contract) -> str:
@@ -445,7 +602,7 @@ def write(contract: Contract, path: Path | str) -> Path:
     """Write atomically: readers see the old file or the new one, never half of either."""
     path = Path(path)
     text = dump(contract)
-    parse(json.loads(text), path)  # never write what could not be read back
+    parse(loads(text, path), path)  # never write what could not be read back
     return write_text_atomic(path, text)
 
 

@@ -311,7 +311,12 @@ def verify(contracts: Iterable[Contract], *, checks: Sequence[Callable[[Context]
         if provider is None:
             report.findings.append(_unknown_service(consumer, index))
             continue
-        report.findings.extend(_verify_consumer(consumer, provider, compiled, checks or CHECKS))
+        try:
+            report.findings.extend(_verify_consumer(consumer, provider, compiled, checks or CHECKS))
+        except RecursionError:  # loaded files nest at most MAX_DEPTH levels; contracts built in code may not
+            raise ContractError(
+                consumer.path, f"a request, body or schema is nested too deeply to verify (against {provider.path or provider.service})"
+            ) from None
     return report
 
 
