@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator
 
-from rpctest.schema.fast import NATIVE_TYPES, compile_fast, json_equal, json_type_name
+from rpctest.schema.fast import NATIVE_TYPES, compile_fast, json_equal, json_type_name, well_formed
 
 __all__ = ["Violation", "CompiledSchema", "compile_schema", "validate", "pointer_join", "describe_value"]
 
@@ -223,13 +223,21 @@ class CompiledSchema:
     """A schema checked once and ready to validate many values."""
 
     def __init__(self, schema: Mapping[str, Any] | bool) -> None:
-        cls = _validator_class()
-        cls.check_schema(schema)
         self.schema = schema
-        self._validator = cls(schema)
         # the closure compiler answers "valid?" several times faster; jsonschema explains failures
         # (and answers alone for schemas outside the dialect)
-        self._is_valid: Callable[[Any], bool] = compile_fast(schema) or self._validator.is_valid
+        self._fast = compile_fast(schema)
+        if self._fast is None or not well_formed(schema):
+            _validator_class().check_schema(schema)  # jsonschema's meta-schema walk: only where needed
+        self._jsonschema: Any = None
+        self._is_valid: Callable[[Any], bool] = self._fast or self._validator.is_valid
+
+    @property
+    def _validator(self) -> Any:
+        """jsonschema's validator of the schema, made when first needed (to explain a failure)."""
+        if self._jsonschema is None:
+            self._jsonschema = _validator_class()(self.schema)
+        return self._jsonschema
 
     def is_valid(self, value: Any) -> bool:
         return self._is_valid(value)
@@ -237,7 +245,7 @@ class CompiledSchema:
     @property
     def fast(self) -> bool:
         """True when validity is decided by the compiled closures (not by jsonschema)."""
-        return self._is_valid != self._validator.is_valid
+        return self._fast is not None
 
     def violations(self, value: Any, *, base: str = "") -> list[Violation]:
         """Every violation, shallowest first; empty when ``value`` conforms."""
