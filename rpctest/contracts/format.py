@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import hashlib
 import json
 import math
 import os
@@ -57,6 +58,9 @@ __all__ = [
     "file_schema",
     "loads",
     "gc_paused",
+    "file_part",
+    "check_name",
+    "printable",
     "MAX_DEPTH",
     "MAX_INT_DIGITS",
 ]
@@ -345,8 +349,22 @@ class ConsumerContract:
         )
 
     def file_name(self) -> str:
-        """Where the recorder puts it, relative to the contracts directory."""
+        """Where the recorder puts it, relative to the contracts directory: ``CONSUMER--STACK--SERVICE.json``.
+
+        The spelling is injective, so that no two contracts share a file: a plain name (ASCII letters,
+        digits, ``_``, ``.`` and single inner ``-``, at most 64 characters) is written as it is, any
+        other as a readable part and ``~`` with a hash of the name (``users/v1`` and ``users:v1`` are
+        ``users_v1~...`` with different hashes, never ``users_v1``). The real names are inside the file.
+        """
+        return f"consumers/{file_part(self.consumer)}--{file_part(self.stack)}--{file_part(self.service)}.json"
+
+    def legacy_file_name(self) -> str:
+        """Where rpctest before format 1's injective names put it (several names could share this file)."""
         return f"consumers/{_safe(self.consumer)}--{_safe(self.stack)}--{_safe(self.service)}.json"
+
+    def names(self) -> list[tuple[str, str]]:
+        """(role, name) of each name that goes into the file name."""
+        return [("consumer", self.consumer), ("stack", self.stack), ("service", self.service)]
 
 
 def _interaction(index: int, data: Mapping[str, Any]) -> RecordedInteraction:
@@ -362,6 +380,41 @@ Contract = ProviderContract | ConsumerContract
 
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name) or "_"
+
+
+#: a name that is its own file-name part: no ``--`` (the separator) and no ``-`` at either end (so
+#: that every ``--`` of a file name is a separator), no leading ``.`` (a hidden file), no ``~`` (the
+#: hash marker), ASCII only (file systems normalise and fold other characters differently)
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.]|-(?=[A-Za-z0-9_.]))*")
+_PLAIN_MAX = 64
+
+
+def file_part(name: str) -> str:
+    """``name`` as one part of a consumer contract's file name: itself when plain, else readable~hash."""
+    if len(name) <= _PLAIN_MAX and _PLAIN_NAME.fullmatch(name):
+        return name
+    readable = re.sub(r"[^A-Za-z0-9_.]+", "_", name).lstrip(".")[:40]
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{readable}~{digest}"
+
+
+def check_name(role: str, name: Any, context: str = "") -> None:
+    """Raise a :class:`ContractError` saying why ``name`` cannot be recorded (its file could not hold it);
+    ``context`` follows the name in the message (which stack, which consumer)."""
+    what = f"{role} name {_quoted(name)}{context}"
+    if not isinstance(name, str) or not name:
+        raise ContractError(None, f"{what} cannot be recorded: a {role} name must be a non-empty string")
+    match = _SURROGATE.search(name)
+    if match is not None:
+        raise ContractError(
+            None,
+            f"{what} cannot be recorded: it holds a lone surrogate {printable(match.group())} at index {match.start()} "
+            f"(half of a UTF-16 pair), which no UTF-8 file can store; fix the name where the stub or the call gives it",
+        )
+
+
+def _quoted(name: Any) -> str:
+    return f"'{printable(name)}'" if isinstance(name, str) else repr(name)
 
 
 # -- reading and writing ---------------------------------------------------------------------------
@@ -526,8 +579,9 @@ def _strict_int(text: str) -> int | _Refused:
 
 
 _DECODER = json.JSONDecoder(parse_float=_strict_float, parse_int=_strict_int, parse_constant=_strict_constant)
-#: a \uD800-\uDFFF escape in the raw text: only then can the parsed data hold a lone surrogate
-_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+#: a \uD800-\uDFFF escape in the text, or such a character itself (text made in memory, not read
+#: from a UTF-8 file): only then can the parsed data hold a lone surrogate
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -581,7 +635,7 @@ def _lone_surrogate(text: str) -> str:
     match = _SURROGATE.search(text)
     assert match is not None
     return (
-        f"a lone surrogate {printable(match.group())} (half of a UTF-16 pair, escaped without its other half), which "
+        f"a lone surrogate {printable(match.group())} (half of a UTF-16 pair, without its other half), which "
         f"strict JSON text in UTF-8 cannot hold,"
     )
 

@@ -13,7 +13,18 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from rpctest.contracts.format import ConsumerContract, ContractError, RecordedInteraction, load, write
+from rpctest.contracts.format import (
+    ConsumerContract,
+    ContractError,
+    RecordedInteraction,
+    check_name,
+    dump,
+    load,
+    loads,
+    parse,
+    printable,
+    write_text_atomic,
+)
 from rpctest.model import Call, Interaction, Reply
 from rpctest.stubs.copying import copy_body
 from rpctest.stubs.router import StubRouter, router as default_router
@@ -94,22 +105,124 @@ class Recorder:
     def write(self, directory: Path | str, *, mode: str = "replace") -> list[Path]:
         """Write each contract under ``directory``; ``merge`` keeps what an existing file holds.
 
-        In merge mode an existing file that cannot be read stops the write with a
-        :class:`ContractError` naming it, before any file is touched: nothing is lost.
+        Everything is checked before any file is touched: every name (a file must be able to hold it),
+        that no two contracts share a file, every file's text (it must read back as written), and in
+        merge mode every existing file (a corrupt one is named and kept). A problem raises a
+        :class:`ContractError` that says which name or file and why, and nothing is written.
         """
         directory = Path(directory)
-        planned = []
-        for contract in self.contracts():
-            path = directory / contract.file_name()
-            if mode == "merge" and path.exists():
-                existing = load(path)
-                if not isinstance(existing, ConsumerContract) or existing.key != contract.key:
-                    raise ContractError(path, f"is not the consumer contract of {contract.stack}:{contract.service}")
-                contract = ConsumerContract(
-                    contract.consumer, contract.stack, contract.service, [*existing.interactions, *contract.interactions]
-                )
-            planned.append((contract, path))
-        return [write(contract, path) for contract, path in planned]
+        writes, removals = prepare(directory, plan(self.contracts()), mode=mode)
+        written = [write_text_atomic(path, text) for path, text in writes.items()]
+        for path in removals:
+            path.unlink(missing_ok=True)
+        return written
+
+
+def prepare(directory: Path, planned: dict[str, ConsumerContract], *, mode: str) -> tuple[dict[Path, str], list[Path]]:
+    """The text of every file to write, and the files to remove, with what the directory holds taken
+    into account: in merge mode what each file holds; a file an older rpctest named lossily (several
+    names shared one spelling) is merged into its contract's file and removed; a file that holds
+    another contract than the one planned for it stops everything (it would be lost)."""
+    keys = {(c.consumer, c.stack, c.service) for c in planned.values()}
+    writes: dict[Path, str] = {}
+    removals: list[Path] = []
+    for name, contract in planned.items():
+        path = directory / name
+        sources = [path]
+        legacy = directory / contract.legacy_file_name()
+        if legacy != path:
+            sources.append(legacy)
+        for source in sources:
+            existing = _existing(source, strict=mode == "merge")
+            if existing is None:
+                continue
+            if (existing.consumer, existing.stack, existing.service) != (contract.consumer, contract.stack, contract.service):
+                if source == path and (existing.consumer, existing.stack, existing.service) not in keys:
+                    raise ContractError(path, _holds_another(existing, contract))
+                continue  # a legacy spelling shared with another name, or a contract this run moves
+            if mode == "merge":
+                contract = ConsumerContract(contract.consumer, contract.stack, contract.service, [*existing.interactions, *contract.interactions])
+            if source != path and legacy.relative_to(directory).as_posix() not in planned:
+                removals.append(legacy)
+        writes[path] = checked_text(contract, path)
+    return writes, removals
+
+
+def _existing(path: Path, *, strict: bool) -> ConsumerContract | None:
+    """The consumer contract ``path`` holds; None when there is none. A file that cannot be read is an
+    error where its content would be merged (``strict``), and is simply replaced otherwise."""
+    if not path.is_file():
+        if path.exists():
+            raise ContractError(path, "is in the way of a consumer contract file (it is not a file); nothing was written")
+        return None
+    try:
+        existing = load(path)
+    except ContractError:
+        if strict:
+            raise
+        return None
+    if not isinstance(existing, ConsumerContract):
+        if strict:
+            raise ContractError(path, "is not a consumer contract; nothing was written")
+        return None
+    return existing
+
+
+def _holds_another(existing: ConsumerContract, contract: ConsumerContract) -> str:
+    return (
+        f"holds the contract of {printable(existing.stack)}:{_q(existing.service)} (consumer {_q(existing.consumer)}), which "
+        f"an older rpctest wrote under a name it shared with other services; this run records "
+        f"{printable(contract.stack)}:{_q(contract.service)} there. That contract's file is now {existing.file_name()}: "
+        f"move it there, or delete it if it is obsolete. Nothing was written"
+    )
+
+
+def plan(contracts: list[ConsumerContract]) -> dict[str, ConsumerContract]:
+    """Each contract's file name (relative to the contracts directory), after checking every name."""
+    files: dict[str, ConsumerContract] = {}
+    folded: dict[str, ConsumerContract] = {}
+    for contract in contracts:
+        for role, name in contract.names():
+            try:
+                check_name(role, name, _context(contract, role))
+            except ContractError as exc:
+                raise ContractError(None, f"{exc.problem}. Nothing was written") from None
+        name = contract.file_name()
+        other = folded.get(name.casefold())
+        if other is not None:
+            raise ContractError(
+                None,
+                f"services {_q(other.service)} and {_q(contract.service)} of stack {_q(contract.stack)} (consumer "
+                f"{_q(contract.consumer)}) would share one file on a case-insensitive file system (macOS, Windows): "
+                f"their names differ only in case; rename one. Nothing was written",
+            )
+        files[name] = folded[name.casefold()] = contract
+    return files
+
+
+def _context(contract: ConsumerContract, role: str) -> str:
+    if role == "service":
+        return f" (stack {_q(contract.stack)}, consumer {_q(contract.consumer)})"
+    return f" (of the {_q(contract.stack)}:{_q(contract.service)} contract)" if role == "consumer" else ""
+
+
+def _q(name: str) -> str:
+    return f"'{printable(name)}'"
+
+
+def checked_text(contract: ConsumerContract, path: Path) -> str:
+    """The file text of ``contract``, or a :class:`ContractError` naming the file-to-be: text that
+    would not read back (a lone surrogate in a value, an integer past the digit limit...) is refused
+    before any file is written."""
+    try:
+        text = dump(contract)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ContractError(path, f"cannot be written: {printable(str(exc))}. Nothing was written") from None
+    try:
+        parse(loads(text, path), path)
+    except ContractError as exc:
+        raise ContractError(path, f"{exc.problem}. Nothing was written") from None
+    return text
 
 
 def observe(call: Call, reply: Reply, *, source: str, router: StubRouter | None = None) -> None:

@@ -146,3 +146,145 @@ def test_bad_record_mode_is_a_usage_error(project: pytest.Pytester) -> None:
     result = _run(project, "-o", "rpctest_record_mode=sometimes")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*record_mode*'sometimes' is not one of replace, merge*"])
+
+
+# -- names (issue 15, items 7 and 8) ---------------------------------------------------------------
+
+COLLIDING = ["users/v1", "users_v1", "users v1", "users:v1"]
+
+NAMED_TESTS = """
+import pytest
+from rpctest import stub_action
+from toystack import toy_call
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_call(service):
+    with stub_action(service, "get", stack="toy", body={"service": service}):
+        assert toy_call(service, "get", {"id": 1}) == {"service": service}
+"""
+
+
+def named(project: pytest.Pytester, *services: str) -> None:
+    source = "SERVICES = [" + ", ".join(ascii(s) for s in services) + "]\n" + NAMED_TESTS
+    project.makepyfile(test_consumer=source)
+
+
+def test_names_that_share_a_safe_spelling_get_a_file_each(project: pytest.Pytester) -> None:
+    named(project, *COLLIDING)
+    result = _run(project)
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["rpctest: recorded 4 interaction(s) into 4 consumer contract(s) under out"])
+    files = _files(project.path / "out")
+    assert len(files) == 4
+    by_service = {}
+    for name in files:
+        contract = fmt.load(project.path / "out" / name)
+        [item] = contract.interactions
+        assert item.body == {"service": contract.service}  # the real name is inside the file
+        by_service[contract.service] = name
+    assert sorted(by_service) == sorted(COLLIDING)
+    assert by_service["users_v1"] == "consumers/web--toy--users_v1.json"  # a plain name keeps today's file
+    for service in ("users/v1", "users v1", "users:v1"):
+        assert by_service[service].startswith("consumers/web--toy--users_v1~")
+
+
+def test_a_long_name_gets_a_short_file_name(project: pytest.Pytester) -> None:
+    long_name = "orders." + "x" * 300
+    named(project, "users", long_name)
+    result = _run(project)
+    result.assert_outcomes(passed=2)
+    files = _files(project.path / "out")
+    assert len(files) == 2
+    (long_file,) = [name for name in files if name != "consumers/web--toy--users.json"]
+    assert len(Path(long_file).name.encode()) <= 255 - 32  # room for the staging suffix too
+    assert fmt.load(project.path / "out" / long_file).service == long_name
+
+
+@pytest.mark.parametrize(
+    "services, body, words",
+    [
+        (["users", "users\udc80"], "{'service': service}", ["service name 'users\\udc80'", "lone surrogate"]),
+        (["orders", "users"], "{'name': 'Ann\\ud800'}", ["web--toy--", "lone surrogate", "/interactions/0/response/body/name"]),
+    ],
+    ids=["in a name", "in a body"],
+)
+def test_a_name_or_value_no_file_can_hold_writes_nothing_and_says_which(
+    project: pytest.Pytester, services: list[str], body: str, words: list[str]
+) -> None:
+    named(project, *services)
+    source = (project.path / "test_consumer.py").read_text()
+    project.makepyfile(test_consumer=source.replace("body={\"service\": service}", f"body={body}").replace(
+        "== {\"service\": service}", f"== {body}"))
+    before = _files(project.path / "out") if (project.path / "out").exists() else {}
+    result = _run(project)
+    result.assert_outcomes(passed=2)
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    line = "\n".join(l for l in result.stdout.lines if l.startswith("rpctest: contracts not written"))
+    for word in words:
+        assert word in line, (word, result.stdout.str()[-3000:])
+    assert "Nothing was written" in line
+    assert "UnicodeEncodeError" not in result.stdout.str() + result.stderr.str()
+    assert not (project.path / "out").exists() or _files(project.path / "out") == before
+
+
+def test_names_are_checked_before_anything_is_written(tmp_path: Path) -> None:
+    import toystack
+    from rpctest.contracts.recorder import Recorder
+    from rpctest.model import Call, Interaction, Reply
+    from rpctest.stubs.router import StubRouter
+
+    recorder = Recorder("web", router=StubRouter())
+    for service in ("aaa", "zzz\ud800"):
+        recorder.hear(Interaction(Call("toy", service, "get", {"id": 1}), Reply(body={"ok": True}), source="stub"))
+    with pytest.raises(fmt.ContractError) as info:
+        recorder.write(tmp_path / "out")
+    assert "service name 'zzz\\ud800'" in str(info.value) and "Nothing was written" in str(info.value)
+    assert not (tmp_path / "out").exists()
+    toystack.unregister()
+
+
+def test_two_names_that_differ_only_in_case_are_refused(tmp_path: Path) -> None:
+    """They would share one file where the contracts are checked out on macOS or Windows."""
+    from rpctest.contracts.recorder import Recorder
+    from rpctest.model import Call, Interaction, Reply
+    from rpctest.stubs.router import StubRouter
+
+    recorder = Recorder("web", router=StubRouter())
+    for service in ("Users", "users"):
+        recorder.hear(Interaction(Call("toy", service, "get", None), Reply(body=1), source="stub"))
+    with pytest.raises(fmt.ContractError) as info:
+        recorder.write(tmp_path / "out")
+    assert "'Users' and 'users'" in str(info.value) and "differ only in case" in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def _legacy_file(project: pytest.Pytester, service: str, pages: list[int]) -> Path:
+    """A file an older rpctest wrote for ``service`` under its lossy name (``users/v1`` as ``users_v1``)."""
+    path = project.path / "out/consumers/web--toy--users_v1.json"
+    items = [fmt.RecordedInteraction("get", {"page": n}, {"service": service}) for n in pages]
+    return fmt.write(fmt.ConsumerContract("web", "toy", service, items), path)
+
+
+def test_a_file_an_older_rpctest_named_lossily_moves_to_its_own_name(project: pytest.Pytester) -> None:
+    legacy = _legacy_file(project, "users/v1", [7])
+    named(project, "users/v1")
+    _run(project, "-o", "rpctest_record_mode=merge").assert_outcomes(passed=1)
+    [name] = _files(project.path / "out")
+    assert name.startswith("consumers/web--toy--users_v1~")
+    contract = fmt.load(project.path / "out" / name)
+    assert contract.service == "users/v1"
+    assert sorted(map(str, (i.request for i in contract.interactions))) == ["{'id': 1}", "{'page': 7}"]  # merged, not lost
+    assert not legacy.exists()
+
+
+def test_a_file_holding_another_services_contract_is_not_overwritten(project: pytest.Pytester) -> None:
+    legacy = _legacy_file(project, "users/v1", [7])
+    before = legacy.read_text()
+    named(project, "users_v1")
+    result = _run(project)
+    result.assert_outcomes(passed=1)
+    assert result.ret == pytest.ExitCode.INTERNAL_ERROR
+    result.stdout.fnmatch_lines(["rpctest: contracts not written: *web--toy--users_v1.json: holds the contract of toy:'users/v1'*"])
+    assert "web--toy--users_v1~" in result.stdout.str()  # where that contract belongs now
+    assert legacy.read_text() == before
+    assert sorted(_files(project.path / "out")) == ["consumers/web--toy--users_v1.json"]
