@@ -109,20 +109,32 @@ class Recorder:
         that no two contracts share a file, every file's text (it must read back as written), and in
         merge mode every existing file (a corrupt one is named and kept). A problem raises a
         :class:`ContractError` that says which name or file and why, and nothing is written.
+
+        Two runs recording into one directory at once take turns: each holds the directory's
+        recording lock from its first read to its last write (:mod:`rpctest.contracts.fileset`), so
+        merge-mode runs add up instead of the last one's write replacing the other's.
         """
+        from rpctest.contracts.fileset import recording_lock
+
         directory = Path(directory)
-        writes, removals = prepare(directory, plan(self.contracts()), mode=mode)
-        written = [write_text_atomic(path, text) for path, text in writes.items()]
-        for path in removals:
-            path.unlink(missing_ok=True)
+        planned = plan(self.contracts())
+        texts = {name: checked_text(contract, directory / name) for name, contract in planned.items()}
+        with recording_lock(directory / "consumers"):
+            writes, removals = prepare(directory, planned, texts, mode=mode)
+            written = [write_text_atomic(path, text) for path, text in writes.items()]
+            for path in removals:
+                path.unlink(missing_ok=True)
         return written
 
 
-def prepare(directory: Path, planned: dict[str, ConsumerContract], *, mode: str) -> tuple[dict[Path, str], list[Path]]:
+def prepare(
+    directory: Path, planned: dict[str, ConsumerContract], texts: dict[str, str], *, mode: str
+) -> tuple[dict[Path, str], list[Path]]:
     """The text of every file to write, and the files to remove, with what the directory holds taken
     into account: in merge mode what each file holds; a file an older rpctest named lossily (several
     names shared one spelling) is merged into its contract's file and removed; a file that holds
-    another contract than the one planned for it stops everything (it would be lost)."""
+    another contract than the one planned for it stops everything (it would be lost). ``texts`` are
+    the files' texts from this run alone (already checked)."""
     keys = {(c.consumer, c.stack, c.service) for c in planned.values()}
     writes: dict[Path, str] = {}
     removals: list[Path] = []
@@ -130,7 +142,7 @@ def prepare(directory: Path, planned: dict[str, ConsumerContract], *, mode: str)
         path = directory / name
         sources = [path]
         legacy = directory / contract.legacy_file_name()
-        if legacy != path:
+        if legacy != path and len(legacy.name.encode()) <= 255:  # longer: no file system could have held it
             sources.append(legacy)
         for source in sources:
             existing = _existing(source, strict=mode == "merge")
@@ -144,7 +156,7 @@ def prepare(directory: Path, planned: dict[str, ConsumerContract], *, mode: str)
                 contract = ConsumerContract(contract.consumer, contract.stack, contract.service, [*existing.interactions, *contract.interactions])
             if source != path and legacy.relative_to(directory).as_posix() not in planned:
                 removals.append(legacy)
-        writes[path] = checked_text(contract, path)
+        writes[path] = texts[name] if contract is planned[name] else checked_text(contract, path)
     return writes, removals
 
 

@@ -288,3 +288,117 @@ def test_a_file_holding_another_services_contract_is_not_overwritten(project: py
     assert "web--toy--users_v1~" in result.stdout.str()  # where that contract belongs now
     assert legacy.read_text() == before
     assert sorted(_files(project.path / "out")) == ["consumers/web--toy--users_v1.json"]
+
+
+# -- two recording runs at once (issue 15, item 5) ---------------------------------------------------
+
+CONCURRENT_CONFTEST = CONFTEST + """
+import time
+import rpctest.contracts.format as fmt
+import rpctest.contracts.recorder as recorder
+
+_load = fmt.load
+
+
+def slow_load(*args, **kwargs):
+    # widen the read-modify-write window of a merge to a second, so that two runs that reach it
+    # together are sure to overlap: without a lock each then writes what it read plus its own
+    contract = _load(*args, **kwargs)
+    time.sleep(1.0)
+    return contract
+
+
+fmt.load = recorder.load = slow_load
+"""
+
+CONCURRENT_TESTS = """
+import os, time
+from pathlib import Path
+
+import pytest
+from rpctest import stub_action
+from toystack import toy_call
+
+RUN = os.environ["RPCTEST_TEST_RUN"]
+
+
+@pytest.mark.parametrize("n", range(200))
+def test_order(n):
+    with stub_action("orders", "list", stack="toy", body={"n": n}):
+        toy_call("orders", "list", {"run": RUN, "n": n})
+
+
+def test_zz_wait_for_the_other_run():
+    # both runs end their sessions together, so that their recordings meet
+    Path(f"ready-{RUN}").touch()
+    other = Path("ready-" + ("b" if RUN == "a" else "a"))
+    deadline = time.monotonic() + 120
+    while not other.exists():
+        assert time.monotonic() < deadline, "the other run never arrived"
+        time.sleep(0.01)
+"""
+
+
+def test_two_runs_merging_into_one_directory_at_once_lose_nothing(project: pytest.Pytester) -> None:
+    import subprocess
+    import sys
+
+    project.makeconftest(CONCURRENT_CONFTEST)
+    project.makepyfile(test_consumer="from rpctest import stub_action\nfrom toystack import toy_call\n\n"
+                       "def test_seed():\n    with stub_action('orders', 'list', stack='toy', body=0):\n"
+                       "        toy_call('orders', 'list', {'run': 'seed'})\n")
+    _run(project, "-o", "rpctest_record_mode=merge").assert_outcomes(passed=1)  # the file both runs merge into
+    project.makepyfile(test_consumer=CONCURRENT_TESTS)
+    argv = [sys.executable, "-m", "pytest", "-p", "rpctest", "-p", "no:cacheprovider", "--rpctest-record",
+            "--rpctest-consumer", "web", "--rpctest-contracts-dir", "out", "-o", "rpctest_record_mode=merge"]
+    runs = {
+        name: subprocess.Popen(argv, cwd=project.path, env={**os.environ, "RPCTEST_TEST_RUN": name},
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for name in ("a", "b")
+    }
+    outputs = {name: run.communicate(timeout=300)[0] for name, run in runs.items()}
+    for name, run in runs.items():
+        assert run.returncode == 0, outputs[name][-3000:]
+        assert "201 passed" in outputs[name]
+        assert "rpctest: recorded 200 interaction(s) into 1 consumer contract(s) under out" in outputs[name]
+    orders = fmt.load(project.path / "out/consumers/web--toy--orders.json")
+    runs_seen = sorted(i.request["run"] for i in orders.interactions)
+    assert runs_seen == ["a"] * 200 + ["b"] * 200 + ["seed"]
+
+
+def test_a_run_that_cannot_get_the_lock_says_who_holds_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from rpctest.contracts.fileset import LOCK_FILE, recording_lock
+
+    directory = tmp_path / "consumers"
+    directory.mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import filelock, time; l = filelock.FileLock({str(directory / LOCK_FILE)!r}); l.acquire(); "
+         "print('locked', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "locked\n"
+        with pytest.raises(fmt.ContractError) as info:
+            with recording_lock(directory, timeout=0.2):
+                pass  # pragma: no cover - never reached
+        assert info.value.path == directory / LOCK_FILE
+        assert "another recording" in info.value.problem and "Nothing was written" in info.value.problem
+    finally:
+        holder.kill()
+        holder.communicate()
+    with recording_lock(directory, timeout=5):  # released with its process, however it ended
+        pass
+
+
+def test_without_filelock_recording_says_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from rpctest.contracts.fileset import recording_lock
+
+    monkeypatch.setitem(sys.modules, "filelock", None)
+    with pytest.raises(fmt.ContractError, match="pip install 'filelock>=3.12'"):
+        with recording_lock(tmp_path):
+            pass  # pragma: no cover - never reached
