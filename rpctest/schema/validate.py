@@ -163,6 +163,15 @@ def _validator_class() -> Any:
 
         return keyword
 
+    def unique_items_keyword(validator: Any, unique: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        # the dialect's equality, as enum and const: jsonschema's own takes bytes for a sequence, so
+        # that b"" equals [] there, and the explanation would contradict the compiled verdict
+        if not unique or not validator.is_type(instance, "array") or isinstance(instance, (set, frozenset)):
+            return
+        items = list(instance)
+        if any(json_equal(items[i], items[j]) for i in range(len(items)) for j in range(i + 1, len(items))):
+            yield jsonschema.ValidationError(f"{describe_value(instance)} has non-unique elements")
+
     standard_validators = jsonschema.Draft202012Validator.VALIDATORS
     # enum and const share one equality on every jsonschema version (4.17 compared enums with
     # Python's ``in``, later versions structurally): a tuple equals the list it is sent as
@@ -175,6 +184,7 @@ def _validator_class() -> Any:
             "prefixItems": prefix_items_keyword,
             "enum": enum_keyword,
             "const": const_keyword,
+            "uniqueItems": unique_items_keyword,
             "minLength": length_keyword(standard_validators["minLength"], "fewer"),
             "maxLength": length_keyword(standard_validators["maxLength"], "more"),
             "x-rpctest-match": python_match_keyword,
