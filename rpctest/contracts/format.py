@@ -54,6 +54,7 @@ __all__ = [
     "dump",
     "write",
     "write_text_atomic",
+    "write_new_file",
     "iter_contract_files",
     "file_schema",
     "loads",
@@ -657,21 +658,44 @@ def _show_pointer(parts: Iterable[Any], limit: int = 160) -> str:
 
 def iter_contract_files(paths: Iterable[Path | str]) -> Iterator[Path]:
     """The ``*.json`` files named by ``paths`` (directories searched recursively, sorted)."""
+    for files, _ in _scan(paths):
+        yield from files
+
+
+def _scan(paths: Iterable[Path | str]) -> Iterator[tuple[list[Path], list[Path]]]:
+    """For each of ``paths``: its contract files, and the directories of their sets (where a
+    recording keeps its commit journal): one walk of each directory for both."""
+    from rpctest.contracts.fileset import JOURNAL
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.json") if p.is_file())
+            files, sets = [], []
+            for found in path.rglob("*"):
+                if found.suffix == ".json" and found.is_file():
+                    files.append(found)
+                elif found.name == JOURNAL:
+                    sets.append(found.parent)
+            yield sorted(files), sets
         elif path.exists():
-            yield path
+            yield [path], [path.parent]
         else:
             raise ContractError(path, "no such file or directory")
 
 
 def load_many(paths: Iterable[Path | str], *, max_size: int | None = None) -> list[Contract]:
-    """Every contract under ``paths``; the first bad file raises (nothing is half-verified)."""
+    """Every contract under ``paths``; the first bad file raises (nothing is half-verified), and so
+    does a set that an interrupted recording left mixing two runs' files."""
+    from rpctest.contracts.fileset import check_complete
+
     limit = max_size if max_size is not None else _configured_max_size()
     with gc_paused():
-        return [load(path, max_size=limit) for path in iter_contract_files(paths)]
+        contracts = []
+        for files, sets in _scan(paths):
+            for directory in sets:
+                check_complete(directory)
+            contracts.extend(load(path, max_size=limit) for path in files)
+        return contracts
 
 
 @contextlib.contextmanager
@@ -709,19 +733,30 @@ def write_text_atomic(path: Path | str, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (contracts, and documents made from them such as OpenAPI)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # not mkstemp: its files are 0600, and the contract would lose the mode any new file gets (the umask)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    write_new_file(tmp, text, like=path)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # replacing a file keeps its mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return path
+
+
+def write_new_file(path: Path, text: str, *, like: Path) -> None:
+    """Create ``path`` (which must not exist) holding ``text``, flushed to disk, with the mode ``like``
+    has if it exists (what it will replace) or the mode of any new file; removed again on failure."""
+    # not mkstemp: its files are 0600, and the contract would lose the mode any new file gets (the umask)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, stat.S_IMODE(os.stat(like).st_mode))  # replacing a file keeps its mode
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise

@@ -23,7 +23,6 @@ from rpctest.contracts.format import (
     loads,
     parse,
     printable,
-    write_text_atomic,
 )
 from rpctest.model import Call, Interaction, Reply
 from rpctest.stubs.copying import copy_body
@@ -43,6 +42,8 @@ class Recorder:
         self._lock = threading.Lock()
         self._contracts: dict[tuple[str, str], ConsumerContract] = {}
         self._stop: Callable[[], None] | None = None
+        #: the files an interrupted earlier recording had decided, which :meth:`write` completed first
+        self.recovered: list[Path] = []
 
     # listening ---------------------------------------------------------------------------------
 
@@ -113,18 +114,21 @@ class Recorder:
         Two runs recording into one directory at once take turns: each holds the directory's
         recording lock from its first read to its last write (:mod:`rpctest.contracts.fileset`), so
         merge-mode runs add up instead of the last one's write replacing the other's.
+
+        The files are written as one set (:func:`rpctest.contracts.fileset.commit`): a run killed
+        while writing leaves either the old set whole or a journal with which the next recording,
+        first of all, completes the new one (:attr:`recovered` lists the files it put in place).
         """
-        from rpctest.contracts.fileset import recording_lock
+        from rpctest.contracts.fileset import commit, recording_lock, recover
 
         directory = Path(directory)
         planned = plan(self.contracts())
         texts = {name: checked_text(contract, directory / name) for name, contract in planned.items()}
-        with recording_lock(directory / "consumers"):
+        consumers = directory / "consumers"
+        with recording_lock(consumers):
+            self.recovered = recover(consumers)
             writes, removals = prepare(directory, planned, texts, mode=mode)
-            written = [write_text_atomic(path, text) for path, text in writes.items()]
-            for path in removals:
-                path.unlink(missing_ok=True)
-        return written
+            return commit(consumers, writes, removals)
 
 
 def prepare(

@@ -402,3 +402,62 @@ def test_without_filelock_recording_says_what_to_install(tmp_path: Path, monkeyp
     with pytest.raises(fmt.ContractError, match="pip install 'filelock>=3.12'"):
         with recording_lock(tmp_path):
             pass  # pragma: no cover - never reached
+
+
+# -- a run killed while it writes (issue 15, item 6) ---------------------------------------------------
+
+KILL_BETWEEN_RENAMES = CONFTEST + """
+import os, signal
+import pytest
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session):
+    # the run is killed (SIGKILL: nothing runs after it) just before its second contract file is
+    # renamed into place, as a CI job cancelled at the wrong moment would be
+    real_replace = os.replace
+    renamed = []
+
+    def replace(src, dst, *args, **kwargs):
+        if str(dst).endswith(".json"):
+            renamed.append(dst)
+            if len(renamed) == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return real_replace(src, dst, *args, **kwargs)
+
+    os.replace = replace
+"""
+
+
+def test_a_run_killed_between_two_renames_is_reported_then_completed(project: pytest.Pytester, capsys: pytest.CaptureFixture[str]) -> None:
+    from rpctest.cli import main
+
+    _run(project).assert_outcomes(passed=9)
+    out = project.path / "out"
+    old = _files(out)
+    project.makepyfile(test_consumer=CONSUMER_TESTS.replace('"id": 1}', '"id": 2}').replace('{"page": n}', '{"page": n + 100}'))
+    conftest = project.path / "conftest.py"
+    conftest.write_text(KILL_BETWEEN_RENAMES)
+    killed = _run(project)
+    assert killed.ret == -9
+    mixed = _files(out)
+    assert len(mixed) == 2 and mixed != old  # one file of the new run is in place...
+    assert set(mixed.items()) & set(old.items())  # ...and one of the old run
+
+    # verify and serve refuse the mixed set, say which files are which and what to do
+    for argv in (["contracts", "verify", str(out)], ["serve", "--stack", "toy", str(out)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "interrupted recording" in err and "mixes two runs" in err, err
+        assert "web--toy--orders.json" in err and "web--toy--users.json" in err
+        assert "record again" in err
+
+    # the next recording run completes the interrupted one first, then records
+    conftest.write_text(CONFTEST)
+    completing = _run(project, "-k", "many", "-o", "rpctest_record_mode=merge")
+    completing.assert_outcomes(passed=6, deselected=3)
+    completing.stdout.fnmatch_lines(["rpctest: completed an interrupted recording first (1 file(s) of a run that was killed while writing)"])
+    users = fmt.load(out / "consumers/web--toy--users.json")
+    assert {str(i.request) for i in users.interactions} == {"{'id': 2}", "{'id': -1}"}  # the killed run's file
+    assert main(["contracts", "verify", str(out)]) == 1  # no provider contracts: findings, but a usable set
+    assert sorted(p.name for p in (out / "consumers").iterdir()) == [".rpctest.lock", "web--toy--orders.json", "web--toy--users.json"]
