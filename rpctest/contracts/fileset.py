@@ -55,7 +55,7 @@ def recording_lock(directory: Path, *, timeout: float = LOCK_TIMEOUT) -> Iterato
         raise ContractError(
             None,
             "recording contracts needs the filelock package, one of rpctest's dependencies, which is not installed: "
-            "pip install 'filelock>=3.12'; nothing was written",
+            "pip install 'filelock>=3.12'. Nothing was written",
         ) from None
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / LOCK_FILE

@@ -360,7 +360,8 @@ class ConsumerContract:
         return f"consumers/{file_part(self.consumer)}--{file_part(self.stack)}--{file_part(self.service)}.json"
 
     def legacy_file_name(self) -> str:
-        """Where rpctest before format 1's injective names put it (several names could share this file)."""
+        """Where rpctest put it before file names were injective (several names could share this file):
+        the recorder moves such a file to :meth:`file_name` when it records that contract again."""
         return f"consumers/{_safe(self.consumer)}--{_safe(self.stack)}--{_safe(self.service)}.json"
 
     def names(self) -> list[tuple[str, str]]:

@@ -149,7 +149,8 @@ def prepare(
         if legacy != path and len(legacy.name.encode()) <= 255:  # longer: no file system could have held it
             sources.append(legacy)
         for source in sources:
-            existing = _existing(source, strict=mode == "merge")
+            # a legacy spelling may be another contract's file: unreadable, it is that one's concern
+            existing = _existing(source, strict=mode == "merge" and source == path)
             if existing is None:
                 continue
             if (existing.consumer, existing.stack, existing.service) != (contract.consumer, contract.stack, contract.service):
@@ -169,7 +170,7 @@ def _existing(path: Path, *, strict: bool) -> ConsumerContract | None:
     error where its content would be merged (``strict``), and is simply replaced otherwise."""
     if not path.is_file():
         if path.exists():
-            raise ContractError(path, "is in the way of a consumer contract file (it is not a file); nothing was written")
+            raise ContractError(path, "is in the way of a consumer contract file (it is not a file). Nothing was written")
         return None
     try:
         existing = load(path)
@@ -179,7 +180,7 @@ def _existing(path: Path, *, strict: bool) -> ConsumerContract | None:
         return None
     if not isinstance(existing, ConsumerContract):
         if strict:
-            raise ContractError(path, "is not a consumer contract; nothing was written")
+            raise ContractError(path, "is not a consumer contract. Nothing was written")
         return None
     return existing
 

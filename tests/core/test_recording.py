@@ -461,3 +461,20 @@ def test_a_run_killed_between_two_renames_is_reported_then_completed(project: py
     assert {str(i.request) for i in users.interactions} == {"{'id': 2}", "{'id': -1}"}  # the killed run's file
     assert main(["contracts", "verify", str(out)]) == 1  # no provider contracts: findings, but a usable set
     assert sorted(p.name for p in (out / "consumers").iterdir()) == [".rpctest.lock", "web--toy--orders.json", "web--toy--users.json"]
+
+
+def test_an_unreadable_file_at_a_legacy_spelling_does_not_block_another_contract(tmp_path: Path) -> None:
+    """``users_v1``'s own file is ``users/v1``'s old spelling: corrupt, it is ``users_v1``'s concern
+    (named when that contract is merged), not a reason to refuse ``users/v1``."""
+    from rpctest.contracts.recorder import Recorder
+    from rpctest.model import Call, Interaction, Reply
+    from rpctest.stubs.router import StubRouter
+
+    corrupt = tmp_path / "out/consumers/web--toy--users_v1.json"
+    corrupt.parent.mkdir(parents=True)
+    corrupt.write_text('{"rpctest_contract": 1, "kind": ')
+    recorder = Recorder("web", router=StubRouter())
+    recorder.hear(Interaction(Call("toy", "users/v1", "get", None), Reply(body=1), source="stub"))
+    [written] = recorder.write(tmp_path / "out", mode="merge")
+    assert written.name.startswith("web--toy--users_v1~") and fmt.load(written).service == "users/v1"
+    assert corrupt.read_text() == '{"rpctest_contract": 1, "kind": '
