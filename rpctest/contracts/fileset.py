@@ -110,7 +110,8 @@ def recover(directory: Path) -> list[Path]:
     if journal is not None:
         completed = [directory / entry["file"] for entry in journal["files"] if (directory / entry["staged"]).exists()]
         _finish(directory, journal)
-    for stray in directory.glob(f".*{STAGE_SUFFIX}"):  # staged by a run killed before its journal
+    # staged by a run killed before its journal, or the journal's own temporary file
+    for stray in (*directory.glob(f".*{STAGE_SUFFIX}"), *directory.glob(f".{JOURNAL}.*.tmp")):
         with contextlib.suppress(OSError):
             stray.unlink()
     return completed

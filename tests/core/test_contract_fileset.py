@@ -94,6 +94,7 @@ def test_a_commit_killed_before_its_journal_leaves_the_old_set_whole(old_set: Pa
         commit(old_set, {old_set / "a.json": "new a"})
     monkeypatch.undo()
     check_complete(old_set)  # nothing is mixed
+    (old_set / f".{JOURNAL}.0123abcd.tmp").write_text("a journal cut short")
     assert recover(old_set) == []
     assert contents(old_set) == {"a.json": "old a", "b.json": "old b"}  # and the staged copy is gone
 
