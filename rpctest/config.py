@@ -44,6 +44,9 @@ DEFAULT_RECORD = False
 DEFAULT_RECORD_MODE = "replace"
 RECORD_MODES = ("replace", "merge")
 DEFAULT_STRICT = True
+#: the largest contract file rpctest reads, in bytes: far above any real contract, far below what
+#: would exhaust a CI job's memory once parsed
+DEFAULT_MAX_CONTRACT_SIZE = 32 * 1024 * 1024
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -74,6 +77,7 @@ class RpctestConfig:
     root: Path
     record_mode: str = DEFAULT_RECORD_MODE
     providers: tuple[Path, ...] = ()
+    max_contract_size: int = DEFAULT_MAX_CONTRACT_SIZE
 
     def stack_for(self, service: str) -> str | None:
         """The configured stack of ``service``, or None so the caller can apply its own default."""
@@ -243,6 +247,7 @@ def _build(found: _Found) -> RpctestConfig:
         record=table.get("record", DEFAULT_RECORD),
         record_mode=table.get("record_mode", DEFAULT_RECORD_MODE),
         providers=providers,
+        max_contract_size=int(table.get("max_contract_size", DEFAULT_MAX_CONTRACT_SIZE)),  # a TOML 1.0 is an integer to JSON Schema
         strict=table.get("strict", DEFAULT_STRICT),
         redis_url=table.get("redis_url"),
         services=MappingProxyType(services),
@@ -302,6 +307,7 @@ _OVERRIDE_TYPES: dict[str, type | tuple[type, ...]] = {
     "record": bool,
     "record_mode": str,
     "providers": (list, tuple),
+    "max_contract_size": int,
     "strict": bool,
     "redis_url": str,
     "services": Mapping,
@@ -324,6 +330,8 @@ def merge(cfg: RpctestConfig, **overrides: Any) -> RpctestConfig:
             continue
         if not isinstance(value, _OVERRIDE_TYPES[key]):
             raise ConfigError(f"rpctest setting {key}: {value!r} has the wrong type")
+        if key == "max_contract_size" and (isinstance(value, bool) or value < 1):
+            raise ConfigError(f"rpctest setting max_contract_size: {value!r} is not a positive number of bytes")
         if key == "record_mode" and value not in RECORD_MODES:
             raise ConfigError(f"rpctest setting record_mode: {value!r} is not one of {', '.join(RECORD_MODES)}")
         if key in ("contracts_dir", "source", "root"):

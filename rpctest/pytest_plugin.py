@@ -199,6 +199,11 @@ class _ContractRecording:
         if self.skipped_reason:
             terminalreporter.write_line(f"rpctest: {self.skipped_reason}", yellow=True)
             return
+        if self.recorder.recovered:
+            terminalreporter.write_line(
+                f"rpctest: completed an interrupted recording first ({len(self.recorder.recovered)} file(s) of a run "
+                f"that was killed while writing)"
+            )
         count = sum(len(c.interactions) for c in self.recorder.contracts())
         where = self.settings.contracts_dir
         terminalreporter.write_line(

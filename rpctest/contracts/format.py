@@ -13,14 +13,24 @@ Files are written atomically (a temporary file in the same directory, then ``os.
 sorted keys and sorted interactions, so a re-recording that changes nothing changes no byte. Loading
 checks the file against the schema and names the file and the problem when it is corrupt, truncated
 or of another version.
+
+Contract files come from other repositories and CI artifacts, so reading one must never end in a
+traceback: the text is strict JSON (RFC 8259, UTF-8), refused with a JSON pointer where Python's
+``json`` module would quietly accept more (``NaN``, ``Infinity``, a number that overflows to
+infinity, a lone surrogate) or fail deep inside rpctest (nesting past :data:`MAX_DEPTH`, integers
+past :data:`MAX_INT_DIGITS` digits), and a file over the configured size limit is not read at all.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import gc
+import hashlib
 import json
+import math
 import os
+import re
 import secrets
 import stat
 from dataclasses import dataclass, field
@@ -44,11 +54,26 @@ __all__ = [
     "dump",
     "write",
     "write_text_atomic",
+    "write_new_file",
     "iter_contract_files",
     "file_schema",
+    "loads",
+    "gc_paused",
+    "file_part",
+    "check_name",
+    "printable",
+    "MAX_DEPTH",
+    "MAX_INT_DIGITS",
 ]
 
 FORMAT_VERSION = 1
+#: how deep a contract file may nest (objects and arrays): deep enough for any real request or schema,
+#: and shallow enough that every recursive reader after the parse (the schema check, the value
+#: decoder, jsonschema's explanations) stays far from Python's recursion limit
+MAX_DEPTH = 100
+#: the longest integer a contract file may hold, in digits: Python's own default limit for converting
+#: text to int, fixed here so that a file reads the same whatever the interpreter is configured with
+MAX_INT_DIGITS = 4300
 #: how many test ids an interaction keeps (the rest are counted in no file: they would make diffs churn)
 MAX_TESTS_PER_INTERACTION = 10
 
@@ -325,8 +350,23 @@ class ConsumerContract:
         )
 
     def file_name(self) -> str:
-        """Where the recorder puts it, relative to the contracts directory."""
+        """Where the recorder puts it, relative to the contracts directory: ``CONSUMER--STACK--SERVICE.json``.
+
+        The spelling is injective, so that no two contracts share a file: a plain name (ASCII letters,
+        digits, ``_``, ``.`` and single inner ``-``, at most 64 characters) is written as it is, any
+        other as a readable part and ``~`` with a hash of the name (``users/v1`` and ``users:v1`` are
+        ``users_v1~...`` with different hashes, never ``users_v1``). The real names are inside the file.
+        """
+        return f"consumers/{file_part(self.consumer)}--{file_part(self.stack)}--{file_part(self.service)}.json"
+
+    def legacy_file_name(self) -> str:
+        """Where rpctest put it before file names were injective (several names could share this file):
+        the recorder moves such a file to :meth:`file_name` when it records that contract again."""
         return f"consumers/{_safe(self.consumer)}--{_safe(self.stack)}--{_safe(self.service)}.json"
+
+    def names(self) -> list[tuple[str, str]]:
+        """(role, name) of each name that goes into the file name."""
+        return [("consumer", self.consumer), ("stack", self.stack), ("service", self.service)]
 
 
 def _interaction(index: int, data: Mapping[str, Any]) -> RecordedInteraction:
@@ -342,6 +382,41 @@ Contract = ProviderContract | ConsumerContract
 
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "._-" else "_" for ch in name) or "_"
+
+
+#: a name that is its own file-name part: no ``--`` (the separator) and no ``-`` at either end (so
+#: that every ``--`` of a file name is a separator), no leading ``.`` (a hidden file), no ``~`` (the
+#: hash marker), ASCII only (file systems normalise and fold other characters differently)
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.]|-(?=[A-Za-z0-9_.]))*")
+_PLAIN_MAX = 64
+
+
+def file_part(name: str) -> str:
+    """``name`` as one part of a consumer contract's file name: itself when plain, else readable~hash."""
+    if len(name) <= _PLAIN_MAX and _PLAIN_NAME.fullmatch(name):
+        return name
+    readable = re.sub(r"[^A-Za-z0-9_.]+", "_", name).lstrip(".")[:40]
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"{readable}~{digest}"
+
+
+def check_name(role: str, name: Any, context: str = "") -> None:
+    """Raise a :class:`ContractError` saying why ``name`` cannot be recorded (its file could not hold it);
+    ``context`` follows the name in the message (which stack, which consumer)."""
+    what = f"{role} name {_quoted(name)}{context}"
+    if not isinstance(name, str) or not name:
+        raise ContractError(None, f"{what} cannot be recorded: a {role} name must be a non-empty string")
+    match = _SURROGATE.search(name)
+    if match is not None:
+        raise ContractError(
+            None,
+            f"{what} cannot be recorded: it holds a lone surrogate {printable(match.group())} at index {match.start()} "
+            f"(half of a UTF-16 pair), which no UTF-8 file can store; fix the name where the stub or the call gives it",
+        )
+
+
+def _quoted(name: Any) -> str:
+    return f"'{printable(name)}'" if isinstance(name, str) else repr(name)
 
 
 # -- reading and writing ---------------------------------------------------------------------------
@@ -389,8 +464,32 @@ def parse(data: Any, path: Path | str | None = None) -> Contract:
         raise ContractError(where, f"invalid value: {exc}") from None
 
 
+@functools.lru_cache(maxsize=1)
+def _file_check() -> Any:
+    """The file schema as compiled closures (its ``$ref``s inlined): whether a file is valid, decided
+    in microseconds; jsonschema, a thousand times slower, is asked only to explain an invalid one."""
+    from rpctest.schema.fast import compile_fast
+
+    schema = file_schema()
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"$ref"}:
+                return inline(schema["$defs"][node["$ref"].rsplit("/", 1)[1]])
+            return {key: inline(value) for key, value in node.items() if key != "$defs"}
+        if isinstance(node, list):
+            return [inline(item) for item in node]
+        return node
+
+    check = compile_fast(inline(schema))
+    assert check is not None, "the contract file schema must stay inside the dialect compile_fast knows"
+    return check
+
+
 def _first_schema_error(data: Any) -> str | None:
-    import jsonschema
+    if _file_check()(data):
+        return None
+    import jsonschema  # the compiled check may refuse what jsonschema takes (an integral float code): it decides
 
     error = jsonschema.exceptions.best_match(_file_validator(None).iter_errors(data))
     if error is None:
@@ -401,39 +500,221 @@ def _first_schema_error(data: Any) -> str | None:
     return f"does not match the contract schema at {location}: {error.message}"
 
 
-def load(path: Path | str) -> Contract:
-    """Read one contract file; any problem becomes a :class:`ContractError` naming the file."""
+def load(path: Path | str, *, max_size: int | None = None) -> Contract:
+    """Read one contract file; any problem becomes a :class:`ContractError` naming the file.
+
+    ``max_size`` (bytes) defaults to the configured ``max_contract_size``: a larger file is refused
+    before it is read, so a stray multi-gigabyte artifact cannot exhaust the memory of a CI job.
+    """
     path = Path(path)
+    limit = max_size if max_size is not None else _configured_max_size()
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as fh:
+            raw = fh.read(limit + 1)
     except FileNotFoundError:
         raise ContractError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
+    except OSError as exc:
         raise ContractError(path, f"cannot read: {exc}") from None
+    if len(raw) > limit:
+        try:
+            size = f"{path.stat().st_size} bytes"
+        except OSError:
+            size = f"more than {limit} bytes"
+        raise ContractError(
+            path,
+            f"the file is {size}, over the limit of {limit} bytes for contract files; a contract this large is "
+            f"likely not one (raise max_contract_size in [tool.rpctest] or rpctest.toml if it really is)",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractError(path, f"cannot read: not UTF-8 text ({exc})") from None
     if not text.strip():
         raise ContractError(path, "the file is empty (truncated by an interrupted write?)")
+    return parse(loads(text, path), path)
+
+
+def _configured_max_size() -> int:
+    """``max_contract_size`` of the configuration in force (the default when it cannot be read: a
+    broken configuration is reported by whatever reads it for its own settings, not by a file read)."""
+    from rpctest import config
+
     try:
-        data = json.loads(text)
+        return config.current().max_contract_size
+    except config.ConfigError:
+        return config.DEFAULT_MAX_CONTRACT_SIZE
+
+
+class _Refused:
+    """A value strict JSON refuses, left where the parser met it so that the walk after the parse
+    can say where it is (``json``'s hooks are not told the position)."""
+
+    __slots__ = ("problem",)
+
+    def __init__(self, problem: str) -> None:
+        self.problem = problem
+
+
+def _strict_constant(name: str) -> _Refused:
+    return _Refused(
+        f"{name} is not JSON: contract files are strict JSON (RFC 8259); rpctest records a float JSON cannot "
+        f'carry tagged, as {{"$float": "{"nan" if name == "NaN" else name.lower().replace("infinity", "inf")}"}}'
+    )
+
+
+def _strict_float(text: str) -> float | _Refused:
+    value = float(text)
+    if math.isfinite(value):
+        return value
+    return _Refused(
+        f"the number {_shorten(text)} is out of range for a float (it would read as infinity): contract files are "
+        f'strict JSON; write infinity tagged, as {{"$float": "inf"}}'
+    )
+
+
+def _strict_int(text: str) -> int | _Refused:
+    digits = len(text) - text.startswith("-")
+    if digits <= MAX_INT_DIGITS:
+        with contextlib.suppress(ValueError):  # an interpreter configured with a lower limit than ours
+            return int(text)
+    return _Refused(f"an integer of {digits} digits is over the limit of {MAX_INT_DIGITS} digits for contract files")
+
+
+_DECODER = json.JSONDecoder(parse_float=_strict_float, parse_int=_strict_int, parse_constant=_strict_constant)
+#: a \uD800-\uDFFF escape in the text, or such a character itself (text made in memory, not read
+#: from a UTF-8 file): only then can the parsed data hold a lone surrogate
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def loads(text: str, path: Path | str | None = None) -> Any:
+    """Parse contract file text as strict JSON; a :class:`ContractError` names the problem and its pointer."""
+    where = Path(path) if path is not None else None
+    try:
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
-        raise ContractError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); truncated or corrupt?") from None
-    return parse(data, path)
+        raise ContractError(where, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); truncated or corrupt?") from None
+    except RecursionError:
+        raise ContractError(
+            where, f"JSON nested too deeply to read; contract files nest at most {MAX_DEPTH} levels (objects and arrays)"
+        ) from None
+    found = _find_problem(data, 1, _SURROGATE_ESCAPE.search(text) is not None)
+    if found is not None:
+        parts, problem = found
+        raise ContractError(where, problem.replace("{pointer}", _show_pointer(reversed(parts))))
+    return data
+
+
+def _find_problem(value: Any, depth: int, surrogates: bool) -> tuple[list[Any], str] | None:
+    """The first place (pointer parts, innermost first) where strict JSON is broken, and the problem.
+
+    Recursive, but never deeper than MAX_DEPTH + 1 frames: that is the limit it enforces.
+    """
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    elif isinstance(value, _Refused):
+        return [], value.problem + " (at {pointer})"
+    elif surrogates and isinstance(value, str) and _SURROGATE.search(value):
+        return [], _lone_surrogate(value) + " in a string at {pointer}"
+    else:
+        return None
+    if depth > MAX_DEPTH:
+        return [], f"nested more than {MAX_DEPTH} levels deep at {{pointer}}: contract files nest at most {MAX_DEPTH} levels (objects and arrays)"
+    for key, item in items:
+        if surrogates and isinstance(key, str) and _SURROGATE.search(key):
+            return [key], _lone_surrogate(key) + " in a key at {pointer}"
+        if isinstance(item, (dict, list, _Refused)) or (surrogates and isinstance(item, str)):
+            found = _find_problem(item, depth + 1, surrogates)
+            if found is not None:
+                found[0].append(key)
+                return found
+    return None
+
+
+def _lone_surrogate(text: str) -> str:
+    match = _SURROGATE.search(text)
+    assert match is not None
+    return (
+        f"a lone surrogate {printable(match.group())} (half of a UTF-16 pair, without its other half), which "
+        f"strict JSON text in UTF-8 cannot hold,"
+    )
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print anywhere: lone surrogates and other unencodable characters escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _shorten(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _show_pointer(parts: Iterable[Any], limit: int = 160) -> str:
+    """A JSON pointer (RFC 6901) for messages: printable, and cut short when a deep one would flood them."""
+    text = "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts) or "/"
+    return _shorten(printable(text), limit)
 
 
 def iter_contract_files(paths: Iterable[Path | str]) -> Iterator[Path]:
     """The ``*.json`` files named by ``paths`` (directories searched recursively, sorted)."""
+    for files, _ in _scan(paths):
+        yield from files
+
+
+def _scan(paths: Iterable[Path | str]) -> Iterator[tuple[list[Path], list[Path]]]:
+    """For each of ``paths``: its contract files, and the directories of their sets (where a
+    recording keeps its commit journal): one walk of each directory for both."""
+    from rpctest.contracts.fileset import JOURNAL
+
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*.json") if p.is_file())
+            files, sets = [], []
+            for found in path.rglob("*"):
+                if found.suffix == ".json" and found.is_file():
+                    files.append(found)
+                elif found.name == JOURNAL:
+                    sets.append(found.parent)
+            yield sorted(files), sets
         elif path.exists():
-            yield path
+            yield [path], [path.parent]
         else:
             raise ContractError(path, "no such file or directory")
 
 
-def load_many(paths: Iterable[Path | str]) -> list[Contract]:
-    """Every contract under ``paths``; the first bad file raises (nothing is half-verified)."""
-    return [load(path) for path in iter_contract_files(paths)]
+def load_many(paths: Iterable[Path | str], *, max_size: int | None = None) -> list[Contract]:
+    """Every contract under ``paths``; the first bad file raises (nothing is half-verified), and so
+    does a set that an interrupted recording left mixing two runs' files."""
+    from rpctest.contracts.fileset import check_complete
+
+    limit = max_size if max_size is not None else _configured_max_size()
+    with gc_paused():
+        contracts = []
+        for files, sets in _scan(paths):
+            for directory in sets:
+                check_complete(directory)
+            contracts.extend(load(path, max_size=limit) for path in files)
+        return contracts
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection for a bulk step (loading, verifying, serving thousands of files).
+
+    Such a step allocates many objects that all stay alive; each collection then walks them all again,
+    and over thousands of files that made the time per file grow with the number of files (three times
+    as long per file at 5,000 as at 500). The step makes no garbage cycles worth collecting early; the
+    collector resumes, as it was, when it ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def dump(contract: Contract) -> str:
@@ -445,7 +726,7 @@ def write(contract: Contract, path: Path | str) -> Path:
     """Write atomically: readers see the old file or the new one, never half of either."""
     path = Path(path)
     text = dump(contract)
-    parse(json.loads(text), path)  # never write what could not be read back
+    parse(loads(text, path), path)  # never write what could not be read back
     return write_text_atomic(path, text)
 
 
@@ -453,19 +734,30 @@ def write_text_atomic(path: Path | str, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (contracts, and documents made from them such as OpenAPI)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # not mkstemp: its files are 0600, and the contract would lose the mode any new file gets (the umask)
     tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    handle = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    write_new_file(tmp, text, like=path)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # replacing a file keeps its mode
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return path
+
+
+def write_new_file(path: Path, text: str, *, like: Path) -> None:
+    """Create ``path`` (which must not exist) holding ``text``, flushed to disk, with the mode ``like``
+    has if it exists (what it will replace) or the mode of any new file; removed again on failure."""
+    # not mkstemp: its files are 0600, and the contract would lose the mode any new file gets (the umask)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, stat.S_IMODE(os.stat(like).st_mode))  # replacing a file keeps its mode
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+        raise

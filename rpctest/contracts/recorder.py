@@ -13,7 +13,17 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from rpctest.contracts.format import ConsumerContract, ContractError, RecordedInteraction, load, write
+from rpctest.contracts.format import (
+    ConsumerContract,
+    ContractError,
+    RecordedInteraction,
+    check_name,
+    dump,
+    load,
+    loads,
+    parse,
+    printable,
+)
 from rpctest.model import Call, Interaction, Reply
 from rpctest.stubs.copying import copy_body
 from rpctest.stubs.router import StubRouter, router as default_router
@@ -32,6 +42,8 @@ class Recorder:
         self._lock = threading.Lock()
         self._contracts: dict[tuple[str, str], ConsumerContract] = {}
         self._stop: Callable[[], None] | None = None
+        #: the files an interrupted earlier recording had decided, which :meth:`write` completed first
+        self.recovered: list[Path] = []
 
     # listening ---------------------------------------------------------------------------------
 
@@ -94,22 +106,140 @@ class Recorder:
     def write(self, directory: Path | str, *, mode: str = "replace") -> list[Path]:
         """Write each contract under ``directory``; ``merge`` keeps what an existing file holds.
 
-        In merge mode an existing file that cannot be read stops the write with a
-        :class:`ContractError` naming it, before any file is touched: nothing is lost.
+        Everything is checked before any file is touched: every name (a file must be able to hold it),
+        that no two contracts share a file, every file's text (it must read back as written), and in
+        merge mode every existing file (a corrupt one is named and kept). A problem raises a
+        :class:`ContractError` that says which name or file and why, and nothing is written.
+
+        Two runs recording into one directory at once take turns: each holds the directory's
+        recording lock from its first read to its last write (:mod:`rpctest.contracts.fileset`), so
+        merge-mode runs add up instead of the last one's write replacing the other's.
+
+        The files are written as one set (:func:`rpctest.contracts.fileset.commit`): a run killed
+        while writing leaves either the old set whole or a journal with which the next recording,
+        first of all, completes the new one (:attr:`recovered` lists the files it put in place).
         """
+        from rpctest.contracts.fileset import commit, recording_lock, recover
+
         directory = Path(directory)
-        planned = []
-        for contract in self.contracts():
-            path = directory / contract.file_name()
-            if mode == "merge" and path.exists():
-                existing = load(path)
-                if not isinstance(existing, ConsumerContract) or existing.key != contract.key:
-                    raise ContractError(path, f"is not the consumer contract of {contract.stack}:{contract.service}")
-                contract = ConsumerContract(
-                    contract.consumer, contract.stack, contract.service, [*existing.interactions, *contract.interactions]
-                )
-            planned.append((contract, path))
-        return [write(contract, path) for contract, path in planned]
+        planned = plan(self.contracts())
+        texts = {name: checked_text(contract, directory / name) for name, contract in planned.items()}
+        consumers = directory / "consumers"
+        with recording_lock(consumers):
+            self.recovered = recover(consumers)
+            writes, removals = prepare(directory, planned, texts, mode=mode)
+            return commit(consumers, writes, removals)
+
+
+def prepare(
+    directory: Path, planned: dict[str, ConsumerContract], texts: dict[str, str], *, mode: str
+) -> tuple[dict[Path, str], list[Path]]:
+    """The text of every file to write, and the files to remove, with what the directory holds taken
+    into account: in merge mode what each file holds; a file an older rpctest named lossily (several
+    names shared one spelling) is merged into its contract's file and removed; a file that holds
+    another contract than the one planned for it stops everything (it would be lost). ``texts`` are
+    the files' texts from this run alone (already checked)."""
+    keys = {(c.consumer, c.stack, c.service) for c in planned.values()}
+    writes: dict[Path, str] = {}
+    removals: list[Path] = []
+    for name, contract in planned.items():
+        path = directory / name
+        sources = [path]
+        legacy = directory / contract.legacy_file_name()
+        if legacy != path and len(legacy.name.encode()) <= 255:  # longer: no file system could have held it
+            sources.append(legacy)
+        for source in sources:
+            # a legacy spelling may be another contract's file: unreadable, it is that one's concern
+            existing = _existing(source, strict=mode == "merge" and source == path)
+            if existing is None:
+                continue
+            if (existing.consumer, existing.stack, existing.service) != (contract.consumer, contract.stack, contract.service):
+                if source == path and (existing.consumer, existing.stack, existing.service) not in keys:
+                    raise ContractError(path, _holds_another(existing, contract))
+                continue  # a legacy spelling shared with another name, or a contract this run moves
+            if mode == "merge":
+                contract = ConsumerContract(contract.consumer, contract.stack, contract.service, [*existing.interactions, *contract.interactions])
+            if source != path and legacy.relative_to(directory).as_posix() not in planned:
+                removals.append(legacy)
+        writes[path] = texts[name] if contract is planned[name] else checked_text(contract, path)
+    return writes, removals
+
+
+def _existing(path: Path, *, strict: bool) -> ConsumerContract | None:
+    """The consumer contract ``path`` holds; None when there is none. A file that cannot be read is an
+    error where its content would be merged (``strict``), and is simply replaced otherwise."""
+    if not path.is_file():
+        if path.exists():
+            raise ContractError(path, "is in the way of a consumer contract file (it is not a file). Nothing was written")
+        return None
+    try:
+        existing = load(path)
+    except ContractError:
+        if strict:
+            raise
+        return None
+    if not isinstance(existing, ConsumerContract):
+        if strict:
+            raise ContractError(path, "is not a consumer contract. Nothing was written")
+        return None
+    return existing
+
+
+def _holds_another(existing: ConsumerContract, contract: ConsumerContract) -> str:
+    return (
+        f"holds the contract of {printable(existing.stack)}:{_q(existing.service)} (consumer {_q(existing.consumer)}), which "
+        f"an older rpctest wrote under a name it shared with other services; this run records "
+        f"{printable(contract.stack)}:{_q(contract.service)} there. That contract's file is now {existing.file_name()}: "
+        f"move it there, or delete it if it is obsolete. Nothing was written"
+    )
+
+
+def plan(contracts: list[ConsumerContract]) -> dict[str, ConsumerContract]:
+    """Each contract's file name (relative to the contracts directory), after checking every name."""
+    files: dict[str, ConsumerContract] = {}
+    folded: dict[str, ConsumerContract] = {}
+    for contract in contracts:
+        for role, name in contract.names():
+            try:
+                check_name(role, name, _context(contract, role))
+            except ContractError as exc:
+                raise ContractError(None, f"{exc.problem}. Nothing was written") from None
+        name = contract.file_name()
+        other = folded.get(name.casefold())
+        if other is not None:
+            raise ContractError(
+                None,
+                f"services {_q(other.service)} and {_q(contract.service)} of stack {_q(contract.stack)} (consumer "
+                f"{_q(contract.consumer)}) would share one file on a case-insensitive file system (macOS, Windows): "
+                f"their names differ only in case; rename one. Nothing was written",
+            )
+        files[name] = folded[name.casefold()] = contract
+    return files
+
+
+def _context(contract: ConsumerContract, role: str) -> str:
+    if role == "service":
+        return f" (stack {_q(contract.stack)}, consumer {_q(contract.consumer)})"
+    return f" (of the {_q(contract.stack)}:{_q(contract.service)} contract)" if role == "consumer" else ""
+
+
+def _q(name: str) -> str:
+    return f"'{printable(name)}'"
+
+
+def checked_text(contract: ConsumerContract, path: Path) -> str:
+    """The file text of ``contract``, or a :class:`ContractError` naming the file-to-be: text that
+    would not read back (a lone surrogate in a value, an integer past the digit limit...) is refused
+    before any file is written."""
+    try:
+        text = dump(contract)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ContractError(path, f"cannot be written: {printable(str(exc))}. Nothing was written") from None
+    try:
+        parse(loads(text, path), path)
+    except ContractError as exc:
+        raise ContractError(path, f"{exc.problem}. Nothing was written") from None
+    return text
 
 
 def observe(call: Call, reply: Reply, *, source: str, router: StubRouter | None = None) -> None:

@@ -9,15 +9,15 @@ explanation in the server's log, with the stack's own not-found or caller error 
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable
 
-from rpctest.contracts.format import Contract, ConsumerContract
+from rpctest.contracts.format import Contract, ConsumerContract, RecordedInteraction, gc_paused
 from rpctest.exceptions import ConfigError
+from rpctest.model import Call
 from rpctest.schema import values
-from rpctest.stubs.handle import StubHandle
 from rpctest.stubs.router import Stub, StubRouter
 
-__all__ = ["router_from_contracts"]
+__all__ = ["router_from_contracts", "ServedHandle"]
 
 
 def router_from_contracts(contracts: Iterable[Contract], stack: str) -> StubRouter:
@@ -38,18 +38,51 @@ def router_from_contracts(contracts: Iterable[Contract], stack: str) -> StubRout
     ]
     if not recorded:
         raise ConfigError(f"the given contracts hold no recorded {stack} interactions to serve")
+    with gc_paused():
+        router.add_many(_stubs(recorded, adapter))
+    return router
+
+
+def _stubs(recorded: list[tuple[ConsumerContract, RecordedInteraction]], adapter: Any) -> list[Stub]:
     # the router tries the newest stub first: add the least specific requests first
     recorded.sort(key=lambda pair: (len(values.canonical(values.encode(pair[1].request))), pair[1].identity()))
+    stubs = []
     for consumer, item in recorded:
-        handle = StubHandle(name=f"{consumer.service}.{item.operation}")
-        stub = Stub(
+        handle = ServedHandle(f"{consumer.service}.{item.operation}")
+        handle.stub = Stub(
             adapter=adapter,
             service=consumer.service,
             action=item.operation,
-            handle=handle,
+            handle=handle,  # type: ignore[arg-type]
             side_effect=item.as_reply(),
             match=adapter.match_for_recorded(item.request) if item.request is not None else None,
         )
-        handle.__dict__["_rpctest_stub"] = stub
-        router.add(stub)
-    return router
+        stubs.append(handle.stub)
+    return stubs
+
+
+class ServedHandle:
+    """The handle of a served interaction: what the router asks of a stub's handle, and no more.
+
+    A test's :class:`~rpctest.stubs.handle.StubHandle` is a MagicMock, so that a test can assert on
+    its calls. A served contract has no test to read them: a MagicMock per interaction was most of
+    ``rpctest serve``'s start-up for thousands of interactions, and kept every request answered for
+    as long as the server ran. This one counts calls (for logs and the router's messages) and keeps
+    nothing else.
+    """
+
+    __slots__ = ("name", "stub", "call_count")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.stub: Stub | None = None
+        self.call_count = 0
+
+    def __repr__(self) -> str:
+        return f"<served {self.name} ({self.call_count} call(s))>"
+
+    def _rpctest_user_configured(self) -> bool:
+        return False  # nothing sets a return value on a served stub: its recorded reply answers
+
+    def _rpctest_record(self, call: Call) -> None:
+        self.call_count += 1

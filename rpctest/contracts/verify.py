@@ -27,6 +27,7 @@ from rpctest.contracts.format import (
     OperationSpec,
     ProviderContract,
     RecordedInteraction,
+    gc_paused,
     load_many,
 )
 from rpctest.model import ErrorKind
@@ -302,17 +303,30 @@ def verify(contracts: Iterable[Contract], *, checks: Sequence[Callable[[Context]
     contracts = list(contracts)
     consumers = [c for c in contracts if isinstance(c, ConsumerContract)]
     providers = [c for c in contracts if isinstance(c, ProviderContract)]
-    index = _index_providers(providers)
     report = Report(consumers=consumers, providers=providers)
-    compiled = _Compiled()
-    for consumer in consumers:
+    with gc_paused():
+        _verify_all(report, _index_providers(providers), _Compiled(), checks or CHECKS)
+    return report
+
+
+def _verify_all(
+    report: Report,
+    index: Mapping[tuple[str, str], ProviderContract],
+    compiled: _Compiled,
+    checks: Sequence[Callable[[Context], Iterable[Finding]]],
+) -> None:
+    for consumer in report.consumers:
         provider = index.get(consumer.key)
         report.interactions += len(consumer.interactions)
         if provider is None:
             report.findings.append(_unknown_service(consumer, index))
             continue
-        report.findings.extend(_verify_consumer(consumer, provider, compiled, checks or CHECKS))
-    return report
+        try:
+            report.findings.extend(_verify_consumer(consumer, provider, compiled, checks))
+        except RecursionError:  # loaded files nest at most MAX_DEPTH levels; contracts built in code may not
+            raise ContractError(
+                consumer.path, f"a request, body or schema is nested too deeply to verify (against {provider.path or provider.service})"
+            ) from None
 
 
 def _verify_consumer(

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Callable
 
-__all__ = ["compile_fast", "json_equal", "json_type_name", "NATIVE_TYPES", "Unsupported"]
+__all__ = ["compile_fast", "well_formed", "json_equal", "json_type_name", "NATIVE_TYPES", "Unsupported"]
 
 Check = Callable[[Any], bool]
 
@@ -384,3 +384,73 @@ def compile_fast(schema: Any) -> Check | None:
         return _compile(schema)
     except (Unsupported, re.error, TypeError):
         return None
+
+
+# -- the form of a schema -------------------------------------------------------------------------------
+#
+# jsonschema's check_schema walks the draft 2020-12 meta-schema ($dynamicRef and all) for every schema:
+# about a millisecond each, most of the time of verifying thousands of provider contracts. For the
+# dialect's keywords the rules the meta-schema states are few, so they are checked here directly;
+# anything else (a keyword outside the dialect, an $id to parse as a URI) is left to jsonschema.
+
+_SIMPLE_TYPES = frozenset(_TYPES)
+_COUNTS = frozenset({"minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"})
+_NUMBERS = frozenset({"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"})
+_SUBSCHEMAS = frozenset({"items", "additionalProperties", "propertyNames", "not"})
+_SCHEMA_LISTS = frozenset({"anyOf", "allOf", "oneOf", "prefixItems"})
+_TEXTS = frozenset({"title", "description", "$comment", "format", "contentEncoding", "contentMediaType"})
+_FLAGS = frozenset({"uniqueItems", "deprecated", "readOnly", "writeOnly"})
+#: keywords the meta-schema says nothing about (any value): rpctest's own, and the value annotations
+_FREE = frozenset({"const", "default", "x-rpctest-type", "x-rpctest-lossy", "x-rpctest-native", "x-rpctest-class", "x-rpctest-match"})
+
+
+def _count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _well_formed_keyword(key: str, value: Any) -> bool:
+    if key in _SUBSCHEMAS:
+        return well_formed(value)
+    if key in _SCHEMA_LISTS:
+        return isinstance(value, list) and len(value) > 0 and all(well_formed(sub) for sub in value)
+    if key == "properties":
+        return isinstance(value, Mapping) and all(well_formed(sub) for sub in value.values())
+    if key == "type":
+        if isinstance(value, str):
+            return value in _SIMPLE_TYPES
+        return isinstance(value, list) and 0 < len(value) == len(set(value)) and all(isinstance(t, str) and t in _SIMPLE_TYPES for t in value)
+    if key in _COUNTS:
+        return _count(value)
+    if key in _NUMBERS:
+        return _is_number(value) and not isinstance(value, decimal.Decimal)
+    if key == "required":
+        return isinstance(value, list) and all(isinstance(name, str) for name in value) and len(set(value)) == len(value)
+    if key == "pattern":
+        if not isinstance(value, str):
+            return False
+        try:
+            re.compile(value)
+        except re.error:
+            return False
+        return True
+    if key in ("enum", "examples"):
+        return isinstance(value, list)
+    if key in _TEXTS:
+        return isinstance(value, str)
+    if key in _FLAGS:
+        return isinstance(value, bool)
+    return key in _FREE
+
+
+def well_formed(schema: Any) -> bool:
+    """True when ``schema`` uses only the dialect's keywords with values of the form the draft 2020-12
+    meta-schema requires: then jsonschema's ``check_schema`` would pass it too, and need not run.
+
+    False means "not known to be well formed" (a keyword outside the dialect, a bad value): the caller
+    asks jsonschema, which decides and explains.
+    """
+    if isinstance(schema, bool):
+        return True
+    if not isinstance(schema, (dict, Mapping)):  # dict first: the ABC check is slow, and schemas are dicts
+        return False
+    return all(isinstance(key, str) and _well_formed_keyword(key, value) for key, value in schema.items())

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator
 
-from rpctest.schema.fast import NATIVE_TYPES, compile_fast, json_equal, json_type_name
+from rpctest.schema.fast import NATIVE_TYPES, compile_fast, json_equal, json_type_name, well_formed
 
 __all__ = ["Violation", "CompiledSchema", "compile_schema", "validate", "pointer_join", "describe_value"]
 
@@ -163,6 +163,15 @@ def _validator_class() -> Any:
 
         return keyword
 
+    def unique_items_keyword(validator: Any, unique: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
+        # the dialect's equality, as enum and const: jsonschema's own takes bytes for a sequence, so
+        # that b"" equals [] there, and the explanation would contradict the compiled verdict
+        if not unique or not validator.is_type(instance, "array") or isinstance(instance, (set, frozenset)):
+            return
+        items = list(instance)
+        if any(json_equal(items[i], items[j]) for i in range(len(items)) for j in range(i + 1, len(items))):
+            yield jsonschema.ValidationError(f"{describe_value(instance)} has non-unique elements")
+
     standard_validators = jsonschema.Draft202012Validator.VALIDATORS
     # enum and const share one equality on every jsonschema version (4.17 compared enums with
     # Python's ``in``, later versions structurally): a tuple equals the list it is sent as
@@ -175,6 +184,7 @@ def _validator_class() -> Any:
             "prefixItems": prefix_items_keyword,
             "enum": enum_keyword,
             "const": const_keyword,
+            "uniqueItems": unique_items_keyword,
             "minLength": length_keyword(standard_validators["minLength"], "fewer"),
             "maxLength": length_keyword(standard_validators["maxLength"], "more"),
             "x-rpctest-match": python_match_keyword,
@@ -223,13 +233,21 @@ class CompiledSchema:
     """A schema checked once and ready to validate many values."""
 
     def __init__(self, schema: Mapping[str, Any] | bool) -> None:
-        cls = _validator_class()
-        cls.check_schema(schema)
         self.schema = schema
-        self._validator = cls(schema)
         # the closure compiler answers "valid?" several times faster; jsonschema explains failures
         # (and answers alone for schemas outside the dialect)
-        self._is_valid: Callable[[Any], bool] = compile_fast(schema) or self._validator.is_valid
+        self._fast = compile_fast(schema)
+        if self._fast is None or not well_formed(schema):
+            _validator_class().check_schema(schema)  # jsonschema's meta-schema walk: only where needed
+        self._jsonschema: Any = None
+        self._is_valid: Callable[[Any], bool] = self._fast or self._validator.is_valid
+
+    @property
+    def _validator(self) -> Any:
+        """jsonschema's validator of the schema, made when first needed (to explain a failure)."""
+        if self._jsonschema is None:
+            self._jsonschema = _validator_class()(self.schema)
+        return self._jsonschema
 
     def is_valid(self, value: Any) -> bool:
         return self._is_valid(value)
@@ -237,7 +255,7 @@ class CompiledSchema:
     @property
     def fast(self) -> bool:
         """True when validity is decided by the compiled closures (not by jsonschema)."""
-        return self._is_valid != self._validator.is_valid
+        return self._fast is not None
 
     def violations(self, value: Any, *, base: str = "") -> list[Violation]:
         """Every violation, shallowest first; empty when ``value`` conforms."""

@@ -13,7 +13,7 @@ import difflib
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from rpctest.exceptions import StubUsageError, UnmatchedCall
 from rpctest.model import Call, Interaction, Reply, RpcError
@@ -195,15 +195,23 @@ class StubRouter:
     # registration -------------------------------------------------------------------------------
 
     def add(self, stub: Stub) -> None:
+        self.add_many([stub])
+
+    def add_many(self, stubs: Iterable[Stub]) -> None:
+        """Add ``stubs`` in order, as many :meth:`add` calls would, with the lookup rebuilt once: a
+        served contract brings thousands, and a rebuild per stub made adding them quadratic."""
         with self._lock:
-            undo, count = self._interceptors.get(stub.stack, (None, 0))
-            if count == 0:
-                undo = stub.adapter.host.install_stub_interceptor(self) if self.intercept else _no_interceptor
-            self._interceptors[stub.stack] = (undo, count + 1)  # type: ignore[assignment]
-            self._stubs.append(stub)
-            self._lookup = tuple(reversed(self._stubs))
-            for scope in self._scopes:
-                scope.stubs.append(stub)
+            try:
+                for stub in stubs:
+                    undo, count = self._interceptors.get(stub.stack, (None, 0))
+                    if count == 0:
+                        undo = stub.adapter.host.install_stub_interceptor(self) if self.intercept else _no_interceptor
+                    self._interceptors[stub.stack] = (undo, count + 1)  # type: ignore[assignment]
+                    self._stubs.append(stub)
+                    for scope in self._scopes:
+                        scope.stubs.append(stub)
+            finally:  # the stubs added before an interceptor failed are active, and matched
+                self._lookup = tuple(reversed(self._stubs))
 
     def remove(self, stub: Stub) -> None:
         with self._lock:

@@ -134,3 +134,79 @@ def test_an_integer_is_a_python_int_for_both_validators(value: object) -> None:
     assert compile_fast(schema)(value) is False
     assert not compile_schema(schema).is_valid(value)
     assert compile_schema({"type": "number"}).is_valid(value) is (not isinstance(value, bool))
+
+
+# -- the dialect's own check of a schema's form, which spares jsonschema's meta-schema walk ----------------
+
+from rpctest.schema.fast import well_formed  # noqa: E402
+
+#: keyword values jsonschema's meta-schema refuses, each next to the keyword it breaks
+MALFORMED = st.sampled_from(
+    [
+        {"type": "strin"}, {"type": []}, {"type": ["string", "string"]}, {"type": 3},
+        {"minLength": -1}, {"maxItems": 1.5}, {"minProperties": "2"}, {"maxLength": True},
+        {"minimum": "0"}, {"exclusiveMaximum": None}, {"required": "a"}, {"required": ["a", "a"]}, {"required": [1]},
+        {"properties": []}, {"properties": {"a": 3}}, {"items": 3}, {"prefixItems": []}, {"anyOf": []}, {"allOf": {}},
+        {"oneOf": [3]}, {"not": "x"}, {"uniqueItems": 1}, {"enum": "a"}, {"pattern": "("}, {"pattern": 3},
+        {"additionalProperties": "no"}, {"propertyNames": []}, {"title": 3}, {"description": []}, {"format": 1},
+        {"deprecated": "yes"}, {"examples": 1}, {"$comment": 2},
+    ]
+)
+maybe_malformed = st.recursive(_leaf() | MALFORMED, _extend, max_leaves=6)
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schema=maybe_malformed)
+def test_a_well_formed_schema_passes_jsonschemas_meta_check(schema: object) -> None:
+    """well_formed may say no to a good schema (jsonschema then decides), never yes to a bad one."""
+    from jsonschema.exceptions import SchemaError
+
+    if well_formed(schema):
+        try:
+            _validator_class().check_schema(schema)
+        except SchemaError as exc:  # pragma: no cover - the failure message
+            pytest.fail(f"well_formed accepted {schema!r}, which jsonschema refuses: {exc.message}")
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schema=schemas)
+def test_on_the_dialect_well_formed_is_jsonschemas_verdict(schema: object) -> None:
+    """Every well-formed schema of the dialect takes the fast path (compiling it never walks the
+    meta-schema), and every other one is refused by jsonschema (``prefixItems: []`` among them)."""
+    from jsonschema.exceptions import SchemaError
+
+    try:
+        _validator_class().check_schema(schema)
+        accepted = True
+    except SchemaError:
+        accepted = False
+    assert well_formed(schema) is accepted, schema
+
+
+def test_compiling_a_well_formed_schema_skips_the_meta_check_and_a_malformed_one_still_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from jsonschema.exceptions import SchemaError
+
+    cls = _validator_class()
+    checked: list[object] = []
+    real = cls.check_schema
+    monkeypatch.setattr(cls, "check_schema", lambda schema, *a, **k: checked.append(schema) or real(schema, *a, **k))
+    good = {"type": "object", "properties": {"n": {"type": "integer", "minimum": 1}}, "required": ["n"]}
+    assert compile_schema(good).fast
+    assert checked == []
+    with pytest.raises(SchemaError, match="-1"):
+        compile_schema({"type": "string", "minLength": -1})
+    assert checked == [{"type": "string", "minLength": -1}]
+    compile_schema({"multipleOf": 2})  # outside the dialect: jsonschema checks it, as before
+    assert checked[-1] == {"multipleOf": 2}
+
+
+def test_the_dogfood_providers_take_the_fast_path() -> None:
+    """The schemas rpctest's exporters write are well formed, so verify compiles them without jsonschema."""
+    from pathlib import Path
+
+    from rpctest.contracts import format as fmt
+
+    root = Path(__file__).resolve().parents[2] / "contracts" / "providers"
+    schemas_seen = [s for p in fmt.load_many([root]) for op in p.operations.values() for s in (op.request, op.response)]
+    assert len(schemas_seen) >= 10
+    assert all(well_formed(s) for s in schemas_seen), [s for s in schemas_seen if not well_formed(s)]

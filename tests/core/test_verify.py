@@ -323,6 +323,20 @@ def test_router_from_contracts_answers_recorded_requests_most_specific_first(tre
     assert "Nearest stub: stub_action('users', 'get_user'" in router.explain_unmatched(Call("toy", "users", "get_user", {"id": 1}))
 
 
+def test_a_served_contract_counts_calls_but_keeps_no_history(tree: Path) -> None:
+    """``rpctest serve`` runs for hours over thousands of interactions: a MagicMock handle per
+    interaction cost most of its start-up and kept every request it ever answered."""
+    from unittest import mock
+
+    router = router_from_contracts([fmt.parse(consumer(GOOD))], "toy")
+    call = Call("toy", "users", "get_user", {"id": 1})
+    for _ in range(3):
+        stub = router.match(call)
+        assert stub is not None and router.respond(stub, call).body["user"]["name"] == "Ann"
+    assert stub.handle.call_count == 3
+    assert not isinstance(stub.handle, mock.Mock)
+
+
 def test_the_fixture_and_the_ini_option_check_decorated_stubs(pytester: pytest.Pytester, tree: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYTHONPATH", str(Path(toystack.__file__).parent))
     pytester.makeconftest("import toystack\ntoystack.register()\n")
