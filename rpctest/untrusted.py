@@ -63,14 +63,15 @@ class Undecodable(ValueError):
 
     ``kind`` is ``text`` (not UTF-8/16/32), ``syntax`` (what ``json.JSONDecodeError`` reports),
     ``nesting`` (deeper than the interpreter's recursion limit allows), ``number`` (an integer longer
-    than Python converts), ``memory`` or ``other``. ``detail`` is the underlying exception's own text,
-    which some stacks quote in their answer (PyCOM: ``Cannot decode response: <detail>``).
+    than Python converts), ``memory`` or ``other``. ``original`` is what the decoder raised, ``detail``
+    its own text, which some stacks quote in their answer (PyCOM: ``Cannot decode response: <detail>``).
     """
 
-    def __init__(self, kind: UndecodableKind, message: str, detail: str = "") -> None:
+    def __init__(self, kind: UndecodableKind, message: str, original: BaseException | None = None) -> None:
         super().__init__(message)
         self.kind: UndecodableKind = kind
-        self.detail = detail or message
+        self.original = original
+        self.detail = str(original) if original is not None else message
 
 
 def describe_failure(exc: BaseException) -> str:
@@ -106,7 +107,7 @@ def decode_json(data: bytes | bytearray | str) -> Any:
     try:
         return json.loads(data)
     except (ValueError, RecursionError, MemoryError) as exc:
-        raise Undecodable(_kind(exc), f"not a JSON document: {describe_failure(exc)}", str(exc)) from None
+        raise Undecodable(_kind(exc), f"not a JSON document: {describe_failure(exc)}", exc) from None
 
 
 @contextlib.contextmanager
