@@ -111,15 +111,19 @@ def decode_json(data: bytes | bytearray | str) -> Any:
 
 
 @contextlib.contextmanager
-def contained(what: str, diagnose: Callable[[str], None], *, then: str) -> Iterator[None]:
+def contained(
+    what: str, diagnose: Callable[[str], None], *, then: str, failed: Callable[[], None] | None = None
+) -> Iterator[None]:
     """Handle one unit of a peer's input (``what``: "connection #3", "a 4-frame message") inside
     this block: an exception it raises is logged with its traceback on ``rpctest.serve`` and reported
     as ``"<what>: internal error, <then>: <exception>"`` through ``diagnose`` (the server's own
-    diagnostics), and the block ends there. ``then`` says what became of the unit ("no reply was
-    sent", "connection closed"). A cancellation (``BaseException``) is not caught: stopping a server
-    must still stop it."""
+    diagnostics), ``failed()`` runs (to close that unit's connection), and the block ends there.
+    ``then`` says what became of the unit ("no reply was sent", "connection closed"). A cancellation
+    (``BaseException``) is not caught: stopping a server must still stop it."""
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - the point: one unit's failure must not reach the server's loop
         _logger.error("%s: internal error, %s", what, then, exc_info=True)
         diagnose(f"{what}: internal error, {then}: {describe_failure(exc)}")
+        if failed is not None:
+            failed()

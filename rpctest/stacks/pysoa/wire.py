@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 import msgpack
 
 from rpctest.exceptions import TransportError
+from rpctest.untrusted import Undecodable, decode_json
 
 __all__ = [
     "PROTOCOL_PREFIX_V3",
@@ -376,9 +377,11 @@ def _unpack_msgpack(payload: bytes, unicode_errors: str) -> Any:
 
 def _load_json(payload: bytes) -> Any:
     try:
-        return json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        return decode_json(payload.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise WireError(f"payload is not valid JSON ({type(exc).__name__}: {exc})") from exc
+    except Undecodable as exc:  # a syntax error, or nesting or an integer Python cannot read
+        raise WireError(f"payload is not valid JSON ({type(exc.original).__name__}: {exc.detail})") from exc
 
 
 def _check_content_type(content_type: str) -> None:
