@@ -18,7 +18,10 @@ Beside the reply, a run against a server rpctest started in a child process
   propagation or is cancelled leaves its session behind, and with ``session_limit`` they lock
   every later client out.
 
-Every result carries a reproducer: the bytes in hex and how rpctest's client sends them.
+The cases end with what breaks decoders (nesting past the recursion limit, an integer of 5000
+digits, a 1 MB string, a ZiProto str that is not UTF-8), each sent header first so that its size
+does not decide the answer. Every result carries a reproducer: the bytes in hex and how rpctest's
+client sends them.
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ from rpctest.stacks.asyncapy import errors, ziproto
 from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
 from rpctest.stacks.asyncapy.wire import Framing
 
-__all__ = ["framing_cases", "fuzz_framing", "BUFFER"]
+__all__ = ["framing_cases", "fuzz_framing", "BUFFER", "LONG_STRING"]
 
 #: AsyncAPY's read size (``Server(buf=1024)``): a frame longer than this in one send is never read
 BUFFER = 1024
+#: the long-string case's string (1 MB; less where a 2-byte length header cannot announce it)
+LONG_STRING = 1_000_000
 #: runnable seconds (on a CPU or waiting for one) per wall second above which a case is reported as a
 #: busy loop (CPU seconds where the kernel keeps no run-queue times)
 _SPIN_RATIO = 0.5
@@ -137,6 +142,40 @@ def framing_cases(framing: Framing, packet: Mapping[str, Any], *, server_timeout
                     options={"shut_wr": True},
                     source=_OBSERVED + "a half-close inside a frame makes the read loop spin on EOF at 100 % CPU until the timeout",
                     **held),
+    ]
+    # what breaks decoders (issue 15): each frame goes header first, so that its size never decides
+    after_header = {"pause": 0.05}
+
+    def split(data: bytes) -> list[bytes]:
+        return [data[: framing.header_size], data[framing.header_size :]]
+
+    def padded_packet(key: str, raw_value: bytes) -> bytes:
+        return _frame(framing, body[:-1] + b', "' + key.encode() + b'": ' + raw_value + b"}")
+
+    uncaught = "; only JSONDecodeError is caught, so the connection closes without a word"
+    long_string = min(LONG_STRING, framing.max_length - len(body) - 64)  # what the length header can announce
+    cases += [
+        FramingCase("json-nested-1000", "1000 nested JSON arrays (2 KB), deeper than Python's JSON decoder recurses",
+                    split(_frame(framing, b"[" * 1000 + b"]" * 1000)), options=after_header,
+                    source=_OBSERVED + "json.loads raises RecursionError" + uncaught, **silent),
+        FramingCase("json-nested-in-a-field", "a valid packet with an extra key nested 3000 arrays deep",
+                    split(padded_packet("rpctest_nested", b"[" * 3000 + b"]" * 3000)), options=after_header,
+                    source=_OBSERVED + "json.loads raises RecursionError" + uncaught, **silent),
+        FramingCase("json-integer-of-5000-digits", "a valid packet with an extra key whose value is an integer of 5000 digits",
+                    split(padded_packet("rpctest_number", b"1" * 5000)), options=after_header,
+                    source=_OBSERVED + "int() refuses more than 4300 digits with a plain ValueError" + uncaught, **silent),
+        FramingCase("json-long-string", f"a valid packet with an extra key holding a string of {long_string} bytes",
+                    split(padded_packet("rpctest_padding", b'"' + b"x" * long_string + b'"')), options=after_header,
+                    source=_OBSERVED + "a string of 1 MB is read whole and dispatched; no handler takes the unknown key, so "
+                    "the connection closes without a word, as for any packet no handler matches", **silent),
+        FramingCase("ziproto-nested-1000", "a ZiProto map whose value is 1000 nested arrays",
+                    split(_frame(framing, b"\x81\xa1k" + b"\x91" * 1000 + b"\xc0", encoding=1)), options=after_header,
+                    source=_OBSERVED + "ziproto fails on it, and every ZiProto failure is ERR_REQUEST_MALFORMED in ZiProto",
+                    **malformed),
+        FramingCase("ziproto-str-not-utf8", "a ZiProto map holding a str whose bytes are not UTF-8",
+                    _frame(framing, b"\x81\xa1k\xa2\xff\xfe", encoding=1),
+                    source=_OBSERVED + "ziproto fails on it, and every ZiProto failure is ERR_REQUEST_MALFORMED in ZiProto",
+                    **malformed),
     ]
     return cases
 

@@ -2,15 +2,17 @@
 
 :func:`framing_cases` builds the malformed messages (wrong frame counts, a missing delimiter, bytes
 that are not UTF-8 or not JSON, JSON that is not an object, unknown or empty commands, envelope
-fields of the wrong type, unknown names, oversize frames). Each case's expected outcome is what
+fields of the wrong type, unknown names, nesting, integers and strings that break decoders, bytes
+that are not UTF-8 inside a string, oversize frames). Each case's expected outcome is what
 PyCOM 0.6.0's own server does: the case's ``source`` names the golden vector recorded for that input
 (``zj.frame.*`` and ``zj.err.*``, in the repository's ``tests/golden/zerojson``) or, where no vector
 was recorded for that exact input, states the behaviour observed of PyCOM 0.6.0 (its check order is
 in ``docs/stacks/zerojson.md``). Where PyCOM's own behaviour is poor the case carries a ``weakness``:
 
-* **no reply at all** for 0 or 1 frames after the delimiter, a message without the delimiter, and
-  a body that is valid JSON but not an object: PyCOM's handler crashes, its fallback reply cannot
-  be sent, and the caller waits until its timeout;
+* **no reply at all** for 0 or 1 frames after the delimiter, a message without the delimiter, a
+  body nested deeper than its decoder can recurse, and a body that is valid JSON but not an object:
+  PyCOM's handler crashes, its fallback reply cannot be sent, and the caller waits until its timeout
+  (the server itself keeps serving);
 * **code 1 (a server error)** for a caller's own mistake: ``interface``/``method`` (or, on a
   stateful interface, ``session_id``) of the wrong JSON type, ``extensions`` not an object.
 
@@ -50,6 +52,7 @@ from rpctest.stacks.zerojson.errors import classify
 
 __all__ = [
     "NO_SUCH_INTERFACE",
+    "NESTING",
     "NO_SUCH_METHOD",
     "OVERSIZE",
     "exchange_at",
@@ -65,6 +68,8 @@ NO_SUCH_INTERFACE = "rpctest.no.such.interface"
 NO_SUCH_METHOD = "rpctest_no_such_method"
 #: the size of the oversize body and attachment (8 MiB)
 OVERSIZE = 8 * 1024 * 1024
+#: how deep the nested-arrays case goes: issue 15's frame, past Python's recursion limit
+NESTING = 1000
 
 _NO_REPLY_WEAKNESS = (
     "PyCOM's handler crashes on it and sends no reply at all, so a caller learns nothing and waits for its "
@@ -202,6 +207,32 @@ def framing_cases(
     add("unknown-method", "A method the interface does not have.", [call, body(meth=NO_SUCH_METHOD)],
         source="zj.err.introspect-not-service (a method the interface does not have: code 2)",
         **_error(wire.METHOD_NOT_FOUND))
+
+    # -- what breaks decoders: nesting, long integers, long strings, bad text (issue 15)
+    unknown = {"expect": "error", "codes": (wire.METHOD_NOT_FOUND,), "kind": ErrorKind.NOT_FOUND}
+    add("json-nested-1000", "A body of 1000 nested arrays (2 KB), deeper than Python's JSON decoder recurses.",
+        [call, b"[" * NESTING + b"]" * NESTING],
+        source="observed of PyCOM 0.6.0: json.loads raises RecursionError, which its decoder (catching ValueError) "
+        "does not catch: the handler crashes, no reply is sent, and the server keeps serving", **no_reply)
+    add("args-nested-100000", "A request object with a key whose value is 100000 nested arrays.",
+        [call, body(meth=NO_SUCH_METHOD)[:-1] + b', "rpctest_nested": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"],
+        source="observed of PyCOM 0.6.0: nesting inside the request object crashes the handler as at the top: no reply",
+        **no_reply)
+    add("integer-of-5000-digits", "A request object with a key whose value is an integer of 5000 digits (Python converts at most 4300).",
+        [call, body(meth=NO_SUCH_METHOD)[:-1] + b', "rpctest_number": ' + b"1" * 5000 + b"}"],
+        source="observed of PyCOM 0.6.0: int() refuses more than 4300 digits with a ValueError, which its decoder "
+        "catches: code 4 'Cannot decode response: Exceeds the limit (4300 digits) ...'", **_error(wire.BAD_REQUEST))
+    add("string-of-1-mib", "A request for an unknown method carrying a string of 1 MiB.",
+        [call, body(meth=NO_SUCH_METHOD, rpctest_padding="x" * (1 << 20))],
+        source="observed of PyCOM 0.6.0: a string of megabytes is just data; the unknown method decides, code 2",
+        **unknown)
+    add("string-not-utf8", "A request object whose padding string holds bytes that are not UTF-8.",
+        [call, body(meth=NO_SUCH_METHOD)[:-1] + b', "rpctest_padding": "\xff\xfe"}'],
+        source="observed of PyCOM 0.6.0: the whole body is decoded as UTF-8 first: code 4 'Invalid encoding, "
+        "expected UTF-8', as zj.frame.invalid-utf8 records for a body of such bytes", **_error(wire.BAD_REQUEST))
+    add("lone-surrogate-escape", "A JSON escape of a lone UTF-16 surrogate (\\ud800), valid JSON, in a request for an unknown method.",
+        [call, body(meth=NO_SUCH_METHOD)[:-1] + b', "rpctest_padding": "\\ud800"}'],
+        source="observed of PyCOM 0.6.0: json.loads takes the escape; the unknown method decides, code 2", **unknown)
 
     # -- size (never recorded)
     if oversize:
