@@ -280,6 +280,7 @@ def test_hostile_frames_are_malformed_requests_and_a_deep_one_is_answered(
         json_frame + b'{"request_id": ' + b"1" * 5000 + b"}",
         b"pysoa-redis/3//content-type:application/msgpack;" + b"\x91" * 100_000 + b"\xc0",
         b"pysoa-redis/3//content-type:application/msgpack;\x81\xa1k\xa2\xff\xfe",
+        b"pysoa-redis/" + b"9" * 5000 + b"//content-type:application/msgpack;\x80",  # a version int() refuses
     ]
     _push_raw(target, queue, *bad)
     wait_until(lambda: len(served.diagnostics) >= len(bad), what="a diagnostic per malformed frame")
