@@ -22,21 +22,27 @@ The cases end with what breaks decoders (nesting past the recursion limit, an in
 digits, a 1 MB string, a ZiProto str that is not UTF-8), each sent header first so that its size
 does not decide the answer. Every result carries a reproducer: the bytes in hex and how rpctest's
 client sends them.
+
+:class:`GarbageTarget` is the AsyncAPY side of :mod:`rpctest.fuzz.garbage`: random malformed
+connections, one write each, and the liveness check.
 """
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Mapping
 from typing import Any
 
+from rpctest.exceptions import TransportError
 from rpctest.fuzz.framing import FramingCase, FramingOutcome, FramingReport, run_framing
-from rpctest.model import ErrorKind
-from rpctest.stacks.asyncapy import errors, ziproto
-from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
+from rpctest.fuzz.garbage import FrameShape, damage_payload
+from rpctest.model import Call, ErrorKind
+from rpctest.stacks.asyncapy import errors, wire, ziproto
+from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient, AsyncAPYUnreachable
 from rpctest.stacks.asyncapy.wire import Framing
 
-__all__ = ["framing_cases", "fuzz_framing", "BUFFER", "LONG_STRING"]
+__all__ = ["framing_cases", "fuzz_framing", "BUFFER", "GarbageTarget", "LONG_STRING"]
 
 #: AsyncAPY's read size (``Server(buf=1024)``): a frame longer than this in one send is never read
 BUFFER = 1024
@@ -284,3 +290,114 @@ def fuzz_framing(
         for finding, weakness in watched.get(result.case.name, []):
             result.observe(finding, weakness=weakness)
     return report
+
+
+# -- random malformed connections (rpctest.fuzz.garbage) ------------------------------------------------
+
+
+def _length_header(rng: random.Random, shape: FrameShape) -> bytes:
+    """A valid payload under a Content-Length that is not its length (0, 1, a byte off, the largest)."""
+    framing: Framing = shape.wrap.framing  # type: ignore[attr-defined]
+    size = len(shape.payload) + 2
+    length = rng.choice((0, 1, 2, size - 1, size + 1, size + rng.randrange(2, 5000), framing.max_length, rng.randrange(framing.max_length + 1)))
+    return framing.frame(shape.payload, length=length)
+
+
+def _header_bytes(rng: random.Random, shape: FrameShape) -> bytes:
+    """A version byte other than 22, or an encoding byte other than 0 and 1."""
+    framing: Framing = shape.wrap.framing  # type: ignore[attr-defined]
+    if rng.random() < 0.5:
+        return framing.frame(shape.payload, version=rng.choice([v for v in range(256) if v != framing.version]))
+    return framing.frame(shape.payload, encoding=rng.randrange(2, 256))
+
+
+def _ziproto_payload(rng: random.Random, shape: FrameShape) -> bytes:
+    """A damaged ZiProto payload under encoding 1, or a payload under the other encoding's byte."""
+    framing: Framing = shape.wrap.framing  # type: ignore[attr-defined]
+    packed = ziproto.encode(json.loads(shape.payload))
+    choice = rng.randrange(3)
+    if choice == 0:
+        return framing.frame(shape.payload, encoding=1)
+    if choice == 1:
+        return framing.frame(packed, encoding=0)
+    return framing.frame(damage_payload(rng, packed, "msgpack")[0], encoding=1)
+
+
+def _cut_short(rng: random.Random, shape: FrameShape) -> bytes:
+    """Part of a length header, a header alone, or a body shorter than AsyncAPY's 5 bytes."""
+    valid = shape.valid
+    header = shape.wrap.framing.header_size  # type: ignore[attr-defined]
+    return rng.choice((valid[: rng.randrange(1, header)], valid[:header], valid[: header + 1], valid[: header + 2],
+                       shape.wrap(rng.choice((b"", b"{", b"{}", b"[]", b" ")))))
+
+
+def _two_frames(rng: random.Random, shape: FrameShape) -> bytes:
+    """A valid frame followed by another frame, or by bytes that are no frame."""
+    return shape.valid + rng.choice((shape.valid, shape.wrap(b"null"), rng.randbytes(rng.randrange(1, 64))))
+
+
+def _header_layout(rng: random.Random, shape: FrameShape) -> bytes:
+    """The length header in the other byte order, or of another size (both are agreed out of band)."""
+    framing: Framing = shape.wrap.framing  # type: ignore[attr-defined]
+    size = len(shape.payload) + 2
+    sizes = [other for other in (2, 4, 8) if other != framing.header_size]
+    header_size, order = rng.choice([(framing.header_size, "little" if framing.byteorder == "big" else "big"),
+                                     *((other, framing.byteorder) for other in sizes)])
+    return size.to_bytes(header_size, order) + bytes([framing.version, 0]) + shape.payload
+
+
+def _falsy(rng: random.Random, shape: FrameShape) -> bytes:
+    """A falsy payload (AsyncAPY dispatches nothing and holds the connection) or a non-map one."""
+    return shape.wrap(rng.choice((b"null", b"false", b"0", b'""', b"[]", b"{ }", b"[1, 2]", b"42", b"true", b'"x"', b'"{}"')))
+
+
+def _other_protocol(rng: random.Random, shape: FrameShape) -> bytes:
+    """What a client of another protocol sends first: a TLS ClientHello, an HTTP request, a 0MQ greeting."""
+    return rng.choice((bytes.fromhex("16030100a5010000a10303") + bytes(32) + b"\x00", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                       b"\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
+
+
+_BREAKAGES = (_length_header, _header_bytes, _ziproto_payload, _cut_short, _two_frames, _header_layout, _falsy, _other_protocol)
+
+
+class _Wrap:
+    """A valid frame around payload bytes, in the endpoint's framing (kept for the breakages)."""
+
+    def __init__(self, framing: Framing) -> None:
+        self.framing = framing
+
+    def __call__(self, payload: bytes) -> bytes:
+        return self.framing.frame(payload)
+
+
+class GarbageTarget:
+    """An AsyncAPY endpoint as a target of :func:`rpctest.fuzz.garbage.run_garbage`: a unit is one
+    connection's bytes in one write; ``probe`` (its body a packet the endpoint answers) is the
+    liveness check. The breakages are AsyncAPY's framing: lengths, header bytes, encodings, short and
+    pipelined frames, the header's byte order and size, falsy payloads, other protocols."""
+
+    def __init__(self, address: str, probe: Call, *, timeout: float = 5.0) -> None:
+        self.address = address
+        self.probe = probe
+        self._client = AsyncAPYSyncClient.from_address(address, timeout=timeout)
+        wrap = _Wrap(self._client.framing)
+        self.shape = FrameShape("asyncapy", wire.dump_json(dict(probe.body)), "json", wrap, _BREAKAGES)
+
+    def send(self, unit: bytes, wait: float) -> str:
+        try:
+            exchange = self._client.send_raw(unit, timeout=wait)
+        except AsyncAPYUnreachable:  # not connected within the wait: the liveness check says whether it lasts
+            return "refused"
+        if exchange.frames or exchange.received:
+            return "reply"
+        return "none" if exchange.end == "timeout" else "close"
+
+    def alive(self, timeout: float) -> bool:
+        try:
+            reply = self._client.call(self.probe, timeout=timeout)
+        except TransportError:
+            return False
+        return not any(error.kind is ErrorKind.TRANSPORT for error in reply.all_errors)
+
+    def close(self) -> None:
+        self._client.close()

@@ -206,7 +206,6 @@ class AsyncAPYStubServer(LoopServer, HostedService):
     def listening(self) -> bool:
         return self._listener is not None
 
-    alive = listening
 
     def _stop_wait(self) -> float:
         return _STOP_WAIT + 5

@@ -115,7 +115,6 @@ class KyoukaiStubServer(LoopServer, HostedService):
     def listening(self) -> bool:
         return self._server is not None
 
-    alive = listening
 
     def _stop_wait(self) -> float:
         return self.timeout + 5

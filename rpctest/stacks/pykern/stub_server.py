@@ -309,7 +309,6 @@ class PykernStubServer(LoopServer, HostedService):
     def listening(self) -> bool:
         return self._http_server is not None
 
-    alive = listening
 
     def _stop_wait(self) -> float:
         return self.close_timeout + 2 * _STOP_WAIT + 5

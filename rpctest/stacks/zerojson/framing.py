@@ -28,10 +28,15 @@ a server error is not, and the endpoint must keep answering.
 :meth:`ZeroJSONClient.exchange`, which adds the empty delimiter REQ would add, unless the case says
 ``delimiter: False``), so a late reply can never be mistaken for the next case's: ZeroJSON has no
 request id. :func:`liveness_at` asks the endpoint a valid call; :func:`fuzz_framing` runs it all.
+
+:class:`GarbageTarget` is the ZeroJSON side of :mod:`rpctest.fuzz.garbage`: the shape of a message
+(the delimiter, ``CALL``, the JSON body) and the breakages of its framing (frame counts, a missing
+delimiter, extra routing frames, other commands, attachments, empty frames), and a raw sender.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -45,7 +50,8 @@ from rpctest.fuzz.framing import (
     describe_unit,
     run_framing,
 )
-from rpctest.model import ErrorKind
+from rpctest.fuzz.garbage import FrameShape
+from rpctest.model import Call, ErrorKind
 from rpctest.stacks.zerojson import wire
 from rpctest.stacks.zerojson.client import ZeroJSONClient
 from rpctest.stacks.zerojson.errors import classify
@@ -355,3 +361,81 @@ def fuzz_framing(
         stack="zerojson",
         target=address,
     )
+
+
+# -- random malformed messages (rpctest.fuzz.garbage) ------------------------------------------------------
+
+
+def _frame_count(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """0 to 6 application frames after the delimiter, or dozens (2 or 3 are valid)."""
+    count = rng.choice((0, 1, 4, 5, 6, rng.randrange(7, 100)))
+    frames = [wire.COMMAND_CALL, shape.payload, b"attachment"] + [rng.randbytes(1) for _ in range(max(0, count - 3))]
+    return [b"", *frames[:count]]
+
+
+def _no_delimiter(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """The application frames without the empty delimiter a REQ socket adds."""
+    return rng.choice(([wire.COMMAND_CALL, shape.payload], [shape.payload], [wire.COMMAND_CALL], [wire.COMMAND_CALL, shape.payload, b"x"]))
+
+
+def _routing_frames(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """Extra non-empty frames before the delimiter, which a ROUTER takes for routing identities."""
+    extra = [rng.randbytes(rng.randrange(1, 40)) for _ in range(rng.randrange(1, 6))]
+    return [*extra, *shape.valid]
+
+
+def _command(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """A command frame other than CALL."""
+    command = rng.choice((
+        b"call", b"CALL\x00", b" CALL", b"CALL" * rng.randrange(2, 3000), b"\xff\xfe", b"FINISH", b"OK", b"FAIL",
+        rng.randbytes(rng.randrange(1, 64)),
+    ))
+    return [b"", command, shape.payload]
+
+
+def _attachment(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """A valid call with an attachment of random bytes (up to 64 KiB)."""
+    return [*shape.valid, rng.randbytes(rng.choice((0, 1, rng.randrange(2, 1024), 65_536)))]
+
+
+def _empty_frames(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """Empty frames where the command, the body or the attachment go."""
+    return rng.choice(([b"", b"", wire.COMMAND_CALL, shape.payload], [b"", wire.COMMAND_CALL, b""], [b"", b"", b""],
+                       [b"", wire.COMMAND_CALL, shape.payload, b"", b""], [b"", b"", shape.payload]))
+
+
+_BREAKAGES = (_frame_count, _no_delimiter, _routing_frames, _command, _attachment, _empty_frames)
+
+
+class GarbageTarget:
+    """A ZeroJSON endpoint as a target of :func:`rpctest.fuzz.garbage.run_garbage`: units are the 0MQ
+    frames a DEALER sends (the empty delimiter included, so a breakage can drop it), each sent with
+    :meth:`ZeroJSONClient.exchange`, whose fresh socket after a silence keeps late replies apart."""
+
+    def __init__(self, address: str, probe: Call, *, timeout: float = 5.0, context: zmq.Context | None = None) -> None:
+        self.address = address
+        self.probe = probe
+        self.context = context
+        request = wire.Request(probe.service, probe.operation, probe.body)
+        self.shape = FrameShape(
+            "zerojson", wire.dumps(request.to_dict()), "json", lambda payload: [b"", wire.COMMAND_CALL, payload], _BREAKAGES
+        )
+        self._client = ZeroJSONClient(address, timeout=timeout, context=context)
+
+    def send(self, unit: list[bytes], wait: float) -> str:
+        try:
+            answer = self._client.exchange(unit, timeout=wait, delimiter=False)
+        except wire.WireError:  # a reply that came back along the extra routing frames of the unit
+            return "reply"
+        return "none" if answer is None else "reply"
+
+    def alive(self, timeout: float) -> bool:
+        with ZeroJSONClient(self.address, timeout=timeout, context=self.context) as client:
+            try:
+                client.call(self.probe)
+            except TransportError:
+                return False
+        return True
+
+    def close(self) -> None:
+        self._client.close()
