@@ -528,3 +528,19 @@ def test_a_late_reply_is_never_taken_for_the_next_cases_answer() -> None:
     assert first.outcome.kind == "no_reply" and first.severity == "failure"
     assert (second.outcome.kind, second.outcome.message) == ("reply", "answer to b'{\"inte'")
     assert second.severity == "ok"
+
+
+# -- rpctest fuzz --framing against rpctest serve (issue 15) --------------------------------------------------
+
+
+def test_the_cli_framing_run_against_rpctest_serve_passes(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """rpctest serve's ZeroJSON server answers every call (a recorded one, else code 4 naming the
+    nearest stub), so any probe is answered; every framing case is judged as PyCOM would answer it."""
+    from framing_cli import framing_against_serve
+
+    consumer = "contracts/consumers/rpctest-examples--zerojson--com.example.shop.json"
+    _code, report = framing_against_serve(
+        "zerojson", consumer, "contracts/providers/zerojson--com.example.shop.json", tmp_path, "--operation", "order")
+    out = capsys.readouterr().out
+    assert report["aborted"] is None and report["ok"] and not report["failures"], out
+    assert report["cases"] == len(the_cases()) and all(result["alive"] for result in report["results"]), out
