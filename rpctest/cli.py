@@ -335,6 +335,9 @@ def _register_fuzz(subparsers: Any) -> None:
     parser.add_argument("--strict", action="store_true", help="with --framing: the stack's own weaknesses (e.g. no reply at all) fail too")
     parser.add_argument("--budget", type=float, default=600.0, metavar="SECONDS",
                         help="with --framing: stop sending cases after this long (default 600); a hosted AsyncAPY server is killed then")
+    parser.add_argument("--probe", metavar="JSON|FILE",
+                        help="with --framing: the request of the liveness check, as JSON or as a consumer contract whose recorded "
+                        "request to use; one the endpoint answers (a stub server answers its stubs' requests only)")
     parser.set_defaults(handler=_run_fuzz)
 
 
@@ -393,6 +396,7 @@ def _combined(fmt: str, rendered: list[str]) -> str:
 def _framing(stack: str, args: argparse.Namespace, contract: Any) -> Any:
     """The framing fuzz of the same endpoint: the running one, or the provider hosted on a socket."""
     import contextlib
+    import json
 
     from hypothesis import find, settings
 
@@ -404,17 +408,48 @@ def _framing(stack: str, args: argparse.Namespace, contract: Any) -> Any:
     probes = [n for n in names if n != "introspect"] or names
     if not probes:
         raise _usage("--framing needs an operation of the contract to probe the endpoint's liveness with")
-    operation = contract.operations[probes[0]]
-    valid = find(from_schema(operation.request), lambda _: True, settings=settings(database=None))
+    if args.probe:
+        name, valid = _probe_request(args.probe, probes)
+        operation = contract.operations[name]
+    else:  # the simplest valid request: a stub server that answers only its stubs' requests may not answer it
+        operation = contract.operations[probes[0]]
+        valid = find(from_schema(operation.request), lambda _: True, settings=settings(database=None))
     with contextlib.ExitStack() as stack_:
         address = args.address
         hosted = None
         if address is None:
             hosted = stack_.enter_context(adapter.framing_host(args.provider))
             address = hosted.address
-        return adapter.framing_fuzz(address.split("#", 1)[0], service=contract.service, operation=operation,
-                                    args=valid, timeout=min(args.timeout, 1.0), strict=args.strict, hosted=hosted,
-                                    budget=args.budget)
+        report = adapter.framing_fuzz(address.split("#", 1)[0], service=contract.service, operation=operation,
+                                      args=valid, timeout=min(args.timeout, 1.0), strict=args.strict, hosted=hosted,
+                                      budget=args.budget)
+    if report.aborted and not report.results and not args.probe:
+        report.aborted += (
+            f"; the liveness request was {operation.name} {json.dumps(valid)[:200]}, made up from the schema: give one the "
+            "endpoint answers with --probe JSON, or --probe CONSUMER_CONTRACT for a recorded one (what rpctest serve answers)"
+        )
+    return report
+
+
+def _probe_request(probe: str, operations: list[str]) -> tuple[str, Any]:
+    """(operation, request) of --probe: JSON for the first of ``operations``, or the first recorded
+    request of one of them in a consumer contract file."""
+    import json
+    import os
+
+    from rpctest.contracts import format as fmt
+
+    if not os.path.isfile(probe):
+        try:
+            return operations[0], json.loads(probe)
+        except ValueError as exc:
+            raise _usage(f"--probe takes a JSON request or a consumer contract file; {probe[:80]!r} is neither ({exc})") from None
+    consumer = fmt.load(probe)
+    recorded = [item for item in getattr(consumer, "interactions", []) if item.operation in operations]
+    if not recorded:
+        raise _usage(f"--probe {probe}: no recorded request of {', '.join(operations)} in it (a consumer contract of this service?)")
+    first = min(recorded, key=lambda item: operations.index(item.operation))
+    return first.operation, first.request
 
 
 @command

@@ -62,6 +62,13 @@ class LoopServer:
     def listening(self) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    @property
+    def alive(self) -> bool:
+        """Serving: listening and, in thread mode, its loop's thread still running. A listener alone
+        outlives a loop that died, so a crash would go unseen by ``listening``."""
+        thread = self._thread
+        return self.listening and (thread is None or thread.is_alive())
+
     def _stop_wait(self) -> float:
         return 10.0
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rpctest.contracts.format import OperationSpec, ProviderContract
     from rpctest.fuzz.checks import Case
     from rpctest.fuzz.framing import FramingReport
+    from rpctest.fuzz.garbage import GarbageTarget
     from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import StubRouter
 
@@ -333,6 +334,15 @@ class StackAdapter(abc.ABC):
         from rpctest.exceptions import ConfigError
 
         raise ConfigError(f"rpctest has no framing fuzz for {self.title or self.name} yet")
+
+    def garbage_target(self, address: str, probe: Call, *, timeout: float = 5.0, **options: Any) -> "GarbageTarget":
+        """The endpoint at ``address`` as a target for random malformed frames
+        (:mod:`rpctest.fuzz.garbage`): this stack's transport unit around ``probe`` (a valid call the
+        endpoint answers, which is also the liveness check, each within ``timeout``) and a raw
+        sender of units. Each stack builds it in its ``framing`` module."""
+        from rpctest.exceptions import ConfigError
+
+        raise ConfigError(f"rpctest has no garbage frames for {self.title or self.name} yet")
 
     def match_for_recorded(self, request: Any) -> Any:
         """The ``match=`` of a stub that answers a recorded request (``rpctest serve``): the request

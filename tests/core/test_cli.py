@@ -154,3 +154,16 @@ def test_openapi_export_is_for_http_stacks_and_says_so() -> None:
 
     with pytest.raises(Exception, match="--format openapi is for HTTP stacks \\(kyoukai\\); zerojson has no OpenAPI form"):
         cli._write_openapi(ProviderContract("zerojson", "shop", {}), None)
+
+
+def test_the_framing_probe_is_json_or_a_recorded_request() -> None:
+    """--probe: JSON is the request of the first operation; a consumer contract gives its first recorded
+    request of the earliest operation in the list (what rpctest serve answers)."""
+    consumer = str(Path(__file__).resolve().parents[2] / "contracts/consumers/rpctest-examples--asyncapy--calc.json")
+    assert cli._probe_request('{"action": "add", "a": 2}', ["add", "divide"]) == ("add", {"action": "add", "a": 2})
+    assert cli._probe_request(consumer, ["divide", "add"]) == ("divide", {"a": 10, "action": "divide", "b": 0})
+    assert cli._probe_request(consumer, ["echo", "add"]) == ("add", {"a": 2, "action": "add", "b": 3})
+    with pytest.raises(ConfigError, match="--probe takes a JSON request or a consumer contract file"):
+        cli._probe_request("{not json", ["add"])
+    with pytest.raises(ConfigError, match="no recorded request of echo"):
+        cli._probe_request(consumer, ["echo"])

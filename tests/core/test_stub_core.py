@@ -78,6 +78,24 @@ def test_side_effect_callable_receives_a_copy_of_the_body(toy: ToyAdapter) -> No
     assert handle.call_body == {"a": 1}
 
 
+
+def test_a_body_as_deep_as_a_decoder_gives_is_stubbed_like_any_other(toy: ToyAdapter) -> None:
+    """Issue 15: the wire decoders hand the stubs bodies nested up to about 1000 levels (PyCOM and
+    pykern answer an echo of 500 and 700 levels); copying such a body for the record and for a side
+    effect must not be a RecursionError, which every stub server answered as the stub failing."""
+    deep: list = []
+    for _ in range(3000):
+        deep = [deep, {"k": "v"}]
+    with stub_action("svc", "echo", stack="toy", side_effect=lambda body: body) as handle:
+        got = toy_call("svc", "echo", {"deep": deep})
+    for copy in (got["deep"], handle.call_body["deep"]):  # walked, not compared: == recurses too
+        original, levels = deep, 0
+        while original:
+            assert copy is not original and copy[1] == original[1] and copy[1] is not original[1]
+            copy, original, levels = copy[0], original[0], levels + 1
+        assert copy == [] and levels == 3000
+
+
 def test_unmatched_explains_nearest(toy: ToyAdapter) -> None:
     with stub_action("svc", "get_item", stack="toy", body={}), stub_action("other", "x", stack="toy", body={}):
         with pytest.raises(UnmatchedCall) as exc_info:

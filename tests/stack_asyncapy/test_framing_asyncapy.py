@@ -26,7 +26,8 @@ from stack_asyncapy.aap_real import needs_asyncapy
 
 PACKET = {"action": "add", "a": 1, "b": 2}
 CALC = "examples.asyncapy.service:build_server"
-SILENT = {"json-flag-ziproto-payload", "ziproto-bin-value", "json-array", "invalid-utf8"}
+SILENT = {"json-flag-ziproto-payload", "ziproto-bin-value", "json-array", "invalid-utf8", "json-nested-1000",
+          "json-nested-in-a-field", "json-integer-of-5000-digits", "json-long-string"}
 HELD = {"json-null", "length-too-big", "length-too-small", "wrong-byte-order", "two-frames-in-one-send", "oversize-in-one-send",
         "split-inside-payload", "tls-client-hello", "half-close-inside-frame"}
 ANSWERED = {"split-after-header", "byte-by-byte", "oversize-after-header"}
@@ -169,3 +170,29 @@ def test_the_cli_runs_the_framing_cases_against_a_child_process(tmp_path: Path, 
     out = capsys.readouterr().out
     assert code == 0, out
     assert "observed: the server process used" in out and "rpctest fuzz framing passed" in out
+
+
+# -- rpctest fuzz --framing against rpctest serve (issue 15) --------------------------------------------------
+
+CONSUMER = "contracts/consumers/rpctest-examples--asyncapy--calc.json"
+PROVIDER = "contracts/providers/asyncapy--calc.json"
+
+
+def test_the_cli_framing_run_against_rpctest_serve_probes_with_a_recorded_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """rpctest serve answers the recorded requests only, and AsyncAPY answers any other packet with a
+    silent close: a probe made up from the schema is never answered, so the run aborted before sending
+    a case. --probe takes a request it answers (here: from the consumer contract it serves)."""
+    from framing_cli import framing_against_serve
+
+    _code, report = framing_against_serve("asyncapy", CONSUMER, PROVIDER, tmp_path, "--probe", CONSUMER)
+    assert report["aborted"] is None and not report["skipped"], capsys.readouterr().out
+    assert report["ok"] and report["cases"] == len(framing_cases(Framing(), PACKET)), capsys.readouterr().out
+    assert all(result["alive"] for result in report["results"])
+
+
+def test_without_a_probe_it_answers_the_abort_says_how_to_give_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from framing_cli import framing_against_serve
+
+    code, report = framing_against_serve("asyncapy", CONSUMER, PROVIDER, tmp_path)
+    assert code == 1 and report["cases"] == 0 and "--probe" in report["aborted"], report["aborted"]
+    assert "--probe" in capsys.readouterr().out

@@ -371,3 +371,43 @@ def test_rpctest_serve_may_serve_other_machines_with_a_warning() -> None:
     assert first.startswith("rpctest serve: asyncapy stub provider at "), (first, err)
     assert "WARNING serving on 0.0.0.0, which is not loopback: other machines can reach this server" in err
 
+
+
+# -- one bad frame fails its own connection at most (issue 15) ---------------------------------------------------
+
+#: what AsyncAPY 0.5.0 was observed to do with each input (its server catches JSONDecodeError only, so
+#: any other JSON failure is uncaught and the connection closes; ziproto's failures are all caught)
+_HOSTILE = [
+    pytest.param(wire.JSON, b"[" * 1000 + b"]" * 1000, "silent", "recursion limit", id="json-nested-1000"),
+    pytest.param(wire.JSON, b'{"action": "echo", "text": ' + b"[" * 3000 + b"]" * 3000 + b"}", "silent", "recursion limit",
+                 id="json-nested-in-a-field"),
+    pytest.param(wire.JSON, b'{"action": "add", "a": ' + b"1" * 5000 + b"}", "silent", "integer too long", id="json-huge-integer"),
+    pytest.param(wire.ZIPROTO, b"\x81\xa1k" + b"\x91" * 1000 + b"\xc0", errors.ERR_REQUEST_MALFORMED, "does not decode",
+                 id="ziproto-nested-1000"),
+    pytest.param(wire.ZIPROTO, b"\x82\xa6action\xa4echo\xa4text\xa2\xff\xfe", errors.ERR_REQUEST_MALFORMED, "not UTF-8",
+                 id="ziproto-invalid-utf8"),
+]
+
+
+@pytest.mark.parametrize(("encoding", "payload", "answer", "why"), _HOSTILE)
+def test_a_hostile_payload_gets_asyncapys_answer_and_the_server_goes_on(echo_server, encoding, payload, answer, why):
+    server, _ = echo_server
+    data = Framing().frame(payload, encoding=encoding)
+    with AsyncAPYSyncClient.from_address(server.address, timeout=3) as client:
+        exchange = client.send_raw([data[:4], data[4:]], pause=0.05)  # the header first: any size is read whole
+        if answer == "silent":
+            assert exchange.silent and exchange.end == "closed", exchange.describe()
+        else:
+            assert exchange.error_codes == [answer] and exchange.frames[0].encoding == encoding, exchange.describe()
+        assert client.request({"action": "echo", "text": "next"}).packets == [{"echo": "next"}]
+    assert why in server.diagnostics[-1] and "internal error" not in server.diagnostics[-1], server.diagnostics[-1]
+
+
+def test_a_megabyte_string_is_just_data(echo_server):
+    """Observed of AsyncAPY 0.5.0: a 1 MB string in a packet is dispatched and echoed like any other."""
+    server, _ = echo_server
+    text = "x" * 1_000_000
+    data = Framing().encode({"action": "echo", "text": text})
+    with AsyncAPYSyncClient.from_address(server.address, timeout=5) as client:
+        exchange = client.send_raw([data[:4], data[4:]], pause=0.05)
+    assert exchange.packets == [{"echo": text}]

@@ -161,3 +161,27 @@ def test_rpctest_serve_may_serve_other_machines_with_a_warning() -> None:
     assert first.startswith("rpctest serve: kyoukai stub provider at "), (first, err)
     assert "WARNING serving on 0.0.0.0, which is not loopback: other machines can reach this server" in err
 
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param(b"[" * 3000 + b"]" * 3000, id="json-nested-3000"),
+        pytest.param(b'{"n": ' + b"1" * 5000 + b"}", id="json-integer-of-5000-digits"),
+    ],
+)
+def test_a_json_body_that_cannot_be_read_reaches_the_stub_as_text(content: bytes) -> None:
+    """A body the stub server cannot read as JSON is the stub's text, however it fails (issue 15: a
+    RecursionError was the stub raising, answered 500), and the server answers the next request."""
+    router = StubRouter(intercept=False)
+    server = KyoukaiStubServer(router, service="shop").start()
+    try:
+        with stub_action("shop", "POST /orders", stack="kyoukai", router=router,
+                         side_effect=lambda envelope: {"body_type": type(envelope.get("body")).__name__}):
+            with httpx.Client(base_url=server.address, timeout=5) as client:
+                response = client.post("/orders", content=content, headers={"Content-Type": "application/json"})
+                assert (response.status_code, response.json()) == (200, {"body_type": "str"}), response.text
+                assert client.post("/orders", json={"sku": "apple"}).json() == {"body_type": "dict"}
+    finally:
+        server.stop()
+    assert not [d for d in server.diagnostics if "raised" in d], server.diagnostics

@@ -104,6 +104,14 @@ async def test_the_replayer_notices_a_difference():
 # -- parity with pykern's server where the vectors stop ----------------------------------------------------
 
 _AUTH = wire.encode_call(wire.AUTH_API_NAME, wire.auth_args(VECTOR_TOKEN), 1)
+
+
+def _raw_call(api_name: str | bytes, api_args: bytes, *, call_id: bytes = b"\x02") -> bytes:
+    """A CALL whose ``api_name`` (a str, or its raw msgpack) and ``api_args`` are raw msgpack bytes:
+    what rpctest's packer refuses to build (nesting past its limit, a str that is not UTF-8)."""
+    name = api_name if isinstance(api_name, bytes) else wire.pack(api_name)
+    return (b"\x84" + wire.pack("api_name") + name + wire.pack("api_args") + api_args + wire.pack("call_id") + call_id
+            + wire.pack("msg_kind") + wire.pack(wire.CALL))
 PARITY = {
     "boom": [wire.encode_call("boom", {}, 2)],
     "forbid": [wire.encode_call("forbid", {}, 2)],
@@ -124,6 +132,13 @@ PARITY = {
     "integer-map-key-closes": [wire.pack({"api_name": "echo", "api_args": {1: 2}, "call_id": 2, "msg_kind": wire.CALL})],
     "true-call-id": [wire.pack({"api_name": "echo", "api_args": {}, "call_id": True, "msg_kind": wire.CALL})],
     "api-args-a-list-reach-the-api": [wire.encode_call("credit", [1], 2)],
+    # issue 15's class of input: what a frame nested, sized or encoded to break a decoder does
+    "args-nested-500-deep": [_raw_call("echo", b"\x81\xa1k" + b"\x91" * 500 + b"\xc0")],
+    "args-nested-1000-deep": [_raw_call("echo", b"\x81\xa1k" + b"\x91" * 1000 + b"\xc0"), wire.encode_call("echo", {}, 3)],
+    "args-nested-past-msgpacks-stack-close": [_raw_call("echo", b"\x81\xa1k" + b"\x91" * 100_000 + b"\xc0")],
+    "api-name-not-utf8-closes": [_raw_call(b"\xa2\xff\xfe", b"\x80")],
+    "a-string-of-200-kb-reaches-the-api": [wire.encode_call("echo", {"s": "x" * 200_000}, 2)],
+    "the-largest-64-bit-integers-reach-the-api": [_raw_call("echo", b"\x81\xa1k\xcf" + b"\xff" * 8, call_id=b"\xcf" + b"\xff" * 8)],
 }
 
 

@@ -265,6 +265,42 @@ def test_malformed_frames_do_not_kill_the_server(
         assert redis_client.llen(wire.response_queue_key(reply_to)) == 0
 
 
+
+def test_hostile_frames_are_malformed_requests_and_a_deep_one_is_answered(
+    served: PySOAStubServer, soa_client: Any, stub: Any, service_name: str, target: redis_backend.RedisTarget
+) -> None:
+    """Issue 15's class of input: each undecodable frame is dropped as malformed (a real PySOA server
+    would exit), never the stub server's own failure; a request that decodes, however deep its body,
+    gets a response (an answer, or PySOA's job error when it cannot be sent back)."""
+    stub("echo", side_effect=lambda body: {"echo": body})
+    queue = wire.request_queue_key(service_name)
+    json_frame = b"pysoa-redis/3//content-type:application/json;"
+    bad = [
+        json_frame + b"[" * 3000 + b"]" * 3000,
+        json_frame + b'{"request_id": ' + b"1" * 5000 + b"}",
+        b"pysoa-redis/3//content-type:application/msgpack;" + b"\x91" * 100_000 + b"\xc0",
+        b"pysoa-redis/3//content-type:application/msgpack;\x81\xa1k\xa2\xff\xfe",
+        b"pysoa-redis/" + b"9" * 5000 + b"//content-type:application/msgpack;\x80",  # a version int() refuses
+    ]
+    _push_raw(target, queue, *bad)
+    wait_until(lambda: len(served.diagnostics) >= len(bad), what="a diagnostic per malformed frame")
+    assert sum("malformed request" in text for text in served.diagnostics) == len(bad), served.diagnostics
+    deep: Any = []
+    for _ in range(400):  # what rpctest's own encoder still builds
+        deep = [deep]
+    reply_to = f"service.{service_name}.deadbeef!000000000003"
+    frame = wire.encode_message(wire.request_envelope(
+        [{"action": "echo", "body": {"deep": deep}}], request_id=9, reply_to=reply_to, expiry=time.time() + 60,
+        correlation_id="c"))
+    _push_raw(target, queue, frame)
+    with target.connect() as redis_client:
+        popped = redis_client.blpop([wire.response_queue_key(reply_to)], timeout=5)
+    assert popped is not None, served.diagnostics
+    assert served.alive and served.error is None
+    job = soa_client.call_actions(service_name, [{"action": "echo", "body": {"x": 1}}])
+    assert job.actions[0].body == {"echo": {"x": 1}}
+
+
 def test_expired_requests_are_dropped(
     served: PySOAStubServer, stub: Any, service_name: str, target: redis_backend.RedisTarget
 ) -> None:

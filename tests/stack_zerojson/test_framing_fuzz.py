@@ -62,7 +62,8 @@ REQUIRED = {
     "json-array-body", "json-number-body", "json-string-body", "json-null-body", "unknown-command",
     "empty-command-frame", "empty-body", "missing-interface", "missing-method", "interface-not-a-string",
     "method-not-a-string", "args-not-an-object", "session-id-not-a-string", "unknown-interface",
-    "unknown-method", "oversize-body", "huge-attachment",
+    "unknown-method", "oversize-body", "huge-attachment", "json-nested-1000", "args-nested-100000",
+    "integer-of-5000-digits", "string-of-1-mib", "string-not-utf8", "lone-surrogate-escape",
 }  # fmt: skip
 VECTOR_ID = re.compile(r"zj\.(?:frame|err)\.[a-z0-9-]+")
 
@@ -388,7 +389,7 @@ def test_rpctest_server_answers_every_case_as_pycom(transport: str) -> None:
         else:  # error, and survive: rpctest's server answers the oversize cases as PyCOM presumably does
             assert (outcome.kind, outcome.code in c.codes, outcome.error_kind) == ("reply", True, c.kind), c.name
         assert result.severity == ("weakness" if c.weakness else "ok"), (c.name, result.message)
-    assert len(report.weaknesses) == silences + 3  # 7 silences + 3 code-1 answers
+    assert len(report.weaknesses) == silences + 3  # 9 silences + 3 code-1 answers
     assert not run_framing(the_cases(oversize=None), _replay(report), strict=True).ok
 
 
@@ -527,3 +528,19 @@ def test_a_late_reply_is_never_taken_for_the_next_cases_answer() -> None:
     assert first.outcome.kind == "no_reply" and first.severity == "failure"
     assert (second.outcome.kind, second.outcome.message) == ("reply", "answer to b'{\"inte'")
     assert second.severity == "ok"
+
+
+# -- rpctest fuzz --framing against rpctest serve (issue 15) --------------------------------------------------
+
+
+def test_the_cli_framing_run_against_rpctest_serve_passes(tmp_path: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """rpctest serve's ZeroJSON server answers every call (a recorded one, else code 4 naming the
+    nearest stub), so any probe is answered; every framing case is judged as PyCOM would answer it."""
+    from framing_cli import framing_against_serve
+
+    consumer = "contracts/consumers/rpctest-examples--zerojson--com.example.shop.json"
+    _code, report = framing_against_serve(
+        "zerojson", consumer, "contracts/providers/zerojson--com.example.shop.json", tmp_path, "--operation", "order")
+    out = capsys.readouterr().out
+    assert report["aborted"] is None and report["ok"] and not report["failures"], out
+    assert report["cases"] == len(the_cases()) and all(result["alive"] for result in report["results"]), out

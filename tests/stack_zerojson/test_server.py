@@ -485,6 +485,52 @@ def test_a_server_on_a_private_context() -> None:
         context.term()
 
 
+# -- one bad frame fails its own request at most (issue 15) --------------------------------------------------
+
+#: the frame of issue 15: 2 KB of nested arrays, deeper than json.loads can recurse
+DEEP = b"[" * 1000 + b"]" * 1000
+
+
+def test_one_deeply_nested_body_fails_alone_and_the_server_keeps_answering(caplog: pytest.LogCaptureFixture) -> None:
+    """A real socket, as in the issue: PyCOM 0.6.0's handler crashes on this body (its decoder catches
+    ValueError only) and sends nothing, but keeps serving; rpctest's server must do the same, not die."""
+    with ZeroJSONServer([Calc], address="tcp://127.0.0.1:0") as server:
+        for _ in range(3):  # the issue saw 3 of 3 later calls time out
+            with caplog.at_level(logging.WARNING, logger="rpctest.serve"):
+                assert ask(server, b"CALL", DEEP, wait=0.5) is None
+            assert ask(server, b"CALL", call("com.example.calc", "add", {"a": 1, "b": 2})) == {"code": 0, "result": 3}
+        assert server.alive and server.error is None
+        nested = [d for d in server.diagnostics if "recursion" in d]
+        assert len(nested) == 3 and all("no reply" in d for d in nested), server.diagnostics
+
+
+def test_undecodable_numbers_and_text_get_pycoms_code_4() -> None:
+    """Observed of PyCOM 0.6.0: an integer of more than 4300 digits is the ValueError its decoder
+    catches (code 4 quoting it), bytes that are not UTF-8 are code 4 too; a huge string is just data."""
+    prefix = b'{"interface": "com.example.calc", "method": "add", "args": {"a": '
+    with ZeroJSONServer([Calc], address="tcp://127.0.0.1:0") as server:
+        answer = ask(server, b"CALL", prefix + b"1" * 5000 + b', "b": 2}}')
+        assert answer["code"] == 4 and answer["error"].startswith("Cannot decode response: Exceeds the limit (4300 digits)")
+        assert ask(server, b"CALL", prefix + b'"\xff", "b": 2}}') == {"code": 4, "error": "Invalid encoding, expected UTF-8"}
+        big = "x" * 1_000_000
+        assert ask(server, b"CALL", call("com.example.calc", "add", {"a": big, "b": "y"})) == {"code": 0, "result": big + "y"}
+        assert server.alive
+
+
+def test_a_reply_too_deep_to_handle_fails_its_own_request() -> None:
+    """A stub that echoes a deep argument back: the decoder took it, what follows may not; that request
+    gets code 1 (PyCOM's answer for what fails inside the server) or nothing, and the server goes on."""
+    router = StubRouter(intercept=False)
+    stub_action("deep", "echo", stack="zerojson", router=router, side_effect=lambda args: args).start()
+    with serve_stubs(router, address="tcp://127.0.0.1:0") as server:
+        for depth in (400, 700, 900, 990):
+            body = b'{"interface": "deep", "method": "echo", "args": ' + b"[" * depth + b"]" * depth + b"}"
+            answer = ask(server, b"CALL", body, wait=2.0)
+            assert answer is None or answer["code"] in (0, 1), (depth, answer)
+            assert ask(server, b"CALL", call("deep", "echo", [1])) == {"code": 0, "result": [1]}, depth
+        assert server.alive and server.error is None
+
+
 # -- robustness: whatever arrives, the server answers well-formed ZeroJSON or nothing -------------------
 
 _json = st.recursive(

@@ -256,6 +256,13 @@ class AsyncAPYAdapter(StackAdapter):
             server_timeout=process.server_timeout if process is not None else None, process=process,
         )
 
+    def garbage_target(self, address: str, probe: Any, *, timeout: float = 5.0, **options: Any) -> Any:
+        """Random malformed connections for the endpoint (:class:`.framing.GarbageTarget`); ``probe``'s
+        body is a packet it answers."""
+        from rpctest.stacks.asyncapy.framing import GarbageTarget
+
+        return GarbageTarget(address, probe, timeout=timeout, **options)
+
     def expected_for_defect(self, defect: "Defect") -> "Expected":
         """No handler matches, so the connection closes silently: ``CLOSED_WITHOUT_REPLY`` (transport), no field."""
         from rpctest.strategies.defects import Expected

@@ -18,25 +18,36 @@ Beside the reply, a run against a server rpctest started in a child process
   propagation or is cancelled leaves its session behind, and with ``session_limit`` they lock
   every later client out.
 
-Every result carries a reproducer: the bytes in hex and how rpctest's client sends them.
+The cases end with what breaks decoders (nesting past the recursion limit, an integer of 5000
+digits, a 1 MB string, a ZiProto str that is not UTF-8), each sent header first so that its size
+does not decide the answer. Every result carries a reproducer: the bytes in hex and how rpctest's
+client sends them.
+
+:class:`GarbageTarget` is the AsyncAPY side of :mod:`rpctest.fuzz.garbage`: random malformed
+connections, one write each, and the liveness check.
 """
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Mapping
 from typing import Any
 
+from rpctest.exceptions import TransportError
 from rpctest.fuzz.framing import FramingCase, FramingOutcome, FramingReport, run_framing
-from rpctest.model import ErrorKind
-from rpctest.stacks.asyncapy import errors, ziproto
-from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
+from rpctest.fuzz.garbage import FrameShape, damage_payload
+from rpctest.model import Call, ErrorKind
+from rpctest.stacks.asyncapy import errors, wire, ziproto
+from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient, AsyncAPYUnreachable
 from rpctest.stacks.asyncapy.wire import Framing
 
-__all__ = ["framing_cases", "fuzz_framing", "BUFFER"]
+__all__ = ["framing_cases", "fuzz_framing", "BUFFER", "GarbageTarget", "LONG_STRING"]
 
 #: AsyncAPY's read size (``Server(buf=1024)``): a frame longer than this in one send is never read
 BUFFER = 1024
+#: the long-string case's string (1 MB; less where a 2-byte length header cannot announce it)
+LONG_STRING = 1_000_000
 #: runnable seconds (on a CPU or waiting for one) per wall second above which a case is reported as a
 #: busy loop (CPU seconds where the kernel keeps no run-queue times)
 _SPIN_RATIO = 0.5
@@ -137,6 +148,40 @@ def framing_cases(framing: Framing, packet: Mapping[str, Any], *, server_timeout
                     options={"shut_wr": True},
                     source=_OBSERVED + "a half-close inside a frame makes the read loop spin on EOF at 100 % CPU until the timeout",
                     **held),
+    ]
+    # what breaks decoders (issue 15): each frame goes header first, so that its size never decides
+    after_header = {"pause": 0.05}
+
+    def split(data: bytes) -> list[bytes]:
+        return [data[: framing.header_size], data[framing.header_size :]]
+
+    def padded_packet(key: str, raw_value: bytes) -> bytes:
+        return _frame(framing, body[:-1] + b', "' + key.encode() + b'": ' + raw_value + b"}")
+
+    uncaught = "; only JSONDecodeError is caught, so the connection closes without a word"
+    long_string = min(LONG_STRING, framing.max_length - len(body) - 64)  # what the length header can announce
+    cases += [
+        FramingCase("json-nested-1000", "1000 nested JSON arrays (2 KB), deeper than Python's JSON decoder recurses",
+                    split(_frame(framing, b"[" * 1000 + b"]" * 1000)), options=after_header,
+                    source=_OBSERVED + "json.loads raises RecursionError" + uncaught, **silent),
+        FramingCase("json-nested-in-a-field", "a valid packet with an extra key nested 3000 arrays deep",
+                    split(padded_packet("rpctest_nested", b"[" * 3000 + b"]" * 3000)), options=after_header,
+                    source=_OBSERVED + "json.loads raises RecursionError" + uncaught, **silent),
+        FramingCase("json-integer-of-5000-digits", "a valid packet with an extra key whose value is an integer of 5000 digits",
+                    split(padded_packet("rpctest_number", b"1" * 5000)), options=after_header,
+                    source=_OBSERVED + "int() refuses more than 4300 digits with a plain ValueError" + uncaught, **silent),
+        FramingCase("json-long-string", f"a valid packet with an extra key holding a string of {long_string} bytes",
+                    split(padded_packet("rpctest_padding", b'"' + b"x" * long_string + b'"')), options=after_header,
+                    source=_OBSERVED + "a string of 1 MB is read whole and dispatched; no handler takes the unknown key, so "
+                    "the connection closes without a word, as for any packet no handler matches", **silent),
+        FramingCase("ziproto-nested-1000", "a ZiProto map whose value is 1000 nested arrays",
+                    split(_frame(framing, b"\x81\xa1k" + b"\x91" * 1000 + b"\xc0", encoding=1)), options=after_header,
+                    source=_OBSERVED + "ziproto fails on it, and every ZiProto failure is ERR_REQUEST_MALFORMED in ZiProto",
+                    **malformed),
+        FramingCase("ziproto-str-not-utf8", "a ZiProto map holding a str whose bytes are not UTF-8",
+                    _frame(framing, b"\x81\xa1k\xa2\xff\xfe", encoding=1),
+                    source=_OBSERVED + "ziproto fails on it, and every ZiProto failure is ERR_REQUEST_MALFORMED in ZiProto",
+                    **malformed),
     ]
     return cases
 
@@ -245,3 +290,114 @@ def fuzz_framing(
         for finding, weakness in watched.get(result.case.name, []):
             result.observe(finding, weakness=weakness)
     return report
+
+
+# -- random malformed connections (rpctest.fuzz.garbage) ------------------------------------------------
+
+
+def _length_header(rng: random.Random, shape: FrameShape) -> bytes:
+    """A valid payload under a Content-Length that is not its length (0, 1, a byte off, the largest)."""
+    framing: Framing = shape.wrap.framing  # type: ignore[attr-defined]
+    size = len(shape.payload) + 2
+    length = rng.choice((0, 1, 2, size - 1, size + 1, size + rng.randrange(2, 5000), framing.max_length, rng.randrange(framing.max_length + 1)))
+    return framing.frame(shape.payload, length=length)
+
+
+def _header_bytes(rng: random.Random, shape: FrameShape) -> bytes:
+    """A version byte other than 22, or an encoding byte other than 0 and 1."""
+    framing: Framing = shape.wrap.framing  # type: ignore[attr-defined]
+    if rng.random() < 0.5:
+        return framing.frame(shape.payload, version=rng.choice([v for v in range(256) if v != framing.version]))
+    return framing.frame(shape.payload, encoding=rng.randrange(2, 256))
+
+
+def _ziproto_payload(rng: random.Random, shape: FrameShape) -> bytes:
+    """A damaged ZiProto payload under encoding 1, or a payload under the other encoding's byte."""
+    framing: Framing = shape.wrap.framing  # type: ignore[attr-defined]
+    packed = ziproto.encode(json.loads(shape.payload))
+    choice = rng.randrange(3)
+    if choice == 0:
+        return framing.frame(shape.payload, encoding=1)
+    if choice == 1:
+        return framing.frame(packed, encoding=0)
+    return framing.frame(damage_payload(rng, packed, "msgpack")[0], encoding=1)
+
+
+def _cut_short(rng: random.Random, shape: FrameShape) -> bytes:
+    """Part of a length header, a header alone, or a body shorter than AsyncAPY's 5 bytes."""
+    valid = shape.valid
+    header = shape.wrap.framing.header_size  # type: ignore[attr-defined]
+    return rng.choice((valid[: rng.randrange(1, header)], valid[:header], valid[: header + 1], valid[: header + 2],
+                       shape.wrap(rng.choice((b"", b"{", b"{}", b"[]", b" ")))))
+
+
+def _two_frames(rng: random.Random, shape: FrameShape) -> bytes:
+    """A valid frame followed by another frame, or by bytes that are no frame."""
+    return shape.valid + rng.choice((shape.valid, shape.wrap(b"null"), rng.randbytes(rng.randrange(1, 64))))
+
+
+def _header_layout(rng: random.Random, shape: FrameShape) -> bytes:
+    """The length header in the other byte order, or of another size (both are agreed out of band)."""
+    framing: Framing = shape.wrap.framing  # type: ignore[attr-defined]
+    size = len(shape.payload) + 2
+    sizes = [other for other in (2, 4, 8) if other != framing.header_size]
+    header_size, order = rng.choice([(framing.header_size, "little" if framing.byteorder == "big" else "big"),
+                                     *((other, framing.byteorder) for other in sizes)])
+    return size.to_bytes(header_size, order) + bytes([framing.version, 0]) + shape.payload
+
+
+def _falsy(rng: random.Random, shape: FrameShape) -> bytes:
+    """A falsy payload (AsyncAPY dispatches nothing and holds the connection) or a non-map one."""
+    return shape.wrap(rng.choice((b"null", b"false", b"0", b'""', b"[]", b"{ }", b"[1, 2]", b"42", b"true", b'"x"', b'"{}"')))
+
+
+def _other_protocol(rng: random.Random, shape: FrameShape) -> bytes:
+    """What a client of another protocol sends first: a TLS ClientHello, an HTTP request, a 0MQ greeting."""
+    return rng.choice((bytes.fromhex("16030100a5010000a10303") + bytes(32) + b"\x00", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
+                       b"\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
+
+
+_BREAKAGES = (_length_header, _header_bytes, _ziproto_payload, _cut_short, _two_frames, _header_layout, _falsy, _other_protocol)
+
+
+class _Wrap:
+    """A valid frame around payload bytes, in the endpoint's framing (kept for the breakages)."""
+
+    def __init__(self, framing: Framing) -> None:
+        self.framing = framing
+
+    def __call__(self, payload: bytes) -> bytes:
+        return self.framing.frame(payload)
+
+
+class GarbageTarget:
+    """An AsyncAPY endpoint as a target of :func:`rpctest.fuzz.garbage.run_garbage`: a unit is one
+    connection's bytes in one write; ``probe`` (its body a packet the endpoint answers) is the
+    liveness check. The breakages are AsyncAPY's framing: lengths, header bytes, encodings, short and
+    pipelined frames, the header's byte order and size, falsy payloads, other protocols."""
+
+    def __init__(self, address: str, probe: Call, *, timeout: float = 5.0) -> None:
+        self.address = address
+        self.probe = probe
+        self._client = AsyncAPYSyncClient.from_address(address, timeout=timeout)
+        wrap = _Wrap(self._client.framing)
+        self.shape = FrameShape("asyncapy", wire.dump_json(dict(probe.body)), "json", wrap, _BREAKAGES)
+
+    def send(self, unit: bytes, wait: float) -> str:
+        try:
+            exchange = self._client.send_raw(unit, timeout=wait)
+        except AsyncAPYUnreachable:  # not connected within the wait: the liveness check says whether it lasts
+            return "refused"
+        if exchange.frames or exchange.received:
+            return "reply"
+        return "none" if exchange.end == "timeout" else "close"
+
+    def alive(self, timeout: float) -> bool:
+        try:
+            reply = self._client.call(self.probe, timeout=timeout)
+        except TransportError:
+            return False
+        return not any(error.kind is ErrorKind.TRANSPORT for error in reply.all_errors)
+
+    def close(self) -> None:
+        self._client.close()

@@ -65,6 +65,7 @@ from rpctest.stacks.base import HostedService
 from rpctest.stacks.asyncapy import errors, wire
 from rpctest.stacks.asyncapy.client import STACK, AsyncAPYSyncClient, format_address, parse_address
 from rpctest.stacks.asyncapy.wire import Framing, Verdict
+from rpctest.untrusted import contained
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stubs.router import Stub, StubRouter
@@ -208,7 +209,6 @@ class AsyncAPYStubServer(LoopServer, HostedService):
     def listening(self) -> bool:
         return self._listener is not None
 
-    alive = listening
 
     def _stop_wait(self) -> float:
         return _STOP_WAIT + 5
@@ -266,16 +266,14 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.timeout
         try:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    await self._serve(connection)
-            except TimeoutError:
-                await self._timed_out(connection)
+            with contained(str(connection), self._diagnose, then="connection closed"):  # no frame stops the server
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        await self._serve(connection)
+                except TimeoutError:
+                    await self._timed_out(connection)
         except asyncio.CancelledError:
             pass  # the server is stopping: the socket closes below
-        except Exception as exc:  # a bug here must not kill the server; say so (the socket closes)
-            _logger.exception("the AsyncAPY stub server failed on %s", connection)
-            self._diagnose(f"{connection}: internal error, connection closed: {exc!r}")
         finally:
             if connection.session and not connection.leaks_session:
                 self.sessions -= 1

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 from rpctest.exceptions import TransportError
 from rpctest.stacks.asyncapy import errors, ziproto
+from rpctest.untrusted import Undecodable, decode_json, describe_failure
 
 __all__ = [
     "VERSION",
@@ -121,18 +122,18 @@ def decode_payload(payload: bytes, encoding: int | str) -> Any:
 
     JSON is read by ``json.loads`` on the bytes (UTF-8/16/32 detected, ``NaN`` accepted, trailing
     data refused); ZiProto by :func:`.ziproto.decode` (trailing bytes ignored). A failure raises
-    :class:`WireError` with code ``ERR_REQUEST_MALFORMED`` (none for JSON that is not text, which
-    AsyncAPY's server answers with a silent close).
+    :class:`WireError` with code ``ERR_REQUEST_MALFORMED``, or none for the JSON failures that are not
+    a syntax error (bytes that are not text, nesting deeper than the recursion limit, an integer of
+    more than 4300 digits), which AsyncAPY's server does not catch and answers with a silent close.
     """
     number = encoding_number(encoding)
     if number == JSON:
         try:
-            return json.loads(payload)
-        except UnicodeDecodeError as exc:
-            # AsyncAPY's server does not catch this one: it closes silently, so there is no code
-            raise WireError(f"the JSON payload is not valid text: {exc.reason} at byte {exc.start}") from None
-        except json.JSONDecodeError as exc:
-            raise WireError(f"the JSON payload does not parse: {exc.msg} at position {exc.pos}", code=errors.ERR_REQUEST_MALFORMED) from None
+            return decode_json(payload)
+        except Undecodable as exc:
+            # AsyncAPY's server catches JSONDecodeError only: anything else closes silently, so no code
+            code = errors.ERR_REQUEST_MALFORMED if exc.kind == "syntax" else None
+            raise WireError(f"the JSON payload {_json_failure(exc)}", code=code) from None
     try:
         return ziproto.decode(payload)
     except ziproto.ZiProtoError as exc:
@@ -368,7 +369,8 @@ def server_verdict(body: bytes, version: int = VERSION) -> Verdict:
     2. version other than 22, then encoding other than 0/1: ``ERR_HEADER_INVALID`` (JSON);
     3. ZiProto that does not decode, or decodes to anything but a map: ``ERR_REQUEST_MALFORMED``
        answered **in ZiProto** (the one error AsyncAPY sends in ZiProto);
-    4. JSON that is not text (invalid UTF-8): silent close (the exception is not caught); JSON that
+    4. JSON that is not text (invalid UTF-8), nested deeper than the recursion limit, or holding an
+       integer of more than 4300 digits: silent close (only ``JSONDecodeError`` is caught); JSON that
        does not parse (syntax, extra data): ``ERR_REQUEST_MALFORMED`` (JSON);
     5. a falsy value (``false``, ``null``, ``0``, ``""``, ``[]``, ``{}``): nothing is dispatched and
        the connection hangs until the deadline;
@@ -401,17 +403,17 @@ def server_verdict(body: bytes, version: int = VERSION) -> Verdict:
             )
     else:
         try:
-            value = json.loads(payload)
-        except UnicodeDecodeError as exc:
-            return Verdict("silent_close", f"the JSON payload is not valid text ({exc.reason}); AsyncAPY does not catch that")
-        except json.JSONDecodeError as exc:
-            return Verdict("error", f"the JSON payload does not parse: {exc.msg} at position {exc.pos}", code=errors.ERR_REQUEST_MALFORMED)
+            value = decode_json(payload)
+        except Undecodable as exc:
+            if exc.kind == "syntax":
+                return Verdict("error", f"the JSON payload {_json_failure(exc)}", code=errors.ERR_REQUEST_MALFORMED)
+            return Verdict("silent_close", f"the JSON payload {_json_failure(exc)}; AsyncAPY does not catch that")
     if not value:
         return Verdict("hang", f"the payload is falsy ({_short(value)}): AsyncAPY dispatches nothing and keeps the connection open", encoding=encoding)
     if isinstance(value, str):
         try:
-            value = json.loads(value)
-        except ValueError:
+            value = decode_json(value)
+        except Undecodable:
             return Verdict("silent_close", "the payload is a string that does not hold JSON; AsyncAPY's Packet raises", encoding=encoding)
         if not isinstance(value, dict):
             return Verdict("silent_close", f"the payload is a string holding a {type(value).__name__}, not an object", encoding=encoding)
@@ -421,9 +423,19 @@ def server_verdict(body: bytes, version: int = VERSION) -> Verdict:
         return Verdict("dispatch", "a packet", packet=value, encoding=encoding)
     try:
         packet = json.loads(json.dumps(value))
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         return Verdict("silent_close", f"the packet cannot be re-serialised as JSON ({exc}); AsyncAPY does not catch that", encoding=encoding)
     return Verdict("dispatch", "a packet", packet=packet, encoding=encoding)
+
+
+def _json_failure(exc: Undecodable) -> str:
+    """How a JSON payload failed, in the words of the stub server's diagnostics and the client's errors."""
+    cause = exc.original
+    if isinstance(cause, json.JSONDecodeError):
+        return f"does not parse: {cause.msg} at position {cause.pos}"
+    if isinstance(cause, UnicodeDecodeError):
+        return f"is not valid text: {cause.reason} at byte {cause.start}"
+    return f"cannot be read: it is {describe_failure(cause) if cause is not None else exc}"
 
 
 def _short(value: Any, limit: int = 60) -> str:

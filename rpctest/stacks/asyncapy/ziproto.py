@@ -26,7 +26,9 @@ it (the test suite pins each rule against the golden vectors and MessagePack):
   a memoryview), and only a value expected *after* it fails;
 * ``bin`` decodes to ``bytes`` (ziproto gives a memoryview; both are unusable to AsyncAPY, whose
   server cannot JSON-serialise them and closes the connection silently);
-* a map key that is a map or an array is rejected (unhashable); a str that is not UTF-8 is rejected.
+* a map key that is a map or an array is rejected (unhashable); a str that is not UTF-8 is rejected;
+* so is nesting deeper than 512 levels or than the interpreter's recursion limit allows (ziproto
+  1.0 fails on 1000 levels, and AsyncAPY answers ``ERR_REQUEST_MALFORMED``).
 
 Every rejection raises :class:`ZiProtoError` (a ``ValueError``) whose message says what and where.
 """
@@ -35,6 +37,8 @@ from __future__ import annotations
 
 import struct
 from typing import Any
+
+from rpctest.untrusted import describe_failure
 
 __all__ = ["ZiProtoError", "encode", "decode", "decode_prefix"]
 
@@ -186,7 +190,10 @@ def decode_prefix(data: bytes | bytearray | memoryview) -> tuple[Any, int]:
     buffer = bytes(data)
     if not buffer:
         raise ZiProtoError("empty ZiProto input")
-    return _decode(buffer, 0, 0)
+    try:
+        return _decode(buffer, 0, 0)
+    except RecursionError as exc:  # nesting that reaches the interpreter's limit before _MAX_DEPTH
+        raise ZiProtoError(f"ZiProto {describe_failure(exc)}") from None
 
 
 def _decode(data: bytes, pos: int, depth: int) -> tuple[Any, int]:

@@ -259,6 +259,12 @@ class KyoukaiAdapter(StackAdapter):
 
         return to_openapi(contract)
 
+    def garbage_target(self, address: str, probe: Any, *, timeout: float = 5.0, **options: Any) -> Any:
+        """Random malformed HTTP requests for the endpoint (:class:`.framing.GarbageTarget`)."""
+        from rpctest.stacks.kyoukai.framing import GarbageTarget
+
+        return GarbageTarget(address, probe, timeout=timeout, **options)
+
     def reply_from_exception(self, exc: BaseException) -> Reply | None:
         """A stub's side effect raising is the route failing: a 500 (an httpx error propagates, so a
         test can simulate a network failure with ``side_effect=httpx.ConnectError(...)``)."""

@@ -58,6 +58,7 @@ from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.kyoukai import compat
 from rpctest.stacks.kyoukai.errors import error_for_status, is_critical_page
+from rpctest.untrusted import Undecodable, decode_json
 
 if TYPE_CHECKING:  # pragma: no cover
     import httpx
@@ -614,8 +615,8 @@ def reply_from_response(response: "httpx.Response") -> Reply:
         body = text
         if response.headers.get("content-type", "").split(";")[0].strip() == "application/json":
             try:
-                body = json.loads(text)
-            except ValueError:
+                body = decode_json(text)
+            except Undecodable:
                 body = text
     if 200 <= status < 300:
         return Reply(body=body, meta=meta)

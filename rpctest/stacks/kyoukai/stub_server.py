@@ -5,8 +5,11 @@ another process, another language) talks to when the Kyoukai service it calls is
 HTTP/1.1 with keep-alive (h11 parses and writes it; h11 comes with httpx) and answers each request
 as :func:`.stubbing.answer` decides: the matching stub's body (JSON, text, or 204 for None) or its
 error status; 405 with ``Allow`` when only other methods are stubbed for the path; 404 with the
-router's near-miss explanation as the body otherwise. Every unanswered request and every stub that
-raised is logged at WARNING on ``rpctest.serve`` and kept in :attr:`KyoukaiStubServer.diagnostics`.
+router's near-miss explanation as the body otherwise. A JSON body it cannot read (not JSON, nested
+too deeply, an integer of more than 4300 digits) reaches the stub as text. Every unanswered request
+and every stub that raised is logged at WARNING on ``rpctest.serve`` and kept in
+:attr:`KyoukaiStubServer.diagnostics`; whatever else goes wrong on one connection closes that
+connection alone (:func:`rpctest.untrusted.contained`).
 
 It runs on the caller's loop (``await server.astart()`` / ``astop()``) or on a private loop in a
 daemon thread (:func:`serve_stubs`, ``start()`` / ``stop()``), and stops promptly, closing every
@@ -26,6 +29,7 @@ from rpctest.loop_thread import LoopServer
 from rpctest.model import Call, Reply
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.kyoukai import stubbing
+from rpctest.untrusted import contained
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stubs.router import StubRouter
@@ -115,7 +119,6 @@ class KyoukaiStubServer(LoopServer, HostedService):
     def listening(self) -> bool:
         return self._server is not None
 
-    alive = listening
 
     def _stop_wait(self) -> float:
         return self.timeout + 5
@@ -142,9 +145,11 @@ class KyoukaiStubServer(LoopServer, HostedService):
             self._tasks.add(task)
         self._writers.add(writer)
         try:
-            await self._serve_connection(reader, writer)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
+            with contained(f"a connection from {writer.get_extra_info('peername')}", self._diagnose, then="connection closed"):
+                try:
+                    await self._serve_connection(reader, writer)
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    pass  # the client went away
         except asyncio.CancelledError:
             pass
         finally:

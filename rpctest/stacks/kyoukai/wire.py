@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlencode
 from rpctest.exceptions import ConfigError
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.kyoukai.routes import RouteTemplate, split_operation
+from rpctest.untrusted import Undecodable, decode_json
 
 __all__ = [
     "ENVELOPE_KEYS",
@@ -121,8 +122,8 @@ def envelope_from_request(
         text = content.decode("utf-8", errors="replace")
         kind = (content_type or "").split(";")[0].strip().lower()
         try:
-            envelope["body"] = json.loads(text) if kind in ("", _JSON) or kind.endswith("+json") else text
-        except ValueError:
+            envelope["body"] = decode_json(text) if kind in ("", _JSON) or kind.endswith("+json") else text
+        except Undecodable:  # however it fails (nested too deeply, a 4300+ digit integer): the text
             envelope["body"] = text
     return envelope
 

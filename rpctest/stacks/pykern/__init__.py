@@ -168,6 +168,13 @@ class PykernAdapter(StackAdapter):
 
         return Expected(ErrorKind.NOT_FOUND, None, frozenset({"APINotFound"}), check_field=False)
 
+    def garbage_target(self, address: str, probe: Any, *, timeout: float = 5.0, **options: Any) -> Any:
+        """Random malformed WebSocket messages for the endpoint (:class:`.framing.GarbageTarget`;
+        ``token=`` for a server that requires one)."""
+        from rpctest.stacks.pykern.framing import GarbageTarget
+
+        return GarbageTarget(address, probe, timeout=timeout, **options)
+
     def reply_from_exception(self, exc: BaseException) -> Reply | None:
         error = _error_from_exception(exc)
         return None if error is None else Reply(errors=[error])

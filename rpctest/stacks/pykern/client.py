@@ -638,6 +638,13 @@ class PykernSyncClient:
         """The asyncio client underneath (use it only on this wrapper's loop)."""
         return self._client
 
+    def run(self, coroutine: Any, timeout: float) -> Any:
+        """Run ``coroutine`` on this client's loop and return its result, waiting at most about
+        ``timeout`` seconds: for raw protocol work beside the client's calls (more connections on the
+        same loop, as :mod:`rpctest.stacks.pykern.framing` opens)."""
+        self._check_open()
+        return self._submit(coroutine, timeout)
+
     @property
     def connected(self) -> bool:
         return not self._closed and self._client.connected

@@ -57,6 +57,7 @@ from rpctest.stacks.pykern import wire
 from rpctest.stacks.pykern.client import STACK, PykernSyncClient, require_tornado
 from rpctest.stacks.pykern.errors import MISSING_REPLY, PROTOCOL_CLASSES, to_api_error
 from rpctest.stacks.pykern.stubbing import serving_over_wire, stub_seconds
+from rpctest.untrusted import contained
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stubs.router import Stub, StubRouter
@@ -311,7 +312,6 @@ class PykernStubServer(LoopServer, HostedService):
     def listening(self) -> bool:
         return self._http_server is not None
 
-    alive = listening
 
     def _stop_wait(self) -> float:
         return self.close_timeout + 2 * _STOP_WAIT + 5
@@ -351,14 +351,11 @@ class PykernStubServer(LoopServer, HostedService):
         self.diagnostics.append(text)
 
     async def _process(self, connection: _Connection, data: bytes | str) -> None:
-        try:
-            await self._handle(connection, data)
+        try:  # a message whose handling fails closes its connection, as pykern's server does; nothing more
+            with contained(f"{connection}: a message", self._diagnose, then="connection closed", failed=connection.destroy):
+                await self._handle(connection, data)
         except asyncio.CancelledError:
             pass  # the connection closed or the subscription was cancelled: pykern sends nothing then
-        except Exception as exc:  # a bug here must not kill the server; say so and close, as pykern does
-            _logger.exception("the pykern stub server failed on a message")
-            self._diagnose(f"{connection}: internal error answering a message, connection closed: {exc!r}")
-            connection.destroy()
 
     async def _handle(self, connection: _Connection, data: bytes | str) -> None:
         message, problem = wire.check(data, "server")

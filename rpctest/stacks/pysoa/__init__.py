@@ -170,6 +170,13 @@ class PySOAAdapter(StackAdapter):
 
         return expected_for_unknown_operation(operation)
 
+    def garbage_target(self, address: Any, probe: Any, *, timeout: float = 5.0, **options: Any) -> Any:
+        """Random malformed request-list elements for the service of ``probe`` on the Redis at
+        ``address`` (a ``redis://`` URL or a RedisTarget: :class:`.framing.GarbageTarget`)."""
+        from rpctest.stacks.pysoa.framing import GarbageTarget
+
+        return GarbageTarget(address, probe, timeout=timeout, **options)
+
     def reply_from_native(self, value: Any) -> Reply | None:
         from rpctest.stacks.pysoa.stubbing import reply_from_native
 

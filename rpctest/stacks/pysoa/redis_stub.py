@@ -52,6 +52,7 @@ from rpctest.stacks.pysoa.redis_client import (
     PySOAWireClient,
     is_expired,
 )
+from rpctest.untrusted import contained
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.redis_backend import RedisServerProcess, RedisTarget
@@ -395,7 +396,7 @@ class PySOAStubServer(HostedService):
 
     def _handle(self, service: str, key: str, data: bytes) -> None:
         """Answer one list element; every failure becomes a diagnostic, never an exception."""
-        try:
+        with contained(f"a request on {key}", self._diagnose, then="no response was sent"):
             request = self._decode(service, key, data)
             if request is None:
                 return
@@ -403,9 +404,6 @@ class PySOAStubServer(HostedService):
             if _suppressed(request.job):
                 return
             self._respond(request, response_body)
-        except Exception as exc:
-            _logger.exception("could not answer a request on %s", key)
-            self._diagnose(f"could not answer a request on {key}: {exc!r}")
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("%s", text)

@@ -29,6 +29,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple, Sequence
 import msgpack
 
 from rpctest.exceptions import TransportError
+from rpctest.untrusted import Undecodable, decode_json
 
 __all__ = [
     "PROTOCOL_PREFIX_V3",
@@ -376,9 +377,11 @@ def _unpack_msgpack(payload: bytes, unicode_errors: str) -> Any:
 
 def _load_json(payload: bytes) -> Any:
     try:
-        return json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        return decode_json(payload.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise WireError(f"payload is not valid JSON ({type(exc).__name__}: {exc})") from exc
+    except Undecodable as exc:  # a syntax error, or nesting or an integer Python cannot read
+        raise WireError(f"payload is not valid JSON ({type(exc.original).__name__}: {exc.detail})") from exc
 
 
 def _check_content_type(content_type: str) -> None:
@@ -453,9 +456,12 @@ def _parse_version(data: bytes) -> tuple[int, int]:
     """(payload offset, protocol version) from the start of a frame."""
     match = _VERSION_RE.match(data)
     if match:
-        version = int(match.group(1))
+        digits = match.group(1)
+        # PySOA reads any run of digits; more than int() converts (4300) is no version either
+        version = int(digits) if len(digits) <= 9 else -1
         if version not in _PROTOCOL_VERSIONS:
-            raise WireError(f"unsupported protocol version {version} in prefix {match.group(0)!r}: PySOA has 1-3")
+            shown = digits.decode() if version >= 0 else f"of {len(digits)} digits"
+            raise WireError(f"unsupported protocol version {shown} in prefix {match.group(0)[:40]!r}: PySOA has 1-3")
         return match.end(), version
     if data.startswith(b"pysoa-redis/"):
         raise WireError(f"malformed protocol prefix {data[:24]!r}: expected b'pysoa-redis/<N>//'")

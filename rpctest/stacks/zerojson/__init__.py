@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable
 
 from rpctest.exceptions import ConfigError, StackUnavailable, StubUsageError
-from rpctest.model import ErrorKind, Reply, RpcError
+from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -193,6 +193,13 @@ class ZeroJSONAdapter(StackAdapter):
             address, service, operation.name, args, timeout=timeout,
             parameters=bool(request.get("properties")), stateful=stateful, strict=strict,
         )
+
+    def garbage_target(self, address: str, probe: Call, *, timeout: float = 5.0, **options: Any) -> Any:
+        """Random malformed messages for the endpoint (:class:`.framing.GarbageTarget`; ``context=``
+        for an ``inproc://`` address)."""
+        from rpctest.stacks.zerojson.framing import GarbageTarget
+
+        return GarbageTarget(address, probe, timeout=timeout, **options)
 
     def reply_from_exception(self, exc: BaseException) -> Reply | None:
         error = self.error_from_native(exc)

@@ -2,15 +2,17 @@
 
 :func:`framing_cases` builds the malformed messages (wrong frame counts, a missing delimiter, bytes
 that are not UTF-8 or not JSON, JSON that is not an object, unknown or empty commands, envelope
-fields of the wrong type, unknown names, oversize frames). Each case's expected outcome is what
+fields of the wrong type, unknown names, nesting, integers and strings that break decoders, bytes
+that are not UTF-8 inside a string, oversize frames). Each case's expected outcome is what
 PyCOM 0.6.0's own server does: the case's ``source`` names the golden vector recorded for that input
 (``zj.frame.*`` and ``zj.err.*``, in the repository's ``tests/golden/zerojson``) or, where no vector
 was recorded for that exact input, states the behaviour observed of PyCOM 0.6.0 (its check order is
 in ``docs/stacks/zerojson.md``). Where PyCOM's own behaviour is poor the case carries a ``weakness``:
 
-* **no reply at all** for 0 or 1 frames after the delimiter, a message without the delimiter, and
-  a body that is valid JSON but not an object: PyCOM's handler crashes, its fallback reply cannot
-  be sent, and the caller waits until its timeout;
+* **no reply at all** for 0 or 1 frames after the delimiter, a message without the delimiter, a
+  body nested deeper than its decoder can recurse, and a body that is valid JSON but not an object:
+  PyCOM's handler crashes, its fallback reply cannot be sent, and the caller waits until its timeout
+  (the server itself keeps serving);
 * **code 1 (a server error)** for a caller's own mistake: ``interface``/``method`` (or, on a
   stateful interface, ``session_id``) of the wrong JSON type, ``extensions`` not an object.
 
@@ -26,10 +28,15 @@ a server error is not, and the endpoint must keep answering.
 :meth:`ZeroJSONClient.exchange`, which adds the empty delimiter REQ would add, unless the case says
 ``delimiter: False``), so a late reply can never be mistaken for the next case's: ZeroJSON has no
 request id. :func:`liveness_at` asks the endpoint a valid call; :func:`fuzz_framing` runs it all.
+
+:class:`GarbageTarget` is the ZeroJSON side of :mod:`rpctest.fuzz.garbage`: the shape of a message
+(the delimiter, ``CALL``, the JSON body) and the breakages of its framing (frame counts, a missing
+delimiter, extra routing frames, other commands, attachments, empty frames), and a raw sender.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -43,13 +50,15 @@ from rpctest.fuzz.framing import (
     describe_unit,
     run_framing,
 )
-from rpctest.model import ErrorKind
+from rpctest.fuzz.garbage import FrameShape
+from rpctest.model import Call, ErrorKind
 from rpctest.stacks.zerojson import wire
 from rpctest.stacks.zerojson.client import ZeroJSONClient
 from rpctest.stacks.zerojson.errors import classify
 
 __all__ = [
     "NO_SUCH_INTERFACE",
+    "NESTING",
     "NO_SUCH_METHOD",
     "OVERSIZE",
     "exchange_at",
@@ -65,6 +74,8 @@ NO_SUCH_INTERFACE = "rpctest.no.such.interface"
 NO_SUCH_METHOD = "rpctest_no_such_method"
 #: the size of the oversize body and attachment (8 MiB)
 OVERSIZE = 8 * 1024 * 1024
+#: how deep the nested-arrays case goes: issue 15's frame, past Python's recursion limit
+NESTING = 1000
 
 _NO_REPLY_WEAKNESS = (
     "PyCOM's handler crashes on it and sends no reply at all, so a caller learns nothing and waits for its "
@@ -203,6 +214,32 @@ def framing_cases(
         source="zj.err.introspect-not-service (a method the interface does not have: code 2)",
         **_error(wire.METHOD_NOT_FOUND))
 
+    # -- what breaks decoders: nesting, long integers, long strings, bad text (issue 15)
+    unknown = {"expect": "error", "codes": (wire.METHOD_NOT_FOUND,), "kind": ErrorKind.NOT_FOUND}
+    add("json-nested-1000", "A body of 1000 nested arrays (2 KB), deeper than Python's JSON decoder recurses.",
+        [call, b"[" * NESTING + b"]" * NESTING],
+        source="observed of PyCOM 0.6.0: json.loads raises RecursionError, which its decoder (catching ValueError) "
+        "does not catch: the handler crashes, no reply is sent, and the server keeps serving", **no_reply)
+    add("args-nested-100000", "A request object with a key whose value is 100000 nested arrays.",
+        [call, body(meth=NO_SUCH_METHOD)[:-1] + b', "rpctest_nested": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"],
+        source="observed of PyCOM 0.6.0: nesting inside the request object crashes the handler as at the top: no reply",
+        **no_reply)
+    add("integer-of-5000-digits", "A request object with a key whose value is an integer of 5000 digits (Python converts at most 4300).",
+        [call, body(meth=NO_SUCH_METHOD)[:-1] + b', "rpctest_number": ' + b"1" * 5000 + b"}"],
+        source="observed of PyCOM 0.6.0: int() refuses more than 4300 digits with a ValueError, which its decoder "
+        "catches: code 4 'Cannot decode response: Exceeds the limit (4300 digits) ...'", **_error(wire.BAD_REQUEST))
+    add("string-of-1-mib", "A request for an unknown method carrying a string of 1 MiB.",
+        [call, body(meth=NO_SUCH_METHOD, rpctest_padding="x" * (1 << 20))],
+        source="observed of PyCOM 0.6.0: a string of megabytes is just data; the unknown method decides, code 2",
+        **unknown)
+    add("string-not-utf8", "A request object whose padding string holds bytes that are not UTF-8.",
+        [call, body(meth=NO_SUCH_METHOD)[:-1] + b', "rpctest_padding": "\xff\xfe"}'],
+        source="observed of PyCOM 0.6.0: the whole body is decoded as UTF-8 first: code 4 'Invalid encoding, "
+        "expected UTF-8', as zj.frame.invalid-utf8 records for a body of such bytes", **_error(wire.BAD_REQUEST))
+    add("lone-surrogate-escape", "A JSON escape of a lone UTF-16 surrogate (\\ud800), valid JSON, in a request for an unknown method.",
+        [call, body(meth=NO_SUCH_METHOD)[:-1] + b', "rpctest_padding": "\\ud800"}'],
+        source="observed of PyCOM 0.6.0: json.loads takes the escape; the unknown method decides, code 2", **unknown)
+
     # -- size (never recorded)
     if oversize:
         unrecorded = (
@@ -324,3 +361,81 @@ def fuzz_framing(
         stack="zerojson",
         target=address,
     )
+
+
+# -- random malformed messages (rpctest.fuzz.garbage) ------------------------------------------------------
+
+
+def _frame_count(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """0 to 6 application frames after the delimiter, or dozens (2 or 3 are valid)."""
+    count = rng.choice((0, 1, 4, 5, 6, rng.randrange(7, 100)))
+    frames = [wire.COMMAND_CALL, shape.payload, b"attachment"] + [rng.randbytes(1) for _ in range(max(0, count - 3))]
+    return [b"", *frames[:count]]
+
+
+def _no_delimiter(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """The application frames without the empty delimiter a REQ socket adds."""
+    return rng.choice(([wire.COMMAND_CALL, shape.payload], [shape.payload], [wire.COMMAND_CALL], [wire.COMMAND_CALL, shape.payload, b"x"]))
+
+
+def _routing_frames(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """Extra non-empty frames before the delimiter, which a ROUTER takes for routing identities."""
+    extra = [rng.randbytes(rng.randrange(1, 40)) for _ in range(rng.randrange(1, 6))]
+    return [*extra, *shape.valid]
+
+
+def _command(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """A command frame other than CALL."""
+    command = rng.choice((
+        b"call", b"CALL\x00", b" CALL", b"CALL" * rng.randrange(2, 3000), b"\xff\xfe", b"FINISH", b"OK", b"FAIL",
+        rng.randbytes(rng.randrange(1, 64)),
+    ))
+    return [b"", command, shape.payload]
+
+
+def _attachment(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """A valid call with an attachment of random bytes (up to 64 KiB)."""
+    return [*shape.valid, rng.randbytes(rng.choice((0, 1, rng.randrange(2, 1024), 65_536)))]
+
+
+def _empty_frames(rng: random.Random, shape: FrameShape) -> list[bytes]:
+    """Empty frames where the command, the body or the attachment go."""
+    return rng.choice(([b"", b"", wire.COMMAND_CALL, shape.payload], [b"", wire.COMMAND_CALL, b""], [b"", b"", b""],
+                       [b"", wire.COMMAND_CALL, shape.payload, b"", b""], [b"", b"", shape.payload]))
+
+
+_BREAKAGES = (_frame_count, _no_delimiter, _routing_frames, _command, _attachment, _empty_frames)
+
+
+class GarbageTarget:
+    """A ZeroJSON endpoint as a target of :func:`rpctest.fuzz.garbage.run_garbage`: units are the 0MQ
+    frames a DEALER sends (the empty delimiter included, so a breakage can drop it), each sent with
+    :meth:`ZeroJSONClient.exchange`, whose fresh socket after a silence keeps late replies apart."""
+
+    def __init__(self, address: str, probe: Call, *, timeout: float = 5.0, context: zmq.Context | None = None) -> None:
+        self.address = address
+        self.probe = probe
+        self.context = context
+        request = wire.Request(probe.service, probe.operation, probe.body)
+        self.shape = FrameShape(
+            "zerojson", wire.dumps(request.to_dict()), "json", lambda payload: [b"", wire.COMMAND_CALL, payload], _BREAKAGES
+        )
+        self._client = ZeroJSONClient(address, timeout=timeout, context=context)
+
+    def send(self, unit: list[bytes], wait: float) -> str:
+        try:
+            answer = self._client.exchange(unit, timeout=wait, delimiter=False)
+        except wire.WireError:  # a reply that came back along the extra routing frames of the unit
+            return "reply"
+        return "none" if answer is None else "reply"
+
+    def alive(self, timeout: float) -> bool:
+        with ZeroJSONClient(self.address, timeout=timeout, context=self.context) as client:
+            try:
+                client.call(self.probe)
+            except TransportError:
+                return False
+        return True
+
+    def close(self) -> None:
+        self._client.close()

@@ -12,7 +12,8 @@ Every request goes through PyCOM's checks in PyCOM's order, with PyCOM's codes a
 first failing step decides the reply:
 
 1. fewer than 2 frames after the delimiter: **no reply**; command not ``CALL``: 4
-2. body not UTF-8: 4; not JSON: 4; not a JSON object: **no reply**; no ``interface``/``method``: 4
+2. body not UTF-8: 4; not JSON (an integer of more than 4300 digits included): 4; nested deeper than
+   the decoder can recurse: **no reply**; not a JSON object: **no reply**; no ``interface``/``method``: 4
 3. more than 3 frames: 4
 4. interface neither hosted nor stubbed: 4 ``Unsupported interface: X``
 5. stateful interface: ``session_id`` unknown or expired: 6 (none: a new session)
@@ -24,8 +25,10 @@ first failing step decides the reply:
 10. declared results of the wrong count: 1
 
 **What gets no reply** is what PyCOM's server crashes on (a message without the empty delimiter,
-0 or 1 frames after it, a body that is valid JSON but not an object): like PyCOM, this server sends
-nothing and keeps serving, and it records a diagnostic saying what was wrong and why no reply came.
+0 or 1 frames after it, a body nested too deeply to decode, a body that is valid JSON but not an
+object): like PyCOM, this server sends nothing and keeps serving, and it records a diagnostic saying
+what was wrong and why no reply came. Whatever else handling one message raises fails that message
+alone (no reply, a diagnostic, :func:`rpctest.untrusted.contained`): no frame can end the loop.
 Diagnostics (:attr:`~ZeroJSONServer.diagnostics`, also logged at WARNING on ``rpctest.serve``)
 also cover calls no stub matched and exceptions in handlers.
 
@@ -65,6 +68,7 @@ from rpctest.stacks.zerojson.service import (
     Session,
     interface_of,
 )
+from rpctest.untrusted import contained
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.zerojson.client import ZeroJSONClient
@@ -400,12 +404,13 @@ class ZeroJSONServer(HostedService):
                 frames = sock.recv_multipart(flags=zmq.NOBLOCK)
             except zmq.Again:
                 return
-            reply = self.handle(frames)
-            if reply is not None:
-                try:
-                    sock.send_multipart(reply)
-                except zmq.ZMQError as exc:  # pragma: no cover - ROUTER drops rather than fails
-                    self._diagnose(f"could not send a reply: {exc!r}")
+            with contained(f"a message of {len(frames)} frame(s)", self._diagnose, then="no reply was sent"):
+                reply = self.handle(frames)
+                if reply is not None:
+                    try:
+                        sock.send_multipart(reply)
+                    except zmq.ZMQError as exc:  # pragma: no cover - ROUTER drops rather than fails
+                        self._diagnose(f"could not send a reply: {exc!r}")
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("ZeroJSON server %s: %s", self.address, text)
@@ -448,6 +453,9 @@ class ZeroJSONServer(HostedService):
         try:
             data = wire.loads(app[1])
         except wire.WireError as exc:
+            if exc.code is None:
+                self._diagnose(f"a request body got no reply: {exc} (PyCOM's handler crashes on it and sends nothing)")
+                return None
             return wire.Response(code=exc.code, error=exc.reply_message)
         if not isinstance(data, dict):
             self._diagnose(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rpctest.exceptions import TransportError
+from rpctest.untrusted import Undecodable, decode_json
 
 __all__ = [
     "ACCESS_DENIED",
@@ -86,10 +87,11 @@ class WireError(TransportError):
     """Bytes that are not a valid ZeroJSON message; ``str()`` says what is wrong with them.
 
     ``code`` and ``reply_message`` are what a PyCOM server answers when a *request* fails this way
-    (code 4 and PyCOM's own wording), so the server can answer exactly as PyCOM does.
+    (code 4 and PyCOM's own wording), so the server can answer exactly as PyCOM does. ``code`` None:
+    PyCOM sends no reply at all (its handler crashes on it, as on a body nested too deeply to decode).
     """
 
-    def __init__(self, message: str, *, code: int = BAD_REQUEST, reply_message: str | None = None) -> None:
+    def __init__(self, message: str, *, code: int | None = BAD_REQUEST, reply_message: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.reply_message = reply_message if reply_message is not None else message
@@ -101,12 +103,12 @@ class WireError(TransportError):
 def dumps(value: Any) -> bytes:
     """``value`` as PyCOM puts it on the wire (``json.dumps`` defaults, UTF-8).
 
-    Raises TypeError (naming the offending value) for what JSON cannot hold, e.g. bytes: ZeroJSON
-    carries binary data only as the attachment frame.
+    Raises TypeError (naming the offending value) for what JSON cannot hold, e.g. bytes (ZeroJSON
+    carries binary data only as the attachment frame), or a value nested too deeply to encode.
     """
     try:
         return json.dumps(value).encode("utf-8")
-    except (TypeError, ValueError) as exc:
+    except (TypeError, ValueError, RecursionError) as exc:
         raise TypeError(f"cannot encode {_short(value)} as ZeroJSON (JSON): {exc}") from exc
 
 
@@ -115,6 +117,11 @@ def loads(data: bytes) -> Any:
 
     ``NaN``/``Infinity`` are accepted and duplicate keys keep the last value, as in PyCOM; a UTF-8
     BOM is an error. PyCOM's message says "response" even for requests; so does ``reply_message``.
+
+    Every failure is a :class:`WireError`, whatever ``json.loads`` raised. PyCOM's decoder catches
+    ``ValueError`` (code 4 ``Cannot decode response: ...``, an integer of more than 4300 digits
+    included); nesting deeper than the recursion limit (a ``RecursionError``) crashes its handler
+    and gets no reply (observed of PyCOM 0.6.0), so that error has ``code`` None.
     """
     try:
         text = bytes(data).decode("utf-8")
@@ -124,12 +131,15 @@ def loads(data: bytes) -> Any:
             reply_message="Invalid encoding, expected UTF-8",
         ) from exc
     try:
-        return json.loads(text)
-    except ValueError as exc:
+        return decode_json(text)
+    except Undecodable as exc:
+        answered = exc.kind not in ("nesting", "memory")  # the failures that are not a ValueError
         raise WireError(
-            f"a ZeroJSON body must be a JSON document; {_short(text)} is not ({exc})",
-            reply_message=f"Cannot decode response: {exc}",
-        ) from exc
+            f"a ZeroJSON body must be a JSON document; {_short(text)} is {exc}"
+            + ("" if answered else " (a PyCOM server sends no reply to it)"),
+            code=BAD_REQUEST if answered else None,
+            reply_message=f"Cannot decode response: {exc.detail}",
+        ) from None
 
 
 def _short(value: Any, limit: int = 80) -> str:
