@@ -251,7 +251,9 @@ async def test_pykerns_client_unsubscribes_and_the_stream_stops():
             (connection,) = server._connections
             (stream,) = connection.streams.values()
             subscription.unsubscribe()
-            await asyncio.sleep(0.05)
+            deadline = asyncio.get_running_loop().time() + 5  # the stream ticks every 0.2 s: done well before
+            while not stream.done() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.01)
             assert stream.done(), "the server still runs the stream"
             assert await client.call_api("echo", PKDict()) == {"counter": 1}
         finally:
@@ -276,7 +278,11 @@ async def test_pykerns_client_handshake_failures():
         try:
             with pytest.raises(pykern.util.APIError, match="APIProtocolError: error=nope"):
                 await client.call_api("badproto", PKDict())
-            await asyncio.sleep(0.05)
+            # the server closes after a protocol error; pykern's client sees it when its read loop
+            # ends (a fixed sleep lost that race on a loaded machine: the write hit the closed stream)
+            deadline = asyncio.get_running_loop().time() + 5
+            while not client._destroyed and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.01)
             with pytest.raises(pykern.api.util.APIDisconnected):
                 await client.call_api("echo", PKDict())
         finally:

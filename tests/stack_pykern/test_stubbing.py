@@ -190,6 +190,21 @@ async def test_a_client_pointed_at_the_stub_server_goes_over_the_wire(pykern_stu
 
 
 @pytest.mark.asyncio
+async def test_close_client_returns_with_the_socket_closed(pykern_stub_server: Any) -> None:
+    """tornado's ``close()`` drops the connection's protocol at once, so a wait that looked the stream up
+    after ``destroy()`` found nothing and returned while the close handshake was still going: the socket
+    then reached the garbage collector during a later test (the pykern session's rare ResourceWarning)."""
+    port = int(pykern_stub_server.address.rsplit(":", 1)[1].split("/")[0])
+    with stub_action("wallet", "echo", stack="pykern", body={}):
+        client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
+        await client.connect()
+        assert await client.call_api("echo", {}) == {}
+        stream = client._connection.protocol.stream
+        await close_client(client)
+        assert stream.closed()
+
+
+@pytest.mark.asyncio
 async def test_delay_and_interval_slow_the_answers_in_process() -> None:
     import asyncio
     import time

@@ -396,12 +396,12 @@ class PykernService(LoopHosted, HostedService):
             return Reply(errors=[error])
 
     def _drop_client(self, client: Any) -> None:
-        connection = getattr(client, "_connection", None)
+        stream = _stream_of(getattr(client, "_connection", None))
         client.destroy()
         if self.client is client:
             self.client = None
-        if connection is not None:
-            asyncio.ensure_future(_closed(connection))
+        if stream is not None:
+            asyncio.ensure_future(_closed(stream))
 
     @staticmethod
     async def _collect(client: Any, operation: str, args: Any) -> Reply:
@@ -477,12 +477,17 @@ class PykernService(LoopHosted, HostedService):
         return f"<PykernService {self.service_name} {where}{state}>"
 
 
-async def _closed(connection: Any, wait: float = 1.0) -> None:
-    """Let a tornado WebSocket client connection finish closing, then drop its socket if it has not:
+def _stream_of(connection: Any) -> Any:
+    """The IOStream under a tornado WebSocket client connection, or None. Look it up BEFORE closing:
+    tornado's ``WebSocketClientConnection.close()`` sets ``protocol`` to None at once, while the close
+    handshake (and the socket) goes on."""
+    return getattr(getattr(connection, "protocol", None), "stream", None)
+
+
+async def _closed(stream: Any, wait: float = 1.0) -> None:
+    """Let a tornado WebSocket client stream finish closing, then drop its socket if it has not:
     pykern's ``Client.destroy`` only starts the close handshake, and a socket left to the garbage
     collector is a ResourceWarning in the user's test run."""
-    protocol = getattr(connection, "protocol", None)
-    stream = getattr(protocol, "stream", None)
     if stream is None:
         return
     deadline = asyncio.get_running_loop().time() + wait
@@ -499,10 +504,9 @@ async def close_client(client: Any) -> None:
     test returning, ``asyncio.run`` finishing) before it completes, the socket is left to the garbage
     collector: a ResourceWarning in a strict test run. Await this instead of calling ``destroy()``.
     """
-    connection = getattr(client, "_connection", None)
+    stream = _stream_of(getattr(client, "_connection", None))
     client.destroy()
-    if connection is not None:
-        await _closed(connection)
+    await _closed(stream)
 
 
 def _is_ours(task: asyncio.Task[Any]) -> bool:
