@@ -106,3 +106,20 @@ def shop_contract(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def buggy_contract(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _exported("interop_pykern.services:BuggyShopAPI", tmp_path_factory.mktemp("contracts") / "pykern--buggy_shop.json")
+
+
+@pytest.fixture(scope="session")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The consumer contract ``pytest --rpctest-record`` writes for ``consumer_shop.py``'s stubs."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    where = tmp_path_factory.mktemp("recorded")
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "rpctest", "-p", "no:cacheprovider", "-q", "-p", "no:xdist",
+         "tests/interop_pykern/consumer_shop.py", "--rpctest-record", "--rpctest-contracts-dir", str(where)],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return where / "consumers" / "rpctest-examples--pykern--shop.json"

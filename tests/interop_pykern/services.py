@@ -45,22 +45,23 @@ class Counted(TypedDict):
     calls: int
 
 
-def _ints(api_args: Any, names: tuple[str, ...]) -> list[int]:
-    """The service's own validation: a map of exactly ``names``, each an int (not a bool)."""
+def _ints(api_args: Any, names: tuple[str, ...]) -> tuple[list[int], str | None]:
+    """The service's own validation: a map of exactly ``names``, each an int (not a bool); the values,
+    or what is wrong (each API raises BadArgs itself, so that its contract lists the class)."""
     if not isinstance(api_args, dict):
-        raise BadArgs("api_args={}: not a map", type(api_args).__name__)
+        return [], f"api_args={type(api_args).__name__}: not a map"
     extra = sorted(set(api_args) - set(names), key=str)
     if extra:
-        raise BadArgs("field={}: unknown", extra[0])
+        return [], f"field={extra[0]}: unknown"
     values = []
     for name in names:
         if name not in api_args:
-            raise BadArgs("field={}: missing", name)
+            return [], f"field={name}: missing"
         value = api_args[name]
         if not isinstance(value, int) or isinstance(value, bool):
-            raise BadArgs("field={}: not an int", name)
+            return [], f"field={name}: not an int"
         values.append(value)
-    return values
+    return values, None
 
 
 class _Counter:
@@ -75,6 +76,11 @@ class _Counter:
         _Counter.ended.append(self.calls)
 
 
+def _two(api_args: Any) -> tuple[int, int, str | None]:
+    values, problem = _ints(api_args, ("a", "b"))
+    return (*values, None) if problem is None else (0, 0, problem)  # type: ignore[return-value]
+
+
 class ShopAPI(pykern.quest.API):
     """A correct service: every check of the fuzzer passes on it."""
 
@@ -82,7 +88,9 @@ class ShopAPI(pykern.quest.API):
         return api_args
 
     async def api_add(self, api_args: AddArgs) -> int:
-        a, b = _ints(api_args, ("a", "b"))
+        a, b, problem = _two(api_args)
+        if problem:
+            raise BadArgs("{}", problem)
         return a + b
 
     async def api_count(self, api_args) -> Counted:  # noqa: ANN001 - any args: per-session state
@@ -97,10 +105,12 @@ class ShopAPI(pykern.quest.API):
 
     @subscription
     async def api_countdown(self, api_args: CountdownArgs) -> Tick:
-        (n,) = _ints(api_args, ("n",))
-        if not 0 <= n <= 5:
-            raise BadArgs("n={}: not in 0..5", n)
-        for left in range(n, 0, -1):
+        values, problem = _ints(api_args, ("n",))
+        if problem:
+            raise BadArgs("{}", problem)
+        if not 0 <= values[0] <= 5:
+            raise BadArgs("n={}: not in 0..5", values[0])
+        for left in range(values[0], 0, -1):
             if self.is_quest_end():
                 break
             self.subscription.result_put({"left": left})
@@ -110,11 +120,15 @@ class BuggyShopAPI(pykern.quest.API):
     """Each API has one planted bug."""
 
     async def api_divide(self, api_args: AddArgs) -> int:
-        a, b = _ints(api_args, ("a", "b"))
+        a, b, problem = _two(api_args)
+        if problem:
+            raise BadArgs("{}", problem)
         return a // b  # ZeroDivisionError for b == 0: pykern answers APICallError
 
     async def api_label(self, api_args: AddArgs) -> str:
-        a, b = _ints(api_args, ("a", "b"))
+        a, b, problem = _two(api_args)
+        if problem:
+            raise BadArgs("{}", problem)
         return f"{a}+{b}" if a >= 0 else a  # the wrong type (an int) for a negative a
 
     async def api_keys(self, api_args):  # noqa: ANN001 - no schema: assumes a map

@@ -6,16 +6,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Callable
 
-import pykern.util
-import pytest
-from pykern.api.client import Client
-from pykern.pkcollections import PKDict
+from interop_pykern.pkclient import neutral, pykern_answers
 
-from rpctest.model import Reply
 from rpctest.stacks import get_adapter
-from rpctest.stacks.pykern import close_client
-from rpctest.stacks.pykern.host import _plain
-from rpctest.stacks.pykern.errors import parse_api_error
 
 #: (api, api_args, subscribe) sent both ways; the answers must be the same
 REQUESTS: list[tuple[str, Any, bool]] = [
@@ -36,38 +29,6 @@ REQUESTS: list[tuple[str, Any, bool]] = [
     ("countdown", {"n": 3}, False),
     ("add", {"a": 1, "b": 2}, True),
 ]
-
-
-def _port(address: str) -> int:
-    return int(address.rsplit(":", 1)[1].split("/")[0])
-
-
-async def pykern_answers(address: str, requests: list[tuple[str, Any, bool]]) -> list[Reply]:
-    """What pykern's own ``Client`` gets for each request, one connection, as neutral replies."""
-    client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=_port(address), api_uri="/api"))
-    replies = []
-    try:
-        await asyncio.wait_for(client.connect(), 5)
-        for api, args, subscribe in requests:
-            items: list[Any] = []
-            try:
-                if subscribe:  # the items so far stay with an error, as in rpctest's Reply
-                    with await client.subscribe_api(api, args) as sub:
-                        while (item := await asyncio.wait_for(sub.result_get(), 5)) is not None:
-                            items.append(_plain(item))
-                    replies.append(Reply(body=items, items=items))
-                else:
-                    replies.append(Reply(body=_plain(await asyncio.wait_for(client.call_api(api, args), 5))))
-            except pykern.util.APIError as exc:
-                replies.append(Reply(errors=[parse_api_error(str(exc))], items=items if subscribe else None))
-    finally:
-        await close_client(client)
-    return replies
-
-
-def neutral(reply: Reply) -> tuple[Any, ...]:
-    """What both sides must agree on: the body (and items), or each error's code and message."""
-    return (reply.body, reply.items, [(e.code, e.message, e.kind) for e in reply.all_errors])
 
 
 def test_rpctest_and_pykern_clients_get_the_same_answers(shop: Any, tally: Callable[..., None]) -> None:
