@@ -396,12 +396,12 @@ class PykernService(LoopHosted, HostedService):
             return Reply(errors=[error])
 
     def _drop_client(self, client: Any) -> None:
-        connection = getattr(client, "_connection", None)
+        stream = _client_stream(client)
         client.destroy()
         if self.client is client:
             self.client = None
-        if connection is not None:
-            asyncio.ensure_future(_closed(connection))
+        if stream is not None:
+            asyncio.ensure_future(_closed(stream))
 
     @staticmethod
     async def _collect(client: Any, operation: str, args: Any) -> Reply:
@@ -477,14 +477,16 @@ class PykernService(LoopHosted, HostedService):
         return f"<PykernService {self.service_name} {where}{state}>"
 
 
-async def _closed(connection: Any, wait: float = 1.0) -> None:
-    """Let a tornado WebSocket client connection finish closing, then drop its socket if it has not:
-    pykern's ``Client.destroy`` only starts the close handshake, and a socket left to the garbage
-    collector is a ResourceWarning in the user's test run."""
-    protocol = getattr(connection, "protocol", None)
-    stream = getattr(protocol, "stream", None)
-    if stream is None:
-        return
+def _client_stream(client: Any) -> Any:
+    """The TCP stream under a pykern ``Client``'s WebSocket, taken before ``destroy()``: tornado's
+    ``close()`` drops the connection's protocol, the only way to the stream, at once."""
+    return getattr(getattr(getattr(client, "_connection", None), "protocol", None), "stream", None)
+
+
+async def _closed(stream: Any, wait: float = 1.0) -> None:
+    """Let a tornado stream under a closing WebSocket client finish closing, then drop its socket if it
+    has not: pykern's ``Client.destroy`` only starts the close handshake, and a socket left to the
+    garbage collector is a ResourceWarning in the user's test run."""
     deadline = asyncio.get_running_loop().time() + wait
     while not stream.closed() and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.005)
@@ -499,10 +501,10 @@ async def close_client(client: Any) -> None:
     test returning, ``asyncio.run`` finishing) before it completes, the socket is left to the garbage
     collector: a ResourceWarning in a strict test run. Await this instead of calling ``destroy()``.
     """
-    connection = getattr(client, "_connection", None)
+    stream = _client_stream(client)
     client.destroy()
-    if connection is not None:
-        await _closed(connection)
+    if stream is not None:
+        await _closed(stream)
 
 
 def _is_ours(task: asyncio.Task[Any]) -> bool:
