@@ -9,19 +9,10 @@ from typing import Any
 
 import pytest
 
-from rpctest import stacks
 from rpctest.contracts.format import OperationSpec, ProviderContract
 from rpctest.fuzz.engine import Target, fuzz_operation
 from rpctest.model import Call, Reply
-from toystack import ToyAdapter, ToyHost
-
-
-@pytest.fixture
-def toy(monkeypatch: pytest.MonkeyPatch) -> ToyAdapter:
-    adapter = ToyAdapter()
-    adapter.host = ToyHost()
-    monkeypatch.setitem(stacks._loaded, "toy", adapter)
-    return adapter
+from toystack import ToyAdapter, toy  # noqa: F401 - toy is a fixture
 
 
 def _sent(schema: Any) -> list[Any]:

@@ -23,19 +23,11 @@ from rpctest import (
 from rpctest import stacks
 from rpctest.exceptions import StubUsageError, UnmatchedCall
 from rpctest.stubs.router import router
-from toystack import ToyAdapter, ToyHost, toy_call
+from toystack import ToyAdapter, toy, toy_call  # noqa: F401 - toy is a fixture
 
 # These tests provoke unmatched calls and uncalled stubs on purpose; strictness itself is tested
 # in tests/stack_pysoa/test_plugin_pysoa.py.
 pytestmark = pytest.mark.rpctest(strict=False)
-
-
-@pytest.fixture
-def toy(monkeypatch: pytest.MonkeyPatch) -> ToyAdapter:
-    adapter = ToyAdapter()
-    adapter.host = ToyHost()
-    monkeypatch.setitem(stacks._loaded, "toy", adapter)
-    return adapter
 
 
 def test_interceptor_installed_once_and_removed_with_last_stub(toy: ToyAdapter) -> None:
