@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "install", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pykern", "install", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -51,10 +51,23 @@ def pysoa(session: nox.Session) -> None:
 @nox.session
 def pykern(session: nox.Session) -> None:
     """pykern.api installed light (--no-deps, plus tornado, msgpack>=1, py, six), as the docs say."""
+    _install_pykern(session)
+    _pytest(session, "tests/stack_pykern", "examples/pykern")
+
+
+def _install_pykern(session: nox.Session) -> None:
     session.install("--no-deps", "-c", _constraints("pykern"), "pykern")
     session.install("-c", _constraints("pykern"), "-e", ".[pykern]", *TEST_TOOLS)
     session.run("python", "-c", "import pykern.api.server, msgpack; print('pykern.api ok, msgpack', msgpack.version)")
-    _pytest(session, "tests/stack_pykern", "examples/pykern")
+
+
+@nox.session(name="interop-pykern")
+def interop_pykern(session: nox.Session) -> None:
+    """The differential suite for pykern.api (tests/interop_pykern): rpctest's client, fuzzer and live
+    verify against pykern's real server, and pykern's real client against rpctest serve, answer for
+    answer; the install is the pykern session's."""
+    _install_pykern(session)
+    _pytest(session, "tests/interop_pykern")
 
 
 @nox.session

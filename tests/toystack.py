@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import pytest
+
 from rpctest import stacks
 from rpctest.model import Call, CallFailed, ErrorKind
 from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
@@ -52,6 +54,15 @@ def register() -> ToyAdapter:
     adapter = ToyAdapter()
     adapter.host = ToyHost()
     stacks._loaded["toy"] = adapter
+    return adapter
+
+
+@pytest.fixture
+def toy(monkeypatch: pytest.MonkeyPatch) -> ToyAdapter:
+    """A fresh toy adapter registered as the stack ``toy`` for one test (import the fixture)."""
+    adapter = ToyAdapter()
+    adapter.host = ToyHost()
+    monkeypatch.setitem(stacks._loaded, "toy", adapter)
     return adapter
 
 

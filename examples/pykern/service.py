@@ -5,7 +5,7 @@ methods' annotations (plain Python: the service imports nothing from rpctest). r
 for contracts and fuzzing; the service still checks its own input, and says what is wrong with
 the caller-error class ``InvalidRequest``.
 
-Run it for real with ``python -m examples.pykern.service`` (port 8123, path /api).
+Run it for real with ``python -m examples.pykern.service`` (port 8123, or ``WALLET_PORT``; path /api).
 """
 
 from __future__ import annotations
@@ -114,7 +114,10 @@ class WalletAPI(pykern.quest.API):
 
 
 if __name__ == "__main__":  # pragma: no cover - a real server, for trying rpctest's CLI against
+    import os
+
     from pykern.api import server
     from pykern.pkcollections import PKDict
 
-    server.start((WalletAPI,), (), PKDict(tcp_ip="127.0.0.1", tcp_port=8123, api_uri="/api"))
+    port = int(os.environ.get("WALLET_PORT", "8123"))
+    server.start((WalletAPI,), (), PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))

@@ -193,7 +193,10 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
     options = adapter.strategy_options()
     parts = []
     if mode in ("positive", "all"):
-        parts.append(from_schema(op.request, **options).map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, allowed_codes=allowed)))
+        valid = from_schema(op.request, **options)
+        if not adapter.null_body_sendable:  # e.g. an operation with no request schema: any value but null
+            valid = valid.filter(lambda body: body is not None)
+        parts.append(valid.map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, allowed_codes=allowed)))
     if mode in ("negative", "all"):
         try:
             invalid = invalid_from_schema(op.request, min_depth=adapter.min_defect_depth, **options)

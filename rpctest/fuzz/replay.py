@@ -47,6 +47,9 @@ def write_replay(target: "Target", failure: "Failure", directory: Path) -> Path:
         "defect": failure.defect.to_dict() if failure.defect is not None else None,
         "expected": failure.expected.to_dict() if failure.expected is not None else None,
     }
+    spec = target.contract.operations.get(failure.operation)
+    if spec is not None:  # replaying at an address must not need introspection (pykern has none)
+        data["operation_spec"] = spec.to_dict()
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     digest = hashlib.sha256(json.dumps([data["operation"], data["request"], data["check"]], sort_keys=True).encode()).hexdigest()[:10]
     directory.mkdir(parents=True, exist_ok=True)
@@ -75,7 +78,7 @@ def load_replay(path: Path | str) -> dict[str, Any]:
 
 def replay(path: Path | str, *, provider: Any = None, address: str | None = None, timeout: float = 5.0) -> tuple[bool, str]:
     """Send the replay file's request again; (still failing, what the check says now)."""
-    from rpctest.contracts.format import ProviderContract
+    from rpctest.contracts.format import OperationSpec, ProviderContract
     from rpctest.fuzz.checks import CHECKS, Case
     from rpctest.fuzz.engine import _executor, an_answer_came_back, CheckFailed
     from rpctest.fuzz.target import open_target
@@ -88,7 +91,14 @@ def replay(path: Path | str, *, provider: Any = None, address: str | None = None
         provider, address = where.get("provider"), where.get("address")
     if provider is None and address is None:
         raise ConfigError(f"{path}: the replay file names no provider or address; give --provider or --address")
-    with open_target(data["stack"], provider=provider, address=address, service=data["service"], timeout=timeout) as target:
+    contract = None
+    if provider is None and isinstance(data.get("operation_spec"), dict):
+        # at an address, the operation as the fuzz run knew it: a stack without introspection (pykern)
+        # cannot say it again, and the question must be the same one
+        spec = OperationSpec.from_dict(data["operation"], data["operation_spec"])
+        contract = ProviderContract(data["stack"], data["service"], {spec.name: spec})
+    with open_target(data["stack"], provider=provider, address=address, service=data["service"], contract=contract,
+                     timeout=timeout) as target:
         contract: ProviderContract = target.contract
         op = contract.operations.get(data["operation"])
         case = Case(

@@ -187,7 +187,8 @@ class StackAdapter(abc.ABC):
     host: HostHalf
 
     #: whether a request body of None reaches the service as null (PySOA's client sends {} instead,
-    #: so a "null body" defect cannot be expressed there and the fuzzer does not generate it)
+    #: and pykern's server closes the connection on a nil api_args), so the fuzzer generates no null
+    #: body where it is False: neither a "null body" defect nor a valid null for a schema-less operation
     null_body_sendable: bool = False
 
     #: how deep the fuzzer's one defect sits at least: 1 keeps the body itself an object (AsyncAPY

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import inspect
 import itertools
 import threading
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 from rpctest.exceptions import StubUsageError, UnmatchedCall
 from rpctest.model import Call, Interaction, Reply, RpcError
 from rpctest.stubs.copying import copy_body
+from rpctest.stubs.session import SESSION
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.base import StackAdapter
@@ -127,7 +129,7 @@ class Stub:
             return self._from_exception(exc)
         if callable(effect) and not isinstance(effect, (Mapping, RpcError)):
             try:
-                value = effect(copy_body(call.body))
+                value = effect(copy_body(call.body), **_context_arguments(effect, call))
             except BaseException as exc:
                 return self._from_exception(exc)
             return self._from_value(value, call)
@@ -150,6 +152,27 @@ class Stub:
         if reply is None:
             raise exc
         return reply
+
+
+def _context_arguments(effect: Callable[..., Any], call: Call) -> dict[str, Any]:
+    """What a side effect asks for beyond the body, by parameter name: ``call`` (the neutral call,
+    with its ``meta``) and ``session`` (the connection's :class:`~rpctest.stubs.session.StubSession`,
+    on stacks that keep one per connection, else None)."""
+    names = _context_parameters_of(effect)
+    if not names:
+        return {}
+    context = {"call": call, "session": call.meta.get(SESSION)}
+    return {name: context[name] for name in names}
+
+
+def _context_parameters_of(effect: Callable[..., Any]) -> tuple[str, ...]:
+    try:
+        parameters = inspect.signature(effect).parameters
+    except (TypeError, ValueError):  # a builtin without a signature: the body alone
+        return ()
+    usable = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    body = next(iter(parameters), None)  # the first parameter takes the body, whatever its name
+    return tuple(name for name in ("call", "session") if name != body and name in parameters and parameters[name].kind in usable)
 
 
 def _no_interceptor() -> None:

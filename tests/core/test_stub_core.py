@@ -23,19 +23,11 @@ from rpctest import (
 from rpctest import stacks
 from rpctest.exceptions import StubUsageError, UnmatchedCall
 from rpctest.stubs.router import router
-from toystack import ToyAdapter, ToyHost, toy_call
+from toystack import ToyAdapter, toy, toy_call  # noqa: F401 - toy is a fixture
 
 # These tests provoke unmatched calls and uncalled stubs on purpose; strictness itself is tested
 # in tests/stack_pysoa/test_plugin_pysoa.py.
 pytestmark = pytest.mark.rpctest(strict=False)
-
-
-@pytest.fixture
-def toy(monkeypatch: pytest.MonkeyPatch) -> ToyAdapter:
-    adapter = ToyAdapter()
-    adapter.host = ToyHost()
-    monkeypatch.setitem(stacks._loaded, "toy", adapter)
-    return adapter
 
 
 def test_interceptor_installed_once_and_removed_with_last_stub(toy: ToyAdapter) -> None:
@@ -77,6 +69,46 @@ def test_side_effect_callable_receives_a_copy_of_the_body(toy: ToyAdapter) -> No
         assert toy_call("svc", "get", {"a": 1}) == {"seen": ["a", "mutated"]}
     assert handle.call_body == {"a": 1}
 
+
+def test_a_side_effect_asks_for_the_call_and_its_session_by_parameter_name(toy: ToyAdapter) -> None:
+    """``call`` is the neutral call, ``session`` the connection's session (None on a stack without
+    one, as here); a first parameter takes the body whatever its name, even ``call``."""
+    seen = []
+
+    def both(body: dict, *, session: object, call: object) -> dict:
+        seen.append((body, session, call.operation, call.body))  # type: ignore[attr-defined]
+        return {"ok": True}
+
+    with stub_action("svc", "get", stack="toy", side_effect=both):
+        assert toy_call("svc", "get", {"a": 1}) == {"ok": True}
+    assert seen == [({"a": 1}, None, "get", {"a": 1})]
+    with stub_action("svc", "get", stack="toy", side_effect=lambda call: {"got": call}):
+        assert toy_call("svc", "get", {"a": 2}) == {"got": {"a": 2}}
+    with stub_action("svc", "get", stack="toy", side_effect=dict):  # a builtin: the body alone
+        assert toy_call("svc", "get", {"a": 3}) == {"a": 3}
+
+
+def test_a_stub_session_ends_its_values_last_in_first_out_once() -> None:
+    from rpctest.stubs.session import StubSession
+
+    ended = []
+
+    class Hook:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def session_end(self) -> None:
+            ended.append(self.name)
+            if self.name == "b":
+                raise RuntimeError("a failing hook does not stop the others")
+
+    session = StubSession("toy connection")
+    session.update(a=Hook("a"), plain=1, b=Hook("b"), c=Hook("c"))
+    session.end()
+    session.end()
+    assert ended == ["c", "b", "a"] and session.ended
+    other = StubSession("toy connection")
+    assert other.id != session.id and other != session and not other
 
 
 def test_a_body_as_deep_as_a_decoder_gives_is_stubbed_like_any_other(toy: ToyAdapter) -> None:

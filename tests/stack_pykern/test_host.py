@@ -194,3 +194,21 @@ def test_bad_options_are_config_errors() -> None:
         serve(WalletAPI, transport="carrier-pigeon")
     with pytest.raises(ConfigError, match="path"):
         serve(WalletAPI, path="api")
+
+
+@pytest.mark.asyncio
+async def test_close_client_returns_once_the_socket_is_closed() -> None:
+    """tornado's ``close()`` drops the connection's protocol at once, with the only way to its TCP
+    stream: close_client must take the stream first, else it returns while the socket is still open
+    and an ``asyncio.run`` ending then leaves it to the garbage collector (found by the pykern
+    differential suite as a rare ResourceWarning)."""
+    from pykern.api.client import Client
+    from pykern.pkcollections import PKDict
+
+    async with serve_async(WalletAPI) as wallet:
+        port = int(wallet.address.rsplit(":", 1)[1].split("/")[0])
+        client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
+        await client.connect()
+        stream = client._connection.protocol.stream
+        await close_client(client)
+        assert stream.closed()

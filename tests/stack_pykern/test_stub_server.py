@@ -375,10 +375,13 @@ async def test_stub_calls_carry_the_service_and_the_kind():
         await client.call("echo", {"q": 1})
         await _collect(client, "ticks")
     assert server.service == "billing"
-    assert [(c.stack, c.service, c.operation, c.body, c.meta) for c in echo.calls + ticks.calls] == [
-        ("pykern", "billing", "echo", {"q": 1}, {"kind": "call"}),
-        ("pykern", "billing", "ticks", {}, {"kind": "subscribe"}),
+    calls = echo.calls + ticks.calls
+    assert [(c.stack, c.service, c.operation, c.body, c.meta["kind"]) for c in calls] == [
+        ("pykern", "billing", "echo", {"q": 1}, "call"),
+        ("pykern", "billing", "ticks", {}, "subscribe"),
     ]
+    assert calls[0].meta["session"] is calls[1].meta["session"], "one connection, one session"
+    assert set(calls[0].meta) == {"kind", "session"}
 
 
 def test_the_service_is_resolved_per_call_as_the_in_process_stubs_do():

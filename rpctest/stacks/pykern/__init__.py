@@ -33,10 +33,14 @@ class PykernWire(WireHalf):
         """A blocking :class:`~.client.PykernSyncClient` connected to ``ws://host:port/path``.
 
         ``options``: ``token=`` for servers that require one, ``authenticate=False`` to skip the
-        handshake (pykern's server does not enforce it), ``record=True``.
+        handshake (pykern's server does not enforce it), ``record=True``. It reconnects after the
+        server closes the connection (``reconnect=False`` to see every later call fail instead):
+        pykern's server closes on some requests (a nil ``api_args``, an ``APIProtocolError``), and
+        the fuzzer and live verification must judge each request on its own.
         """
         from rpctest.stacks.pykern.client import PykernSyncClient
 
+        options.setdefault("reconnect", True)
         return PykernSyncClient(address, service=service, timeout=timeout, **options)
 
     def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> Any:

@@ -12,7 +12,10 @@ How outcomes are reported (the choices a caller needs to know):
 * the connection is gone (the server closed it, e.g. after an ``APIProtocolError`` reply, or it
   dropped) → a Reply with one error of code ``APIDisconnected`` (kind ``transport``) whose message
   says why. pykern's own client raises ``APIDisconnected`` as an ``APIError`` like every other API
-  error, so it is an error reply here too, for pending calls and for calls made afterwards;
+  error, so it is an error reply here too, for pending calls and for calls made afterwards, unless
+  the client was made with ``reconnect=True``: then the next call opens a new connection (and runs
+  the handshake again), which is a new pykern session. The fuzzer and live verification use that,
+  so one request that makes the server close does not fail every request after it;
 * no reply in time → :class:`~rpctest.exceptions.CallTimeout` naming the API, the address and the
   timeout;
 * the server sent a frame pykern's client cannot read → :class:`~rpctest.stacks.pykern.wire.WireError`
@@ -232,7 +235,8 @@ class PykernWireClient:
     """
 
     def __init__(
-        self, address: str, *, timeout: float = 5.0, service: str | None = None, record: bool = False
+        self, address: str, *, timeout: float = 5.0, service: str | None = None, record: bool = False,
+        reconnect: bool = False,
     ) -> None:
         if not isinstance(address, str) or not address.startswith(("ws://", "wss://")):
             raise ValueError(f"a pykern.api address is ws://host:port/path, not {address!r}")
@@ -250,6 +254,8 @@ class PykernWireClient:
         self._gone: str | None = None  # why the connection is gone, once it is
         self._protocol_error: str | None = None  # an APIProtocolError reply: the server closes next
         self._user_closed = False
+        self.reconnect = reconnect
+        self._handshake: tuple[Any, Any] | None = None  # (token, version) to run again on a reconnect
 
     # -- connecting --------------------------------------------------------------------------------
 
@@ -264,18 +270,21 @@ class PykernWireClient:
         timeout: float = 5.0,
         service: str | None = None,
         record: bool = False,
+        reconnect: bool = False,
     ) -> "PykernWireClient":
         """Open the WebSocket and (unless ``authenticate=False``) run pykern's handshake.
 
         A handshake answered with an error raises :class:`HandshakeFailed` (after closing: pykern's
         client gives up on the connection too); an address nobody answers raises
-        :class:`PykernUnreachable`.
+        :class:`PykernUnreachable`. ``reconnect=True``: a call after the server closed the
+        connection opens a new one (see the module docstring).
         """
-        client = cls(address, timeout=timeout, service=service, record=record)
+        client = cls(address, timeout=timeout, service=service, record=record, reconnect=reconnect)
         await client._open()
         if authenticate:
+            client._handshake = (token, version)
             try:
-                reply = await client.call(wire.AUTH_API_NAME, wire.auth_args(token, version), timeout=timeout, _record=False)
+                reply = await client._authenticate()
             except BaseException:
                 await client.aclose()
                 raise
@@ -283,6 +292,33 @@ class PykernWireClient:
                 await client.aclose()
                 raise HandshakeFailed(reply, address)
         return client
+
+    async def _authenticate(self) -> Reply:
+        assert self._handshake is not None
+        token, version = self._handshake
+        return await self._call(wire.AUTH_API_NAME, wire.auth_args(token, version), self.timeout)
+
+    async def _reconnect_if_closed(self) -> Reply | None:
+        """With ``reconnect``: a new connection when the server closed the old one (or announced it
+        would, with an APIProtocolError reply); None when ready, else the reply for the caller."""
+        if not self.reconnect or self._user_closed or self._connection is None:
+            return None
+        if self._gone is None and self._protocol_error is None:
+            return None
+        if self._gone is None:  # the server closes after its APIProtocolError reply: let it
+            await self.wait_closed(self.timeout)
+        self._close_stream(getattr(getattr(self._connection, "protocol", None), "stream", None))
+        self._gone = self._protocol_error = None
+        self._pending = {}
+        self._ids = itertools.count(1)  # a new connection, as a new pykern client counts from 1
+        await self._open()
+        if self._handshake is not None:
+            reply = await self._authenticate()
+            if not reply.ok:
+                return Reply(errors=[RpcError(DISCONNECTED, f"reconnected to {self.address}, but the handshake failed: "
+                                              + "; ".join(map(str, reply.errors)), kind=ErrorKind.TRANSPORT)])
+        _logger.debug("reconnected to %s (a new pykern session)", self.address)
+        return None
 
     async def _open(self) -> None:
         websocket = require_tornado()
@@ -409,7 +445,10 @@ class PykernWireClient:
         """
         call = self._as_call(api, api_args)
         wait = self.timeout if timeout is None else float(timeout)
-        if call.meta.get("kind") == "subscribe":
+        refused = await self._reconnect_if_closed()
+        if refused is not None:
+            reply = refused
+        elif call.meta.get("kind") == "subscribe":
             reply = await self._collect(call, wait)
         else:
             reply = await self._call(call.operation, call.body, wait)
@@ -584,6 +623,7 @@ class PykernSyncClient:
         timeout: float = 5.0,
         service: str | None = None,
         record: bool = False,
+        reconnect: bool = False,
     ) -> None:
         self.address = address
         self.timeout = float(timeout)
@@ -604,6 +644,7 @@ class PykernSyncClient:
                     timeout=timeout,
                     service=service,
                     record=record,
+                    reconnect=reconnect,
                 ),
                 2 * self.timeout,
             )

@@ -396,7 +396,7 @@ class PykernService(LoopHosted, HostedService):
             return Reply(errors=[error])
 
     def _drop_client(self, client: Any) -> None:
-        stream = _stream_of(getattr(client, "_connection", None))
+        stream = _client_stream(client)
         client.destroy()
         if self.client is client:
             self.client = None
@@ -477,19 +477,16 @@ class PykernService(LoopHosted, HostedService):
         return f"<PykernService {self.service_name} {where}{state}>"
 
 
-def _stream_of(connection: Any) -> Any:
-    """The IOStream under a tornado WebSocket client connection, or None. Look it up BEFORE closing:
-    tornado's ``WebSocketClientConnection.close()`` sets ``protocol`` to None at once, while the close
-    handshake (and the socket) goes on."""
-    return getattr(getattr(connection, "protocol", None), "stream", None)
+def _client_stream(client: Any) -> Any:
+    """The TCP stream under a pykern ``Client``'s WebSocket, taken before ``destroy()``: tornado's
+    ``close()`` drops the connection's protocol, the only way to the stream, at once."""
+    return getattr(getattr(getattr(client, "_connection", None), "protocol", None), "stream", None)
 
 
 async def _closed(stream: Any, wait: float = 1.0) -> None:
-    """Let a tornado WebSocket client stream finish closing, then drop its socket if it has not:
-    pykern's ``Client.destroy`` only starts the close handshake, and a socket left to the garbage
-    collector is a ResourceWarning in the user's test run."""
-    if stream is None:
-        return
+    """Let a tornado stream under a closing WebSocket client finish closing, then drop its socket if it
+    has not: pykern's ``Client.destroy`` only starts the close handshake, and a socket left to the
+    garbage collector is a ResourceWarning in the user's test run."""
     deadline = asyncio.get_running_loop().time() + wait
     while not stream.closed() and asyncio.get_running_loop().time() < deadline:
         await asyncio.sleep(0.005)
@@ -504,9 +501,10 @@ async def close_client(client: Any) -> None:
     test returning, ``asyncio.run`` finishing) before it completes, the socket is left to the garbage
     collector: a ResourceWarning in a strict test run. Await this instead of calling ``destroy()``.
     """
-    stream = _stream_of(getattr(client, "_connection", None))
+    stream = _client_stream(client)
     client.destroy()
-    await _closed(stream)
+    if stream is not None:
+        await _closed(stream)
 
 
 def _is_ours(task: asyncio.Task[Any]) -> bool:

@@ -10,7 +10,11 @@ byte for byte where the golden vectors pin the bytes:
   handshake arguments without a token key get the ``APICallError`` pykern's attribute lookup
   produces; success is ``{}``. As in pykern, nothing requires the handshake before other calls;
 * a CALL is answered from the router: ``Call(stack="pykern", service=<service>, operation=api_name,
-  body=api_args, meta={"kind": "call"})`` (``"subscribe"`` for a SUBSCRIBE). The first error of the
+  body=api_args, meta={"kind": "call", "session": <the connection's session>})`` (``"subscribe"``
+  for a SUBSCRIBE). As pykern's server gives each connection one ``session``, each connection here
+  has one :class:`~rpctest.stubs.session.StubSession`: a ``side_effect`` taking ``session`` keeps
+  state in it from call to call on that socket, a new socket starts a new one, and its values'
+  ``session_end`` hooks run when the socket closes. The first error of the
   reply becomes ``api_error`` (:func:`~rpctest.stacks.pykern.errors.to_api_error`), an
   ``APIProtocolError`` one is followed by a close; a reply without body and errors is pykern's
   ``missing reply``; an exception a stub raises becomes ``APICallError: error=unhandled_exception=…``;
@@ -57,6 +61,7 @@ from rpctest.stacks.pykern import wire
 from rpctest.stacks.pykern.client import STACK, PykernSyncClient, require_tornado
 from rpctest.stacks.pykern.errors import MISSING_REPLY, PROTOCOL_CLASSES, to_api_error
 from rpctest.stacks.pykern.stubbing import serving_over_wire, stub_seconds
+from rpctest.stubs.session import SESSION, StubSession
 from rpctest.untrusted import contained
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -119,6 +124,8 @@ class _Connection:
         self.streams: dict[int, asyncio.Task] = {}
         self.closed = asyncio.get_running_loop().create_future()
         self.destroyed = False
+        #: what pykern's server keeps per connection (``self.session``), for the stubs' side effects
+        self.session = StubSession(f"pykern connection {number}")
         self._ws: Any = None  # tornado's protocol object, kept to drop the socket if the close handshake stalls
 
     def __str__(self) -> str:
@@ -155,6 +162,7 @@ class _Connection:
     def on_closed(self) -> None:
         self.destroy()
         self.handler = None
+        self.session.end()  # last, as pykern's server does: it calls out of the server
         if not self.closed.done():
             self.closed.set_result(None)
 
@@ -427,7 +435,8 @@ class PykernStubServer(LoopServer, HostedService):
         stubs = self._stubs_for(name)
         if not stubs:
             return False if name == wire.AUTH_API_NAME else None
-        stub = self.router.match(self._neutral_call(message)) or self.router.nearest(self._neutral_call(message), stubs)
+        call = self._neutral_call(message)
+        stub = self.router.match(call) or self.router.nearest(call, stubs)
         return is_subscription_stub(stub or stubs[0])
 
     def _stubs_for(self, name: Any) -> list["Stub"]:
@@ -435,9 +444,12 @@ class PykernStubServer(LoopServer, HostedService):
             return []
         return [s for s in self.router.active(STACK) if s.service == self.service and s.action == name]
 
-    def _neutral_call(self, message: wire.Message) -> Call:
+    def _neutral_call(self, message: wire.Message, connection: _Connection | None = None) -> Call:
         kind = "subscribe" if message.kind == wire.SUBSCRIBE else "call"
-        return Call(STACK, self.service, message.get("api_name"), message.get("api_args"), meta={"kind": kind})
+        meta: dict[str, Any] = {"kind": kind}
+        if connection is not None:
+            meta[SESSION] = connection.session
+        return Call(STACK, self.service, message.get("api_name"), message.get("api_args"), meta=meta)
 
     def _unknown_api(self, connection: _Connection, message: wire.Message) -> None:
         name = message.get("api_name")
@@ -465,7 +477,7 @@ class PykernStubServer(LoopServer, HostedService):
 
     def _respond(self, connection: _Connection, message: wire.Message) -> tuple[Reply | None, _Answer | None, Stub | None]:
         """The router's reply for the message, or the answer that replaces it (no match, a stub raising)."""
-        call = self._neutral_call(message)
+        call = self._neutral_call(message, connection)
         stub = self.router.match(call)
         if stub is None:
             explanation = self.router.explain_unmatched(call)

@@ -15,6 +15,11 @@ sends; a stubbed body of None is pykern's ``missing reply``; a stub with ``items
 subscription whose ``result_get()`` yields them, then None. ``delay=`` (seconds before the answer)
 and ``interval=`` (between items) behave as on the stub server, for testing timeouts.
 
+Each ``Client`` is one connection, so it has one session, as on pykern's server: every stubbed call
+it makes carries the same :class:`~rpctest.stubs.session.StubSession` in ``meta["session"]`` (a
+``side_effect`` taking ``session`` gets it), another ``Client`` has another, and ``destroy()``
+ends it (its values' ``session_end`` hooks run).
+
 Which service a ``Client`` talks to: the ``[tool.rpctest.services]`` entry with ``stack = "pykern"``
 whose ``address`` is the client's URI; else, when the stubs cover exactly one pykern service, that
 one; else the URI itself.
@@ -27,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from rpctest.model import Call, Reply
 from rpctest.stacks.pykern.errors import MISSING_REPLY, to_api_error
+from rpctest.stubs.session import SESSION, StubSession
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stubs.router import StubRouter
@@ -35,6 +41,7 @@ __all__ = ["install", "service_for_uri", "serving_over_wire"]
 
 _STACK = "pykern"
 _STUBBED = "_rpctest_stubbed"
+_SESSION = "_rpctest_session"
 
 #: addresses of rpctest's own pykern stub servers in this process: a Client pointed at one of them
 #: talks to it over the wire (that is what it was started for), never to the in-process stubs
@@ -134,7 +141,8 @@ def install(router: "StubRouter") -> Callable[[], None]:
     state = {"active": True}
 
     def _call(client: Any, api_name: str, api_args: Any, kind: str) -> tuple[Call, Any]:
-        call = Call(_STACK, service_for_uri(client.uri, router), api_name, api_args, meta={"kind": kind})
+        meta = {"kind": kind, SESSION: _session(client)}
+        call = Call(_STACK, service_for_uri(client.uri, router), api_name, api_args, meta=meta)
         if client.uri in serving_over_wire:
             return call, None
         return call, router.match(call)
@@ -185,6 +193,9 @@ def install(router: "StubRouter") -> Callable[[], None]:
         return _StubSubscription(api_name, reply, stub_seconds(reply, stub, "interval"))
 
     def destroy(self: Any) -> None:
+        session = self.__dict__.pop(_SESSION, None)
+        if session is not None:
+            session.end()
         if getattr(self, _STUBBED, False):
             self._destroyed = True
             return
@@ -202,6 +213,14 @@ def install(router: "StubRouter") -> Callable[[], None]:
                 setattr(Client, name, originals[name])
 
     return undo
+
+
+def _session(client: Any) -> StubSession:
+    """The client's session: one per ``Client``, as pykern's server keeps one per connection."""
+    session = client.__dict__.get(_SESSION)
+    if session is None:
+        session = client.__dict__[_SESSION] = StubSession(f"pykern client {client.uri}")
+    return session
 
 
 def _check_open(client: Any) -> None:
