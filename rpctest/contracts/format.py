@@ -228,10 +228,21 @@ class RecordedInteraction:
     tests: list[str] = field(default_factory=list)
     #: a binary side payload of the reply (ZeroJSON's attachment frame)
     attachment: bytes | None = None
+    #: the items of a reply that is a stream (a pykern subscription, an AsyncAPY multi-frame
+    #: reply), in order; None for a reply of one body. A file without ``items`` reads as one body.
+    items: list[Any] | None = None
+    #: the reply options the stub answered with (Kyoukai: ``status``, ``headers``), as the adapter's
+    #: :meth:`~rpctest.stacks.base.StackAdapter.recorded_meta` keeps them
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors and not self.job_errors
+
+    @property
+    def is_stream(self) -> bool:
+        """Whether the consumer relied on a stream of items (subscribe to it; expect every item)."""
+        return self.items is not None
 
     @classmethod
     def from_interaction(cls, interaction: Interaction, test: str | None = None) -> "RecordedInteraction":
@@ -245,19 +256,25 @@ class RecordedInteraction:
             source=interaction.source,
             tests=[test] if test else [],
             attachment=reply.attachment,
+            items=list(reply.items) if reply.items is not None else None,
+            meta=dict(reply.meta or {}),
         )
 
     def response_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
         if self.ok:
-            data = {"body": values.encode(self.body)}
+            if self.items is not None:
+                data["items"] = values.encode(list(self.items))
+            else:
+                data["body"] = values.encode(self.body)
             if self.attachment is not None:
                 data["attachment"] = values.encode(bytes(self.attachment))
-            return data
-        data: dict[str, Any] = {}
         if self.errors:
             data["errors"] = [_error_to_data(error) for error in self.errors]
         if self.job_errors:
             data["job_errors"] = [_error_to_data(error) for error in self.job_errors]
+        if self.meta:
+            data["meta"] = values.encode(dict(self.meta))
         return data
 
     def identity(self) -> str:
@@ -287,13 +304,22 @@ class RecordedInteraction:
             source=data.get("source", "stub"),
             tests=list(data.get("tests", [])),
             attachment=values.decode(response.get("attachment")),
+            items=values.decode(response["items"]) if "items" in response else None,
+            meta=values.decode(response.get("meta") or {}),
         )
 
     def as_call(self, stack: str, service: str) -> Call:
-        return Call(stack=stack, service=service, operation=self.operation, body=self.request)
+        """The recorded request; a stream is subscribed to (``meta["kind"] == "subscribe"``), as the
+        consumer did, since a stack such as pykern answers a plain call to it with an error."""
+        meta = {"kind": "subscribe"} if self.is_stream else {}
+        return Call(stack=stack, service=service, operation=self.operation, body=self.request, meta=meta)
 
     def as_reply(self) -> Reply:
-        return Reply(body=self.body, errors=list(self.errors), job_errors=list(self.job_errors), attachment=self.attachment)
+        """The reply the consumer saw (a stream's body is the list of its items, as a stub's is)."""
+        items = list(self.items) if self.items is not None else None
+        body = list(items) if items is not None else self.body
+        return Reply(body=body, errors=list(self.errors), job_errors=list(self.job_errors), attachment=self.attachment,
+                     items=items, meta=dict(self.meta))
 
 
 @dataclass
