@@ -1,0 +1,95 @@
+"""A Kyoukai stub's ``status=`` and ``headers=`` survive recording (issue 16, item 2.3): the contract
+keeps them, ``rpctest serve``'s stub server answers with them, and live verification against the
+real app compares the status (and that the recorded headers are there)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import httpx
+import pytest
+
+from rpctest import stub_action
+from rpctest.contracts import format as fmt
+from rpctest.contracts.live import verify_live
+from rpctest.contracts.recorder import Recorder
+from rpctest.contracts.serve import router_from_contracts
+from rpctest.stacks.kyoukai.stub_server import serve_stubs
+from stack_kyoukai.kyk_apps import make_status_app
+
+BASE = "http://odd.test"
+
+
+def record(*stubs: stub_action, requests: list[str]) -> fmt.ConsumerContract:
+    """What ``pytest --rpctest-record`` writes for ``requests`` (GET paths) made by an httpx client
+    of the stubbed service, read back from the file text."""
+    recorder = Recorder("web").start()
+    try:
+        for stub in stubs:
+            stub.start()
+        try:
+            with httpx.Client(base_url=BASE, timeout=5) as client:
+                for path in requests:
+                    client.get(path)
+        finally:
+            for stub in stubs:
+                stub.stop()
+    finally:
+        recorder.stop()
+    [contract] = recorder.contracts()
+    return fmt.parse(json.loads(fmt.dump(contract)))
+
+
+@pytest.fixture
+def contract() -> fmt.ConsumerContract:
+    return record(
+        stub_action("odd", "GET /status/<int:code>", stack="kyoukai", base_url=BASE, status=422, body={"status": 422},
+                    headers={"X-Reason": "invalid"}),
+        requests=["/status/422"],
+    )
+
+
+def test_status_and_headers_are_recorded(contract: fmt.ConsumerContract) -> None:
+    [item] = contract.interactions
+    assert item.to_dict()["response"] == {"body": {"status": 422}, "meta": {"headers": {"X-Reason": "invalid"}, "status": 422}}
+
+
+def test_a_default_status_is_not_recorded() -> None:
+    contract = record(stub_action("odd", "GET /status/<int:code>", stack="kyoukai", base_url=BASE, body={"status": 200}),
+                      requests=["/status/200"])
+    assert contract.interactions[0].to_dict()["response"] == {"body": {"status": 200}}
+
+
+def test_serve_answers_the_recorded_status_and_headers(contract: fmt.ConsumerContract) -> None:
+    with serve_stubs(router_from_contracts([contract], "kyoukai")) as server:
+        response = httpx.get(f"{server.address}/status/422", timeout=5)
+    assert response.status_code == 422
+    assert response.headers["X-Reason"] == "invalid"
+    assert response.json() == {"status": 422}
+
+
+@pytest.fixture
+def odd_app(kyoukai_service: Any) -> Iterator[Any]:
+    yield kyoukai_service(make_status_app)
+
+
+def test_live_verify_passes_an_app_answering_the_recorded_status(contract: fmt.ConsumerContract, odd_app: Any) -> None:
+    unheadered = fmt.ConsumerContract("web", "kyoukai", "odd", [
+        fmt.RecordedInteraction(item.operation, item.request, body=item.body, meta={"status": 422}) for item in contract.interactions
+    ])
+    report = verify_live([unheadered], odd_app.send_call)
+    assert report.interactions == 1 and report.findings == [], [(f.check, f.expected, f.actual) for f in report.findings]
+
+
+def test_live_verify_reports_another_status_and_a_missing_header(odd_app: Any) -> None:
+    contract = record(
+        stub_action("odd", "GET /status/<int:code>", stack="kyoukai", base_url=BASE, status=201, body={"status": 201},
+                    headers={"X-Reason": "made"}),
+        requests=["/status/200"],
+    )
+    report = verify_live([contract], odd_app.send_call)
+    assert sorted((f.check, f.pointer, f.expected, f.actual) for f in report.findings) == [
+        ("live_headers", "/interactions/0/response/meta/headers", "X-Reason", "missing"),
+        ("live_status", "/interactions/0/response/meta/status", "201", "200"),
+    ]
