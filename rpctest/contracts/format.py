@@ -295,16 +295,19 @@ class RecordedInteraction:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RecordedInteraction":
         response = data.get("response", {})
+        items = values.decode(response["items"]) if "items" in response else None
         return cls(
             operation=data["operation"],
             request=values.decode(data.get("request")),
-            body=values.decode(response.get("body")),
+            # a stream's body is the list of its items, as a stubbed stream's is (what a provider
+            # contract's array schema of a subscription's items is checked against)
+            body=list(items) if items is not None else values.decode(response.get("body")),
             errors=[_error_from_data(e) for e in response.get("errors", [])],
             job_errors=[_error_from_data(e) for e in response.get("job_errors", [])],
             source=data.get("source", "stub"),
             tests=list(data.get("tests", [])),
             attachment=values.decode(response.get("attachment")),
-            items=values.decode(response["items"]) if "items" in response else None,
+            items=items,
             meta=values.decode(response.get("meta") or {}),
         )
 

@@ -1,0 +1,82 @@
+"""A pykern subscription stub is recorded as a subscription (issue 16, item 2.2): the contract holds
+its items, ``rpctest serve`` answers pykern's own client's ``subscribe_api`` with every item (and
+``call_api`` with pykern's APIKindError, as the real server does), and live verification without a
+provider contract subscribes to it on the real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pykern.util
+import pytest
+from pykern.api.client import Client
+from pykern.pkcollections import PKDict
+
+from examples.pykern.consumer import countdown
+from examples.pykern.service import WalletAPI
+from rpctest import stub_action
+from rpctest.contracts import format as fmt
+from rpctest.contracts.live import open_sender, verify_live
+from rpctest.contracts.recorder import Recorder
+from rpctest.contracts.serve import router_from_contracts
+from rpctest.stacks.pykern import close_client
+from rpctest.stacks.pykern.stub_server import serve_stubs
+
+NOWHERE = PKDict(tcp_ip="127.0.0.1", tcp_port=9, api_uri="/api")
+
+
+def record_countdown() -> fmt.ConsumerContract:
+    """What ``pytest --rpctest-record`` writes for the example consumer's ``countdown`` (its
+    ``ticks`` subscription stubbed with ``items=``), read back from the file text."""
+    recorder = Recorder("web").start()
+    try:
+        with stub_action("wallet", "ticks", stack="pykern", items=[{"i": 0}, {"i": 1}, {"i": 2}]):
+
+            async def use() -> list[int]:
+                async with Client(NOWHERE) as client:
+                    return await countdown(client, 3)
+
+            assert asyncio.run(use()) == [0, 1, 2]
+    finally:
+        recorder.stop()
+    [contract] = recorder.contracts()
+    return fmt.parse(json.loads(fmt.dump(contract)))
+
+
+def test_a_subscription_stub_is_recorded_with_its_items() -> None:
+    [item] = record_countdown().interactions
+    assert item.to_dict()["response"] == {"items": [{"i": 0}, {"i": 1}, {"i": 2}]}
+    assert item.is_stream
+
+
+def test_serve_answers_pykerns_client_as_the_real_server_answers_a_subscription() -> None:
+    with serve_stubs(router_from_contracts([record_countdown()], "pykern"), service="wallet") as server:
+        port = int(server.address.rsplit(":", 1)[1].split("/")[0])
+
+        async def use() -> tuple[list[int], str]:
+            client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
+            try:
+                await client.connect()
+                ticks = await countdown(client, 3)
+                try:
+                    await client.call_api("ticks", {"n": 3})
+                    called = "no error"
+                except pykern.util.APIError as exc:
+                    called = str(exc)
+                return ticks, called
+            finally:
+                await close_client(client)
+
+        ticks, called = asyncio.run(use())
+    assert ticks == [0, 1, 2]
+    assert called == "APIKindError: error=call_api on subscription api=ticks"
+
+
+def test_live_verify_subscribes_to_a_recorded_subscription_without_a_provider_contract(pykern_service: Any) -> None:
+    wallet = pykern_service(WalletAPI)
+    with open_sender("pykern", address=wallet.address, service="wallet") as send:
+        report = verify_live([record_countdown()], send)
+    assert report.interactions == 1
+    assert report.findings == [], [(f.check, f.expected, f.actual) for f in report.findings]
