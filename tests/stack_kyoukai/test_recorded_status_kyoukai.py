@@ -93,3 +93,17 @@ def test_live_verify_reports_another_status_and_a_missing_header(odd_app: Any) -
         ("live_headers", "/interactions/0/response/meta/headers", "X-Reason", "missing"),
         ("live_status", "/interactions/0/response/meta/status", "201", "200"),
     ]
+
+
+def test_serve_answers_a_recorded_request_only_to_that_very_request() -> None:
+    """Item 2.6: ``GET /status/422?x=1`` is not the recorded ``GET /status/422``; a recorded query
+    value from rpctest's own client (an int) is the text the wire carries."""
+    contract = fmt.ConsumerContract("web", "kyoukai", "odd", [
+        fmt.RecordedInteraction("GET /status/<int:code>", {"path": {"code": "422"}, "query": {"n": 5}}, body={"status": 422}),
+    ])
+    with serve_stubs(router_from_contracts([contract], "kyoukai")) as server:
+        assert httpx.get(f"{server.address}/status/422?n=5", timeout=5).json() == {"status": 422}
+        other = httpx.get(f"{server.address}/status/422?n=5&x=1", timeout=5)
+        assert other.status_code == 404
+        assert "'query.x'='1', which is not in the recorded request" in other.text
+        assert "Nearest stub" in "\n".join(server.diagnostics)
