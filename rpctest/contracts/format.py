@@ -262,10 +262,10 @@ class RecordedInteraction:
 
     def response_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
+        if self.items is not None:  # a stream, even one that failed: served, it must still be subscribed to
+            data["items"] = values.encode(list(self.items))
         if self.ok:
-            if self.items is not None:
-                data["items"] = values.encode(list(self.items))
-            else:
+            if self.items is None:
                 data["body"] = values.encode(self.body)
             if self.attachment is not None:
                 data["attachment"] = values.encode(bytes(self.attachment))

@@ -195,3 +195,15 @@ def test_the_nearest_recorded_request_is_named_among_many_of_one_operation() -> 
     )
     explained = router.explain_unmatched(Call("toy", "feed", "get", {"id": 7, "lang": "fr"}))
     assert "'id': 7" in explained.split("Nearest stub:")[1].splitlines()[0]
+
+
+def test_a_stream_that_fails_stays_a_stream() -> None:
+    """A subscription stub answering an error is still a subscription: served, SUBSCRIBE must get
+    the error (pykern decides the API's kind before it calls it)."""
+    contract = recorded(stub_action("feed", "watch", stack="toy", items=[], errors=["BAD"]), calls=[("watch", {})])
+    [item] = contract.interactions
+    assert item.to_dict()["response"] == {"items": [], "errors": [{"code": "BAD", "kind": "caller_error"}]}
+    router = router_from_contracts([contract], "toy")
+    [stub] = router.active("toy")
+    assert stub.options.get("items") == []
+    assert [e.code for e in ask(router, "watch", {}).errors] == ["BAD"]
