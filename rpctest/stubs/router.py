@@ -303,6 +303,9 @@ class StubRouter:
         """The stub ``call`` came nearest to: same stack, service and operation count most; among
         stubs of the call's very operation (a served contract has many), the one whose request
         differs in the fewest ways."""
+        same = [s for s in reversed(candidates) if (s.stack, s.service, s.action) == (call.stack, call.service, call.operation)]
+        if same:
+            return min(same, key=lambda stub: len(stub.request_differences(call.body)))
 
         def score(stub: Stub) -> float:
             value = 0.0
@@ -311,12 +314,7 @@ class StubRouter:
             value += 2 if stub.action == call.operation else difflib.SequenceMatcher(None, stub.action, call.operation).ratio()
             return value
 
-        scored = [(score(stub), stub) for stub in reversed(candidates)]
-        best = max((value for value, _ in scored), default=None)
-        top = [stub for value, stub in scored if value == best]
-        if len(top) > 1 and best == 8:  # the call's own operation: by its request
-            return min(top, key=lambda stub: len(stub.request_differences(call.body)))
-        return top[0] if top else None
+        return max(reversed(candidates), key=score, default=None)
 
     # observation --------------------------------------------------------------------------------
 
