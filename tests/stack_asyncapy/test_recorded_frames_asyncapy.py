@@ -96,3 +96,13 @@ def test_live_verify_compares_every_frame_of_the_real_server() -> None:
         ])
         findings = verify_live([wrong], demo.send_call).findings
     assert [(f.check, f.pointer) for f in findings] == [("live_shape", "/interactions/0/response/items/1/part")]
+
+
+def test_the_cli_serves_every_recorded_frame(tmp_path: Any) -> None:
+    """``rpctest serve --stack asyncapy FILE`` in another process: both recorded frames, then the close
+    (on main: ``packet 0 is a list, not a map``, and no frame at all)."""
+    from dogfood import serving_contract
+
+    path = fmt.write(record_multi(), tmp_path / "web--asyncapy--demo.json")
+    with serving_contract("asyncapy", path) as address:
+        assert exchange(address, {"action": "multi"}) == MULTI

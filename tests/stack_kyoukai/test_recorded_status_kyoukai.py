@@ -107,3 +107,22 @@ def test_serve_answers_a_recorded_request_only_to_that_very_request() -> None:
         assert other.status_code == 404
         assert "'query.x'='1', which is not in the recorded request" in other.text
         assert "Nearest stub" in "\n".join(server.diagnostics)
+
+
+def test_the_cli_serves_the_recorded_status_and_live_verifies_it(contract: fmt.ConsumerContract, odd_app: Any, tmp_path: Any, capsys: Any) -> None:
+    """``rpctest serve --stack kyoukai FILE`` (another process) answers 422 with the recorded header;
+    ``rpctest contracts verify FILE --live --address`` finds the real app's 422 as recorded."""
+    from dogfood import serving_contract
+
+    from rpctest.cli import main
+
+    path = fmt.write(contract, tmp_path / "web--kyoukai--odd.json")
+    with serving_contract("kyoukai", path) as address:
+        response = httpx.get(f"{address}/status/422", timeout=5)
+    assert (response.status_code, response.headers.get("X-Reason"), response.json()) == (422, "invalid", {"status": 422})
+    code = main(["contracts", "verify", str(path), "--live", "--stack", "kyoukai", "--address", odd_app.address, "--service", "odd"])
+    out = capsys.readouterr().out
+    # no provider contract: the schema half's one finding; the live half found the recorded status,
+    # and the one header the app does not send
+    assert "[unknown_service]" in out and "[live_status]" not in out and "[live_unexpected_error]" not in out, out
+    assert "[live_headers]" in out and "X-Reason" in out, out

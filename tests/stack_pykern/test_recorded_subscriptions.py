@@ -80,3 +80,33 @@ def test_live_verify_subscribes_to_a_recorded_subscription_without_a_provider_co
         report = verify_live([record_countdown()], send)
     assert report.interactions == 1
     assert report.findings == [], [(f.check, f.expected, f.actual) for f in report.findings]
+
+
+def test_the_cli_serves_and_live_verifies_a_recorded_subscription(pykern_service: Any, tmp_path: Any, capsys: Any) -> None:
+    """``rpctest serve --stack pykern FILE`` in another process answers pykern's client's
+    ``subscribe_api``; ``rpctest contracts verify FILE --live --address`` with no provider contract
+    subscribes on the real server (on main it called it, and reported the real server's APIKindError)."""
+    from dogfood import serving_contract
+
+    from rpctest.cli import main
+
+    path = fmt.write(record_countdown(), tmp_path / "web--pykern--wallet.json")
+    with serving_contract("pykern", path) as address:
+        port = int(address.rsplit(":", 1)[1].split("/")[0])
+
+        async def use() -> list[int]:
+            client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
+            try:
+                await client.connect()
+                return await countdown(client, 3)
+            finally:
+                await close_client(client)
+
+        assert asyncio.run(use()) == [0, 1, 2]
+    wallet = pykern_service(WalletAPI)
+    code = main(["contracts", "verify", str(path), "--live", "--stack", "pykern", "--address", wallet.address, "--service", "wallet"])
+    out = capsys.readouterr().out
+    # without a provider contract the schema half has nothing to check against (its one finding);
+    # the live half subscribed and found the real server's stream as recorded
+    assert "[unknown_service]" in out and "1 finding(s) in 1 interaction(s)" in out, out
+    assert "[live_" not in out, out
