@@ -6,8 +6,10 @@ and one published JSON Schema (``rpctest/schemas/contract.schema.json``):
 * a **provider** contract holds each operation's request and response schema (the neutral dialect of
   :mod:`rpctest.schema`) and the error codes it declares;
 * a **consumer** contract holds what one consumer's tests did with one provider: each interaction's
-  operation, request and expected response (body or errors), values tagged by
-  :mod:`rpctest.schema.values` so nothing JSON cannot say is lost.
+  operation, request and expected response (a body, or a stream's ``items``, or errors; and the reply
+  options the stack has, such as Kyoukai's status, in ``meta``), values tagged by
+  :mod:`rpctest.schema.values` so nothing JSON cannot say is lost. ``items`` and ``meta`` are
+  optional: a file written before them reads as it always did (one body, no reply options).
 
 Files are written atomically (a temporary file in the same directory, then ``os.replace``) with
 sorted keys and sorted interactions, so a re-recording that changes nothing changes no byte. Loading
