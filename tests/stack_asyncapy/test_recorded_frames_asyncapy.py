@@ -88,7 +88,8 @@ def test_live_verify_compares_every_frame_of_the_real_server() -> None:
     from rpctest.stacks.asyncapy import serve
 
     contract = record_multi()
-    with serve(build_demo_server()) as demo:
+    with serve(build_demo_server()) as demo, serve_stubs(router_from_contracts([contract], "asyncapy"), timeout=5) as served:
+        assert exchange(served.address, {"action": "multi"}) == exchange(demo.address, {"action": "multi"}) == MULTI
         report = verify_live([contract], demo.send_call, exact=True)
         assert report.interactions == 1 and report.findings == [], [(f.check, f.expected, f.actual) for f in report.findings]
         wrong = fmt.ConsumerContract("web", "asyncapy", "demo", [

@@ -61,12 +61,13 @@ def test_a_default_status_is_not_recorded() -> None:
     assert contract.interactions[0].to_dict()["response"] == {"body": {"status": 200}}
 
 
-def test_serve_answers_the_recorded_status_and_headers(contract: fmt.ConsumerContract) -> None:
+def test_serve_answers_the_recorded_status_and_headers(contract: fmt.ConsumerContract, odd_app: Any) -> None:
     with serve_stubs(router_from_contracts([contract], "kyoukai")) as server:
         response = httpx.get(f"{server.address}/status/422", timeout=5)
-    assert response.status_code == 422
-    assert response.headers["X-Reason"] == "invalid"
-    assert response.json() == {"status": 422}
+    real = httpx.get(f"{odd_app.address}/status/422", timeout=5)
+    assert response.status_code == real.status_code == 422
+    assert response.json() == real.json() == {"status": 422}
+    assert response.headers["X-Reason"] == "invalid"  # what the consumer's stub added
 
 
 @pytest.fixture

@@ -51,27 +51,32 @@ def test_a_subscription_stub_is_recorded_with_its_items() -> None:
     assert item.is_stream
 
 
-def test_serve_answers_pykerns_client_as_the_real_server_answers_a_subscription() -> None:
-    with serve_stubs(router_from_contracts([record_countdown()], "pykern"), service="wallet") as server:
-        port = int(server.address.rsplit(":", 1)[1].split("/")[0])
+def _ticks_and_call(address: str) -> tuple[list[int], str]:
+    """What pykern's own client gets at ``address``: ``countdown``'s ticks, and ``call_api("ticks")``."""
+    port = int(address.rsplit(":", 1)[1].split("/")[0])
 
-        async def use() -> tuple[list[int], str]:
-            client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
+    async def use() -> tuple[list[int], str]:
+        client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
+        try:
+            await client.connect()
+            ticks = await countdown(client, 3)
             try:
-                await client.connect()
-                ticks = await countdown(client, 3)
-                try:
-                    await client.call_api("ticks", {"n": 3})
-                    called = "no error"
-                except pykern.util.APIError as exc:
-                    called = str(exc)
-                return ticks, called
-            finally:
-                await close_client(client)
+                await client.call_api("ticks", {"n": 3})
+                called = "no error"
+            except pykern.util.APIError as exc:
+                called = str(exc)
+            return ticks, called
+        finally:
+            await close_client(client)
 
-        ticks, called = asyncio.run(use())
-    assert ticks == [0, 1, 2]
-    assert called == "APIKindError: error=call_api on subscription api=ticks"
+    return asyncio.run(use())
+
+
+def test_serve_answers_pykerns_client_as_the_real_server_answers_a_subscription(pykern_service: Any) -> None:
+    with serve_stubs(router_from_contracts([record_countdown()], "pykern"), service="wallet") as server:
+        served = _ticks_and_call(server.address)
+    real = _ticks_and_call(pykern_service(WalletAPI).address)
+    assert served == real == ([0, 1, 2], "APIKindError: error=call_api on subscription api=ticks")
 
 
 def test_live_verify_subscribes_to_a_recorded_subscription_without_a_provider_contract(pykern_service: Any) -> None:
