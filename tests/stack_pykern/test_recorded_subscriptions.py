@@ -51,25 +51,37 @@ def test_a_subscription_stub_is_recorded_with_its_items() -> None:
     assert item.is_stream
 
 
-def _ticks_and_call(address: str) -> tuple[list[int], str]:
-    """What pykern's own client gets at ``address``: ``countdown``'s ticks, and ``call_api("ticks")``."""
+def with_client(address: str, work: Any) -> Any:
+    """``await work(client)`` with pykern's own client connected to ``address``."""
     port = int(address.rsplit(":", 1)[1].split("/")[0])
 
-    async def use() -> tuple[list[int], str]:
+    async def use() -> Any:
         client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
         try:
             await client.connect()
-            ticks = await countdown(client, 3)
-            try:
-                await client.call_api("ticks", {"n": 3})
-                called = "no error"
-            except pykern.util.APIError as exc:
-                called = str(exc)
-            return ticks, called
+            return await work(client)
         finally:
             await close_client(client)
 
     return asyncio.run(use())
+
+
+async def error_text(awaitable: Any) -> str:
+    """The text of the APIError pykern's client raises (every error reply is one)."""
+    try:
+        await awaitable
+    except pykern.util.APIError as exc:
+        return str(exc)
+    return "no error"
+
+
+def _ticks_and_call(address: str) -> tuple[list[int], str]:
+    """What pykern's own client gets at ``address``: ``countdown``'s ticks, and ``call_api("ticks")``."""
+
+    async def work(client: Client) -> tuple[list[int], str]:
+        return await countdown(client, 3), await error_text(client.call_api("ticks", {"n": 3}))
+
+    return with_client(address, work)
 
 
 def test_serve_answers_pykerns_client_as_the_real_server_answers_a_subscription(pykern_service: Any) -> None:
@@ -97,17 +109,7 @@ def test_the_cli_serves_and_live_verifies_a_recorded_subscription(pykern_service
 
     path = fmt.write(record_countdown(), tmp_path / "web--pykern--wallet.json")
     with serving_contract("pykern", path) as address:
-        port = int(address.rsplit(":", 1)[1].split("/")[0])
-
-        async def use() -> list[int]:
-            client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=port, api_uri="/api"))
-            try:
-                await client.connect()
-                return await countdown(client, 3)
-            finally:
-                await close_client(client)
-
-        assert asyncio.run(use()) == [0, 1, 2]
+        assert with_client(address, lambda client: countdown(client, 3)) == [0, 1, 2]
     wallet = pykern_service(WalletAPI)
     code = main(["contracts", "verify", str(path), "--live", "--stack", "pykern", "--address", wallet.address, "--service", "wallet"])
     out = capsys.readouterr().out
