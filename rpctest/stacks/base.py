@@ -367,6 +367,12 @@ class StackAdapter(abc.ABC):
         meta = reply.meta or {}
         return {name: meta[name] for name in sorted(self.reply_options) if name in meta}
 
+    def errors_in_meta(self, meta: Mapping[str, Any]) -> list[tuple[str, RpcError]]:
+        """The errors a recorded success's reply options amount to, each with the option that says it
+        (Kyoukai: ``status=422`` on a body is the route's 422, which schema verification checks as
+        that error, not as a body of the success schema); none by default."""
+        return []
+
     def reply_as_recorded(self, reply: Reply, meta: Mapping[str, Any]) -> Reply:
         """The provider's ``reply`` in the terms of a recording whose reply options are ``meta``
         (Kyoukai: a recorded success with status 422 is what an app answering 422 says as an error)."""

@@ -127,3 +127,21 @@ def test_the_cli_serves_the_recorded_status_and_live_verifies_it(contract: fmt.C
     # and the one header the app does not send
     assert "[unknown_service]" in out and "[live_status]" not in out and "[live_unexpected_error]" not in out, out
     assert "[live_headers]" in out and "X-Reason" in out, out
+
+
+def test_schema_verify_takes_a_recorded_error_status_as_that_error() -> None:
+    """A stub answering ``status=422`` with a body is the route's declared 422, not a 2xx body that
+    breaks the route's response schema; an undeclared status is the error_code finding."""
+    from examples.kyoukai.service import make_app
+    from rpctest.contracts.export import export
+    from rpctest.contracts.verify import verify
+
+    provider = export("kyoukai", provider=make_app)
+    refused = {"body": {"sku": "pear", "quantity": 0}}
+    consumer = fmt.ConsumerContract("web", "kyoukai", "shop", [
+        fmt.RecordedInteraction("POST /orders", refused, body={"detail": "quantity"}, meta={"status": 422}),
+        fmt.RecordedInteraction("POST /orders", refused, body={"detail": "quantity"}, meta={"status": 418}),
+    ])
+    findings = verify([provider, consumer]).findings
+    assert [(f.check, f.interaction, f.pointer) for f in findings] == [("error_code", 1, "/interactions/1/response/meta/status")], [
+        f.message for f in findings]

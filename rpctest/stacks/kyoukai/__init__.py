@@ -182,6 +182,13 @@ class KyoukaiAdapter(StackAdapter):
             kept["headers"] = {str(name): str(value) for name, value in meta["headers"].items()}
         return kept
 
+    def errors_in_meta(self, meta: Mapping[str, Any]) -> list[tuple[str, RpcError]]:
+        """A recorded status from 300 up is that HTTP error (the body beside it is its page)."""
+        status = meta.get("status")
+        if isinstance(status, int) and not isinstance(status, bool) and 300 <= status <= 599:
+            return [("status", self.make_error(status))]
+        return []
+
     def reply_as_recorded(self, reply: Reply, meta: Mapping[str, Any]) -> Reply:
         """A recorded success with an error status (``status=422`` and a body) is what the real app
         says as a 422 response: the same reply, with its body and no error."""
