@@ -42,6 +42,10 @@ class ToyAdapter(StackAdapter):
     title = "Toy"
     capabilities = Capabilities(sync_client=True)
     standard_error_codes = frozenset({"BAD", "NOPE", "BOOM"})
+    #: ``items=`` (a stream of items, as pykern subscriptions and AsyncAPY multi-frame replies) and
+    #: ``status=`` (a reply option that travels in the reply's meta, as Kyoukai's HTTP status)
+    stub_options = frozenset({"items", "status"})
+    reply_options = frozenset({"status"})
     wire = WireHalf.__new__(type("ToyWire", (WireHalf,), {}))
     host = ToyHost()
 

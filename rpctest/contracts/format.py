@@ -6,8 +6,10 @@ and one published JSON Schema (``rpctest/schemas/contract.schema.json``):
 * a **provider** contract holds each operation's request and response schema (the neutral dialect of
   :mod:`rpctest.schema`) and the error codes it declares;
 * a **consumer** contract holds what one consumer's tests did with one provider: each interaction's
-  operation, request and expected response (body or errors), values tagged by
-  :mod:`rpctest.schema.values` so nothing JSON cannot say is lost.
+  operation, request and expected response (a body, or a stream's ``items``, or errors; and the reply
+  options the stack has, such as Kyoukai's status, in ``meta``), values tagged by
+  :mod:`rpctest.schema.values` so nothing JSON cannot say is lost. ``items`` and ``meta`` are
+  optional: a file written before them reads as it always did (one body, no reply options).
 
 Files are written atomically (a temporary file in the same directory, then ``os.replace``) with
 sorted keys and sorted interactions, so a re-recording that changes nothing changes no byte. Loading
@@ -228,10 +230,21 @@ class RecordedInteraction:
     tests: list[str] = field(default_factory=list)
     #: a binary side payload of the reply (ZeroJSON's attachment frame)
     attachment: bytes | None = None
+    #: the items of a reply that is a stream (a pykern subscription, an AsyncAPY multi-frame
+    #: reply), in order; None for a reply of one body. A file without ``items`` reads as one body.
+    items: list[Any] | None = None
+    #: the reply options the stub answered with (Kyoukai: ``status``, ``headers``), as the adapter's
+    #: :meth:`~rpctest.stacks.base.StackAdapter.recorded_meta` keeps them
+    meta: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors and not self.job_errors
+
+    @property
+    def is_stream(self) -> bool:
+        """Whether the consumer relied on a stream of items (subscribe to it; expect every item)."""
+        return self.items is not None
 
     @classmethod
     def from_interaction(cls, interaction: Interaction, test: str | None = None) -> "RecordedInteraction":
@@ -245,19 +258,25 @@ class RecordedInteraction:
             source=interaction.source,
             tests=[test] if test else [],
             attachment=reply.attachment,
+            items=list(reply.items) if reply.items is not None else None,
+            meta=dict(reply.meta or {}),
         )
 
     def response_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.items is not None:  # a stream, even one that failed: served, it must still be subscribed to
+            data["items"] = values.encode(list(self.items))
         if self.ok:
-            data = {"body": values.encode(self.body)}
+            if self.items is None:
+                data["body"] = values.encode(self.body)
             if self.attachment is not None:
                 data["attachment"] = values.encode(bytes(self.attachment))
-            return data
-        data: dict[str, Any] = {}
         if self.errors:
             data["errors"] = [_error_to_data(error) for error in self.errors]
         if self.job_errors:
             data["job_errors"] = [_error_to_data(error) for error in self.job_errors]
+        if self.meta:
+            data["meta"] = values.encode(dict(self.meta))
         return data
 
     def identity(self) -> str:
@@ -278,22 +297,34 @@ class RecordedInteraction:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "RecordedInteraction":
         response = data.get("response", {})
+        items = values.decode(response["items"]) if "items" in response else None
         return cls(
             operation=data["operation"],
             request=values.decode(data.get("request")),
-            body=values.decode(response.get("body")),
+            # a stream's body is the list of its items, as a stubbed stream's is (what a provider
+            # contract's array schema of a subscription's items is checked against)
+            body=list(items) if items is not None else values.decode(response.get("body")),
             errors=[_error_from_data(e) for e in response.get("errors", [])],
             job_errors=[_error_from_data(e) for e in response.get("job_errors", [])],
             source=data.get("source", "stub"),
             tests=list(data.get("tests", [])),
             attachment=values.decode(response.get("attachment")),
+            items=items,
+            meta=values.decode(response.get("meta") or {}),
         )
 
     def as_call(self, stack: str, service: str) -> Call:
-        return Call(stack=stack, service=service, operation=self.operation, body=self.request)
+        """The recorded request; a stream is subscribed to (``meta["kind"] == "subscribe"``), as the
+        consumer did, since a stack such as pykern answers a plain call to it with an error."""
+        meta = {"kind": "subscribe"} if self.is_stream else {}
+        return Call(stack=stack, service=service, operation=self.operation, body=self.request, meta=meta)
 
     def as_reply(self) -> Reply:
-        return Reply(body=self.body, errors=list(self.errors), job_errors=list(self.job_errors), attachment=self.attachment)
+        """The reply the consumer saw (a stream's body is the list of its items, as a stub's is)."""
+        items = list(self.items) if self.items is not None else None
+        body = list(items) if items is not None else self.body
+        return Reply(body=body, errors=list(self.errors), job_errors=list(self.job_errors), attachment=self.attachment,
+                     items=items, meta=dict(self.meta))
 
 
 @dataclass

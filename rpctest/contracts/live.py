@@ -34,8 +34,9 @@ def shape_differences(expected: Any, actual: Any, pointer: str = "") -> Iterator
     """Where ``actual`` does not have the shape the consumer relied on: (pointer, expected, actual).
 
     Every key the recorded body has must be present with a value of the same kind (extra keys are
-    fine: the consumer does not read them); arrays compare each recorded item with the provider's
-    first item, since their lengths are data, not shape.
+    fine: the consumer does not read them); arrays are compared item by item, as far as both reach
+    (their lengths are data, not shape; and an array may mix kinds, ``[1, "a"]``, so no one item
+    stands for the others).
     """
     kind, actual_kind = _json_kind(expected), _json_kind(actual)
     if kind != actual_kind:
@@ -49,18 +50,29 @@ def shape_differences(expected: Any, actual: Any, pointer: str = "") -> Iterator
                 yield where, f"present ({_json_kind(value)})", "missing"
             else:
                 yield from shape_differences(value, actual[key], where)
-    elif kind == "array" and expected and actual:
-        first = next(iter(actual))
-        for value in expected:
-            yield from shape_differences(value, first, pointer_join(pointer, 0))
+    elif kind == "array":
+        for index, (value, other) in enumerate(zip(expected, actual)):
+            yield from shape_differences(value, other, pointer_join(pointer, index))
 
 
 def _codes(errors: Iterable[RpcError]) -> list[str]:
     return sorted(f"{e.code}" + (f"@{e.field}" if e.field else "") for e in errors)
 
 
-def _compare(item: RecordedInteraction, reply: Reply, exact: bool) -> Iterator[tuple[str, str, str, str, str]]:
+def _stream(reply: Reply) -> list[Any]:
+    """The items of a reply to a subscription: its stream, or the one packet a multi-frame reply of
+    one frame is (a client cannot tell that from a reply of one body)."""
+    if reply.items is not None:
+        return list(reply.items)
+    return [] if reply.body is None else [reply.body]
+
+
+def _compare(item: RecordedInteraction, reply: Reply, exact: bool, adapter: Any) -> Iterator[tuple[str, str, str, str, str]]:
     """(check, message, pointer, expected, actual) for each way ``reply`` breaks the recording."""
+    if item.meta:
+        reply = adapter.reply_as_recorded(reply, item.meta)
+        for name, expected, actual in adapter.meta_differences(item.meta, reply, exact=exact):
+            yield (f"live_{name}", f"the provider's reply {name} differs from the stubbed one", f"/response/meta/{name}", expected, actual)
     if item.ok and not reply.ok:
         yield ("live_unexpected_error", "the provider answered with errors where the consumer stubbed a success",
                "/response", "a success", ", ".join(_codes(reply.all_errors)))
@@ -75,14 +87,18 @@ def _compare(item: RecordedInteraction, reply: Reply, exact: bool) -> Iterator[t
             yield ("live_error_codes", "the provider's error codes differ from the stubbed ones",
                    "/response/errors", ", ".join(expected), ", ".join(actual))
         return
+    if item.is_stream:
+        expected_value, actual_value, where = item.items, _stream(reply), "/response/items"
+    else:
+        expected_value, actual_value, where = item.body, reply.body, "/response/body"
     if exact:
-        if item.body != reply.body:
-            yield ("live_body", "the provider's body differs from the stubbed one", "/response/body",
-                   describe_value(item.body, 200), describe_value(reply.body, 200))
+        if expected_value != actual_value:
+            yield ("live_body", "the provider's body differs from the stubbed one", where,
+                   describe_value(expected_value, 200), describe_value(actual_value, 200))
         return
-    for pointer, expected_shape, actual_shape in shape_differences(item.body, reply.body):
+    for pointer, expected_shape, actual_shape in shape_differences(expected_value, actual_value):
         yield ("live_shape", "the provider's body does not have the shape the consumer relied on",
-               "/response/body" + pointer, expected_shape, actual_shape)
+               where + pointer, expected_shape, actual_shape)
 
 
 def verify_live(
@@ -95,7 +111,14 @@ def verify_live(
     setup: Callable[[str, Any], Any] | None = None,
 ) -> Report:
     """Replay the consumer contracts for one provider (``stack``/``service``; default: every one)
-    through ``send`` and report each reply that breaks what was recorded."""
+    through ``send`` and report each reply that breaks what was recorded.
+
+    A recorded stream (or an operation a provider contract says is a subscription) is subscribed
+    to, and its items compared; recorded reply options (Kyoukai's status and headers) are compared
+    as the stack's adapter says (:meth:`~rpctest.stacks.base.StackAdapter.meta_differences`).
+    """
+    from rpctest.stacks import get_adapter
+
     consumers = [
         c for c in contracts
         if isinstance(c, ConsumerContract) and (stack is None or c.stack == stack) and (service is None or c.service == service)
@@ -111,14 +134,14 @@ def verify_live(
             report.interactions += 1
             if setup is not None:
                 setup(item.operation, item.request)
-            call = item.as_call(consumer.stack, consumer.service)
+            call = item.as_call(consumer.stack, consumer.service)  # a recorded stream is subscribed to
             if (consumer.stack, consumer.service, item.operation) in subscriptions:
                 call.meta["kind"] = "subscribe"  # a wire client must SUBSCRIBE, not CALL
             try:
                 reply = send(call)
             except TransportError as exc:  # a timeout, a broken frame: a finding about the provider
                 reply = Reply(errors=[RpcError("TRANSPORT", str(exc), kind="transport")])
-            for check, message, pointer, expected, actual in _compare(item, reply, exact):
+            for check, message, pointer, expected, actual in _compare(item, reply, exact, get_adapter(consumer.stack)):
                 report.findings.append(
                     Finding(
                         check=check, message=message, consumer=consumer.consumer, stack=consumer.stack,

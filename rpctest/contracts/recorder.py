@@ -58,15 +58,22 @@ class Recorder:
             self._stop = None
 
     def hear(self, interaction: Interaction) -> None:
-        """Record one interaction (the router's listener)."""
-        call = interaction.call
+        """Record one interaction (the router's listener).
+
+        The reply is kept as what it is: a stream keeps its items (a pykern subscription, an AsyncAPY
+        multi-frame reply), and the reply options the stack's adapter names (Kyoukai's status and
+        headers) stay with it, so that ``rpctest serve`` and live verification replay it alike.
+        """
+        call, reply = interaction.call, interaction.reply
         copied = Interaction(
             call=Call(call.stack, call.service, call.operation, copy_body(call.body)),
             reply=Reply(
-                body=copy_body(interaction.reply.body),
-                errors=interaction.reply.errors,
-                job_errors=interaction.reply.job_errors,
-                attachment=interaction.reply.attachment,
+                body=copy_body(reply.body),
+                errors=reply.errors,
+                job_errors=reply.job_errors,
+                attachment=reply.attachment,
+                items=[copy_body(item) for item in reply.items] if reply.items is not None else None,
+                meta=copy_body(_recorded_meta(call.stack, reply)),
             ),
             source=interaction.source,
         )
@@ -129,6 +136,21 @@ class Recorder:
             self.recovered = recover(consumers)
             writes, removals = prepare(directory, planned, texts, mode=mode)
             return commit(consumers, writes, removals)
+
+
+def _recorded_meta(stack: str, reply: Reply) -> dict:
+    """The reply options a contract keeps, as the stack's adapter says (none for a stack rpctest
+    does not know: whoever emitted the interaction knows better than to expect any)."""
+    from rpctest.exceptions import ConfigError
+    from rpctest.stacks import get_adapter
+
+    if not reply.meta:
+        return {}
+    try:
+        adapter = get_adapter(stack)
+    except ConfigError:
+        return {}
+    return adapter.recorded_meta(reply)
 
 
 def prepare(

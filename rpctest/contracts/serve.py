@@ -1,10 +1,18 @@
 """A stub provider built from recorded interactions: what ``rpctest serve`` runs.
 
-Each recorded interaction becomes an ordinary stub (``match`` = the recorded request, answer = the
-recorded reply) in a private :class:`~rpctest.stubs.router.StubRouter`, and the stack's wire stub
-server answers from that router. So a consumer in another process or language gets the very
-replies the contract promises, and a request nothing matches gets the router's usual near-miss
-explanation in the server's log, with the stack's own not-found or caller error on the wire.
+Each recorded interaction becomes an ordinary stub (the recorded request, matched **exactly**; the
+recorded reply as its answer) in a private :class:`~rpctest.stubs.router.StubRouter`, and the stack's
+wire stub server answers from that router. So a consumer in another process or language gets the
+very replies the contract promises, and only to the requests the contract recorded: the real server
+may answer ``add {"a": 1, "b": 1}`` otherwise than ``add {"a": 1}``, so a recorded reply to the one
+is no answer to the other (a stub a test writes keeps ``match=``'s subset meaning). A request nothing
+matches gets the router's near-miss explanation (the recorded request it came nearest to, and how
+it differs) in the server's log, with the stack's own not-found or caller error on the wire.
+
+A recorded stream (``items``) is served as one: its stub carries the ``items`` option, which is what
+the pykern stub server asks to answer SUBSCRIBE (and a CALL with pykern's ``APIKindError``) and the
+AsyncAPY stub server to send one frame per item. Recorded reply options (Kyoukai's status and
+headers) come back in the reply's ``meta``.
 """
 
 from __future__ import annotations
@@ -14,17 +22,16 @@ from typing import Any, Iterable
 from rpctest.contracts.format import Contract, ConsumerContract, RecordedInteraction, gc_paused
 from rpctest.exceptions import ConfigError
 from rpctest.model import Call
-from rpctest.schema import values
 from rpctest.stubs.router import Stub, StubRouter
 
 __all__ = ["router_from_contracts", "ServedHandle"]
 
 
 def router_from_contracts(contracts: Iterable[Contract], stack: str) -> StubRouter:
-    """A router (that patches no client library) answering ``stack``'s recorded interactions.
+    """A router (that patches no client library) answering ``stack``'s recorded interactions, each
+    to its recorded request exactly (:meth:`~rpctest.stacks.base.StackAdapter.recorded_differences`).
 
-    When several interactions of one operation match a request, the one with the most specific
-    recorded request wins (requests are matched as subsets, and larger ones are tried first).
+    Two consumers that recorded one request with different replies: the last in file order answers.
     """
     from rpctest.stacks import get_adapter
 
@@ -44,8 +51,6 @@ def router_from_contracts(contracts: Iterable[Contract], stack: str) -> StubRout
 
 
 def _stubs(recorded: list[tuple[ConsumerContract, RecordedInteraction]], adapter: Any) -> list[Stub]:
-    # the router tries the newest stub first: add the least specific requests first
-    recorded.sort(key=lambda pair: (len(values.canonical(values.encode(pair[1].request))), pair[1].identity()))
     stubs = []
     for consumer, item in recorded:
         handle = ServedHandle(f"{consumer.service}.{item.operation}")
@@ -55,7 +60,9 @@ def _stubs(recorded: list[tuple[ConsumerContract, RecordedInteraction]], adapter
             action=item.operation,
             handle=handle,  # type: ignore[arg-type]
             side_effect=item.as_reply(),
-            match=adapter.match_for_recorded(item.request) if item.request is not None else None,
+            match=item.request,
+            exact=True,
+            options={"items": list(item.items)} if item.items is not None else {},
         )
         stubs.append(handle.stub)
     return stubs

@@ -139,6 +139,9 @@ class Context:
     request_schema: CompiledSchema
     response_schema: CompiledSchema
     allowed_codes: frozenset[str | int]
+    #: where each of ``interaction.errors`` is in the file, when a recorded reply option says them
+    #: (a Kyoukai success recorded with ``"meta": {"status": 422}`` is checked as the error 422)
+    error_pointers: tuple[str, ...] = ()
 
     def finding(self, check: str, message: str, *, pointer: str | None = None, **extra: Any) -> Finding:
         base = f"/interactions/{self.index}"
@@ -197,13 +200,14 @@ def check_error_codes(ctx: Context) -> Iterator[Finding]:
         for position, error in enumerate(errors):
             if error.code in ctx.allowed_codes:
                 continue
+            pointer = ctx.error_pointers[position] if key == "errors" and ctx.error_pointers else f"/response/{key}/{position}/code"
             allowed = sorted(map(str, ctx.allowed_codes))
             close = difflib.get_close_matches(str(error.code), allowed, n=1)
             yield ctx.finding(
                 "error_code",
                 f"stubbed error code {error.code!r} is not one {ctx.provider.service}.{ctx.interaction.operation} "
                 f"can produce",
-                pointer=f"/response/{key}/{position}/code",
+                pointer=pointer,
                 expected="one of " + ", ".join(allowed),
                 actual=repr(error.code),
                 nearest=close[0] if close else None,
@@ -337,6 +341,7 @@ def _verify_consumer(
 ) -> Iterator[Finding]:
     standard = standard_error_codes(provider.stack)
     resolve = _operation_resolver(provider.stack)
+    adapter = _adapter(provider.stack)
     for index, interaction in enumerate(consumer.interactions):
         op = provider.operations.get(interaction.operation)
         if op is None and resolve is not None:
@@ -349,6 +354,12 @@ def _verify_consumer(
         if op is None:
             yield _unknown_operation(consumer, provider, index, interaction)
             continue
+        pointers: tuple[str, ...] = ()
+        if interaction.meta and interaction.ok and adapter is not None:
+            said = adapter.errors_in_meta(interaction.meta)
+            if said:
+                interaction = dataclasses.replace(interaction, errors=[error for _, error in said])
+                pointers = tuple(f"/response/meta/{name}" for name, _ in said)
         request_schema, response_schema = compiled.get(provider, op)
         ctx = Context(
             consumer=consumer,
@@ -359,6 +370,7 @@ def _verify_consumer(
             request_schema=request_schema,
             response_schema=response_schema,
             allowed_codes=frozenset(op.errors) | standard,
+            error_pointers=pointers,
         )
         for check in checks:
             yield from check(ctx)
@@ -366,11 +378,17 @@ def _verify_consumer(
 
 def _operation_resolver(stack: str) -> Any:
     """The stack adapter's ``contract_operation`` (None for a stack rpctest does not know)."""
+    adapter = _adapter(stack)
+    return adapter.contract_operation if adapter is not None else None
+
+
+def _adapter(stack: str) -> Any:
+    """The stack's adapter, None for a stack rpctest does not know (its contracts verify by schema alone)."""
     from rpctest.exceptions import ConfigError
     from rpctest.stacks import get_adapter
 
     try:
-        return get_adapter(stack).contract_operation
+        return get_adapter(stack)
     except ConfigError:
         return None
 

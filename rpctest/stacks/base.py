@@ -345,10 +345,48 @@ class StackAdapter(abc.ABC):
 
         raise ConfigError(f"rpctest has no garbage frames for {self.title or self.name} yet")
 
-    def match_for_recorded(self, request: Any) -> Any:
-        """The ``match=`` of a stub that answers a recorded request (``rpctest serve``): the request
-        itself, matched as a subset, unless the stack's ``match=`` means something else."""
-        return request
+    def recorded_differences(self, recorded: Any, body: Any) -> list[str]:
+        """How a request ``body`` differs from a ``recorded`` one, in words (empty when it is the same).
+
+        ``rpctest serve`` answers a recorded reply only to the very request recorded: the real
+        server may well answer ``add {"a": 1, "b": 1}`` otherwise than ``add {"a": 1}``. Equal means
+        the same keys with equal values, all the way down, with JSON's one number type (``1`` is
+        ``1.0``) but a bool never a number; an empty request is ``{}`` or none at all. Stacks whose
+        wire changes a request override it (Kyoukai: path and query values arrive as text).
+        """
+        if _empty_request(recorded) and _empty_request(body):
+            return []
+        return _exact_differences(recorded, body, "")
+
+    #: stub options that describe the reply rather than which requests the stub takes: they travel
+    #: in the reply's ``meta`` (so a stub server answers with them and a recording keeps them)
+    reply_options: frozenset[str] = frozenset()
+
+    def recorded_meta(self, reply: Reply) -> dict[str, Any]:
+        """What of ``reply.meta`` a consumer contract keeps: the reply options it carries (see
+        :attr:`reply_options`); stacks leave out what says nothing beyond the rest of the reply."""
+        meta = reply.meta or {}
+        return {name: meta[name] for name in sorted(self.reply_options) if name in meta}
+
+    def errors_in_meta(self, meta: Mapping[str, Any]) -> list[tuple[str, RpcError]]:
+        """The errors a recorded success's reply options amount to, each with the option that says it
+        (Kyoukai: ``status=422`` on a body is the route's 422, which schema verification checks as
+        that error, not as a body of the success schema); none by default."""
+        return []
+
+    def reply_as_recorded(self, reply: Reply, meta: Mapping[str, Any]) -> Reply:
+        """The provider's ``reply`` in the terms of a recording whose reply options are ``meta``
+        (Kyoukai: a recorded success with status 422 is what an app answering 422 says as an error)."""
+        return reply
+
+    def meta_differences(self, recorded: Mapping[str, Any], reply: Reply, *, exact: bool = False) -> list[tuple[str, str, str]]:
+        """(option, expected, actual) for each recorded reply option ``reply`` does not carry alike."""
+        meta = reply.meta or {}
+        return [
+            (name, _shown(value), _shown(meta.get(name)) if name in meta else "missing")
+            for name, value in recorded.items()
+            if meta.get(name) != value
+        ]
 
     def framing_host(self, provider: Any) -> Any:
         """Start ``provider`` (the CLI's ``MODULE:OBJECT``) for a framing run: an object with an
@@ -374,6 +412,53 @@ class StackAdapter(abc.ABC):
     def reply_from_exception(self, exc: BaseException) -> Reply | None:
         """A neutral reply for a native error a side effect raised (None: let it propagate)."""
         return None
+
+
+def _shown(value: Any, limit: int = 120) -> str:
+    text = str(value) if isinstance(value, (int, float, str)) else repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _empty_request(value: Any) -> bool:
+    return value is None or (isinstance(value, Mapping) and not value)
+
+
+def _same_scalar(recorded: Any, body: Any) -> bool:
+    if isinstance(recorded, bool) or isinstance(body, bool):
+        return type(recorded) is type(body) and recorded == body
+    if isinstance(recorded, (int, float)) and isinstance(body, (int, float)):
+        return recorded == body
+    return type(recorded) is type(body) and recorded == body
+
+
+def _exact_differences(recorded: Any, body: Any, path: str) -> list[str]:
+    """How ``body`` differs from ``recorded`` (iterative: a recorded request may nest deeply)."""
+    diffs: list[str] = []
+    pending = [(recorded, body, path)]
+    while pending:
+        expected, actual, where = pending.pop()
+        shown = where or "body"
+        if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+            inside = []
+            for key in expected:
+                inner = f"{where}.{key}" if where else str(key)
+                if key not in actual:
+                    diffs.append(f"body has no {inner!r} (the recorded request has {inner}={expected[key]!r})")
+                else:
+                    inside.append((expected[key], actual[key], inner))
+            pending.extend(reversed(inside))
+            diffs.extend(
+                f"body has {(f'{where}.{key}' if where else str(key))!r}={actual[key]!r}, which is not in the recorded request"
+                for key in actual if key not in expected
+            )
+        elif isinstance(expected, (list, tuple)) and isinstance(actual, (list, tuple)):
+            if len(expected) != len(actual):
+                diffs.append(f"{shown} has {len(actual)} item(s), the recorded request {len(expected)}: {_shown(actual)} vs {_shown(expected)}")
+            else:
+                pending.extend(reversed([(e, a, f"{where}.{i}" if where else str(i)) for i, (e, a) in enumerate(zip(expected, actual))]))
+        elif isinstance(expected, (Mapping, list, tuple)) or isinstance(actual, (Mapping, list, tuple)) or not _same_scalar(expected, actual):
+            diffs.append(f"{shown} is {actual!r}, the recorded request has {expected!r}")
+    return diffs
 
 
 def _subset_differences(match: Any, body: Any, path: str) -> list[str]:

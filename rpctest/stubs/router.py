@@ -9,6 +9,7 @@ contract recording observe every stubbed interaction.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import inspect
 import itertools
@@ -52,6 +53,9 @@ class Stub:
     side_effect: Any = None
     match: Any = None
     options: dict[str, Any] = field(default_factory=dict)
+    #: ``match`` is a recorded request that the call's body must equal (``rpctest serve``), not a
+    #: pattern it must contain (what ``match=`` means in a test's stubs)
+    exact: bool = False
     _effects: Iterator[Any] | None = None
     _effects_given: int = 0
 
@@ -67,7 +71,10 @@ class Stub:
         return self.adapter.name
 
     def __repr__(self) -> str:
-        extra = f", match={self.match!r}" if self.match is not None else ""
+        if self.exact:
+            extra = f", recorded request {self.match!r}"
+        else:
+            extra = f", match={self.match!r}" if self.match is not None else ""
         return f"stub_action({self.service!r}, {self.action!r}, stack={self.stack!r}{extra})"
 
     # matching -----------------------------------------------------------------------------------
@@ -81,22 +88,44 @@ class Stub:
             diffs.append(f"service differs: called {call.service!r}, stubbed {self.service!r}")
         if call.operation != self.action:
             diffs.append(f"action differs: called {call.operation!r}, stubbed {self.action!r}")
-        if not diffs and self.match is not None:
-            diffs.extend(self.adapter.match_differences(self.match, call.body))
+        if not diffs:
+            diffs.extend(self.request_differences(call.body))
         return diffs
+
+    def request_differences(self, body: Any, match: Any = _MISSING) -> list[str]:
+        """How a request ``body`` fails this stub (empty when it is taken): a recorded request must be
+        equal (:meth:`~rpctest.stacks.base.StackAdapter.recorded_differences`), a ``match=`` pattern
+        contained (:meth:`~rpctest.stacks.base.StackAdapter.match_differences`). ``match`` replaces
+        the stub's own pattern where the stack has another source for it (AsyncAPY's configured fields)."""
+        if self.exact:
+            return self.adapter.recorded_differences(self.match, body)
+        pattern = self.match if match is _MISSING else match
+        return [] if pattern is None else self.adapter.match_differences(pattern, body)
 
     def matches(self, call: Call) -> bool:
         return (
             call.stack == self.stack
             and call.service == self.service
             and call.operation == self.action
-            and (self.match is None or not self.adapter.match_differences(self.match, call.body))
+            and not self.request_differences(call.body)
         )
 
     # answering ----------------------------------------------------------------------------------
 
     def respond(self, call: Call) -> Reply:
-        """Record the call on the handle and work out the reply; may raise what a side effect raises."""
+        """Record the call on the handle and work out the reply; may raise what a side effect raises.
+
+        The stub's options that describe the reply itself (the adapter's ``reply_options``: Kyoukai's
+        ``status=`` and ``headers=``) go into the reply's ``meta``, so that whoever answers from the
+        reply (a stub server) and whoever records it (contract recording) sees them.
+        """
+        reply = self._reply(call)
+        given = {name: self.options[name] for name in self.adapter.reply_options if name in self.options}
+        if given:
+            reply = dataclasses.replace(reply, meta={**(reply.meta or {}), **given})
+        return reply
+
+    def _reply(self, call: Call) -> Reply:
         handle = self.handle
         user_configured = handle._rpctest_user_configured()
         try:
@@ -294,6 +323,13 @@ class StubRouter:
 
     @staticmethod
     def nearest(call: Call, candidates: list[Stub]) -> Stub | None:
+        """The stub ``call`` came nearest to: same stack, service and operation count most; among
+        stubs of the call's very operation (a served contract has many), the one whose request
+        differs in the fewest ways."""
+        same = [s for s in reversed(candidates) if (s.stack, s.service, s.action) == (call.stack, call.service, call.operation)]
+        if same:
+            return min(same, key=lambda stub: len(stub.request_differences(call.body)))
+
         def score(stub: Stub) -> float:
             value = 0.0
             value += 4 if stub.stack == call.stack else 0

@@ -226,13 +226,6 @@ class AsyncAPYAdapter(StackAdapter):
                 diffs.append(f"{key!r} is {body[key]!r}, and re.match({shown!r}, {text!r}) fails")
         return diffs
 
-    def match_for_recorded(self, request: Any) -> Any:
-        """AsyncAPY's ``match=`` holds Fields patterns: a recorded packet becomes one pattern per key
-        matching exactly the text of its value (``str(value)``, as Fields compares it)."""
-        if not isinstance(request, Mapping):
-            return request
-        return {key: re.escape(str(value)) + r"\Z" for key, value in request.items()}
-
     def framing_host(self, provider: Any) -> Any:
         """A child process (:class:`.process.ServerProcess`) with a 2 s server timeout: AsyncAPY
         spins or holds connections on malformed frames, which a child lets rpctest measure and kill."""

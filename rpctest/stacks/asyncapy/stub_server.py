@@ -380,8 +380,7 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         from rpctest.stacks.asyncapy import stub_patterns
 
         for candidate in self._candidates():
-            patterns = stub_patterns(candidate)
-            if patterns is not None and candidate.adapter.match_differences(patterns, packet):
+            if candidate.request_differences(packet, stub_patterns(candidate)):
                 continue
             # the newest active stub whose fields take the packet: the router's own rule, already applied
             return candidate, Call(STACK, candidate.service, candidate.action, packet)
@@ -399,13 +398,17 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         scored = []
         for index, stub in enumerate(candidates):
             patterns = stub_patterns(stub)
-            diffs = stub.adapter.match_differences(patterns, packet) if patterns is not None else []
-            scored.append((_distance(patterns, packet), index, stub, patterns, diffs))
+            diffs = stub.request_differences(packet, patterns)
+            # a recorded packet (rpctest serve) holds values, not patterns: as far as it differs
+            distance = float(len(diffs)) if stub.exact else _distance(patterns, packet)
+            scored.append((distance, index, stub, patterns, diffs))
         _, _, nearest, patterns, diffs = min(scored, key=lambda item: (item[0], item[1]))
-        if isinstance(patterns, Mapping) or patterns is None:
+        if nearest.exact:
+            lines.append(f"Nearest stub: {nearest!r}: " + "; ".join(diffs) + ".")
+        elif isinstance(patterns, Mapping) or patterns is None:
             lines.append(f"Nearest stub: {nearest!r} (fields {_short(patterns)}): " + "; ".join(diffs) + ".")
         for _, _, stub, predicate, why in scored:  # predicates say nothing about nearness: each says why
-            if predicate is not None and not isinstance(predicate, Mapping):
+            if predicate is not None and not isinstance(predicate, Mapping) and not stub.exact:
                 lines.append(f"Stub {stub!r}: " + "; ".join(why) + ".")
         lines.append("Active stubs: " + ", ".join(sorted({f"{s.service}.{s.action}" for s in candidates})) + ".")
         return "\n".join(lines)

@@ -135,6 +135,9 @@ class KyoukaiAdapter(StackAdapter):
     #: ``status=`` (a success status, e.g. 201), ``headers=`` (response headers), ``base_url=`` (which
     #: httpx requests are for this service, when config does not say)
     stub_options = frozenset({"status", "headers", "base_url"})
+    #: the status and headers a stub answers with belong to its reply: they are recorded, served and
+    #: compared with the reply (``Reply.meta``), as the real app's status and headers are
+    reply_options = frozenset({"status", "headers"})
     wire = KyoukaiWire()
     host = KyoukaiHost()
 
@@ -155,6 +158,66 @@ class KyoukaiAdapter(StackAdapter):
     def check_body(self, body: Any) -> None:
         if isinstance(body, (set, frozenset)) or (callable(body) and not isinstance(body, Mapping)):
             raise StubUsageError(f"a Kyoukai stub body is the JSON (or text) the route answers, not {body!r}")
+
+    def recorded_differences(self, recorded: Any, body: Any) -> list[str]:
+        """As the base, with the recorded envelope in the form a request carries it (path and query
+        values are text on the wire, the body goes through JSON): a request recorded from rpctest's
+        own client may hold ``{"query": {"n": 5}}``, which arrives as ``"5"``."""
+        from rpctest.stacks.kyoukai.wire import wire_form
+
+        return super().recorded_differences(wire_form(recorded), body)
+
+    def recorded_meta(self, reply: Reply) -> dict[str, Any]:
+        """The status when it is not what the reply says anyway (200 for a body, 204 for none, the
+        error's status), and headers a stub gave (a mapping; a real response's full header list is
+        the server's, not what the consumer relied on)."""
+        meta = reply.meta or {}
+        kept: dict[str, Any] = {}
+        status = meta.get("status")
+        errors = reply.all_errors
+        default = errors[0].code if errors else (204 if reply.body is None else 200)
+        if isinstance(status, int) and status != default:
+            kept["status"] = status
+        if isinstance(meta.get("headers"), Mapping) and meta["headers"]:
+            kept["headers"] = {str(name): str(value) for name, value in meta["headers"].items()}
+        return kept
+
+    def errors_in_meta(self, meta: Mapping[str, Any]) -> list[tuple[str, RpcError]]:
+        """A recorded status from 300 up is that HTTP error (the body beside it is its page)."""
+        status = meta.get("status")
+        if isinstance(status, int) and not isinstance(status, bool) and 300 <= status <= 599:
+            return [("status", self.make_error(status))]
+        return []
+
+    def reply_as_recorded(self, reply: Reply, meta: Mapping[str, Any]) -> Reply:
+        """A recorded success with an error status (``status=422`` and a body) is what the real app
+        says as a 422 response: the same reply, with its body and no error."""
+        status = meta.get("status")
+        errors = reply.all_errors
+        if (
+            isinstance(status, int) and status >= 300 and (reply.meta or {}).get("status") == status
+            and errors and all(error.code == status for error in errors)
+        ):
+            return Reply(body=reply.body, meta=dict(reply.meta), attachment=reply.attachment)
+        return reply
+
+    def meta_differences(self, recorded: Mapping[str, Any], reply: Reply, *, exact: bool = False) -> list[tuple[str, str, str]]:
+        """The status must be the recorded one; each recorded header must be there (names in any
+        case, as HTTP has them), with the recorded value when ``exact``."""
+        meta = reply.meta or {}
+        found: list[tuple[str, str, str]] = []
+        if "status" in recorded and meta.get("status") != recorded["status"]:
+            found.append(("status", str(recorded["status"]), str(meta.get("status", "missing"))))
+        headers = meta.get("headers") or []
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
+        have = {str(name).lower(): str(value) for name, value in pairs}
+        for name, value in (recorded.get("headers") or {}).items():
+            actual = have.get(str(name).lower())
+            if actual is None:
+                found.append(("headers", str(name), "missing"))
+            elif exact and actual != str(value):
+                found.append(("headers", f"{name}: {value}", f"{name}: {actual}"))
+        return found
 
     def expected_for_defect(self, defect: "Defect") -> "Expected":
         """A 4xx (any: Kyoukai has no validation of its own; the app's views decide)."""

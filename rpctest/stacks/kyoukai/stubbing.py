@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from rpctest.exceptions import StubUsageError
 from rpctest.model import Call, Reply
@@ -158,8 +158,11 @@ def answer(
 
 
 def _answer_of(reply: Reply, stub: "Stub") -> Answer:
-    options = stub.options or {}
-    status, headers, body = response_parts(reply, status=options.get("status"), headers=options.get("headers"))
+    """The HTTP answer of a stub's reply: the stub's ``status=``/``headers=`` are in the reply's
+    meta (:attr:`~rpctest.stacks.base.StackAdapter.reply_options`), and so are a served recording's."""
+    meta = reply.meta or {}
+    headers = meta.get("headers")
+    status, headers, body = response_parts(reply, status=meta.get("status"), headers=headers if isinstance(headers, Mapping) else None)
     return Answer(status, headers, body)
 
 
