@@ -36,8 +36,6 @@ def test_the_recorded_contract_holds_against_the_real_server(
     assert report["findings"] == []
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 item 2.2: fixed on branch i16-contracts (without a provider contract, "
-                                       "a recorded subscription is replayed as a CALL)")
 def test_the_recording_alone_replays_its_subscription_as_one(recorded: Path, shop: Any, capsys: pytest.CaptureFixture[str]) -> None:
     _code, report = _verify(capsys, shop.address, recorded)  # exit 1 anyway: no provider contract to check against
     assert [f for f in report["findings"] if f["check"].startswith("live_")] == []
@@ -60,8 +58,6 @@ def test_live_verify_finds_a_provider_that_breaks_the_recorded_answers(
     assert found == [("divide", "live_error_codes"), ("label", "live_shape")], report
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 item 2.4 (another engineer's scope): each recorded array item is "
-                                       "compared with the provider's first item")
 def test_an_exact_echo_of_a_mixed_array_has_the_recorded_shape(
     shop: Any, shop_contract: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,8 +34,6 @@ def test_calls_get_the_real_servers_answers_from_rpctest_serve(recorded: Path, s
     assert not differing
 
 
-@pytest.mark.xfail(strict=True, reason="issue 16 item 2.2: fixed on branch i16-contracts (a recorded subscription "
-                                       "loses its kind: serve answers SUBSCRIBE with APIKindError and CALL with the list)")
 def test_subscriptions_stream_every_item_from_rpctest_serve(recorded: Path, shop: Any, tally: Callable[..., None]) -> None:
     with serving_contract("pykern", recorded) as address:
         differing = _differences(address, shop.address, SUBSCRIPTIONS)
