@@ -88,7 +88,9 @@ def replay(path: Path | str, *, provider: Any = None, address: str | None = None
         provider, address = where.get("provider"), where.get("address")
     if provider is None and address is None:
         raise ConfigError(f"{path}: the replay file names no provider or address; give --provider or --address")
-    with open_target(data["stack"], provider=provider, address=address, service=data["service"], timeout=timeout) as target:
+    # the contract the run was given (an address of a stack without introspection cannot export one)
+    contract = where.get("contract") if provider is None and where.get("contract") and Path(where["contract"]).is_file() else None
+    with open_target(data["stack"], provider=provider, address=address, service=data["service"], contract=contract, timeout=timeout) as target:
         contract: ProviderContract = target.contract
         op = contract.operations.get(data["operation"])
         case = Case(
