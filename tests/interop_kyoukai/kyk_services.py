@@ -28,6 +28,7 @@ NEW_BOOK = {
     "required": ["title", "year"],
     "additionalProperties": False,
 }
+YEAR = {"type": "object", "properties": {"year": NEW_BOOK["properties"]["year"]}, "required": ["year"], "additionalProperties": False}
 SHELF = {"type": "object", "properties": {"books": {"type": "array", "items": BOOK}, "filters": {"type": "object"}},
          "required": ["books", "filters"], "additionalProperties": False}
 TAGGED = {"type": "object", "properties": {"kind": {"enum": ["new", "old"]}, "ids": {"type": "array", "items": {"type": "integer"}}},
@@ -95,8 +96,6 @@ def _library(app: Any, *, buggy: bool = False) -> Any:
         book = SHELF_STORE.books.get(book_id)
         if book is None:
             abort(404)
-        if buggy and book_id >= 2:  # planted: the year goes out as text
-            return _json({**book, "year": str(book["year"])})
         return _json(book)
 
     @app.route("/books", methods=("GET",))
@@ -118,10 +117,28 @@ def _library(app: Any, *, buggy: bool = False) -> Any:
         problem = _new_book_problem(body)
         if buggy and isinstance(body, dict) and isinstance(body.get("title"), str) and len(body["title"]) > 30:
             raise ValueError("planted: a long title breaks the catalogue")
-        if problem and not (buggy and isinstance(body, dict) and problem.startswith("year")):  # planted: no check of year
+        if problem:
             return _json({"error": problem}, 422)
         book = SHELF_STORE.add(body["title"], body["year"])
         return _json(book, 201, {"Location": f"/books/{book['id']}"})
+
+    @app.route("/books/<int:book_id>", methods=("PUT",))
+    @route_schema(request=YEAR, response=BOOK, errors=(404,), invalid=(422,))
+    async def set_year(ctx, book_id):
+        """The body is checked before the book is looked up: a bad year is 422 even for a missing book."""
+        try:
+            body = json.loads(ctx.request.get_data(cache=True) or b"null")
+        except ValueError:
+            body = None
+        year = body.get("year") if isinstance(body, dict) and set(body) == {"year"} else None
+        valid = not isinstance(year, bool) and isinstance(year, int) and 1450 <= year <= 2100
+        if not valid and not (buggy and isinstance(year, int)):  # planted: any integer year passes
+            return _json({"error": "the body is {year: 1450 to 2100}"}, 422)
+        book = SHELF_STORE.books.get(book_id)
+        if book is None:
+            abort(404)
+        book["year"] = year
+        return _json(book)
 
     @app.route("/books/<int:book_id>", methods=("DELETE",))
     @route_schema(errors=(404,), status=204)
@@ -139,7 +156,9 @@ def _library(app: Any, *, buggy: bool = False) -> Any:
     @app.route("/tags/<any(new,old):kind>", methods=("GET",))
     @route_schema(response=TAGGED)
     async def tagged(ctx, kind):
-        ids = [b["id"] for b in SHELF_STORE.books.values() if (b["year"] >= 1900) == (kind == "new")]
+        ids = [b["id"] for b in FIRST if (b["year"] >= 1900) == (kind == "new")]
+        if buggy and kind == "old":  # planted: the old ids go out as text
+            return _json({"kind": kind, "ids": [str(i) for i in ids]})
         return _json({"kind": kind, "ids": ids})
 
     return app
@@ -158,8 +177,8 @@ def make_legacy(loop: Any = None) -> Any:
 
 
 def make_buggy(loop: Any) -> Any:
-    """Planted bugs: ``GET /books/2`` answers the year as text; ``POST /books`` raises on a title over
-    30 characters and takes any year."""
+    """Planted bugs: ``GET /tags/old`` answers its ids as text; ``POST /books`` raises on a title over
+    30 characters; ``PUT /books/<id>`` takes any integer year."""
     kyoukai = require_kyoukai()
     return _library(_kept_error_pages(kyoukai.Kyoukai)("buggy", loop=loop), buggy=True)
 
