@@ -29,6 +29,8 @@ NEW_BOOK = {
     "additionalProperties": False,
 }
 YEAR = {"type": "object", "properties": {"year": NEW_BOOK["properties"]["year"]}, "required": ["year"], "additionalProperties": False}
+#: ?year=1965, or ?year=1965&year=1815 (a repeated name is the list of its values); other names pass too
+YEARS = {"type": "object", "properties": {"year": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}}
 SHELF = {"type": "object", "properties": {"books": {"type": "array", "items": BOOK}, "filters": {"type": "object"}},
          "required": ["books", "filters"], "additionalProperties": False}
 TAGGED = {"type": "object", "properties": {"kind": {"enum": ["new", "old"]}, "ids": {"type": "array", "items": {"type": "integer"}}},
@@ -55,6 +57,11 @@ class Shelf:
 
 
 SHELF_STORE = Shelf()
+
+
+def reset_shelf(operation: str, request: Any) -> None:
+    """``rpctest contracts verify --live --setup``: each replayed request meets the first two books."""
+    SHELF_STORE.reset()
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
@@ -99,7 +106,7 @@ def _library(app: Any, *, buggy: bool = False) -> Any:
         return _json(book)
 
     @app.route("/books", methods=("GET",))
-    @route_schema(response=SHELF)
+    @route_schema(response=SHELF, query=YEARS)
     async def list_books(ctx):
         """Any query passes: repeated names filter on every value (?year=1965&year=1815)."""
         years = ctx.request.args.getlist("year")
