@@ -123,3 +123,23 @@ def test_a_packet_no_handler_takes_is_still_owed_the_silent_close(asyncapy_stub_
             client.close()
     assert not report.ok
     assert "CLOSED_WITHOUT_REPLY" in report.results[0].failure.message, report.render()
+
+
+def test_replaying_a_finding_of_an_address_run_uses_the_contract_it_was_given(asyncapy_stub_server: Any, tmp_path: Path,
+                                                                              capsys: Any) -> None:
+    # found by the differential suite: AsyncAPY cannot be introspected, so `rpctest replay FILE` of a
+    # `fuzz --address --contract` run exited 2 trying to export the contract from the address
+    import json
+
+    from rpctest.cli import main
+
+    contract = tmp_path / "pinger.json"
+    contract.write_text(json.dumps(ProviderContract("asyncapy", "pinger", {"ping": PING}).to_dict()))
+    with stub_action("pinger", "ping", stack="asyncapy", match={"action": "^ping$", "id": "^-?[0-9]+$"}, body={"status": "failure!"}):
+        code = main(["fuzz", "--stack", "asyncapy", "--address", asyncapy_stub_server.address, "--contract", str(contract),
+                     "--operation", "ping", "--mode", "positive", "--max-examples", "5", "--replay-dir", str(tmp_path / "replays")])
+        assert code == 1, capsys.readouterr().out
+        (replay,) = (tmp_path / "replays").glob("*.json")
+        capsys.readouterr()
+        assert main(["replay", str(replay)]) == 1, capsys.readouterr()
+        assert "STILL FAILING" in capsys.readouterr().out
