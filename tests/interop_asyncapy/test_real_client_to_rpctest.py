@@ -6,7 +6,6 @@ verified live against the real server (``rpctest contracts verify --live --addre
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ import pytest
 
 from interop_asyncapy import aap_services
 from interop_asyncapy.aap_peer import ask, needs_asyncapy, rpctest_serve, tally
-from interop_helpers import TESTS_DIR
+from interop_helpers import record_consumer
 from rpctest.cli import main
 
 pytestmark = needs_asyncapy
@@ -92,21 +91,7 @@ MULTI = [
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The consumer's contract directory, recorded by a pytest run of CONSUMER_TESTS in a child process."""
-    import subprocess
-    import sys
-
-    project = tmp_path_factory.mktemp("consumer")
-    (project / "test_consumer.py").write_text(CONSUMER_TESTS, encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS_DIR.parent), str(TESTS_DIR), os.environ.get("PYTHONPATH", "")])}
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "rpctest", "-p", "no:cacheprovider", "-q", "--rootdir", str(project),
-         "--rpctest-record", "--rpctest-consumer", "interop", "-W", "error::ResourceWarning", str(project / "test_consumer.py")],
-        cwd=project, env=env, capture_output=True, text=True, timeout=300,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
-    contracts = project / "contracts"
-    assert list(contracts.rglob("*.json")), run.stdout
-    return contracts
+    return record_consumer(tmp_path_factory.mktemp("consumer"), CONSUMER_TESTS)
 
 
 @pytest.fixture(scope="module")

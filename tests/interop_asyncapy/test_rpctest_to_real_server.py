@@ -162,21 +162,11 @@ def test_a_factory_with_a_parameter_nobody_can_supply_is_a_usage_error(tmp_path:
     assert "config_path" in err and "internal error" not in err, err
 
 
+
 def test_the_docs_commands_against_a_running_server_work_as_written(tmp_path: Path) -> None:
-    # issue 16 item 4: docs/stacks/asyncapy.md's commands, run against the real AsyncAPY as shown
-    from interop_helpers import REPO, expected_status, free_port, run_shown, shown_commands
+    # issue 16 item 4: docs/stacks/asyncapy.md's commands, run against the real peer as shown
+    from interop_helpers import REPO, run_page_commands
 
-    commands = shown_commands(REPO / "docs/stacks/asyncapy.md", "### Against a running server")
-    port = free_port()
-
-    def ready() -> bool:
-        import socket
-
-        with socket.socket() as probe:
-            return probe.connect_ex(("127.0.0.1", port)) == 0
-
-    results = run_shown(commands, tmp_path, port=port, shown_port=8081, ready=ready)
-    assert len(results) == len(commands) - 1 >= 4
-    wrong = [(line, code, output[-800:]) for line, code, output in results if code != expected_status(line)]
-    tally("asyncapy", "docs (commands against a running server)", len(results), len(wrong))
-    assert not wrong, wrong
+    ran, wrong = run_page_commands(REPO / "docs/stacks/asyncapy.md", "### Against a running server", tmp_path, shown_port=8081)
+    tally("asyncapy", "docs (commands against a running server)", ran, len(wrong))
+    assert ran >= 4 and not wrong, wrong

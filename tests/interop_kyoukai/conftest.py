@@ -17,3 +17,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if str(item.fspath).startswith(here):
             item.add_marker(pytest.mark.skip(reason=f"needs Kyoukai: {UNAVAILABLE}"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_shelf() -> object:
+    """Every test meets the library's first two books (its apps keep them in memory)."""
+    from interop_kyoukai.kyk_services import SHELF_STORE
+
+    SHELF_STORE.reset()
+    yield
+    SHELF_STORE.reset()
