@@ -157,8 +157,7 @@ def test_the_recorded_contract_verifies_live_against_the_real_server(recorded: P
 
 
 @pytest.mark.xfail(strict=True, reason="issue 16 items 2.2 and 2.4: fixed on other branches (items= recorded as a plain body; "
-                                        "the live shape check compares every item with the provider's first); and offline verify "
-                                        "holds notify's two-group reply to notify's own one-packet schema (not yet modelled there)")
+                                        "the live shape check compares every item with the provider's first)")
 def test_recorded_multi_frame_replies_verify_live_against_the_real_server(recorded: Path, real: dict[str, Any],
                                                                          capsys: pytest.CaptureFixture[str]) -> None:
     code, output = _verify_live(recorded, real, {"stream", "notify"}, capsys)

@@ -143,3 +143,24 @@ def test_replaying_a_finding_of_an_address_run_uses_the_contract_it_was_given(as
         capsys.readouterr()
         assert main(["replay", str(replay)]) == 1, capsys.readouterr()
         assert "STILL FAILING" in capsys.readouterr().out
+
+
+def test_verify_holds_a_reply_from_two_groups_to_both_handlers_schemas() -> None:
+    # AsyncAPY offers a packet to every group: a stub answering notify with a packet from each of the
+    # two handlers that take it is what the server sends, not a body that breaks notify's own schema
+    from rpctest.contracts.format import ConsumerContract, RecordedInteraction
+    from rpctest.contracts.verify import verify
+    from rpctest.stacks.asyncapy.schema import fields_schema
+
+    def notice(key: str) -> dict[str, Any]:
+        return {"type": "object", "properties": {key: {}}, "required": [key], "additionalProperties": False}
+
+    packet = fields_schema({"action": "notify$", "to": "[a-z]+$"})
+    provider = ProviderContract("asyncapy", "shop", {
+        "notify": OperationSpec("notify", request=packet, response=notice("notified"), route={"group": 0, "position": 0}),
+        "notify_log": OperationSpec("notify_log", request=packet, response=notice("logged"), route={"group": 1, "position": 1}),
+    })
+    both = RecordedInteraction("notify", request={"action": "notify", "to": "bob"}, body=[{"notified": "bob"}, {"logged": True}])
+    wrong = RecordedInteraction("notify", request={"action": "notify", "to": "bob"}, body=[{"notified": "bob"}, {"other": 1}])
+    report = verify([provider, ConsumerContract("web", "asyncapy", "shop", [both, wrong])])
+    assert [(f.check, f.interaction) for f in report.errors] == [("response_schema", 1)], report.render()
