@@ -111,6 +111,16 @@ def test_fuzz_address_finds_nothing_wrong_with_correct_services(factory: str, sh
     assert code == 0, output
 
 
+@pytest.mark.parametrize("factory", ["build_shop", "build_gateway"])
+def test_fuzz_provider_in_process_agrees_with_the_wire(factory: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    code = main(["fuzz", "--stack", "asyncapy", "--provider", f"{SERVICES}:{factory}", "--max-examples", "40", "--seed", "3",
+                 "--replay-dir", str(tmp_path / "replays")])
+    output = capsys.readouterr().out
+    tally("asyncapy", f"A (fuzz --provider, {factory})", _cases(output), 0 if code == 0 else output.count("FAILED "))
+    assert code == 0, output
+
+
 def test_fuzz_address_finds_shrinks_and_replays_every_planted_bug(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from rpctest.stacks.asyncapy import serve
 

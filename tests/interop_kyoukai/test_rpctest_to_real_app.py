@@ -104,6 +104,15 @@ def test_fuzz_address_finds_nothing_wrong_with_the_correct_app(library: Any, tmp
     assert code == 0, output
 
 
+def test_fuzz_provider_in_process_agrees_with_the_wire(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    code = main(["fuzz", "--stack", "kyoukai", "--provider", f"{SERVICES}:make_library", "--max-examples", "40", "--seed", "1",
+                 "--replay-dir", str(tmp_path / "replays")])
+    output = capsys.readouterr().out
+    tally("kyoukai", "A (fuzz --provider, correct app)", _cases(output), output.count("FAILED "))
+    assert code == 0, output
+
+
 def test_fuzz_address_reports_the_wheels_canned_500_as_the_expected_finding(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from rpctest.stacks.kyoukai import serve
 
