@@ -30,7 +30,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["dispatch_order", "handlers_for", "observer", "reply_schema", "route"]
 
-_COMPILED: "weakref.WeakKeyDictionary[Any, list[tuple[OperationSpec, CompiledSchema]]]" = weakref.WeakKeyDictionary()
+#: id(contract) -> (a weak reference to it, its operations in dispatch order with their compiled requests):
+#: a contract is compiled once however many packets are routed (contracts are not hashable)
+_COMPILED: "dict[int, tuple[weakref.ref[Any], list[tuple[OperationSpec, CompiledSchema]]]]" = {}
 
 
 def dispatch_order(contract: "ProviderContract") -> list["OperationSpec"]:
@@ -45,15 +47,12 @@ def dispatch_order(contract: "ProviderContract") -> list["OperationSpec"]:
 def _compiled(contract: "ProviderContract") -> list[tuple["OperationSpec", "CompiledSchema"]]:
     from rpctest.schema.validate import compile_schema
 
-    try:
-        return _COMPILED[contract]
-    except (KeyError, TypeError):
-        pass
+    key = id(contract)
+    entry = _COMPILED.get(key)
+    if entry is not None and entry[0]() is contract and len(entry[1]) == len(contract.operations):
+        return entry[1]
     table = [(op, compile_schema(op.request)) for op in dispatch_order(contract)]
-    try:
-        _COMPILED[contract] = table
-    except TypeError:  # not weakly referenceable: compile each time
-        pass
+    _COMPILED[key] = (weakref.ref(contract, lambda _: _COMPILED.pop(key, None)), table)
     return table
 
 
