@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pykern", "install", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pykern", "interop-kyoukai", "interop-asyncapy", "install", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -78,15 +78,27 @@ def zerojson(session: nox.Session) -> None:
     _pytest(session, "tests/stack_zerojson", "examples/zerojson")
 
 
-@nox.session
-def kyoukai(session: nox.Session) -> None:
-    """Kyoukai 2.2.1.post1 installed --no-deps plus the newer dependencies it runs on (its own pins do not
-    build on Python 3.11); rpctest's shim makes it import, and its error-handler regression stays visible."""
+def _install_kyoukai(session: nox.Session) -> None:
     session.install("--no-deps", "-c", _constraints("kyoukai"), "Kyoukai")
     session.install("--no-warn-conflicts", "-c", _constraints("kyoukai"), "-e", ".[kyoukai]", *TEST_TOOLS)
     session.run("python", "-c", "from rpctest.stacks.kyoukai.host import require_kyoukai, version_problem; "
                 "assert version_problem() is None, version_problem(); print('Kyoukai', require_kyoukai().app.__version__)")
+
+
+@nox.session
+def kyoukai(session: nox.Session) -> None:
+    """Kyoukai 2.2.1.post1 installed --no-deps plus the newer dependencies it runs on (its own pins do not
+    build on Python 3.11); rpctest's shim makes it import, and its error-handler regression stays visible."""
+    _install_kyoukai(session)
     _pytest(session, "tests/stack_kyoukai", "examples/kyoukai")
+
+
+@nox.session(name="interop-kyoukai")
+def interop_kyoukai(session: nox.Session) -> None:
+    """The differential suite against a real Kyoukai app, both directions (tests/interop_kyoukai): the
+    kyoukai session's installs, apps written for the suite."""
+    _install_kyoukai(session)
+    _pytest(session, "tests/interop_kyoukai")
 
 
 @nox.session(name="bench-kyoukai")
@@ -98,16 +110,29 @@ def bench_kyoukai(session: nox.Session) -> None:
     session.run("python", "benchmarks/bench_kyoukai.py", *session.posargs)
 
 
+def _install_asyncapy(session: nox.Session) -> None:
+    session.install("-e", ".[asyncapy]", *TEST_TOOLS)
+    source = os.environ.get("RPCTEST_ASYNCAPY")
+    if source:
+        session.install("--no-deps", source)
+
+
 @nox.session
 def asyncapy(session: nox.Session) -> None:
     """AsyncAProto's wire half needs nothing beyond rpctest's own dependencies; the host half needs
     AsyncAPY, which is not on PyPI: set RPCTEST_ASYNCAPY to a checkout (or a pip URL) of it to run
     those tests too (they skip with the install instructions otherwise)."""
-    session.install("-e", ".[asyncapy]", *TEST_TOOLS)
-    source = os.environ.get("RPCTEST_ASYNCAPY")
-    if source:
-        session.install("--no-deps", source)
+    _install_asyncapy(session)
     _pytest(session, "tests/stack_asyncapy", "examples/asyncapy")
+
+
+@nox.session(name="interop-asyncapy")
+def interop_asyncapy(session: nox.Session) -> None:
+    """The differential suite against the real AsyncAPY server and client, both directions
+    (tests/interop_asyncapy); like the asyncapy session, it needs RPCTEST_ASYNCAPY to run (it skips
+    without AsyncAPY, and fails under RPCTEST_REQUIRE_ASYNCAPY=1, as in CI)."""
+    _install_asyncapy(session)
+    _pytest(session, "tests/interop_asyncapy")
 
 
 @nox.session

@@ -288,6 +288,18 @@ class _Compiled:
                 raise ContractError(provider.path, f"operation {op.name!r} has an invalid schema: {exc}") from None
         return self._cache[key]
 
+    def routed(self, provider: ProviderContract, op: OperationSpec, request: Any) -> tuple[CompiledSchema, frozenset[str | int]] | None:
+        """The reply schema and codes of every operation that answers ``request`` when the stack routes
+        by content and ``op`` is not the only one (:meth:`StackAdapter.route_request`); else None."""
+        from rpctest.stacks import STACKS, get_adapter
+
+        if provider.stack not in STACKS:
+            return None
+        routing = get_adapter(provider.stack).route_request(request, provider)
+        if routing is None or op.name not in routing.operations or len(routing.operations) < 2:
+            return None
+        return compile_schema(routing.response if routing.response is not None else {}), frozenset(routing.errors)
+
 
 def _index_providers(providers: Iterable[ProviderContract]) -> dict[tuple[str, str], ProviderContract]:
     index: dict[tuple[str, str], ProviderContract] = {}
@@ -361,6 +373,10 @@ def _verify_consumer(
                 interaction = dataclasses.replace(interaction, errors=[error for _, error in said])
                 pointers = tuple(f"/response/meta/{name}" for name, _ in said)
         request_schema, response_schema = compiled.get(provider, op)
+        allowed = frozenset(op.errors) | standard
+        routed = compiled.routed(provider, op, interaction.request)
+        if routed is not None:  # several operations answer this request (AsyncAPY: one handler per group)
+            response_schema, allowed = routed[0], allowed | routed[1]
         ctx = Context(
             consumer=consumer,
             provider=provider,
@@ -369,7 +385,7 @@ def _verify_consumer(
             operation=op,
             request_schema=request_schema,
             response_schema=response_schema,
-            allowed_codes=frozenset(op.errors) | standard,
+            allowed_codes=allowed,
             error_pointers=pointers,
         )
         for check in checks:

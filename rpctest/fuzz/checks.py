@@ -35,6 +35,9 @@ class Case:
     response_schema: CompiledSchema | None = None
     #: extra codes this operation may answer valid input with (per-operation overrides)
     allowed_codes: frozenset[str | int] = frozenset()
+    #: where a stack that routes by content sends this request, when that decided the judgement
+    #: (AsyncAPY: "handled by find_items"); empty for stacks that route by operation name
+    routing: str = ""
 
 
 Check = Callable[[Case, Reply], "str | None"]

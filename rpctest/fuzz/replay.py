@@ -91,13 +91,17 @@ def replay(path: Path | str, *, provider: Any = None, address: str | None = None
         provider, address = where.get("provider"), where.get("address")
     if provider is None and address is None:
         raise ConfigError(f"{path}: the replay file names no provider or address; give --provider or --address")
-    contract = None
-    if provider is None and isinstance(data.get("operation_spec"), dict):
-        # at an address, the operation as the fuzz run knew it: a stack without introspection (pykern)
-        # cannot say it again, and the question must be the same one
+    # at an address, the question must be the same one, and a stack without introspection (pykern,
+    # Kyoukai, AsyncAPY) cannot say it again: the contract file the run was given, while it is there
+    # (AsyncAPY routes a packet among all of its handlers), else the operation as the run knew it
+    known: ProviderContract | str | None = None
+    given = where.get("contract")
+    if provider is None and given and Path(given).is_file():
+        known = given
+    elif provider is None and isinstance(data.get("operation_spec"), dict):
         spec = OperationSpec.from_dict(data["operation"], data["operation_spec"])
-        contract = ProviderContract(data["stack"], data["service"], {spec.name: spec})
-    with open_target(data["stack"], provider=provider, address=address, service=data["service"], contract=contract,
+        known = ProviderContract(data["stack"], data["service"], {spec.name: spec})
+    with open_target(data["stack"], provider=provider, address=address, service=data["service"], contract=known,
                      timeout=timeout) as target:
         contract: ProviderContract = target.contract
         op = contract.operations.get(data["operation"])

@@ -8,6 +8,7 @@ introspection). The sender is the one live contract verification uses.
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -73,6 +74,10 @@ def open_target(
         origin = {"provider": provider_spec(provider)}
     else:
         origin = {"address": address}
+    if isinstance(contract, (str, os.PathLike)):
+        # rpctest replay needs it again: a stack without introspection (AsyncAPY, Kyoukai) cannot export
+        # the contract from an address
+        origin["contract"] = str(Path(contract).resolve())
     spec = _contract(stack, provider, address, service, contract, timeout)
     if service is not None and service != spec.service:
         raise ConfigError(f"the contract is for service {spec.service!r}, not {service!r}")

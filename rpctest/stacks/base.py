@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rpctest.fuzz.checks import Case
     from rpctest.fuzz.framing import FramingReport
     from rpctest.fuzz.garbage import GarbageTarget
-    from rpctest.strategies.defects import Defect, Expected
+    from rpctest.strategies.defects import Defect, Expected, Routed
     from rpctest.stubs.router import StubRouter
 
 __all__ = [
@@ -293,6 +293,13 @@ class StackAdapter(abc.ABC):
         operations declare their own answers (Kyoukai routes: ``invalid`` statuses; a bad path
         variable is a 404)."""
         return self.expected_for_defect(defect)
+
+    def route_request(self, body: Any, contract: "ProviderContract") -> "Routed | None":
+        """Where this stack sends ``body`` when it routes by content rather than by the operation a
+        request names (AsyncAPY: its filters; a packet refused by one handler may be another's valid
+        input, and handlers of several groups all answer). None, the default: by the operation's name,
+        so a request is judged by the operation it was generated for."""
+        return None
 
     def sendable_defect(self, item: Any, operation: "OperationSpec") -> bool:
         """Whether this stack's wire carries the invalid request ``item`` (an InvalidRequest) as

@@ -14,7 +14,7 @@ from typing import Any
 
 from rpctest.model import ErrorKind
 
-__all__ = ["DEFECT_KINDS", "Defect", "Expected", "InvalidRequest", "path_text"]
+__all__ = ["DEFECT_KINDS", "Defect", "Expected", "InvalidRequest", "Routed", "path_text"]
 
 #: every kind of single defect the invalid-request strategies produce
 DEFECT_KINDS = (
@@ -85,6 +85,20 @@ class Expected:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Expected":
         return cls(ErrorKind(data["kind"]), data.get("field"), frozenset(data.get("codes", [])), data.get("check_field", True))
+
+
+@dataclass(frozen=True)
+class Routed:
+    """Where a stack that routes requests by their content (AsyncAPY's filters), not by an operation
+    name, sends one request: to ``operations``, whose answers are the reply (``response`` is its
+    schema, ``errors`` the codes they declare), or to none, when ``expected`` is the stack's own
+    answer (a framework error, a silent close). ``reason`` says which, in words."""
+
+    operations: tuple[str, ...] = ()
+    expected: Expected | None = None
+    response: Any = None
+    errors: frozenset[str | int] = dataclasses.field(default_factory=frozenset)
+    reason: str = ""
 
 
 @dataclass(frozen=True)

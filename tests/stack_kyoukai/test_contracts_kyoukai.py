@@ -178,3 +178,29 @@ def test_cli_fuzz_against_a_running_endpoint(kyoukai_service: Any, tmp_path: Pat
     out = capsys.readouterr().out
     assert code == 1 and "2.2.1.post1 error-handler bug" in out
     assert main(["fuzz", "--stack", "kyoukai", "--address", legacy.address]) == 2  # no contract, no introspection
+
+
+def _no_schema_app(loop: Any) -> Any:
+    from rpctest.stacks.kyoukai import require_kyoukai
+
+    app = require_kyoukai().Kyoukai("plain", loop=loop)
+
+    @app.route("/ping", methods=("GET",))
+    async def ping(ctx):
+        return "pong"
+
+    return app
+
+
+def test_any_query_passes_on_a_route_without_schema_repeated_names_included() -> None:
+    # issue 16 item 3.3: ?c=0&c=0 (drawn as {"query": {"c": [0, 0]}}) was a wrong_type defect on a route
+    # whose contract says any query passes; HTTP repeats a name to give it several values
+    from rpctest.schema.validate import compile_schema
+    from rpctest.stacks.kyoukai.wire import wire_form
+
+    request = compile_schema(export_app(_no_schema_app)["operations"]["GET /ping"]["request"])
+    assert request.is_valid(wire_form({"query": {"c": [0, 0]}})), request.violations(wire_form({"query": {"c": [0, 0]}}))
+    assert request.is_valid(wire_form({"query": {"c": "0", "d": ["x", "", "y"]}}))
+    with open_target("kyoukai", provider=_no_schema_app) as target:
+        report = fuzz(target, max_examples=60, seed=2, unknown_operation=False)
+    assert report.ok, report.render()

@@ -185,3 +185,16 @@ def test_a_json_body_that_cannot_be_read_reaches_the_stub_as_text(content: bytes
     finally:
         server.stop()
     assert not [d for d in server.diagnostics if "raised" in d], server.diagnostics
+
+
+def test_a_stub_without_a_body_answers_204_with_the_content_type_kyoukai_sends() -> None:
+    # found by the differential suite (tests/interop_kyoukai): Kyoukai answers a falsy view result with
+    # 204 and Content-Type: text/plain; charset=utf-8 (the golden vector "returns None -> 204")
+    from rpctest.model import Reply
+    from rpctest.stacks.kyoukai.wire import response_parts
+
+    status, headers, content = response_parts(Reply(body=None))
+    assert (status, content) == (204, b"")
+    assert ("Content-Type", "text/plain; charset=utf-8") in headers
+    _, headers, _ = response_parts(Reply(body=None), headers={"Content-Type": "application/json"})
+    assert [value for name, value in headers if name.lower() == "content-type"] == ["application/json"]

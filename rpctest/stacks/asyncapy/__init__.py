@@ -57,7 +57,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
     from rpctest.stacks.asyncapy.host import AsyncAPYService
     from rpctest.stacks.asyncapy.stub_server import AsyncAPYStubServer
-    from rpctest.strategies.defects import Defect, Expected
+    from rpctest.contracts.format import ProviderContract
+    from rpctest.strategies.defects import Defect, Expected, Routed
     from rpctest.stubs.router import Stub, StubRouter
 
 __all__ = ["adapter", "AsyncAPYAdapter", "handler_schema", "isolated_server", "serve", "stub_patterns", "serve_stubs"]
@@ -255,6 +256,14 @@ class AsyncAPYAdapter(StackAdapter):
         from rpctest.stacks.asyncapy.framing import GarbageTarget
 
         return GarbageTarget(address, probe, timeout=timeout, **options)
+
+    def route_request(self, body: Any, contract: "ProviderContract") -> "Routed":
+        """AsyncAPY routes by filters: the frame's own verdict first (a packet under 5 bytes, ``{}``,
+        is ``ERR_REQUEST_MALFORMED``), then the first handler per group whose ``Fields`` take it
+        (:mod:`.dispatch`); no handler at all is the silent close."""
+        from rpctest.stacks.asyncapy.dispatch import route
+
+        return route(body, contract)
 
     def expected_for_defect(self, defect: "Defect") -> "Expected":
         """No handler matches, so the connection closes silently: ``CLOSED_WITHOUT_REPLY`` (transport), no field."""

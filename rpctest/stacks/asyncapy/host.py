@@ -76,6 +76,8 @@ _START_WAIT = 10.0
 _STOP_WAIT = 10.0
 #: the address a hosted server's in-memory connections report as theirs (AsyncAPY keys sessions on it)
 _LOCAL_SOCKNAME = ("127.0.0.1", 0)
+#: where rpctest hosts a server (and what a factory's address parameter gets)
+LOOPBACK = "127.0.0.1"
 
 def require_asyncapy() -> Any:
     """The ``asyncapy`` package (and trio), or StackUnavailable saying how to install them."""
@@ -135,11 +137,18 @@ class AsyncAPYProvider:
         return Framing(header_size=self.server.header_size, byteorder=self.server.byteorder)
 
 
+#: what a server factory is given, by parameter name, as ``asyncapy.Server(addr, port)`` takes it:
+#: rpctest hosts on loopback, on a port of its own choosing
+FACTORY_SUPPLIES = {"addr": lambda: LOOPBACK, "host": lambda: LOOPBACK, "address": lambda: LOOPBACK, "port": lambda: 0}
+
+
 def resolve_provider(provider: Any, *, service: str | None = None) -> AsyncAPYProvider:
-    """What a user names as an AsyncAPY provider: an ``asyncapy.Server`` instance, a zero-argument
-    callable returning one, or ``"module:object"`` naming either. The service name is ``service``,
-    else the server's ``service_name`` attribute, else ``"asyncapy"``."""
+    """What a user names as an AsyncAPY provider: an ``asyncapy.Server`` instance, a callable
+    returning one (given the address parameters ``asyncapy.Server`` takes, :data:`FACTORY_SUPPLIES`),
+    or ``"module:object"`` naming either. The service name is ``service``, else the server's
+    ``service_name`` attribute, else ``"asyncapy"``."""
     from rpctest.contracts.export import import_object
+    from rpctest.stacks.factories import call_factory
     from rpctest.stacks.asyncapy.client import DEFAULT_SERVICE
 
     if isinstance(provider, AsyncAPYProvider):
@@ -149,7 +158,7 @@ def resolve_provider(provider: Any, *, service: str | None = None) -> AsyncAPYPr
         provider = import_object(provider)
     server = provider
     if not isinstance(server, asyncapy.Server) and callable(server) and not isinstance(server, type):
-        server = server()
+        server = call_factory(server, FACTORY_SUPPLIES, stack="AsyncAPY")
     if not isinstance(server, asyncapy.Server):
         raise ConfigError(
             f"an AsyncAPY provider is an asyncapy.Server instance (or a function returning one), not {provider!r}; "

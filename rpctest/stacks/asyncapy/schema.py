@@ -130,7 +130,7 @@ def _request_schema(name: str, handler: Any) -> tuple[dict[str, Any], list[dict[
     return schema, notes
 
 
-def operation_spec(name: str, group: int, handler: Any, override: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def operation_spec(name: str, group: int, handler: Any, override: Mapping[str, Any] | None = None, *, position: int = 0) -> dict[str, Any]:
     """One handler's operation: request from its filters, the rest from :func:`handler_schema` or ``override``."""
     decl = {**(declared(handler.function) or {}), **(override or {})}
     request, notes = _request_schema(name, handler)
@@ -142,7 +142,9 @@ def operation_spec(name: str, group: int, handler: Any, override: Mapping[str, A
         response = {}
     if decl.get("many"):
         response = {"type": "array", "items": response}
-    spec: dict[str, Any] = {"request": request, "response": response, "errors": sorted(set(decl.get("errors", ()))), "notes": notes}
+    spec: dict[str, Any] = {"request": request, "response": response, "errors": sorted(set(decl.get("errors", ()))), "notes": notes,
+                            # where AsyncAPY offers it a packet: the fuzz oracle dispatches as the server does (.dispatch)
+                            "route": {"group": group, "position": position}}
     doc = decl.get("description") or inspect.getdoc(handler.function) or ""
     where = f"group {group}"
     spec["description"] = f"{doc.strip().splitlines()[0]} ({where})" if doc.strip() else f"AsyncAPY handler in {where}"
@@ -162,7 +164,9 @@ def export_provider(provider: Any, *, schemas: Mapping[str, Mapping[str, Any]] |
         raise ConfigError(
             f"schemas names {', '.join(map(repr, unknown))}, which the server has no handler for (handlers: {', '.join(names) or 'none'})"
         )
-    operations = {name: operation_spec(name, group, handler, (schemas or {}).get(name)) for name, group, handler in table}
+    operations = {
+        name: operation_spec(name, group, handler, (schemas or {}).get(name), position=index) for index, (name, group, handler) in enumerate(table)
+    }
     notes = []
     if not table:
         notes.append({"pointer": "", "note": "the server has no handlers: every packet is closed without a reply"})

@@ -249,11 +249,18 @@ def resolve_app(provider: Any) -> tuple[Any, Any]:
     )
 
 
+#: what an app factory is given, by parameter name: Kyoukai apps are built on a loop (``make_app(loop)``,
+#: then ``Kyoukai(name, loop=loop)``), and the factory runs on the loop the app will serve on
+FACTORY_SUPPLIES = {"loop": asyncio.get_event_loop}
+
+
 def _build(app: Any, factory: Any) -> Any:
     if factory is None:
         return app
+    from rpctest.stacks.factories import call_factory
+
     kyoukai = require_kyoukai()
-    built = factory()
+    built = call_factory(factory, FACTORY_SUPPLIES, stack="Kyoukai")
     if not isinstance(built, kyoukai.Kyoukai):
         raise ConfigError(f"the Kyoukai app factory {factory!r} returned {built!r}, not a kyoukai.Kyoukai app")
     return built

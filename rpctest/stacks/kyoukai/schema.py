@@ -37,7 +37,8 @@ _ATTRIBUTE = "__rpctest_route_schema__"
 #: methods Kyoukai and werkzeug add to every route themselves
 IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
 _T = TypeVar("_T")
-_ANY_QUERY = {"type": "object", "additionalProperties": {"type": "string"}}
+#: any query: each name once (a string) or repeated (``?c=0&c=0``: the list of its values), as HTTP allows
+_ANY_QUERY = {"type": "object", "additionalProperties": {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}}
 
 
 def route_schema(

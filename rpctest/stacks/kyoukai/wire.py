@@ -170,7 +170,7 @@ def response_parts(reply: Reply, *, status: int | None = None, headers: Mapping[
     """``(status, headers, content)`` a stub answers with for ``reply``.
 
     An error answers its status (the neutral code) with its message as text (``details["body"]``
-    when a recording kept the page); a body of None is 204 as Kyoukai answers a falsy view result;
+    when a recording kept the page); a body of None is 204 (``text/plain``) as Kyoukai answers a falsy view result;
     ``str`` is ``text/plain``, ``bytes`` ``application/octet-stream``, anything else JSON.
     """
     extra = list((headers or {}).items())
@@ -183,15 +183,16 @@ def response_parts(reply: Reply, *, status: int | None = None, headers: Mapping[
         return code, [("Content-Type", "text/plain; charset=utf-8"), *extra], content
     meta_status = (reply.meta or {}).get("status")
     body = reply.body
-    if body is None:
-        return int(status or meta_status or 204), extra, b""
+    names = {name.lower() for name, _ in extra}
+    if body is None:  # Kyoukai's 204 for a falsy view result still says text/plain (werkzeug's default)
+        head = extra if "content-type" in names else [("Content-Type", "text/plain; charset=utf-8"), *extra]
+        return int(status or meta_status or 204), head, b""
     if isinstance(body, str):
         kind, content = "text/plain; charset=utf-8", body.encode("utf-8")
     elif isinstance(body, (bytes, bytearray)):
         kind, content = "application/octet-stream", bytes(body)
     else:
         kind, content = _JSON, json.dumps(body).encode("utf-8")
-    names = {name.lower() for name, _ in extra}
     head = extra if "content-type" in names else [("Content-Type", kind), *extra]
     return int(status or meta_status or 200), head, content
 
