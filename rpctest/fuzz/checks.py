@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from rpctest.fuzz.applicable import needs_valid_input
 from rpctest.model import ErrorKind, Reply, RpcError
 from rpctest.schema.validate import CompiledSchema, describe_value
 from rpctest.strategies.defects import Defect, Expected
@@ -55,6 +56,7 @@ def not_a_server_error(case: Case, reply: Reply) -> str | None:
     return None
 
 
+@needs_valid_input
 def valid_input_is_not_rejected(case: Case, reply: Reply) -> str | None:
     """A request the schema allows must not get a caller error, unless the operation declares that
     code (``DUPLICATE`` for a name already taken is an answer, ``INVALID`` is a contradiction)."""

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from rpctest.contracts.format import OperationSpec, ProviderContract
 from rpctest.exceptions import ConfigError, RpctestError, TransportError
+from rpctest.fuzz.applicable import split_checks
 from rpctest.fuzz.checks import CHECKS, NEGATIVE, POSITIVE, UNKNOWN_OPERATION, Case, Check, describe_errors
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.schema.validate import compile_schema, describe_value
@@ -318,7 +319,7 @@ def fuzz_operation(
     if strategy is None:
         result.note = "nothing to generate in this mode (the request schema accepts anything)"
         return result
-    all_checks = [an_answer_came_back, *(checks if checks is not None else CHECKS)]
+    all_checks, _skipped, result.note = split_checks(op.request, [an_answer_came_back, *(checks if checks is not None else CHECKS)])
     count, failed, flaky = _run(strategy, _executor(target, all_checks), _settings(max_examples, settings), seed)
     result.examples = count
     if failed is not None:

@@ -246,3 +246,52 @@ def test_cli_framing_fuzz(zerojson_service: Any, tmp_path: Path, capsys: pytest.
     capsys.readouterr()
     assert main(["fuzz", "--stack", "zerojson", "--provider", "examples.zerojson.service:Shop", "--max-examples", "5",
                  "--operation", "price", "--replay-dir", str(tmp_path), "--framing"]) == 0  # hosted on a socket for it
+
+
+# -- a names-only contract (introspect) has no valid input (issue 16, item 3.4) ------------------------
+
+
+@interface("com.example.checked")
+class Checked(Service):
+    """Argument checks introspect cannot show: every rejection of a wrong type is PyCOM's code 4."""
+
+    @method
+    @check_argument("n", int)
+    def double(self, request, n):
+        return 2 * n
+
+    @method
+    def echo(self, request, value):
+        return value
+
+
+def test_a_names_only_contract_skips_the_checks_that_need_valid_input(zerojson_service: Any, tmp_path: Path) -> None:
+    """Before: every code 4 from ``check_argument`` for a drawn value was "a valid input rejected",
+    though introspect says nothing of types. Now the check that needs a valid input is skipped, the
+    result says so, and the checks that need no schema still run (and still find what they find)."""
+    address = zerojson_service(Checked).address
+    contract = export("zerojson", address=address, service="com.example.checked")
+    with open_target("zerojson", address=address, contract=contract) as target:
+        report = fuzz(target, max_examples=60, replay_dir=tmp_path)
+    assert report.ok, report.render()
+    double = next(r for r in report.results if r.operation == "double")
+    assert double.examples > 0
+    assert "valid_input_is_not_rejected" in double.note and "names only" in double.note
+    assert "not_a_server_error" in double.note  # what still ran is said too
+    unknown = next(r for r in report.results if r.operation == "rpctest_no_such_operation")
+    assert unknown.ok and unknown.examples == 1
+
+
+@interface("com.example.crashy")
+class Crashy(Service):
+    @method
+    def half(self, request, n):
+        return n / 2  # a string crashes it: code 1, a finding even without types
+
+
+def test_a_names_only_contract_still_finds_server_errors(zerojson_service: Any, tmp_path: Path) -> None:
+    address = zerojson_service(Crashy).address
+    contract = export("zerojson", address=address, service="com.example.crashy")
+    with open_target("zerojson", address=address, contract=contract) as target:
+        result = fuzz_operation(target, "half", mode="positive", max_examples=100, replay_dir=tmp_path)
+    assert not result.ok and result.failure is not None and result.failure.check == "not_a_server_error", result.failure
