@@ -106,9 +106,15 @@ class OperationSpec:
     #: how the stack addresses the operation beyond its name, where it has more to say (Kyoukai: the
     #: HTTP method, path template, converters and endpoint name of the route); None for most stacks
     route: dict[str, Any] | None = None
+    #: True when the provider may answer codes beyond ``errors``, because its export could not list
+    #: them (PyCOM's ``introspect`` names arguments, never the codes a method raises): verify then
+    #: takes any stubbed code on trust instead of calling it one the provider cannot produce
+    errors_open: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"request": self.request, "response": self.response, "errors": list(self.errors)}
+        if self.errors_open:
+            data["errors_open"] = True
         if self.description:
             data["description"] = self.description
         if self.kind != "call":
@@ -130,6 +136,7 @@ class OperationSpec:
             notes=list(data.get("notes", [])),
             kind=data.get("kind", "call"),
             route=dict(data["route"]) if data.get("route") is not None else None,
+            errors_open=bool(data.get("errors_open", False)),
         )
 
 

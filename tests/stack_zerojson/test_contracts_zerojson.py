@@ -295,3 +295,34 @@ def test_a_names_only_contract_still_finds_server_errors(zerojson_service: Any, 
     with open_target("zerojson", address=address, contract=contract) as target:
         result = fuzz_operation(target, "half", mode="positive", max_examples=100, replay_dir=tmp_path)
     assert not result.ok and result.failure is not None and result.failure.check == "not_a_server_error", result.failure
+
+
+@interface("com.example.refusing")
+class Refusing(Service):
+    @method
+    def refuse(self, request, reason):
+        raise RemoteError(f"refused: {reason}", code=42)
+
+
+def test_an_introspect_contract_does_not_know_the_codes_a_method_raises(zerojson_service: Any, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Found against the real PyCOM (issue 16): introspect lists no error codes, yet verify called a
+    stubbed code 42, which the real method does raise, one it "can produce" not. A names-only export
+    leaves the codes open; an in-process export still lists them (and closes them)."""
+    import json
+
+    from rpctest.contracts.format import ConsumerContract, RecordedInteraction
+    from rpctest.model import RpcError
+
+    address = zerojson_service(Refusing).address
+    provider = tmp_path / "provider.json"
+    assert main(["contracts", "export", "--stack", "zerojson", "--address", address, "--service", "com.example.refusing", "-o", str(provider)]) == 0
+    assert json.loads(provider.read_text())["operations"]["refuse"].get("errors_open") is True
+    consumer = ConsumerContract("c", "zerojson", "com.example.refusing", [
+        RecordedInteraction("refuse", {"reason": "x"}, errors=[RpcError(42, "refused: x", kind=ErrorKind.CALLER_ERROR)])])
+    consumer_file = tmp_path / "consumer.json"
+    consumer_file.write_text(json.dumps(consumer.to_dict()))
+    capsys.readouterr()
+    assert main(["contracts", "verify", str(consumer_file), str(provider), "--live", "--stack", "zerojson", "--address", address]) == 0, capsys.readouterr().out
+    local = export("zerojson", provider=Refusing).operations["refuse"]
+    assert local.errors == [42] and not local.errors_open
