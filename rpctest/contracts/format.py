@@ -235,6 +235,8 @@ class RecordedInteraction:
     tests: list[str] = field(default_factory=list)
     #: a binary side payload of the reply (ZeroJSON's attachment frame)
     attachment: bytes | None = None
+    #: the request's binary side payload: two uploads that differ only in it are two interactions
+    request_attachment: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -252,6 +254,7 @@ class RecordedInteraction:
             source=interaction.source,
             tests=[test] if test else [],
             attachment=reply.attachment,
+            request_attachment=interaction.call.attachment,
         )
 
     def response_data(self) -> dict[str, Any]:
@@ -269,7 +272,10 @@ class RecordedInteraction:
 
     def identity(self) -> str:
         """Equal for interactions that say the same thing (dedup key; tests and source aside)."""
-        return values.canonical([self.operation, values.encode(self.request), self.response_data()])
+        request = [self.operation, values.encode(self.request), self.response_data()]
+        if self.request_attachment is not None:
+            request.append(values.encode(bytes(self.request_attachment)))
+        return values.canonical(request)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -278,6 +284,8 @@ class RecordedInteraction:
             "response": self.response_data(),
             "source": self.source,
         }
+        if self.request_attachment is not None:
+            data["request_attachment"] = values.encode(bytes(self.request_attachment))
         if self.tests:
             data["tests"] = sorted(set(self.tests))[:MAX_TESTS_PER_INTERACTION]
         return data
@@ -294,10 +302,11 @@ class RecordedInteraction:
             source=data.get("source", "stub"),
             tests=list(data.get("tests", [])),
             attachment=values.decode(response.get("attachment")),
+            request_attachment=values.decode(data.get("request_attachment")),
         )
 
     def as_call(self, stack: str, service: str) -> Call:
-        return Call(stack=stack, service=service, operation=self.operation, body=self.request)
+        return Call(stack=stack, service=service, operation=self.operation, body=self.request, attachment=self.request_attachment)
 
     def as_reply(self) -> Reply:
         return Reply(body=self.body, errors=list(self.errors), job_errors=list(self.job_errors), attachment=self.attachment)

@@ -61,7 +61,7 @@ class Recorder:
         """Record one interaction (the router's listener)."""
         call = interaction.call
         copied = Interaction(
-            call=Call(call.stack, call.service, call.operation, copy_body(call.body)),
+            call=Call(call.stack, call.service, call.operation, copy_body(call.body), attachment=call.attachment),
             reply=Reply(
                 body=copy_body(interaction.reply.body),
                 errors=interaction.reply.errors,

@@ -56,6 +56,7 @@ def _stubs(recorded: list[tuple[ConsumerContract, RecordedInteraction]], adapter
             handle=handle,  # type: ignore[arg-type]
             side_effect=item.as_reply(),
             match=adapter.match_for_recorded(item.request) if item.request is not None else None,
+            match_attachment=item.request_attachment,
         )
         stubs.append(handle.stub)
     return stubs

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.base import StackAdapter
     from rpctest.stubs.handle import StubHandle
 
-__all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call"]
+__all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call", "ANY_ATTACHMENT"]
 
 _MISSING = object()
 
@@ -35,6 +35,14 @@ def _short(value: Any, limit: int = 120) -> str:
 
 def describe_call(call: Call) -> str:
     return f"{call.stack} call {call.service}.{call.operation}({_short(call.body)})"
+
+
+#: a stub's ``match_attachment`` default: it answers whatever attachment the request carries, or none
+ANY_ATTACHMENT: Any = type("AnyAttachment", (), {"__repr__": lambda self: "ANY_ATTACHMENT"})()
+
+
+def _describe_attachment(attachment: Any) -> str:
+    return "no attachment" if attachment is None else f"an attachment of {len(attachment)} byte(s)"
 
 
 @dataclass(eq=False)
@@ -49,6 +57,9 @@ class Stub:
     errors: list[RpcError] = field(default_factory=list)
     side_effect: Any = None
     match: Any = None
+    #: the request attachment this stub answers (:data:`ANY_ATTACHMENT`: whatever comes; None: none):
+    #: a served contract tells apart requests that differ only in it
+    match_attachment: Any = ANY_ATTACHMENT
     options: dict[str, Any] = field(default_factory=dict)
     _effects: Iterator[Any] | None = None
     _effects_given: int = 0
@@ -81,6 +92,9 @@ class Stub:
             diffs.append(f"action differs: called {call.operation!r}, stubbed {self.action!r}")
         if not diffs and self.match is not None:
             diffs.extend(self.adapter.match_differences(self.match, call.body))
+        if not diffs and not self._attachment_matches(call):
+            diffs.append(f"attachment differs: called {_describe_attachment(call.attachment)}, "
+                         f"stubbed {_describe_attachment(self.match_attachment)}")
         return diffs
 
     def matches(self, call: Call) -> bool:
@@ -89,7 +103,11 @@ class Stub:
             and call.service == self.service
             and call.operation == self.action
             and (self.match is None or not self.adapter.match_differences(self.match, call.body))
+            and self._attachment_matches(call)
         )
+
+    def _attachment_matches(self, call: Call) -> bool:
+        return self.match_attachment is ANY_ATTACHMENT or call.attachment == self.match_attachment
 
     # answering ----------------------------------------------------------------------------------
 

@@ -326,3 +326,58 @@ def test_an_introspect_contract_does_not_know_the_codes_a_method_raises(zerojson
     assert main(["contracts", "verify", str(consumer_file), str(provider), "--live", "--stack", "zerojson", "--address", address]) == 0, capsys.readouterr().out
     local = export("zerojson", provider=Refusing).operations["refuse"]
     assert local.errors == [42] and not local.errors_open
+
+
+@interface("com.example.files")
+class Files(Service):
+    @method(attachments=("blob", None))
+    def upload(self, request, blob):
+        return {"size": len(blob) if blob is not None else None}
+
+    @method(results=("size", "blob"), attachments=(None, "blob"))
+    def download(self, request, size: int):
+        return size, b"x" * size
+
+
+def test_a_request_attachment_is_recorded_served_and_replayed(zerojson_service: Any, tmp_path: Path) -> None:
+    """Found against the real PyCOM (issue 16): two uploads that differ only in their attachment were
+    recorded as one request, so ``rpctest serve`` answered both alike and live verify sent none."""
+    import contextlib
+
+    from rpctest.contracts.format import ConsumerContract
+    from rpctest.contracts.live import verify_live
+    from rpctest.contracts.recorder import Recorder
+    from rpctest.contracts.serve import router_from_contracts
+    from rpctest.stacks.zerojson.client import ZeroJSONClient
+
+    @contextlib.contextmanager
+    def running(server: Any) -> Any:
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    adapter = get_adapter("zerojson")
+    recorder = Recorder("c").start()
+    try:
+        with running(adapter.wire.stub_server(recorder.router)) as stubs, contextlib.closing(ZeroJSONClient(stubs.address)) as client:
+            for blob, size in ((b"abcde", 5), (b"", 0)):
+                with stub_action("com.example.files", "upload", stack="zerojson", body={"size": size}):
+                    assert client.call("com.example.files", "upload", {}, attachment=blob).body == {"size": size}
+            with stub_action("com.example.files", "download", stack="zerojson", body={"size": 2}, attachment=b"xx"):
+                assert client.call("com.example.files", "download", {"size": 2}).attachment == b"xx"
+    finally:
+        recorder.stop()
+    (recorded,) = recorder.contracts()
+    contract = ConsumerContract.from_dict(recorded.to_dict())  # what the file keeps
+    assert sorted(i.request_attachment for i in contract.interactions if i.operation == "upload") == [b"", b"abcde"]
+    served = adapter.wire.stub_server(router_from_contracts([contract], "zerojson"))
+    with running(served), contextlib.closing(ZeroJSONClient(served.address)) as client:
+        assert client.call("com.example.files", "upload", {}, attachment=b"abcde").body == {"size": 5}
+        assert client.call("com.example.files", "upload", {}, attachment=b"").body == {"size": 0}
+    real = zerojson_service(Files)
+    report = verify_live([contract], real.send_call, exact=True)
+    assert report.ok, [f.message for f in report.findings]
+    contract.interactions[0].attachment = b"yy"  # download's stubbed attachment is not what the provider sends
+    report = verify_live([contract], real.send_call, exact=True)
+    assert [f.check for f in report.findings] == ["live_attachment"], [f.message for f in report.findings]
