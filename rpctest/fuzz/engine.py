@@ -175,8 +175,16 @@ def _send(target: Target, case: Case) -> Reply:
 # -- strategies of cases ----------------------------------------------------------------------------
 
 
-def _allowed_codes(target: Target, op: OperationSpec) -> frozenset[str | int]:
-    return frozenset(op.errors) | frozenset(target.expected_errors.get(op.name, ()))
+def case_codes(target: Target, op: OperationSpec) -> dict[str, Any]:
+    """What a :class:`Case` of ``op`` knows of its codes: those declared (contract and target), and
+    whether the contract left them open (then any code but the stack's own is an answer)."""
+    from rpctest.stacks import get_adapter
+
+    return {
+        "allowed_codes": frozenset(op.errors) | frozenset(target.expected_errors.get(op.name, ())),
+        "codes_open": op.errors_open,
+        "standard_codes": frozenset(get_adapter(target.stack).standard_error_codes),
+    }
 
 
 def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
@@ -190,11 +198,11 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     adapter = get_adapter(target.stack)
     response_schema = compile_schema(op.response)
-    allowed = _allowed_codes(target, op)
+    codes = case_codes(target, op)
     options = adapter.strategy_options()
     parts = []
     if mode in ("positive", "all"):
-        parts.append(from_schema(op.request, **options).map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, allowed_codes=allowed)))
+        parts.append(from_schema(op.request, **options).map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, **codes)))
     if mode in ("negative", "all"):
         try:
             invalid = invalid_from_schema(op.request, min_depth=adapter.min_defect_depth, **options)
@@ -208,7 +216,7 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
             parts.append(
                 invalid.map(
                     lambda item: Case(op.name, item.body, NEGATIVE, defect=item.defect,
-                                      expected=adapter.expected_for_defect_in(item.defect, op), allowed_codes=allowed)
+                                      expected=adapter.expected_for_defect_in(item.defect, op), **codes)
                 )
             )
     if not parts:

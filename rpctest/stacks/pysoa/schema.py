@@ -1179,7 +1179,8 @@ def export_introspection(service: str, response: Mapping[str, Any]) -> dict[str,
             plain[name] = _introspected_operation(entry)
     for name, branches in switched.items():
         plain[name] = _merge_switched(name, branches)
-    operations = {name: plain[name] for name in sorted(plain)}
+    # introspection does not report the codes an action raises on purpose: they stay open
+    operations = {name: {**plain[name], "errors_open": True} for name in sorted(plain)}
     return _finish(service, operations, [{"pointer": "", "note": _REMOTE_ERRORS_NOTE}])
 
 
