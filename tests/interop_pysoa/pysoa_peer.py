@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from peer_process import stop_peer
+
 HERE = Path(__file__).resolve().parent
 REDIS_CLIENT_TRANSPORT = "pysoa.common.transport.redis_gateway.client:RedisClientTransport"
 
@@ -75,9 +77,4 @@ def pysoa_server(redis: Any, server_class: str, service: str, log: Path, *, prob
                     raise AssertionError(f"PySOA's server did not answer on {address}:\n{log.read_text()[-2000:]}") from None
         yield address
     finally:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        stop_peer(process)

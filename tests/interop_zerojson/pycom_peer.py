@@ -22,6 +22,8 @@ from typing import Any, Iterator
 
 import pytest
 
+from peer_process import stop_peer
+
 HERE = Path(__file__).resolve().parent
 
 #: RPCTEST_REQUIRE_PYCOM=1 (CI, where ../shared/peers is at hand) turns the skips into failures
@@ -88,12 +90,7 @@ def pycom_launcher(log: Path, *modules: str) -> Iterator[str]:
             yield address
             return
         finally:
-            process.terminate()
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+            stop_peer(process)
 
 
 def pycom_answer(address: str, interface: str, method: str, args: Any, attachment: bytes | None = None) -> tuple[Any, ...]:
