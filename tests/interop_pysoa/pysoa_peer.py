@@ -44,13 +44,15 @@ def pysoa_answer(client: Any, service: str, action: str, body: Any) -> tuple[Any
     return ("ok", response.body)
 
 
-def rpctest_answer(address: str, action: str, body: Any) -> tuple[Any, ...]:
-    """The same call through rpctest's wire client (no pysoa imported by it)."""
+def rpctest_answer(address: Any, action: str, body: Any, *, service: str | None = None) -> tuple[Any, ...]:
+    """The same call through rpctest's wire client (no pysoa imported by it); ``address`` is a
+    ``redis://...#service.NAME`` URL, or a ``RedisTarget`` (fakeredis has no URL) with ``service``."""
     from rpctest.model import Call
     from rpctest.stacks import get_adapter
 
-    with get_adapter("pysoa").wire.client(address, timeout=5.0) as client:
-        reply = client.call(Call("pysoa", address.rsplit(".", 1)[1], action, body))
+    name = service or str(address).rsplit(".", 1)[1]
+    with get_adapter("pysoa").wire.client(address, service=name, timeout=5.0) as client:
+        reply = client.call(Call("pysoa", name, action, body))
     if reply.errors:
         return ("errors", sorted((e.code, e.field, e.message, e.details.get("is_caller_error")) for e in reply.errors))
     return ("ok", reply.body)

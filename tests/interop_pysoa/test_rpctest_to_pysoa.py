@@ -29,6 +29,22 @@ def test_rpctest_client_gets_what_pysoas_client_gets(ledger_address: str, rpctes
     assert not differing, "\n".join(differing)
 
 
+def test_on_fakeredis_too(pysoa_service: Any) -> None:
+    """Where no redis-server is at hand: PySOA's real server loop and Redis gateway on fakeredis, in
+    this process (the cross-process tests here need a real Redis and skip without one)."""
+    from interop_pysoa.pysoa_services import LedgerServer
+
+    ledger = pysoa_service(LedgerServer, transport="redis", redis="fake")
+    differing = []
+    for case in [*CASES, *PROTOCOL_CASES]:
+        theirs = pysoa_answer(ledger.client, "ledger", case.action, case.body)
+        ours = rpctest_answer(ledger.redis, case.action, case.body, service="ledger")
+        if ours != theirs or theirs != case.answer:
+            differing.append(f"{case.id}: PySOA's Client {theirs!r}, rpctest's {ours!r}, expected {case.answer!r}")
+    print(f"pysoa A on fakeredis (wire client vs pysoa Client): {len(CASES) + len(PROTOCOL_CASES)} compared, {len(differing)} differed")
+    assert not differing, "\n".join(differing)
+
+
 def test_export_from_the_address_reads_pysoas_introspection(ledger_address: str, tmp_path: Path) -> None:
     remote, local = tmp_path / "remote.json", tmp_path / "local.json"
     assert main(["contracts", "export", "--stack", "pysoa", "--address", ledger_address, "-o", str(remote)]) == 0

@@ -20,8 +20,6 @@ import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
-import pytest
-
 from peer_process import stop_peer
 
 HERE = Path(__file__).resolve().parent
@@ -40,10 +38,6 @@ def _unavailable() -> str | None:
 
 #: why the tests against the real PyCOM cannot run here (None: they can)
 UNAVAILABLE = _unavailable()
-if UNAVAILABLE is not None and REQUIRED:
-    needs_pycom = pytest.mark.usefixtures("require_pycom")
-else:
-    needs_pycom = pytest.mark.skipif(UNAVAILABLE is not None, reason=f"needs the real PyCOM: {UNAVAILABLE}")
 
 
 def free_tcp_address() -> str:

@@ -19,10 +19,9 @@ import pytest
 from dogfood import serving_contract
 
 from interop_zerojson.interop_cases import CASES, PROTOCOL_CASES
-from interop_zerojson.pycom_peer import HERE, needs_pycom, pycom_answer
+from interop_zerojson.pycom_peer import HERE, pycom_answer
 from rpctest.cli import main
 
-pytestmark = needs_pycom
 ROOT = HERE.parents[1]
 
 

@@ -15,10 +15,9 @@ from typing import Any
 import pytest
 
 from interop_zerojson.interop_cases import CALC, CASES, FILES, NOTES, PROTOCOL_CASES
-from interop_zerojson.pycom_peer import needs_pycom, pycom_answer, rpctest_answer
+from interop_zerojson.pycom_peer import pycom_answer, rpctest_answer
 from rpctest.cli import main
 
-pytestmark = needs_pycom
 BUGGY = "org.rpctest.interop.buggy"
 
 
