@@ -107,8 +107,8 @@ class OperationSpec:
     #: HTTP method, path template, converters and endpoint name of the route); None for most stacks
     route: dict[str, Any] | None = None
     #: True when the provider may answer codes beyond ``errors``, because its export could not list
-    #: them (PyCOM's ``introspect`` names arguments, never the codes a method raises): verify then
-    #: takes any stubbed code on trust instead of calling it one the provider cannot produce
+    #: them (PyCOM's and PySOA's introspection name no codes): verify and the drift check then take
+    #: any stubbed code on trust, and the fuzzer any code but the stack's own as a deliberate answer
     errors_open: bool = False
 
     def to_dict(self) -> dict[str, Any]:

@@ -32,8 +32,8 @@ def _says_nothing(schema: Any) -> bool:
 
 
 def names_only(schema: Any) -> bool:
-    """True when ``schema`` constrains no value: it accepts anything, or it is an object that only
-    names its keys (which are required) and says nothing of any key's value."""
+    """True when ``schema`` constrains no value: it accepts anything, or it is an object that names its
+    keys (and which are required) but says nothing of any key's value."""
     if _says_nothing(schema):
         return True
     if not isinstance(schema, Mapping) or not set(schema) <= _NAMING | _ANNOTATIONS:
@@ -61,7 +61,10 @@ def split_checks(request_schema: Any, checks: Sequence[Any]) -> tuple[list[Any],
     skipped = [c for c in checks if getattr(c, "needs_valid_input", False)]
     if not skipped:
         return run, [], ""
-    names = lambda items: ", ".join(getattr(c, "__name__", str(c)) for c in items)  # noqa: E731
-    note = (f"skipped {names(skipped)}: the request schema gives names only (no value types), so no request is "
-            f"known to be valid; ran {names(run)}")
+    note = (f"skipped {_names(skipped)}: the request schema gives names only (no value types), so no request is "
+            f"known to be valid; ran {_names(run)}")
     return run, skipped, note
+
+
+def _names(checks: Sequence[Any]) -> str:
+    return ", ".join(getattr(check, "__name__", str(check)) for check in checks)
