@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pykern", "interop-kyoukai", "interop-asyncapy", "install", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pysoa", "interop-pykern", "interop-zerojson", "interop-kyoukai", "interop-asyncapy", "install", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -26,7 +26,8 @@ def _constraints(stack: str) -> str:
 
 
 def _pytest(session: nox.Session, *paths: str) -> None:
-    env = {"RPCTEST_REQUIRE_REDIS": os.environ.get("RPCTEST_REQUIRE_REDIS", "0")}
+    env = {"RPCTEST_REQUIRE_REDIS": os.environ.get("RPCTEST_REQUIRE_REDIS", "0"),
+           "RPCTEST_REQUIRE_PYCOM": os.environ.get("RPCTEST_REQUIRE_PYCOM", "0")}
     session.run("python", "-m", *PYTEST, *paths, *session.posargs, env=env)
 
 
@@ -133,6 +134,69 @@ def interop_asyncapy(session: nox.Session) -> None:
     without AsyncAPY, and fails under RPCTEST_REQUIRE_ASYNCAPY=1, as in CI)."""
     _install_asyncapy(session)
     _pytest(session, "tests/interop_asyncapy")
+
+
+@nox.session(name="interop-pysoa")
+def interop_pysoa(session: nox.Session) -> None:
+    """The differential suite against the real PySOA: its own Server on Redis (a real redis-server, or
+    fakeredis) and its own Client, against rpctest's wire client, fuzzer, live verify and stub server."""
+    session.install("-c", _constraints("pysoa"), "-e", ".[pysoa]", *TEST_TOOLS)
+    _pytest(session, "tests/interop_pysoa")
+
+
+#: the real PyCOM, the reference ZeroJSON implementation: pycom 0.6.0's sdist, rewritten to import on 3.11
+PYCOM_SDIST_SHA256 = "be7f3a05ae8a90ad72c20e70ff56e90952a444147f7504543c28f594037d1d60"
+PYCOM_REWRITE = os.path.join("..", "shared", "peers", "pycom_py311.py")
+
+
+def _install_real_pycom(session: nox.Session) -> None:
+    """As ../shared/peers/README.md says: download pycom 0.6.0's sdist, check it, unpack it into the
+    session's tmp dir, rewrite it for Python 3.11 with the peers' script, and put it on the path with
+    a .pth file. Without the script (no ../shared here) nothing is installed: the tests that need the
+    real PyCOM skip, saying why (RPCTEST_REQUIRE_PYCOM=1 makes them fail instead)."""
+    import hashlib
+    import tarfile
+
+    script = os.path.abspath(PYCOM_REWRITE)
+    if not os.path.isfile(script):
+        session.log(f"{PYCOM_REWRITE} is absent: the tests against the real PyCOM will skip")
+        return
+    session.install("pyzmq==27.3.0", "six==1.17.0", "tornado==6.6.1")
+    probe = "import zerojson, pycom, pycom.launcher, pycom.apps.nameserver"
+    found = "import importlib.util as u; print(all(u.find_spec(m) for m in ('zerojson', 'pycom')))"
+    if session.run("python", "-c", found, silent=True, log=False).strip() == "True":
+        session.run("python", "-W", "ignore", "-c", probe)
+        return  # installed by an earlier run of this session
+    tmp = os.path.abspath(session.create_tmp())
+    sdists, source = os.path.join(tmp, "pycom-sdist"), os.path.join(tmp, "pycom-src")
+    session.run("python", "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "pycom==0.6.0", "-d", sdists)
+    archive = os.path.join(sdists, "pycom-0.6.0.tar.gz")
+    with open(archive, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    if digest != PYCOM_SDIST_SHA256:
+        session.error(f"pycom-0.6.0.tar.gz has sha256 {digest}, not {PYCOM_SDIST_SHA256}")
+    if os.path.isdir(source):
+        import shutil
+
+        shutil.rmtree(source)
+    with tarfile.open(archive) as tar:
+        tar.extractall(source, filter="data")
+    tree = os.path.join(source, "pycom-0.6.0")
+    session.run("python", script, tree)
+    purelib = session.run("python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])", silent=True).strip()
+    with open(os.path.join(purelib, "pycom.pth"), "w") as pth:
+        pth.write(tree + "\n")
+    session.run("python", "-W", "ignore", "-c", probe)
+
+
+@nox.session(name="interop-zerojson")
+def interop_zerojson(session: nox.Session) -> None:
+    """The differential suite against the real PyCOM (pycom 0.6.0 rewritten for Python 3.11, see
+    _install_real_pycom): its own launcher hosts services written for the suite, its own
+    zerojson.Client calls rpctest's stub server, rpctest's client, fuzzer and live verify call it."""
+    session.install("-e", ".[zerojson]", *TEST_TOOLS)
+    _install_real_pycom(session)
+    _pytest(session, "tests/interop_zerojson")
 
 
 @nox.session

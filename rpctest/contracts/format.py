@@ -108,9 +108,15 @@ class OperationSpec:
     #: how the stack addresses the operation beyond its name, where it has more to say (Kyoukai: the
     #: HTTP method, path template, converters and endpoint name of the route); None for most stacks
     route: dict[str, Any] | None = None
+    #: True when the provider may answer codes beyond ``errors``, because its export could not list
+    #: them (PyCOM's and PySOA's introspection name no codes): verify and the drift check then take
+    #: any stubbed code on trust, and the fuzzer any code but the stack's own as a deliberate answer
+    errors_open: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"request": self.request, "response": self.response, "errors": list(self.errors)}
+        if self.errors_open:
+            data["errors_open"] = True
         if self.description:
             data["description"] = self.description
         if self.kind != "call":
@@ -132,6 +138,7 @@ class OperationSpec:
             notes=list(data.get("notes", [])),
             kind=data.get("kind", "call"),
             route=dict(data["route"]) if data.get("route") is not None else None,
+            errors_open=bool(data.get("errors_open", False)),
         )
 
 
@@ -236,6 +243,8 @@ class RecordedInteraction:
     #: the reply options the stub answered with (Kyoukai: ``status``, ``headers``), as the adapter's
     #: :meth:`~rpctest.stacks.base.StackAdapter.recorded_meta` keeps them
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the request's binary side payload: two uploads that differ only in it are two interactions
+    request_attachment: bytes | None = None
 
     @property
     def ok(self) -> bool:
@@ -260,6 +269,7 @@ class RecordedInteraction:
             attachment=reply.attachment,
             items=list(reply.items) if reply.items is not None else None,
             meta=dict(reply.meta or {}),
+            request_attachment=interaction.call.attachment,
         )
 
     def response_data(self) -> dict[str, Any]:
@@ -281,7 +291,10 @@ class RecordedInteraction:
 
     def identity(self) -> str:
         """Equal for interactions that say the same thing (dedup key; tests and source aside)."""
-        return values.canonical([self.operation, values.encode(self.request), self.response_data()])
+        request = [self.operation, values.encode(self.request), self.response_data()]
+        if self.request_attachment is not None:
+            request.append(values.encode(bytes(self.request_attachment)))
+        return values.canonical(request)
 
     def to_dict(self) -> dict[str, Any]:
         data = {
@@ -290,6 +303,8 @@ class RecordedInteraction:
             "response": self.response_data(),
             "source": self.source,
         }
+        if self.request_attachment is not None:
+            data["request_attachment"] = values.encode(bytes(self.request_attachment))
         if self.tests:
             data["tests"] = sorted(set(self.tests))[:MAX_TESTS_PER_INTERACTION]
         return data
@@ -311,13 +326,15 @@ class RecordedInteraction:
             attachment=values.decode(response.get("attachment")),
             items=items,
             meta=values.decode(response.get("meta") or {}),
+            request_attachment=values.decode(data.get("request_attachment")),
         )
 
     def as_call(self, stack: str, service: str) -> Call:
         """The recorded request; a stream is subscribed to (``meta["kind"] == "subscribe"``), as the
         consumer did, since a stack such as pykern answers a plain call to it with an error."""
         meta = {"kind": "subscribe"} if self.is_stream else {}
-        return Call(stack=stack, service=service, operation=self.operation, body=self.request, meta=meta)
+        return Call(stack=stack, service=service, operation=self.operation, body=self.request, meta=meta,
+                    attachment=self.request_attachment)
 
     def as_reply(self) -> Reply:
         """The reply the consumer saw (a stream's body is the list of its items, as a stub's is)."""

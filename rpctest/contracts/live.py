@@ -55,6 +55,10 @@ def shape_differences(expected: Any, actual: Any, pointer: str = "") -> Iterator
             yield from shape_differences(value, other, pointer_join(pointer, index))
 
 
+def _describe_attachment(attachment: bytes | None) -> str:
+    return "none" if attachment is None else describe_value(bytes(attachment), 80)
+
+
 def _codes(errors: Iterable[RpcError]) -> list[str]:
     return sorted(f"{e.code}" + (f"@{e.field}" if e.field else "") for e in errors)
 
@@ -87,6 +91,9 @@ def _compare(item: RecordedInteraction, reply: Reply, exact: bool, adapter: Any)
             yield ("live_error_codes", "the provider's error codes differ from the stubbed ones",
                    "/response/errors", ", ".join(expected), ", ".join(actual))
         return
+    if item.attachment is not None and (reply.attachment is None or (exact and bytes(item.attachment) != bytes(reply.attachment))):
+        yield ("live_attachment", "the provider's reply attachment differs from the stubbed one", "/response/attachment",
+               _describe_attachment(item.attachment), _describe_attachment(reply.attachment))
     if item.is_stream:
         expected_value, actual_value, where = item.items, _stream(reply), "/response/items"
     else:

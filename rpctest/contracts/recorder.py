@@ -66,7 +66,7 @@ class Recorder:
         """
         call, reply = interaction.call, interaction.reply
         copied = Interaction(
-            call=Call(call.stack, call.service, call.operation, copy_body(call.body)),
+            call=Call(call.stack, call.service, call.operation, copy_body(call.body), attachment=call.attachment),
             reply=Reply(
                 body=copy_body(reply.body),
                 errors=reply.errors,

@@ -63,6 +63,7 @@ def _stubs(recorded: list[tuple[ConsumerContract, RecordedInteraction]], adapter
             match=item.request,
             exact=True,
             options={"items": list(item.items)} if item.items is not None else {},
+            match_attachment=item.request_attachment,
         )
         stubs.append(handle.stub)
     return stubs

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from rpctest.fuzz.applicable import needs_valid_input
 from rpctest.model import ErrorKind, Reply, RpcError
 from rpctest.schema.validate import CompiledSchema, describe_value
 from rpctest.strategies.defects import Defect, Expected
@@ -38,6 +39,14 @@ class Case:
     #: where a stack that routes by content sends this request, when that decided the judgement
     #: (AsyncAPY: "handled by find_items"); empty for stacks that route by operation name
     routing: str = ""
+    #: the contract could not list the operation's own codes (``errors_open``): any code but the
+    #: stack's own (``standard_codes``: its validation and server errors) is a deliberate answer
+    codes_open: bool = False
+    standard_codes: frozenset[str | int] = frozenset()
+
+    def allows(self, code: str | int) -> bool:
+        """Whether ``code`` is an answer this operation may give on purpose."""
+        return code in self.allowed_codes or (self.codes_open and code not in self.standard_codes)
 
 
 Check = Callable[[Case, Reply], "str | None"]
@@ -52,18 +61,19 @@ def describe_errors(errors: list[RpcError] | tuple[RpcError, ...]) -> str:
 
 def not_a_server_error(case: Case, reply: Reply) -> str | None:
     """Valid input must never make the service fail (nor may invalid input: it is the caller's fault)."""
-    failed = [e for e in reply.all_errors if e.kind is ErrorKind.SERVER_ERROR and e.code not in case.allowed_codes]
+    failed = [e for e in reply.all_errors if e.kind is ErrorKind.SERVER_ERROR and not case.allows(e.code)]
     if failed:
         return f"the service answered with a server error: {describe_errors(failed)}"
     return None
 
 
+@needs_valid_input
 def valid_input_is_not_rejected(case: Case, reply: Reply) -> str | None:
     """A request the schema allows must not get a caller error, unless the operation declares that
     code (``DUPLICATE`` for a name already taken is an answer, ``INVALID`` is a contradiction)."""
     if case.mode != POSITIVE:
         return None
-    rejected = [e for e in reply.all_errors if e.kind is ErrorKind.CALLER_ERROR and e.code not in case.allowed_codes]
+    rejected = [e for e in reply.all_errors if e.kind is ErrorKind.CALLER_ERROR and not case.allows(e.code)]
     if rejected:
         return f"the service rejected a request its schema allows: {describe_errors(rejected)}"
     return None

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from rpctest.contracts.format import OperationSpec, ProviderContract
 from rpctest.exceptions import ConfigError, RpctestError, TransportError
+from rpctest.fuzz.applicable import split_checks
 from rpctest.fuzz.checks import CHECKS, NEGATIVE, POSITIVE, UNKNOWN_OPERATION, Case, Check, describe_errors
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.schema.validate import compile_schema, describe_value
@@ -175,8 +176,16 @@ def _send(target: Target, case: Case) -> Reply:
 # -- strategies of cases ----------------------------------------------------------------------------
 
 
-def _allowed_codes(target: Target, op: OperationSpec) -> frozenset[str | int]:
-    return frozenset(op.errors) | frozenset(target.expected_errors.get(op.name, ()))
+def case_codes(target: Target, op: OperationSpec) -> dict[str, Any]:
+    """What a :class:`Case` of ``op`` knows of its codes: those declared (contract and target), and
+    whether the contract left them open (then any code but the stack's own is an answer)."""
+    from rpctest.stacks import get_adapter
+
+    return {
+        "allowed_codes": frozenset(op.errors) | frozenset(target.expected_errors.get(op.name, ())),
+        "codes_open": op.errors_open,
+        "standard_codes": frozenset(get_adapter(target.stack).standard_error_codes),
+    }
 
 
 def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
@@ -190,14 +199,14 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     adapter = get_adapter(target.stack)
     response_schema = compile_schema(op.response)
-    allowed = _allowed_codes(target, op)
+    codes = case_codes(target, op)
     options = adapter.strategy_options()
     parts = []
     if mode in ("positive", "all"):
         valid = from_schema(op.request, **options)
         if not adapter.null_body_sendable:  # e.g. an operation with no request schema: any value but null
             valid = valid.filter(lambda body: body is not None)
-        parts.append(valid.map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, allowed_codes=allowed)))
+        parts.append(valid.map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, **codes)))
     if mode in ("negative", "all"):
         try:
             invalid = invalid_from_schema(op.request, min_depth=adapter.min_defect_depth, **options)
@@ -211,7 +220,7 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
             parts.append(
                 invalid.map(
                     lambda item: Case(op.name, item.body, NEGATIVE, defect=item.defect,
-                                      expected=adapter.expected_for_defect_in(item.defect, op), allowed_codes=allowed)
+                                      expected=adapter.expected_for_defect_in(item.defect, op), **codes)
                 )
             )
     if not parts:
@@ -348,7 +357,7 @@ def fuzz_operation(
     if strategy is None:
         result.note = "nothing to generate in this mode (the request schema accepts anything)"
         return result
-    all_checks = [an_answer_came_back, *(checks if checks is not None else CHECKS)]
+    all_checks, _, result.note = split_checks(op.request, [an_answer_came_back, *(checks if checks is not None else CHECKS)])
     count, failed, flaky = _run(strategy, _executor(target, all_checks), _settings(max_examples, settings), seed)
     result.examples = count
     if failed is not None:

@@ -80,7 +80,7 @@ def replay(path: Path | str, *, provider: Any = None, address: str | None = None
     """Send the replay file's request again; (still failing, what the check says now)."""
     from rpctest.contracts.format import OperationSpec, ProviderContract
     from rpctest.fuzz.checks import CHECKS, Case
-    from rpctest.fuzz.engine import _executor, an_answer_came_back, CheckFailed
+    from rpctest.fuzz.engine import _executor, an_answer_came_back, case_codes, CheckFailed
     from rpctest.fuzz.target import open_target
     from rpctest.schema.validate import compile_schema
     from rpctest.strategies.defects import Defect, Expected
@@ -112,7 +112,7 @@ def replay(path: Path | str, *, provider: Any = None, address: str | None = None
             defect=Defect.from_dict(data["defect"]) if data.get("defect") else None,
             expected=Expected.from_dict(data["expected"]) if data.get("expected") else None,
             response_schema=compile_schema(op.response) if op is not None else None,
-            allowed_codes=frozenset(op.errors) if op is not None else frozenset(),
+            **(case_codes(target, op) if op is not None else {}),
         )
         checks = [check for check in [an_answer_came_back, *CHECKS] if check.__name__ == data["check"]] or [an_answer_came_back, *CHECKS]
         try:

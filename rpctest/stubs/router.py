@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.base import StackAdapter
     from rpctest.stubs.handle import StubHandle
 
-__all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call"]
+__all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call", "ANY_ATTACHMENT"]
 
 _MISSING = object()
 
@@ -38,6 +38,14 @@ def _short(value: Any, limit: int = 120) -> str:
 
 def describe_call(call: Call) -> str:
     return f"{call.stack} call {call.service}.{call.operation}({_short(call.body)})"
+
+
+#: a stub's ``match_attachment`` default: it answers whatever attachment the request carries, or none
+ANY_ATTACHMENT: Any = type("AnyAttachment", (), {"__repr__": lambda self: "ANY_ATTACHMENT"})()
+
+
+def _describe_attachment(attachment: Any) -> str:
+    return "no attachment" if attachment is None else f"an attachment of {len(attachment)} byte(s)"
 
 
 @dataclass(eq=False)
@@ -52,6 +60,9 @@ class Stub:
     errors: list[RpcError] = field(default_factory=list)
     side_effect: Any = None
     match: Any = None
+    #: the request attachment this stub answers (:data:`ANY_ATTACHMENT`: whatever comes; None: none):
+    #: a served contract tells apart requests that differ only in it
+    match_attachment: Any = ANY_ATTACHMENT
     options: dict[str, Any] = field(default_factory=dict)
     #: ``match`` is a recorded request that the call's body must equal (``rpctest serve``), not a
     #: pattern it must contain (what ``match=`` means in a test's stubs)
@@ -90,6 +101,9 @@ class Stub:
             diffs.append(f"action differs: called {call.operation!r}, stubbed {self.action!r}")
         if not diffs:
             diffs.extend(self.request_differences(call.body))
+        if not diffs and not self._attachment_matches(call):
+            diffs.append(f"attachment differs: called {_describe_attachment(call.attachment)}, "
+                         f"stubbed {_describe_attachment(self.match_attachment)}")
         return diffs
 
     def request_differences(self, body: Any, match: Any = _MISSING) -> list[str]:
@@ -108,7 +122,11 @@ class Stub:
             and call.service == self.service
             and call.operation == self.action
             and not self.request_differences(call.body)
+            and self._attachment_matches(call)
         )
+
+    def _attachment_matches(self, call: Call) -> bool:
+        return self.match_attachment is ANY_ATTACHMENT or call.attachment == self.match_attachment
 
     # answering ----------------------------------------------------------------------------------
 

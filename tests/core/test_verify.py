@@ -250,6 +250,23 @@ def test_a_stub_that_breaks_a_known_provider_fails_when_it_starts(tree: Path) ->
     start("users", "get_usr", stack="toy", body={})  # outside the block: unknown provider again
 
 
+@pytest.mark.rpctest(strict=False)  # the stubs here are started, never called
+def test_open_codes_are_taken_on_trust_by_verify_and_at_stub_time(tree: Path) -> None:
+    """An export that cannot list an operation's codes (PyCOM's or PySOA's introspection) leaves them
+    open: a stubbed code is then neither a verify finding nor drift; the schemas are still checked."""
+    contract = json.loads(json.dumps(PROVIDER))
+    contract["operations"]["get_user"]["errors_open"] = True
+    (tree / "providers/users.json").write_text(json.dumps(contract))
+    assert fmt.load(tree / "providers/users.json").operations["get_user"].errors_open
+    write_consumer(tree, {"operation": "get_user", "request": {"id": 1}, "response": {"errors": [{"code": "GONE"}]}})
+    report = verify(fmt.load_many([tree]))
+    assert report.ok, [f.message for f in report.findings]
+    with use_providers(tree / "providers/users.json"):
+        start("users", "get_user", stack="toy", errors=["GONE"])
+        with pytest.raises(ContractDrift, match=r"body /user/name: .* is too long"):
+            start("users", "get_user", stack="toy", body={"user": {"id": 1, "name": "Annabel"}})
+
+
 def test_configured_providers_are_checked(tree: Path) -> None:
     from rpctest import config
 

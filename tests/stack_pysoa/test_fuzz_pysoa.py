@@ -9,6 +9,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from conformity import fields
+from pysoa.common.errors import Error
+from pysoa.server.action import Action
+from pysoa.server.errors import ActionError
+from pysoa.server.server import Server
 
 from examples.pysoa.service import STORE, UserServer
 from rpctest.cli import main
@@ -236,3 +241,39 @@ def test_hypothesis_seed_makes_fuzz_items_reproducible(pytester: pytest.Pytester
     assert len(first) >= 20
     assert first == again
     assert first != other
+
+
+class _Refuse(Action):
+    """An error without a field, raised on purpose for every request (a deliberate answer)."""
+
+    request_schema = fields.Dictionary({"reason": fields.UnicodeString()})
+
+    def run(self, request):
+        raise ActionError(errors=[Error(code="REFUSED", message="refused", is_caller_error=True)])
+
+
+class _Clerk(Action):
+    """Refuses every request with PySOA's own INVALID: the schema allows what it refuses."""
+
+    request_schema = fields.Dictionary({"n": fields.Integer()})
+
+    def run(self, request):
+        raise ActionError(errors=[Error(code="INVALID", message="no", field="n", is_caller_error=True)])
+
+
+class RefusingServer(Server):
+    service_name = "refusing"
+    action_class_map = {"refuse": _Refuse, "clerk": _Clerk}
+
+
+def test_an_introspected_contract_leaves_a_services_own_codes_open(pysoa_service: Any, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Found against the real PySOA (issue 16): ``introspect`` does not report the codes an action raises
+    on purpose, yet ``fuzz --address`` with the contract it exports called every REFUSED "a valid input
+    rejected". Such a contract leaves the codes open: a service's own code is an answer; PySOA's own
+    validation codes for a valid request are still findings."""
+    service = pysoa_service(RefusingServer, transport="redis", redis="real")
+    common = ["fuzz", "--stack", "pysoa", "--address", service.address, "--max-examples", "20", "--replay-dir", str(tmp_path)]
+    assert main([*common, "--operation", "refuse"]) == 0, capsys.readouterr().out
+    assert main([*common, "--operation", "clerk", "--mode", "positive"]) == 1
+    assert "valid_input_is_not_rejected" in capsys.readouterr().out

@@ -246,3 +246,138 @@ def test_cli_framing_fuzz(zerojson_service: Any, tmp_path: Path, capsys: pytest.
     capsys.readouterr()
     assert main(["fuzz", "--stack", "zerojson", "--provider", "examples.zerojson.service:Shop", "--max-examples", "5",
                  "--operation", "price", "--replay-dir", str(tmp_path), "--framing"]) == 0  # hosted on a socket for it
+
+
+# -- a names-only contract (introspect) has no valid input (issue 16, item 3.4) ------------------------
+
+
+@interface("com.example.checked")
+class Checked(Service):
+    """Argument checks introspect cannot show: every rejection of a wrong type is PyCOM's code 4."""
+
+    @method
+    @check_argument("n", int)
+    def double(self, request, n):
+        return 2 * n
+
+    @method
+    def echo(self, request, value):
+        return value
+
+
+def test_a_names_only_contract_skips_the_checks_that_need_valid_input(zerojson_service: Any, tmp_path: Path) -> None:
+    """Before: every code 4 from ``check_argument`` for a drawn value was "a valid input rejected",
+    though introspect says nothing of types. Now the check that needs a valid input is skipped, the
+    result says so, and the checks that need no schema still run (and still find what they find)."""
+    address = zerojson_service(Checked).address
+    contract = export("zerojson", address=address, service="com.example.checked")
+    with open_target("zerojson", address=address, contract=contract) as target:
+        report = fuzz(target, max_examples=60, replay_dir=tmp_path)
+    assert report.ok, report.render()
+    double = next(r for r in report.results if r.operation == "double")
+    assert double.examples > 0
+    assert "valid_input_is_not_rejected" in double.note and "names only" in double.note
+    assert "not_a_server_error" in double.note  # what still ran is said too
+    unknown = next(r for r in report.results if r.operation == "rpctest_no_such_operation")
+    assert unknown.ok and unknown.examples == 1
+
+
+@interface("com.example.crashy")
+class Crashy(Service):
+    @method
+    def half(self, request, n):
+        return n / 2  # a string crashes it: code 1, a finding even without types
+
+
+def test_a_names_only_contract_still_finds_server_errors(zerojson_service: Any, tmp_path: Path) -> None:
+    address = zerojson_service(Crashy).address
+    contract = export("zerojson", address=address, service="com.example.crashy")
+    with open_target("zerojson", address=address, contract=contract) as target:
+        result = fuzz_operation(target, "half", mode="positive", max_examples=100, replay_dir=tmp_path)
+    assert not result.ok and result.failure is not None and result.failure.check == "not_a_server_error", result.failure
+
+
+@interface("com.example.refusing")
+class Refusing(Service):
+    @method
+    def refuse(self, request, reason):
+        raise RemoteError(f"refused: {reason}", code=42)
+
+
+def test_an_introspect_contract_does_not_know_the_codes_a_method_raises(zerojson_service: Any, tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """Found against the real PyCOM (issue 16): introspect lists no error codes, yet verify called a
+    stubbed code 42, which the real method does raise, one it "can produce" not. A names-only export
+    leaves the codes open; an in-process export still lists them (and closes them)."""
+    import json
+
+    from rpctest.contracts.format import ConsumerContract, RecordedInteraction
+    from rpctest.model import RpcError
+
+    address = zerojson_service(Refusing).address
+    provider = tmp_path / "provider.json"
+    assert main(["contracts", "export", "--stack", "zerojson", "--address", address, "--service", "com.example.refusing", "-o", str(provider)]) == 0
+    assert json.loads(provider.read_text())["operations"]["refuse"].get("errors_open") is True
+    consumer = ConsumerContract("c", "zerojson", "com.example.refusing", [
+        RecordedInteraction("refuse", {"reason": "x"}, errors=[RpcError(42, "refused: x", kind=ErrorKind.CALLER_ERROR)])])
+    consumer_file = tmp_path / "consumer.json"
+    consumer_file.write_text(json.dumps(consumer.to_dict()))
+    capsys.readouterr()
+    assert main(["contracts", "verify", str(consumer_file), str(provider), "--live", "--stack", "zerojson", "--address", address]) == 0, capsys.readouterr().out
+    local = export("zerojson", provider=Refusing).operations["refuse"]
+    assert local.errors == [42] and not local.errors_open
+
+
+@interface("com.example.files")
+class Files(Service):
+    @method(attachments=("blob", None))
+    def upload(self, request, blob):
+        return {"size": len(blob) if blob is not None else None}
+
+    @method(results=("size", "blob"), attachments=(None, "blob"))
+    def download(self, request, size: int):
+        return size, b"x" * size
+
+
+def test_a_request_attachment_is_recorded_served_and_replayed(zerojson_service: Any, tmp_path: Path) -> None:
+    """Found against the real PyCOM (issue 16): two uploads that differ only in their attachment were
+    recorded as one request, so ``rpctest serve`` answered both alike and live verify sent none."""
+    import contextlib
+
+    from rpctest.contracts.format import ConsumerContract
+    from rpctest.contracts.live import verify_live
+    from rpctest.contracts.recorder import Recorder
+    from rpctest.contracts.serve import router_from_contracts
+    from rpctest.stacks.zerojson.client import ZeroJSONClient
+
+    @contextlib.contextmanager
+    def running(server: Any) -> Any:
+        try:
+            yield server
+        finally:
+            server.stop()
+
+    adapter = get_adapter("zerojson")
+    recorder = Recorder("c").start()
+    try:
+        with running(adapter.wire.stub_server(recorder.router)) as stubs, contextlib.closing(ZeroJSONClient(stubs.address)) as client:
+            for blob, size in ((b"abcde", 5), (b"", 0)):
+                with stub_action("com.example.files", "upload", stack="zerojson", body={"size": size}):
+                    assert client.call("com.example.files", "upload", {}, attachment=blob).body == {"size": size}
+            with stub_action("com.example.files", "download", stack="zerojson", body={"size": 2}, attachment=b"xx"):
+                assert client.call("com.example.files", "download", {"size": 2}).attachment == b"xx"
+    finally:
+        recorder.stop()
+    (recorded,) = recorder.contracts()
+    contract = ConsumerContract.from_dict(recorded.to_dict())  # what the file keeps
+    assert sorted(i.request_attachment for i in contract.interactions if i.operation == "upload") == [b"", b"abcde"]
+    served = adapter.wire.stub_server(router_from_contracts([contract], "zerojson"))
+    with running(served), contextlib.closing(ZeroJSONClient(served.address)) as client:
+        assert client.call("com.example.files", "upload", {}, attachment=b"abcde").body == {"size": 5}
+        assert client.call("com.example.files", "upload", {}, attachment=b"").body == {"size": 0}
+    real = zerojson_service(Files)
+    report = verify_live([contract], real.send_call, exact=True)
+    assert report.ok, [f.message for f in report.findings]
+    contract.interactions[0].attachment = b"yy"  # download's stubbed attachment is not what the provider sends
+    report = verify_live([contract], real.send_call, exact=True)
+    assert [f.check for f in report.findings] == ["live_attachment"], [f.message for f in report.findings]

@@ -1148,9 +1148,9 @@ def _check_server_class(server_class: Any) -> None:
 
 _REMOTE_ERRORS_NOTE = (
     "Error codes cannot be discovered remotely (PySOA's introspect does not report them), so "
-    "operations list none of their own (only introspect's built-in INVALID); declare the codes a "
-    "consumer may stub, or export from the "
-    "provider's classes."
+    "operations list none of their own (only introspect's built-in INVALID) and leave them open "
+    "(errors_open): verify takes a stubbed code on trust and the fuzzer any code but PySOA's own; "
+    "export from the provider's classes to check them."
 )
 
 
@@ -1179,7 +1179,8 @@ def export_introspection(service: str, response: Mapping[str, Any]) -> dict[str,
             plain[name] = _introspected_operation(entry)
     for name, branches in switched.items():
         plain[name] = _merge_switched(name, branches)
-    operations = {name: plain[name] for name in sorted(plain)}
+    # introspection does not report the codes an action raises on purpose: they stay open
+    operations = {name: {**plain[name], "errors_open": True} for name in sorted(plain)}
     return _finish(service, operations, [{"pointer": "", "note": _REMOTE_ERRORS_NOTE}])
 
 

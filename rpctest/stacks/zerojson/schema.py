@@ -134,7 +134,8 @@ def export_introspection(result: Mapping[str, Any], *, strict: bool = False) -> 
     if not isinstance(result, Mapping) or not isinstance(result.get("methods"), Mapping) or not isinstance(result.get("name"), str):
         raise ConfigError(f"not a ZeroJSON introspect result (name, methods, docstring, data): {result!r:.200}")
     operations = {
-        name: _operation(describe, {}, {}, None, strict)
+        # introspect never says which codes a method raises (any RemoteError code passes through)
+        name: {**_operation(describe, {}, {}, None, strict), "errors_open": True}
         for name, describe in sorted(result["methods"].items())
         if isinstance(describe, Mapping)
     }

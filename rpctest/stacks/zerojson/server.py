@@ -360,6 +360,11 @@ class ZeroJSONServer(HostedService):
         attachment = meta.pop("attachment", None)
         return self.client.call(Call(_STACK, interface, operation, body, meta=meta, attachment=attachment))
 
+    def send_call(self, call: Call) -> Reply:
+        """The call as it is, to the interface it names: its meta (session, token) and its attachment
+        travel too (live verify replays a recorded upload with the attachment the consumer sent)."""
+        return self.client.call(call)
+
     # -- the loop ----------------------------------------------------------------------------------------
 
     def _run(self) -> None:
