@@ -16,7 +16,7 @@ from rpctest.cli import main
 from rpctest.exceptions import ConfigError
 from rpctest.stacks.asyncapy import serve_stubs
 from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
-from rpctest.stacks.asyncapy.framing import _cpu, _spin, framing_cases, fuzz_framing
+from rpctest.stacks.asyncapy.framing import _cpu, _spin, framing_cases, fuzz_framing, held_to_a_timeout
 from rpctest.stacks.asyncapy.process import ServerProcess
 from rpctest.stacks.asyncapy.wire import Framing
 from rpctest.stubs.api import stub_action
@@ -134,6 +134,35 @@ def test_a_busy_loop_is_runnable_time_not_cpu_time() -> None:
     assert _spin((1.0, 2.0), (1.02, 2.01), 1.0) is None  # woke up to read, then waited for input
     assert _spin((1.0, None), (1.9, None), 1.0) is not None  # no run-queue times: CPU time alone decides
     assert _spin((1.0, 2.0), (1.3, 2.65), 0.4) is None  # too short a connection to tell
+
+
+def test_only_a_connection_held_until_a_timeout_can_show_a_busy_loop() -> None:
+    """A server runnable for the whole of a 1 MB packet it reads, decodes and then closes on was
+    working, not spinning: on a loaded machine that alone outlasted the busy-loop threshold and the
+    json-long-string case was reported as a busy loop."""
+    from types import SimpleNamespace
+
+    from rpctest.stacks.asyncapy.wire import Frame
+
+    def frame(packet: object) -> Frame:
+        return Frame(length=0, version=22, encoding=0, payload=b"", packet=packet)
+
+    timed_out = frame({"status": "failure", "error": "ERR_TIMED_OUT"})
+    assert held_to_a_timeout(SimpleNamespace(end="closed", frames=[timed_out]))  # the server's own timeout
+    assert held_to_a_timeout(SimpleNamespace(end="timeout", frames=[]))  # still open when our wait ended
+    assert not held_to_a_timeout(SimpleNamespace(end="closed", frames=[]))  # a silent close after reading
+    assert not held_to_a_timeout(SimpleNamespace(end="closed", frames=[frame({"status": "failure", "error": "ERR_REQUEST_MALFORMED"})]))
+    assert not held_to_a_timeout(SimpleNamespace(end="closed", frames=[frame({"status": "ok", "sum": 3})]))
+
+
+def test_the_bytewise_case_leaves_most_of_a_known_server_timeout_to_spare() -> None:
+    """Sent one byte per write, a frame must not race the server's timeout: at 20 ms a byte, a 40-byte
+    frame took 0.8 s of a 1 s timeout, and on a loaded machine the server timed out first."""
+    for timeout in (1, 2, 60):
+        case = next(c for c in framing_cases(Framing(), PACKET, server_timeout=timeout) if c.name == "byte-by-byte")
+        frame_bytes = case.frames if isinstance(case.frames, bytes) else b"".join(case.frames)
+        assert len(frame_bytes) * case.options["pause"] <= timeout / 4
+        assert 0 < case.options["pause"] <= 0.02
 
 
 @needs_asyncapy
