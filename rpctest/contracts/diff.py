@@ -69,6 +69,11 @@ class DiffFinding(Finding):
         self.change = change
         self.labels = (old_label, new_label)
 
+    def to_dict(self) -> dict[str, Any]:
+        data = {key: value for key, value in super().to_dict().items() if key not in ("change", "labels")}
+        data["breaking"] = self.change.breaking
+        return data
+
     @property
     def where(self) -> str:
         return f"{self.stack}:{self.service} operation {self.operation!r} ({self.labels[0]} -> {self.labels[1]})"
