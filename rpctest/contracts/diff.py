@@ -13,6 +13,7 @@ warning. Neutral: no stack library is imported here; a stack speaks through its 
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 from dataclasses import dataclass, field
@@ -48,6 +49,8 @@ class Change:
     new: Any = None
     #: the NEW schema at ``path`` (a narrowed request field): a recorded value it still accepts is unaffected
     new_schema: Schema = None
+    #: ``new_schema`` compiled, once, when the first recorded value is checked against it
+    compiled: Any = field(default=None, repr=False, compare=False)
 
     @property
     def pointer(self) -> str:
@@ -278,9 +281,12 @@ def rule_kind(old: OperationSpec, new: OperationSpec, stack: str) -> Iterator[Ch
         yield Change("kind_changed", old.name, True, f"kind changed from {old.kind} to {new.kind}", old=old.kind, new=new.kind)
 
 
+_standard_codes = functools.lru_cache(maxsize=None)(standard_error_codes)
+
+
 def rule_errors(old: OperationSpec, new: OperationSpec, stack: str) -> Iterator[Change]:
     """A new error code is one callers must handle; the stack's own codes are handled already."""
-    standard = standard_error_codes(stack)
+    standard = _standard_codes(stack)
     before = set(old.errors)
     for code in sorted(set(new.errors) - before, key=str):
         if code in standard or old.errors_open:
@@ -374,10 +380,11 @@ def affects(change: Change, item: RecordedInteraction) -> bool:
             return False
         if change.new_schema is None:
             return True
-        from rpctest.schema.validate import compile_schema
+        if change.compiled is None:
+            from rpctest.schema.validate import compile_schema
 
-        schema = compile_schema(change.new_schema)
-        return any(schema.violations(value) for value in found)
+            change.compiled = compile_schema(change.new_schema)
+        return any(change.compiled.violations(value) for value in found)
     # response: the consumer read (stubbed) that part of a success
     return item.ok and any(True for _ in _values_at(item.body, change.path))
 
