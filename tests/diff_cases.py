@@ -197,3 +197,11 @@ def contract(operations: dict[str, Any], stack: str = "neutral", service: str = 
 def classified(old: ProviderContract, new: ProviderContract) -> set[tuple[str, str, bool, str]]:
     """(rule, operation, breaking, pointer) of every change ``diff`` reports."""
     return {(f.change.rule, f.change.operation, f.change.breaking, f.change.pointer) for f in diff(old, new).findings}
+
+
+def expect(row_id: str, operation: str, pointer: str | None = None) -> tuple[str, str, bool, str]:
+    """The table's classification of ``row_id``, for ``operation`` of a stack's export (at ``pointer``
+    there, when the stack's request or response wraps the fields, as Kyoukai's ``/request/body``)."""
+    row = next(r for r in ROWS if r.id == row_id)
+    (rule, _, breaking, at) = next(iter(row.expected))
+    return (rule, operation, breaking, at if pointer is None else pointer)
