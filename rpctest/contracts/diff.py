@@ -47,9 +47,12 @@ class Change:
     path: Path_ = ()
     old: Any = None
     new: Any = None
-    #: the NEW schema at ``path`` (a narrowed request field): a recorded value it still accepts is unaffected
+    #: the NEW and OLD schema at ``path`` (a narrowed request field): only a recorded value OLD accepts
+    #: and NEW refuses is affected (one it still accepts is not, nor one OLD refused already: a consumer
+    #: that recorded the provider's rejection of it)
     new_schema: Schema = None
-    #: ``new_schema`` compiled, once, when the first recorded value is checked against it
+    old_schema: Schema = None
+    #: both compiled, once, when the first recorded value is checked
     compiled: Any = field(default=None, repr=False, compare=False)
 
     @property
@@ -200,6 +203,7 @@ def _keyword_changes(op: str, side: str, path: Path_, old: Mapping[str, Any], ne
             old=old.get(keyword) if keyword != "enum" else old.get("enum", old.get("const")),
             new=new.get(keyword) if keyword != "enum" else new.get("enum", new.get("const")),
             new_schema=dict(new) if side == "request" else None,
+            old_schema=dict(old) if side == "request" else None,
         )
 
 
@@ -263,7 +267,7 @@ def _property_changes(op: str, side: str, path: Path_, old: Mapping[str, Any], n
             yield from compare_schemas(op, side, before[name], after[name], at)
     if closed_after and not closed_before and side == "request":
         yield Change("request_closed", op, True, f"request {'/'.join(path) or 'body'}: unknown fields are now refused",
-                     side, path, old=old.get("additionalProperties"), new=False, new_schema=dict(new))
+                     side, path, old=old.get("additionalProperties"), new=False, new_schema=dict(new), old_schema=dict(old))
     elif closed_before and not closed_after:
         yield Change(f"{side}_opened", op, False, f"{side} {'/'.join(path) or 'body'}: unknown fields now allowed", side, path,
                      old=False, new=new.get("additionalProperties"))
@@ -383,8 +387,9 @@ def affects(change: Change, item: RecordedInteraction) -> bool:
         if change.compiled is None:
             from rpctest.schema.validate import compile_schema
 
-            change.compiled = compile_schema(change.new_schema)
-        return any(change.compiled.violations(value) for value in found)
+            change.compiled = (compile_schema(change.old_schema or {}), compile_schema(change.new_schema))
+        before, after = change.compiled
+        return any(before.is_valid(value) and not after.is_valid(value) for value in found)
     # response: the consumer read (stubbed) that part of a success
     return item.ok and any(True for _ in _values_at(item.body, change.path))
 

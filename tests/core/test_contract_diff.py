@@ -84,6 +84,9 @@ def test_a_breaking_change_a_consumer_relies_on_is_an_error_naming_it() -> None:
         ("request enum narrowed", {"name": "a", "role": "admin"}, {"id": 1, "name": "a"}, True),
         ("request enum narrowed", {"name": "a", "role": "user"}, {"id": 1, "name": "a"}, False),
         ("request array item narrowed", {"name": "a", "tags": ["x" * 11]}, {"id": 1, "name": "a"}, True),
+        ("request maximum lowered", {"name": "a", "age": 120}, {"id": 1, "name": "a"}, True),
+        # a value the OLD schema refused already (a consumer testing the rejection): the narrowing changes nothing for it
+        ("request maximum lowered", {"name": "a", "age": -1}, {"id": 1, "name": "a"}, False),
         ("response field removed", {"name": "a"}, {"id": 1, "name": "a", "nick": "n"}, True),  # the stub gave nick
         ("response field removed", {"name": "a"}, {"id": 1, "name": "a"}, False),
         ("response array item field removed", {"name": "a"}, {"id": 1, "name": "a", "items": [{"sku": "s"}]}, True),
