@@ -135,7 +135,7 @@ def _register_contracts(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "contracts",
         help="export provider contracts, verify consumer contracts against them, diff two versions",
-        description="Consumer-driven contracts: export a provider's schema, verify recorded consumer contracts.",
+        description="Consumer-driven contracts: export a provider's schema, verify recorded consumer contracts, diff two versions of a provider contract.",
         epilog=_EPILOG,
     )
     actions = parser.add_subparsers(dest="contracts_command", metavar="ACTION", required=True)

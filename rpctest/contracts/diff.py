@@ -524,6 +524,7 @@ def load_provider(spec: str, *, cwd: Path | str | None = None) -> ProviderContra
         if not sep or not ref or not path:
             raise ConfigError(f"{spec!r}: a revision is written git:REF:PATH (e.g. git:origin/main:contracts/providers/X.json)")
         contract = parse(loads(_git_show(ref, path, cwd), spec), spec)
+        contract.path = Path(path)  # where annotations go: the file as the repository names it (labels keep the spec)
     else:
         contract = load(spec)
     if not isinstance(contract, ProviderContract):

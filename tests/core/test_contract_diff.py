@@ -134,6 +134,14 @@ def test_old_read_from_a_git_revision(tmp_path: Path, monkeypatch: pytest.Monkey
     assert "ERROR [error_code_added] neutral:svc operation 'op' (git:main:contracts/providers/neutral--svc.json -> contracts/providers/neutral--svc.json)" in out
     assert main(["contracts", "diff", "git:main:contracts/providers/neutral--svc.json", "git:HEAD:contracts/providers/neutral--svc.json"]) == 0
     assert "0 breaking change(s), 0 warning(s), 0 other change(s)" in capsys.readouterr().out
+    # an annotation goes on the file as the repository names it, not on the git:REF:PATH spelling
+    assert main(["contracts", "diff", "git:main:contracts/providers/neutral--svc.json", "git:HEAD~0:contracts/providers/neutral--svc.json",
+                 "--format", "github"]) == 0
+    fmt.write(contract({"op": changed}), target)
+    _git(repo, "commit", "-qam", "v2")
+    assert main(["contracts", "diff", "git:HEAD~1:contracts/providers/neutral--svc.json", "git:HEAD:contracts/providers/neutral--svc.json",
+                 "--format", "github"]) == 1
+    assert "::error file=contracts/providers/neutral--svc.json,title=rpctest error_code_added::" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
