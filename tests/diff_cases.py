@@ -146,6 +146,11 @@ ROWS: list[Row] = [
     Row("request enum narrowed", _set(f"{R}/role/enum", ["user"]), {("request_enum_narrowed", "op", B, "/request/role")}),
     Row("request enum widened", _set(f"{R}/role/enum", ["admin", "user", "guest"]), {("request_enum_widened", "op", NB, "/request/role")}),
     Row("request enum replaced", _set(f"{R}/role/enum", ["admin", "guest"]), {("request_enum_changed", "op", B, "/request/role")}),
+    Row("request uniqueItems added", _set(f"{R}/tags/uniqueItems", True), {("request_schema_changed", "op", B, "/request/tags")}),
+    Row("request tuple items changed", _set(f"{R}/pair/prefixItems", [{"type": "string"}]), {("request_schema_changed", "op", B, "/request/pair")},
+        before=_set(f"{R}/pair", {"type": "array", "prefixItems": [{"type": "integer"}]})),
+    Row("field annotations only", _all(_set(f"{R}/name/description", "the name"), _set(f"{R}/name/x-rpctest-native", "UnicodeString"),
+                                       _set(f"{S}/id/title", "Id")), set()),
     # -- response
     Row("response field removed", _set(f"{S}/nick", _DELETE), {("response_field_removed", "op", B, "/response/nick")}),
     Row("response required field removed", _all(_set(f"{S}/name", _DELETE), _set("op/response/required", ["id"])),

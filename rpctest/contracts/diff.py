@@ -188,7 +188,27 @@ _CATEGORY = {
 }
 
 
+#: keywords the rules above and :func:`compare_schemas` decide; any other that differs is ``*_schema_changed``
+_DECIDED = frozenset({*_CATEGORY, "const", "anyOf", "oneOf", "allOf", "not", "properties", "required", "items"})
+#: what says nothing about which values are valid
+_ANNOTATIONS = frozenset({"description", "title", "examples", "default", "$comment", "deprecated", "readOnly", "writeOnly"})
+
+
+def rule_other_keywords(op: str, side: str, path: Path_, old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Change]:
+    """A validation keyword no rule orders (``prefixItems``, ``uniqueItems``, ``patternProperties``, a
+    schema as ``additionalProperties``...) that differs: breaking, since nothing here can say it is not."""
+    for key in sorted({*old, *new}):
+        if key in _DECIDED or key in _ANNOTATIONS or key.startswith("x-") or old.get(key) == new.get(key):
+            continue
+        if key == "additionalProperties" and isinstance(old.get(key, True), bool) and isinstance(new.get(key, True), bool):
+            continue  # opened or closed: _property_changes says which
+        yield Change(f"{side}_schema_changed", op, True, f"{side} {'/'.join(path) or 'body'}: {key} changed", side, path,
+                     old=old.get(key), new=new.get(key), new_schema=dict(new) if side == "request" else None,
+                     old_schema=dict(old) if side == "request" else None)
+
+
 def _keyword_changes(op: str, side: str, path: Path_, old: Mapping[str, Any], new: Mapping[str, Any]) -> Iterator[Change]:
+    yield from rule_other_keywords(op, side, path, old, new)
     for rule in KEYWORD_RULES:
         found = rule(old, new)
         if found is None:
