@@ -216,7 +216,7 @@ def _keyword_changes(op: str, side: str, path: Path_, old: Mapping[str, Any], ne
         keyword, direction = found
         category = _CATEGORY.get(keyword, "schema")
         breaking = direction == CHANGED or (direction == NARROWED) == (side == "request")
-        where = "/".join(path) or "the body"
+        where = "/".join(path) or "body"
         yield Change(
             rule=f"{side}_{category}_{direction}", operation=op, breaking=breaking, side=side, path=path,
             message=f"{side} {where}: {keyword} {direction}" + (" (breaking)" if breaking else ""),
