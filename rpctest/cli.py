@@ -134,8 +134,8 @@ def _stack_for(args: argparse.Namespace) -> str:
 def _register_contracts(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "contracts",
-        help="export provider contracts and verify consumer contracts against them",
-        description="Consumer-driven contracts: export a provider's schema, verify recorded consumer contracts.",
+        help="export provider contracts, verify consumer contracts against them, diff two versions",
+        description="Consumer-driven contracts: export a provider's schema, verify recorded consumer contracts, diff two versions of a provider contract.",
         epilog=_EPILOG,
     )
     actions = parser.add_subparsers(dest="contracts_command", metavar="ACTION", required=True)
@@ -172,6 +172,25 @@ def _register_contracts(subparsers: Any) -> None:
     verify.add_argument("--setup", metavar="MODULE:FUNCTION", help="with --live: called as f(operation, request) before each replay")
     _add_target(verify, what="with --live: the real provider")
     verify.set_defaults(handler=_run_verify)
+
+    diff = actions.add_parser(
+        "diff",
+        help="classify every change between two provider contracts as breaking or not (--consumers: for whom)",
+        description=(
+            "Compare the OLD provider contract with NEW (a file, git:REF:PATH for a file at a revision of this "
+            "repository, or, without NEW, the live export of --provider/--address): every change per operation and "
+            "JSON pointer, with the rule that classified it. Breaking changes are errors; with --consumers, only "
+            "those a recorded consumer interaction relies on are errors (naming it), the others warnings."
+        ),
+        epilog="exit status: 0 no breaking change (warnings allowed), 1 breaking change, 2 usage error, 3 internal error",
+    )
+    diff.add_argument("old", metavar="OLD", help="the provider contract before: a file or git:REF:PATH")
+    diff.add_argument("new", nargs="?", metavar="NEW", help="the provider contract after (default: exported from --provider/--address)")
+    diff.add_argument("--consumers", action="append", metavar="DIR", help="consumer contracts (files or directories; repeatable)")
+    diff.add_argument("--format", choices=("text", "json", "junit", "github"), default="text", help="report format")
+    diff.add_argument("-o", "--output", metavar="FILE", help="write the report here (the summary still goes to stderr)")
+    _add_target(diff, what="without NEW: export NEW from the provider")
+    diff.set_defaults(handler=_run_diff)
 
 
 def _run_export(args: argparse.Namespace) -> int:
@@ -228,6 +247,34 @@ def _run_verify(args: argparse.Namespace) -> int:
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)
+        print(report.summary(), file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return report.exit_code
+
+
+def _run_diff(args: argparse.Namespace) -> int:
+    from rpctest.contracts import format as fmt
+    from rpctest.contracts.diff import diff, load_provider
+    from rpctest.contracts.export import export
+
+    old = load_provider(args.old)
+    if args.new is not None:
+        if args.provider or args.address:
+            raise _usage("give NEW or --provider/--address (whose export is NEW), not both")
+        new = load_provider(args.new)
+    elif args.provider or args.address:
+        service = args.service or _address_service(args.address) or (old.service if args.address else None)
+        new = export(args.stack or old.stack, provider=args.provider, address=args.address, service=service, timeout=args.timeout)
+    else:
+        raise _usage("contracts diff needs NEW, or --provider MODULE:OBJECT / --address ADDRESS to export it")
+    consumers = None
+    if args.consumers:
+        consumers = [c for c in fmt.load_many(args.consumers) if isinstance(c, fmt.ConsumerContract)]
+    report = diff(old, new, consumers, old_label=args.old, new_label=args.new)
+    text = report.render(args.format)
+    if args.output:
+        fmt.write_text_atomic(args.output, text)
         print(report.summary(), file=sys.stderr)
     else:
         sys.stdout.write(text)

@@ -2,7 +2,8 @@
 
 ``text`` for a terminal, ``json`` for scripts, ``junit`` for CI test tabs (one test case per
 interaction, so a green interaction shows as passed), ``github`` for GitHub Actions annotations on
-the contract files.
+the contract files. A report says what its cases are (``cases``, ``case_of``, ``summary_data``), so
+``verify`` and ``diff`` reports share these renderers.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 from xml.etree import ElementTree as ET
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rpctest.contracts.verify import Finding, Report
+    from rpctest.contracts.verify import Finding, Report  # or a DiffReport: the same protocol
 
 __all__ = ["FORMATS", "render"]
 
@@ -22,10 +23,11 @@ def finding_lines(finding: "Finding") -> list[str]:
     lines = [f"{finding.severity.upper()} [{finding.check}] {finding.where}"]
     at = f" at {finding.pointer}" if finding.pointer else ""
     lines.append(f"    {finding.message}{at}")
+    expected, actual = getattr(finding, "value_labels", ("expected", "actual"))
     if finding.expected is not None:
-        lines.append(f"    expected: {finding.expected}")
+        lines.append(f"    {expected + ':':<9} {finding.expected}")
     if finding.actual is not None:
-        lines.append(f"    actual:   {finding.actual}")
+        lines.append(f"    {actual + ':':<9} {finding.actual}")
     if finding.nearest is not None:
         lines.append(f"    nearest:  {finding.nearest}")
     if finding.tests:
@@ -46,31 +48,19 @@ def render_text(report: "Report") -> str:
 def render_json(report: "Report") -> str:
     data = {
         "ok": report.ok,
-        "summary": {
-            "findings": len(report.errors),
-            "warnings": len(report.findings) - len(report.errors),
-            "interactions": report.interactions,
-            "consumer_contracts": [str(c.path) if c.path else f"{c.consumer}:{c.stack}:{c.service}" for c in report.consumers],
-            "provider_contracts": [str(p.path) if p.path else f"{p.stack}:{p.service}" for p in report.providers],
-        },
+        "summary": report.summary_data(),
         "findings": [finding.to_dict() for finding in report.findings],
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 def render_junit(report: "Report") -> str:
-    """One ``testcase`` per interaction (and per unmatched contract), failures carrying the findings."""
-    suite = ET.Element("testsuite", name="rpctest.contracts")
+    """One ``testcase`` per case the report names (an interaction, an operation), failures carrying the findings."""
+    suite = ET.Element("testsuite", name=report.suite_name)
     by_case: dict[tuple[str, str], list["Finding"]] = {}
     for finding in report.findings:
-        by_case.setdefault(_case_key_of(finding), []).append(finding)
-    cases: list[tuple[str, str]] = []
-    for consumer in report.consumers:
-        classname = f"{consumer.consumer}.{consumer.stack}.{consumer.service}"
-        if (classname, "(contract)") in by_case:
-            cases.append((classname, "(contract)"))
-            continue
-        cases.extend((classname, f"#{i} {item.operation}") for i, item in enumerate(consumer.interactions))
+        by_case.setdefault(report.case_of(finding), []).append(finding)
+    cases = report.cases()
     failures = 0
     for classname, name in cases:
         case = ET.SubElement(suite, "testcase", classname=classname, name=name)
@@ -94,13 +84,6 @@ def render_junit(report: "Report") -> str:
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
-def _case_key_of(finding: "Finding") -> tuple[str, str]:
-    classname = f"{finding.consumer}.{finding.stack}.{finding.service}"
-    if finding.interaction is None:
-        return (classname, "(contract)")
-    return (classname, f"#{finding.interaction} {finding.operation}")
-
-
 def _escape_github(text: str, *, property_value: bool = False) -> str:
     text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if property_value:
@@ -112,7 +95,7 @@ def render_github(report: "Report") -> str:
     """GitHub Actions workflow commands: an annotation per finding on its contract file."""
     lines = []
     for finding in report.findings:
-        level = "error" if finding.severity == "error" else "warning"
+        level = {"error": "error", "warning": "warning"}.get(finding.severity, "notice")
         props = []
         if finding.contract is not None:
             props.append(f"file={_escape_github(str(finding.contract), property_value=True)}")

@@ -104,6 +104,37 @@ class Report:
             f"interaction(s) of {len(self.consumers)} consumer contract(s) against {len(self.providers)} provider contract(s)"
         )
 
+    suite_name = "rpctest.contracts"
+
+    def summary_data(self) -> dict[str, Any]:
+        """The ``summary`` object of the JSON report."""
+        return {
+            "findings": len(self.errors),
+            "warnings": len(self.findings) - len(self.errors),
+            "interactions": self.interactions,
+            "consumer_contracts": [str(c.path) if c.path else f"{c.consumer}:{c.stack}:{c.service}" for c in self.consumers],
+            "provider_contracts": [str(p.path) if p.path else f"{p.stack}:{p.service}" for p in self.providers],
+        }
+
+    def cases(self) -> list[tuple[str, str]]:
+        """JUnit test cases: one per interaction, so a green one shows as passed (one per contract
+        whose findings are about the whole file)."""
+        cases: list[tuple[str, str]] = []
+        contract_level = {self.case_of(f) for f in self.findings if f.interaction is None}
+        for consumer in self.consumers:
+            classname = f"{consumer.consumer}.{consumer.stack}.{consumer.service}"
+            if (classname, "(contract)") in contract_level:
+                cases.append((classname, "(contract)"))
+                continue
+            cases.extend((classname, f"#{i} {item.operation}") for i, item in enumerate(consumer.interactions))
+        return cases
+
+    def case_of(self, finding: Finding) -> tuple[str, str]:
+        classname = f"{finding.consumer}.{finding.stack}.{finding.service}"
+        if finding.interaction is None:
+            return (classname, "(contract)")
+        return (classname, f"#{finding.interaction} {finding.operation}")
+
     def render(self, fmt: str = "text") -> str:
         from rpctest.contracts.report import render
 
