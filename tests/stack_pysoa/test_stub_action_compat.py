@@ -1,0 +1,184 @@
+"""rpctest.stub_action where a pysoa.test suite puts pysoa's: the real pysoa 1.4.9 Client, the real
+``parameterized`` and ``mock`` packages, decorators at module level as a migrating suite has them.
+
+pysoa's ``stub_action`` speaks mock.patch's patcher protocol (``patchings``, ``decorate_callable``,
+``decorate_class``, ``attribute_name``/``new``), re-entering one stub object gives the one handle, and
+``call_bodies`` is a tuple (pysoa/test/stub_service.py, 1.4.9). A module of this shape used to fail at
+import ("'stub_action' object has no attribute 'decorate_callable'"), taking all its tests with it.
+"""
+
+from __future__ import annotations
+
+import random
+import unittest
+import unittest.mock
+
+import mock as mock_backport
+import pytest
+from parameterized import parameterized
+from pysoa.client.client import Client
+from pysoa.common.errors import Error
+from pysoa.server.errors import ActionError
+
+from rpctest import stub_action
+
+pytest_plugins = ["pytester"]
+
+USER = {"user": {"id": 1, "name": "Ann"}}
+
+
+def _get(n: int = 1) -> dict:
+    return Client({}).call_action("users", "get_user", {"id": n}).body
+
+
+# parameterized.expand, as pysoa's own tests stack it ------------------------------------------------
+
+
+class TestExpandOverStub:
+    @parameterized.expand([(1,), (2,)])
+    @stub_action("users", "get_user", body=USER)
+    def test_expanded(self, n, stub_get_user):
+        assert _get(n) == USER
+        assert stub_get_user.call_bodies == ({"id": n},)
+
+
+@parameterized.expand([("four", 4), ("five", 5)])
+@mock_backport.patch("random.randint")
+@stub_action("users", "get_user", body=USER)
+def test_expand_function_with_backport_patch_above_stub(name, value, stub_get_user, mock_randint):
+    mock_randint.return_value = value
+    assert random.randint(0, 1) == value
+    assert _get(value) == USER
+    stub_get_user.assert_called_once_with({"id": value})
+
+
+@parameterized.expand([(3,)])
+@stub_action("users", "get_user", body=USER)
+@unittest.mock.patch("random.randint", return_value=9)
+def test_expand_function_with_stub_above_unittest_patch(n, mock_randint, stub_get_user):
+    assert random.randint(0, 1) == 9
+    assert _get(n) == USER
+    assert stub_get_user.call_body == {"id": n}
+
+
+class TestExpandUnittest(unittest.TestCase):
+    @parameterized.expand([(1,), (2,)])
+    @stub_action("users", "get_user", side_effect=ActionError(errors=[Error(code="NOT_FOUND", message="no")]))
+    def test_expanded_errors(self, n, stub_get_user):
+        with self.assertRaises(Client.CallActionError):
+            _get(n)
+        self.assertEqual(stub_get_user.call_bodies, ({"id": n},))
+
+
+# the mock backport and unittest.mock, in any order ----------------------------------------------------
+
+
+@mock_backport.patch("random.randint", return_value=4)
+@stub_action("users", "get_user", body=USER)
+def test_backport_patch_above_stub(stub_get_user, mock_randint):
+    assert random.randint(0, 1) == 4
+    assert _get() == USER and stub_get_user.called
+
+
+@stub_action("users", "get_user", body=USER)
+@mock_backport.patch("random.randint", return_value=4)
+def test_stub_above_backport_patch(mock_randint, stub_get_user):
+    assert random.randint(0, 1) == 4
+    assert _get() == USER and stub_get_user.called
+
+
+# (the two mock modules do not mix on one function when one of theirs is the bottom decorator: each
+# one's wrapper drops the other's arguments; stubs take on the bottom wrapper's sentinel)
+@stub_action("users", "list_users", body={"users": []})
+@mock_backport.patch("random.random", return_value=0.5)
+@stub_action("users", "get_user", body=USER)
+@mock_backport.patch("random.randint", return_value=4)
+def test_mixed_stack_of_stubs_and_patches(mock_randint, stub_get_user, mock_random, stub_list_users):
+    assert (random.randint(0, 1), random.random()) == (4, 0.5)
+    assert _get() == USER
+    assert Client({}).call_action("users", "list_users", {}).body == {"users": []}
+    assert (stub_get_user.call_count, stub_list_users.call_count) == (1, 1)
+
+
+@mock_backport.patch("random.randint", return_value=4)
+@stub_action("users", "get_user", body=USER)
+class TestClassLevelBackportAndStub:
+    def test_method(self, stub_get_user, mock_randint):
+        assert random.randint(0, 1) == 4
+        assert _get() == USER and stub_get_user.call_count == 1
+
+
+@stub_action("users", "get_user", body=USER)
+class TestClassStubOverPatchedUnittestMethods(unittest.TestCase):
+    @mock_backport.patch("random.randint", return_value=4)
+    @stub_action("users", "list_users", body={"users": []})
+    def test_method(self, stub_list_users, mock_randint, stub_get_user):
+        self.assertEqual(random.randint(0, 1), 4)
+        self.assertEqual(_get(), USER)
+        Client({}).call_action("users", "list_users", {})
+        self.assertEqual((stub_get_user.call_count, stub_list_users.call_count), (1, 1))
+
+
+# re-entering, call_bodies --------------------------------------------------------------------------
+
+
+def test_nested_with_of_one_stub_object_is_one_handle():
+    stub = stub_action("users", "get_user", body=USER)
+    with stub as first:
+        with stub as second:
+            assert first is second
+            _get(1)
+        _get(2)  # still stubbed after the inner block
+    assert first.call_bodies == ({"id": 1}, {"id": 2})
+
+
+GET_USER = stub_action("users", "get_user", body=USER)
+
+
+@GET_USER
+def test_decorated_test_entering_its_stub_again(stub_get_user):
+    with GET_USER as again:
+        _get(5)
+    assert again is stub_get_user
+    assert stub_get_user.call_bodies == ({"id": 5},)
+
+
+# strict mode never fails what pysoa passes only because of how the stub was entered -------------------
+
+STRICT_SUITE = """
+import pytest
+from pysoa.client.client import Client
+from rpctest import stub_action
+
+USER = {"user": {"id": 1}}
+
+
+@stub_action("users", "get_user", body=USER)
+class TestMostTestsCallIt:
+    def test_calls_it(self, stub_get_user):
+        Client({}).call_action("users", "get_user", {"id": 1})
+
+    def test_does_not(self, stub_get_user):
+        assert stub_get_user.call_count == 0
+
+
+STUB = stub_action("users", "get_user", body=USER)
+
+
+def test_nested_entry_of_one_stub():
+    with STUB:
+        with STUB:
+            Client({}).call_action("users", "get_user", {"id": 1})
+
+
+@stub_action("users", "get_user", body=USER)
+def test_function_stub_never_called_still_fails(stub_get_user):
+    pass
+"""
+
+
+def test_strict_mode_and_the_ways_a_stub_is_entered(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_strict=STRICT_SUITE)
+    result = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_function_stub_never_called_still_fails*"])
