@@ -73,8 +73,9 @@ class stub_action:
 
     ``body`` is the reply payload, ``errors`` are codes or error objects, ``side_effect`` is a body,
     an exception, a callable taking the request body, or a sequence of those (one per call).
-    Stack-specific extras are keyword ``options`` (``match=`` narrows the stub to request bodies
-    that contain the given items). As a decorator, the handle is passed as an extra positional
+    ``body``, ``errors`` and ``side_effect`` may be given positionally, in pysoa.test's order, so
+    its stubs migrate unchanged. Stack-specific extras are keyword ``options`` (``match=`` narrows the
+    stub to request bodies that contain the given items). As a decorator, the handle is passed as an extra positional
     argument, so it fills the function's first parameter (after ``self``); with several decorators
     the bottom one's handle comes first, exactly as with ``mock.patch``.
     """
@@ -83,10 +84,10 @@ class stub_action:
         self,
         service: str,
         action: str,
-        *,
         body: Any = None,
         errors: Any = None,
         side_effect: Any = None,
+        *,
         stack: str | None = None,
         router: StubRouter | None = None,
         **options: Any,

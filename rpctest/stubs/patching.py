@@ -76,7 +76,8 @@ def sentinel_of(patchings: list[Any]) -> Any:
     first = patchings[0] if patchings else None
     if first is None or isinstance(first, stub_action):
         return unittest.mock.DEFAULT
-    return _module_default(first) or unittest.mock.DEFAULT
+    default = _module_default(first)
+    return unittest.mock.DEFAULT if default is None else default
 
 
 def decorate_callable(func: Callable[..., Any], patcher: Any, *, is_async: bool | None = None) -> Callable[..., Any]:

@@ -268,3 +268,10 @@ def test_call_bodies_is_a_tuple(toy: ToyAdapter) -> None:
         toy_call("svc", "get", {"a": 1})
         toy_call("svc", "get", {"a": 2})
     assert handle.call_bodies == ({"a": 1}, {"a": 2})
+
+
+def test_body_errors_and_side_effect_are_positional_as_in_pysoa(toy: ToyAdapter) -> None:
+    with stub_action("svc", "get", {"x": 2}, stack="toy"):
+        assert toy_call("svc", "get", {}) == {"x": 2}
+    with stub_action("svc", "get", None, None, lambda body: {"seen": body}, stack="toy"):
+        assert toy_call("svc", "get", {"a": 1}) == {"seen": {"a": 1}}

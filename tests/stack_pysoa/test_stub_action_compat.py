@@ -182,3 +182,27 @@ def test_strict_mode_and_the_ways_a_stub_is_entered(pytester: pytest.Pytester) -
     result = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4, errors=1)
     result.stdout.fnmatch_lines(["*ERROR at teardown of test_function_stub_never_called_still_fails*"])
+
+
+# pysoa's signature: body, errors and side_effect positionally; its registry switches -------------------
+
+
+def test_body_errors_and_side_effect_positionally_as_in_pysoa():
+    with stub_action("users", "get_user", USER):
+        assert _get() == USER
+    errors = [Error(code="INVALID", field="id", message="bad")]
+    with stub_action("users", "get_user", None, errors):
+        response = Client({}).call_action("users", "get_user", {"id": 1}, raise_action_errors=False)
+    assert [(e.code, e.field) for e in response.errors] == [("INVALID", "id")]
+    with stub_action("users", "get_user", None, None, lambda body: {"echo": body}):
+        assert _get(4) == {"echo": {"id": 4}}
+
+
+def test_pysoas_schema_registry_switches_are_accepted():
+    """pysoa.test registers stubbed bodies in global registries unless told not to; rpctest keeps no
+    such registry (each handle has its calls), so the switches are taken and change nothing."""
+    stub = stub_action("users", "get_user", USER, register_request_schema_contract=False,
+                       register_response_schema_contract=False)
+    with stub as handle:
+        assert _get() == USER
+    assert handle.call_bodies == ({"id": 1},)
