@@ -1,5 +1,6 @@
 """rpctest.stub_action where a pysoa.test suite puts pysoa's: the real pysoa 1.4.9 Client, the real
-``parameterized`` and ``mock`` packages, decorators at module level as a migrating suite has them.
+``parameterized`` package and the mock pysoa.test uses (the ``mock`` backport where installed),
+decorators at module level as a migrating suite has them.
 
 pysoa's ``stub_action`` speaks mock.patch's patcher protocol (``patchings``, ``decorate_callable``,
 ``decorate_class``, ``attribute_name``/``new``), re-entering one stub object gives the one handle, and
@@ -13,18 +14,29 @@ import random
 import unittest
 import unittest.mock
 
-import mock as mock_backport
 import pytest
 from parameterized import parameterized
 from pysoa.client.client import Client
 from pysoa.common.errors import Error
 from pysoa.server.errors import ActionError
+from pysoa.test.compatibility import mock as compat_mock
 
 from rpctest import stub_action
 
 pytest_plugins = ["pytester"]
 
 USER = {"user": {"id": 1, "name": "Ann"}}
+
+# ``compat_mock`` is the mock pysoa.test suites use: the ``mock`` backport wherever it is installed (as in
+# the pysoa session), else unittest.mock; the environments without the backport run these tests too.
+
+
+def test_compat_mock_is_the_backport_where_installed():
+    try:
+        import mock as backport
+    except ImportError:
+        backport = unittest.mock
+    assert compat_mock is backport
 
 
 def _get(n: int = 1) -> dict:
@@ -43,9 +55,9 @@ class TestExpandOverStub:
 
 
 @parameterized.expand([("four", 4), ("five", 5)])
-@mock_backport.patch("random.randint")
+@compat_mock.patch("random.randint")
 @stub_action("users", "get_user", body=USER)
-def test_expand_function_with_backport_patch_above_stub(name, value, stub_get_user, mock_randint):
+def test_expand_function_with_compat_patch_above_stub(name, value, stub_get_user, mock_randint):
     mock_randint.return_value = value
     assert random.randint(0, 1) == value
     assert _get(value) == USER
@@ -70,19 +82,19 @@ class TestExpandUnittest(unittest.TestCase):
         self.assertEqual(stub_get_user.call_bodies, ({"id": n},))
 
 
-# the mock backport and unittest.mock, in any order ----------------------------------------------------
+# pysoa.test's mock (the backport where installed) and unittest.mock, in any order -------------------------------------------------
 
 
-@mock_backport.patch("random.randint", return_value=4)
+@compat_mock.patch("random.randint", return_value=4)
 @stub_action("users", "get_user", body=USER)
-def test_backport_patch_above_stub(stub_get_user, mock_randint):
+def test_compat_patch_above_stub(stub_get_user, mock_randint):
     assert random.randint(0, 1) == 4
     assert _get() == USER and stub_get_user.called
 
 
 @stub_action("users", "get_user", body=USER)
-@mock_backport.patch("random.randint", return_value=4)
-def test_stub_above_backport_patch(mock_randint, stub_get_user):
+@compat_mock.patch("random.randint", return_value=4)
+def test_stub_above_compat_patch(mock_randint, stub_get_user):
     assert random.randint(0, 1) == 4
     assert _get() == USER and stub_get_user.called
 
@@ -90,9 +102,9 @@ def test_stub_above_backport_patch(mock_randint, stub_get_user):
 # (the two mock modules do not mix on one function when one of theirs is the bottom decorator: each
 # one's wrapper drops the other's arguments; stubs take on the bottom wrapper's sentinel)
 @stub_action("users", "list_users", body={"users": []})
-@mock_backport.patch("random.random", return_value=0.5)
+@compat_mock.patch("random.random", return_value=0.5)
 @stub_action("users", "get_user", body=USER)
-@mock_backport.patch("random.randint", return_value=4)
+@compat_mock.patch("random.randint", return_value=4)
 def test_mixed_stack_of_stubs_and_patches(mock_randint, stub_get_user, mock_random, stub_list_users):
     assert (random.randint(0, 1), random.random()) == (4, 0.5)
     assert _get() == USER
@@ -100,9 +112,9 @@ def test_mixed_stack_of_stubs_and_patches(mock_randint, stub_get_user, mock_rand
     assert (stub_get_user.call_count, stub_list_users.call_count) == (1, 1)
 
 
-@mock_backport.patch("random.randint", return_value=4)
+@compat_mock.patch("random.randint", return_value=4)
 @stub_action("users", "get_user", body=USER)
-class TestClassLevelBackportAndStub:
+class TestClassLevelCompatPatchAndStub:
     def test_method(self, stub_get_user, mock_randint):
         assert random.randint(0, 1) == 4
         assert _get() == USER and stub_get_user.call_count == 1
@@ -110,7 +122,7 @@ class TestClassLevelBackportAndStub:
 
 @stub_action("users", "get_user", body=USER)
 class TestClassStubOverPatchedUnittestMethods(unittest.TestCase):
-    @mock_backport.patch("random.randint", return_value=4)
+    @compat_mock.patch("random.randint", return_value=4)
     @stub_action("users", "list_users", body={"users": []})
     def test_method(self, stub_list_users, mock_randint, stub_get_user):
         self.assertEqual(random.randint(0, 1), 4)
@@ -206,3 +218,30 @@ def test_pysoas_schema_registry_switches_are_accepted():
     with stub as handle:
         assert _get() == USER
     assert handle.call_bodies == ({"id": 1},)
+
+
+@stub_action("users", "get_user", body=USER)
+class TestPysoaDocumentedExample:
+    """pysoa's stub_action docstring: a class stub, a method stub configured through its handle."""
+
+    @stub_action("settings", "get_user_setting")
+    def test_complex_user_helper(self, stub_get_user_setting, stub_get_user):
+        stub_get_user_setting.side_effect = (
+            {"value": "first"},
+            ActionError(errors=[Error(code="NO_SUCH_SETTING", message="The setting does not exist")]),
+        )
+        client = Client({})
+        assert client.call_action("settings", "get_user_setting", {"setting_id": 1}).body == {"value": "first"}
+        with pytest.raises(Client.CallActionError) as raised:
+            client.call_action("settings", "get_user_setting", {"setting_id": 2})
+        assert [e.code for e in raised.value.actions[0].errors] == ["NO_SUCH_SETTING"]
+        assert stub_get_user_setting.call_bodies == ({"setting_id": 1}, {"setting_id": 2})
+        assert _get(1234) == USER
+        stub_get_user.assert_called_once_with({"id": 1234})
+
+    def test_context_manager_inside(self, stub_get_user):
+        with stub_action("payroll", "get_salary") as stub_get_salary:
+            stub_get_salary.return_value = {"salary": 75950}
+            assert Client({}).call_action("payroll", "get_salary", {"user_id": 1}).body == {"salary": 75950}
+        assert stub_get_salary.call_body == {"user_id": 1}
+        # the class's stub goes uncalled in this test, as in pysoa's own example: strict mode lets it
