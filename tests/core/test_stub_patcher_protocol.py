@@ -275,3 +275,20 @@ def test_body_errors_and_side_effect_are_positional_as_in_pysoa(toy: ToyAdapter)
         assert toy_call("svc", "get", {}) == {"x": 2}
     with stub_action("svc", "get", None, None, lambda body: {"seen": body}, stack="toy"):
         assert toy_call("svc", "get", {"a": 1}) == {"seen": {"a": 1}}
+
+
+@pytest.mark.parametrize("module", [unittest.mock, mock_backport], ids=["unittest.mock", "mock-backport"])
+def test_patch_multiple_and_patch_dict_around_a_stub(toy: ToyAdapter, module) -> None:
+    """patch.multiple passes keywords (its ``attribute_name`` is set); patch.dict wraps on its own."""
+    settings: dict[str, int] = {}
+
+    @module.patch.dict(settings, {"level": 3})
+    @module.patch.multiple("random", randint=module.DEFAULT)
+    @_stub()
+    def fn(stub_get, randint):
+        randint.return_value = 6
+        toy_call("svc", "get", {})
+        return stub_get.call_count, random.randint(0, 1), settings["level"]
+
+    assert fn() == (1, 6, 3)
+    assert settings == {}
