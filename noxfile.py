@@ -18,6 +18,9 @@ nox.options.error_on_missing_interpreters = True
 
 PYTEST = ["pytest", "-n", "2", "-p", "rpctest"]
 TEST_TOOLS = ["pytest-xdist>=3", "pytest-asyncio>=0.24"]
+#: what pysoa.test suites stack with stub_action (pysoa's own tests use both): the real packages, so the
+#: patcher protocol is tested against the decorators users have, not against a reimplementation
+STUB_COMPAT_TOOLS = ["parameterized", "mock"]
 
 
 def _constraints(stack: str) -> str:
@@ -34,7 +37,7 @@ def _pytest(session: nox.Session, *paths: str) -> None:
 @nox.session
 def core(session: nox.Session) -> None:
     """The stack-neutral core with no stack library installed at all."""
-    session.install("-e", ".", *TEST_TOOLS)
+    session.install("-e", ".", *TEST_TOOLS, *STUB_COMPAT_TOOLS)
     session.run("python", "-c", "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('pysoa', 'fakeredis')))")
     _pytest(session, "tests/core")
     # the dogfood contracts verify with no stack library installed at all
@@ -44,7 +47,7 @@ def core(session: nox.Session) -> None:
 @nox.session
 def pysoa(session: nox.Session) -> None:
     """pysoa 1.4.9 with its real pins: msgpack 0.6, attrs<22, redis<4, fakeredis 2.7 (+ a real redis-server)."""
-    session.install("-c", _constraints("pysoa"), "-e", ".[pysoa]", *TEST_TOOLS)
+    session.install("-c", _constraints("pysoa"), "-e", ".[pysoa]", *TEST_TOOLS, *STUB_COMPAT_TOOLS)
     session.run("python", "-c", "import msgpack, attr; print('msgpack', msgpack.version, 'attrs', attr.__version__)")
     _pytest(session, "tests/stack_pysoa", "examples/pysoa")
 

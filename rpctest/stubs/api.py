@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import inspect
-from unittest import mock
+import copy
 from typing import Any, Callable, TypeVar
+from unittest import mock
 
 from rpctest.exceptions import StubUsageError
+from rpctest.stubs import patching
 from rpctest.stubs.handle import StubHandle
 from rpctest.stubs.router import Stub, StubRouter, router as default_router
 
 __all__ = ["stub_action", "resolve_stack"]
 
 _T = TypeVar("_T")
-
-#: methods of a decorated class that get the stub (as ``mock.patch`` does)
-TEST_PREFIX = "test"
 
 
 def resolve_stack(service: str, stack: str | None) -> str:
@@ -77,8 +73,9 @@ class stub_action:
 
     ``body`` is the reply payload, ``errors`` are codes or error objects, ``side_effect`` is a body,
     an exception, a callable taking the request body, or a sequence of those (one per call).
-    Stack-specific extras are keyword ``options`` (``match=`` narrows the stub to request bodies
-    that contain the given items). As a decorator, the handle is passed as an extra positional
+    ``body``, ``errors`` and ``side_effect`` may be given positionally, in pysoa.test's order, so
+    its stubs migrate unchanged. Stack-specific extras are keyword ``options`` (``match=`` narrows the
+    stub to request bodies that contain the given items). As a decorator, the handle is passed as an extra positional
     argument, so it fills the function's first parameter (after ``self``); with several decorators
     the bottom one's handle comes first, exactly as with ``mock.patch``.
     """
@@ -87,10 +84,10 @@ class stub_action:
         self,
         service: str,
         action: str,
-        *,
         body: Any = None,
         errors: Any = None,
         side_effect: Any = None,
+        *,
         stack: str | None = None,
         router: StubRouter | None = None,
         **options: Any,
@@ -124,18 +121,42 @@ class stub_action:
             )
         self.options = options
         self.router = router or default_router
-        self._active: list[Stub] = []
-
-    # mock.patch's decorator protocol: a positional extra argument, not a keyword one
-    attribute_name = None
-    new = mock.DEFAULT
+        self._stub: Stub | None = None
+        self._depth = 0
+        #: set by copy() for the stubs a class decorator gives its test methods (see start())
+        self._from_class = False
+        # mock.patch's decorator protocol (rpctest.stubs.patching): a positional extra argument, not a
+        # keyword one; ``new`` becomes another mock module's sentinel when the stub joins its wrapper
+        self.attribute_name: str | None = None
+        self.new: Any = mock.DEFAULT
 
     def __repr__(self) -> str:
         return f"stub_action({self.service!r}, {self.action!r}, stack={self.adapter.name!r})"
 
+    @property
+    def enabled(self) -> bool:
+        """Whether the stub is active (entered and not yet left as often as entered)."""
+        return self._stub is not None
+
+    #: mock's name for the same thing
+    is_local = enabled
+
+    def copy(self) -> "stub_action":
+        """A stub of the same action with the same answers, not entered: what a class decorator gives
+        each test method, so that each test gets its own handle."""
+        twin = copy.copy(self)
+        twin._stub, twin._depth, twin.new = None, 0, mock.DEFAULT
+        return twin
+
     # context manager ----------------------------------------------------------------------------
 
     def start(self) -> StubHandle:
+        """Activate the stub and return its handle; a stub already active returns the same handle and
+        stays active until it is stopped as often as it was started (as a nested ``with`` of one
+        stub object, or a decorated test that enters its own stub again, expect)."""
+        if self._stub is not None:
+            self._depth += 1
+            return self._stub.handle
         # Checked when the stub starts, not when a decorator is applied: the test that declares a
         # drifted stub fails, not the collection of its whole module, and contracts a fixture
         # registers for the test apply too.
@@ -153,15 +174,23 @@ class stub_action:
             side_effect=self.side_effect,
             match=self.match,
             options=dict(self.options),
+            # A class decorator stubs every test of the class, as pysoa.test's does "for all or most
+            # of these tests": strict mode does not fail the ones that do not call it.
+            required=not self._from_class,
         )
         handle.__dict__["_rpctest_stub"] = stub
         self.router.add(stub)
-        self._active.append(stub)
+        self._stub, self._depth = stub, 1
         return handle
 
     def stop(self) -> None:
-        if self._active:
-            self.router.remove(self._active.pop())
+        """Undo one :meth:`start`; the last one deactivates the stub (a stopped stub ignores it)."""
+        if self._stub is None:
+            return
+        self._depth -= 1
+        if self._depth == 0:
+            stub, self._stub = self._stub, None
+            self.router.remove(stub)
 
     def __enter__(self) -> StubHandle:
         return self.start()
@@ -173,79 +202,24 @@ class stub_action:
 
     def __call__(self, target: _T) -> _T:
         if isinstance(target, type):
-            return self._decorate_class(target)  # type: ignore[return-value]
+            return self.decorate_class(target)  # type: ignore[return-value]
         if callable(target):
-            return _decorate_callable(target, self)  # type: ignore[return-value]
+            return self.decorate_callable(target)  # type: ignore[return-value]
         raise StubUsageError(f"stub_action decorates functions, methods and classes, not {target!r}")
 
-    def _decorate_class(self, cls: type) -> type:
-        for name, value in list(vars(cls).items()):
-            if name.startswith(TEST_PREFIX) and inspect.isfunction(value):
-                setattr(cls, name, _decorate_callable(value, self))
-        return cls
+    def decorate_class(self, cls: type) -> type:
+        """Stub every test method of ``cls`` (``mock.patch.TEST_PREFIX``), inherited ones too."""
+        return patching.decorate_class(cls, self._class_copy)
 
+    def _class_copy(self) -> "stub_action":
+        twin = self.copy()
+        twin._from_class = True
+        return twin
 
-def _decorate_callable(func: Callable[..., Any], stub: stub_action) -> Callable[..., Any]:
-    """Wrap ``func`` with the ``patchings`` protocol of ``unittest.mock.patch``.
+    def decorate_callable(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Wrap ``func``, or join the ``patchings`` of a function another patcher already wrapped."""
+        return patching.decorate_callable(func, self)
 
-    Sharing that protocol means stub_action and ``mock.patch`` decorators stack in any order on one
-    function, the handles arrive as extra positional arguments (bottom decorator first), and
-    pytest already knows not to treat those leading parameters as fixtures.
-    """
-    patchings: list[Any] | None = getattr(func, "patchings", None)
-    if patchings is not None:
-        patchings.append(stub)
-        _check_handle_parameters(func, patchings)
-        return func
-    _check_handle_parameters(func, [stub])
-
-    if inspect.iscoroutinefunction(func):
-
-        @functools.wraps(func)
-        async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with contextlib.ExitStack() as stack:
-                extra = _enter_all(stack, wrapper.patchings, kwargs)  # type: ignore[attr-defined]
-                return await func(*args, *extra, **kwargs)
-
-    else:
-
-        @functools.wraps(func)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with contextlib.ExitStack() as stack:
-                extra = _enter_all(stack, wrapper.patchings, kwargs)  # type: ignore[attr-defined]
-                return func(*args, *extra, **kwargs)
-
-    wrapper.patchings = [stub]  # type: ignore[attr-defined]
-    return wrapper
-
-
-def _enter_all(stack: contextlib.ExitStack, patchings: list[Any], kwargs: dict[str, Any]) -> list[Any]:
-    """Enter every patching in order; collect the positional extras as mock.patch does."""
-    extra = []
-    for patching in patchings:
-        value = stack.enter_context(patching)
-        if getattr(patching, "attribute_name", None) is not None:
-            kwargs.update(value)
-        elif getattr(patching, "new", None) is mock.DEFAULT:
-            extra.append(value)
-    return extra
-
-
-def _check_handle_parameters(func: Callable[..., Any], patchings: list[Any]) -> None:
-    """Fail at decoration time, not with a TypeError mid-test, when there is no room for the handles."""
-    try:
-        params = list(inspect.signature(func, follow_wrapped=False).parameters.values())
-    except (TypeError, ValueError):
-        return
-    if any(p.kind is p.VAR_POSITIONAL for p in params):
-        return
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if positional and positional[0].name in ("self", "cls") and "." in func.__qualname__:
-        positional = positional[1:]
-    wanted = sum(1 for p in patchings if getattr(p, "attribute_name", None) is None and getattr(p, "new", None) is mock.DEFAULT)
-    if len(positional) < wanted:
-        raise StubUsageError(
-            f"{func.__qualname__} has no parameter to receive the handle of {patchings[-1]!r}: add one "
-            f"(handles come first, the bottom decorator's first, as with mock.patch), or use stub_action "
-            f"as a context manager or through the rpc_stub fixture"
-        )
+    def decorate_async_callable(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """As :meth:`decorate_callable`, with a coroutine wrapper (``parameterized`` asks for one)."""
+        return patching.decorate_callable(func, self, is_async=True)

@@ -40,9 +40,10 @@ class StubHandle(mock.MagicMock):
         return None if args is None else args[0][0]
 
     @property
-    def call_bodies(self) -> list[Any]:
-        """The request bodies of all calls, oldest first."""
-        return [args[0][0] for args in self.call_args_list]
+    def call_bodies(self) -> tuple[Any, ...]:
+        """The request bodies of all calls, oldest first: a tuple, as pysoa.test's stub has it, so
+        ``assert stub.call_bodies == ({"id": 1},)`` keeps passing after a migration."""
+        return tuple(args[0][0] for args in self.call_args_list)
 
     @property
     def calls(self) -> list["Call"]:

@@ -40,8 +40,8 @@ def test_decorator_passes_handle(stub_get_user, client):
 def test_stacked_decorators_bottom_first(stub_list_users, stub_get_user, client):
     client.call_action("users", "list_users", {})
     client.call_action("users", "get_user", {"id": 2})
-    assert stub_list_users.call_bodies == [{}]
-    assert stub_get_user.call_bodies == [{"id": 2}]
+    assert stub_list_users.call_bodies == ({},)
+    assert stub_get_user.call_bodies == ({"id": 2},)
 
 
 @stub_action("users", "get_user", body=USER)
@@ -131,7 +131,7 @@ def test_call_actions(client):
     with stub_action("users", "get_user", body=USER) as stub:
         response = client.call_actions("users", [{"action": "get_user", "body": {"id": 1}}, {"action": "get_user"}])
     assert [a.body for a in response.actions] == [USER, USER]
-    assert stub.call_bodies == [{"id": 1}, {}]
+    assert stub.call_bodies == ({"id": 1}, {})
 
 
 def test_call_actions_parallel(client):

@@ -129,6 +129,9 @@ class PySOAAdapter(StackAdapter):
     standard_error_codes = pysoa_errors.STANDARD_CODES
     wire = PySOAWire()
     host = PySOAHost()
+    #: pysoa.test's switches for its global registries of stubbed bodies: taken, so its stubs migrate
+    #: unchanged, and without effect (rpctest keeps no such registry; each handle has its calls)
+    stub_options = frozenset({"register_request_schema_contract", "register_response_schema_contract"})
 
     def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:
         return pysoa_errors.classify(code, field=field, **native)
