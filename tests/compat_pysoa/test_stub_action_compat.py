@@ -299,3 +299,29 @@ def test_positional_arguments_are_checked_as_keywords_are():
 
     with pytest.raises(StubUsageError, match="side_effect must be"):
         compat.stub_action("users", "get_user", None, None, "not-a-side-effect")
+
+
+def caller_error_flags(stub_action: Any) -> list[bool]:
+    errors = [{"code": "INVALID", "message": "bad id", "field": "id"}, {"code": "DENIED", "message": "no"}]
+    with stub_action("users", "get_user", errors=errors):
+        with pytest.raises(Client.CallActionError) as exc_info:
+            get_user()
+    return [e.is_caller_error for e in exc_info.value.actions[0].errors]
+
+
+@pytest.mark.rpctest(strict=False)
+def test_documented_difference_is_caller_error_follows_the_code():
+    """docs/migrating-from-pysoa-test.md: pysoa marks every stubbed error False; rpctest as a server would."""
+    assert caller_error_flags(pysoa_stub_service.stub_action) == [False, False]
+    assert caller_error_flags(compat.stub_action) == [True, False]
+
+
+def test_stub_client_and_server_are_pysoas_own():
+    import pysoa.test.stub_service as original
+
+    assert compat.StubServer is original.StubServer
+    assert issubclass(compat.StubClient, original.StubClient) and issubclass(compat.StubClient, Client)
+    from rpctest.compat.pysoa_test import stub_service
+
+    assert stub_service.StubClientTransport is original.StubClientTransport
+    assert stub_service.stub_action is compat.stub_action
