@@ -120,3 +120,11 @@ def test_a_set_of_codes_is_left_as_given():
     with compat.raises_only_error_codes(codes):
         client.call_action("accounts", "freeze", {"id": 1})
     assert codes == {"FROZEN"}
+
+
+def test_tally_no_case_differs():
+    from interop_helpers import tally
+
+    differed = [case[0] for case in CASES if outcome(pysoa_assertions, *case[1:]) != outcome(compat, *case[1:])]
+    tally("pysoa.test", "raises_* helpers", len(CASES), len(differed))
+    assert differed == []
