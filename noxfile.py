@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pysoa", "interop-pykern", "interop-zerojson", "interop-kyoukai", "interop-asyncapy", "install", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pysoa", "interop-pykern", "interop-zerojson", "interop-kyoukai", "interop-asyncapy", "compat-pytest8", "compat-pytest8-mock", "compat-pytest9", "compat-pytest9-mock", "install", "docs"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -145,6 +145,54 @@ def interop_pysoa(session: nox.Session) -> None:
     fakeredis) and its own Client, against rpctest's wire client, fuzzer, live verify and stub server."""
     session.install("-c", _constraints("pysoa"), "-e", ".[pysoa]", *TEST_TOOLS)
     _pytest(session, "tests/interop_pysoa")
+
+
+#: pytest releases the pysoa.test compatibility layer is tested on: the oldest supported line (8.4, where
+#: pysoa's own ServerTestCase stopped importing) and the newest release. pysoa 1.4.9 pins no pytest
+#: outside its test-plan extra (pytest<5.4, which nobody can use on current pytest anyway).
+COMPAT_PYTESTS = {"pytest8": "pytest~=8.4.2", "pytest9": "pytest==9.2.0"}
+#: what a migrating suite commonly installs next to pysoa.test (pysoa's own tests use parameterized)
+COMPAT_TOOLS = ["parameterized==0.9.0"]
+COMPAT_MOCK = "mock==5.2.0"
+
+
+def _compat(session: nox.Session, pytest_line: str, with_mock: bool) -> None:
+    """rpctest.compat.pysoa_test against the real pysoa 1.4.9 (tests/compat_pysoa), on one pytest line,
+    with or without the ``mock`` backport (pysoa.test.compatibility.mock resolves to it when installed)."""
+    session.install("-c", _constraints("pysoa"), "-e", ".[pysoa]", *TEST_TOOLS, *COMPAT_TOOLS)
+    session.install("-c", _constraints("pysoa"), COMPAT_PYTESTS[pytest_line])
+    if with_mock:
+        session.install(COMPAT_MOCK)
+    else:
+        session.run("python", "-m", "pip", "uninstall", "-y", "-q", "mock")
+    probe = ("import importlib.util as u, pytest, sys; has = u.find_spec('mock') is not None; "
+             f"print('pytest', pytest.__version__, 'mock backport', has); sys.exit(has is not {with_mock})")
+    session.run("python", "-c", probe)
+    _pytest(session, "tests/compat_pysoa")
+
+
+@nox.session(name="compat-pytest8")
+def compat_pytest8(session: nox.Session) -> None:
+    """The pysoa.test compatibility layer on pytest 8.4.x, without the mock backport."""
+    _compat(session, "pytest8", with_mock=False)
+
+
+@nox.session(name="compat-pytest8-mock")
+def compat_pytest8_mock(session: nox.Session) -> None:
+    """The pysoa.test compatibility layer on pytest 8.4.x, with the mock backport installed."""
+    _compat(session, "pytest8", with_mock=True)
+
+
+@nox.session(name="compat-pytest9")
+def compat_pytest9(session: nox.Session) -> None:
+    """The pysoa.test compatibility layer on the newest pytest 9, without the mock backport."""
+    _compat(session, "pytest9", with_mock=False)
+
+
+@nox.session(name="compat-pytest9-mock")
+def compat_pytest9_mock(session: nox.Session) -> None:
+    """The pysoa.test compatibility layer on the newest pytest 9, with the mock backport installed."""
+    _compat(session, "pytest9", with_mock=True)
 
 
 #: the real PyCOM, the reference ZeroJSON implementation: pycom 0.6.0's sdist, rewritten to import on 3.11

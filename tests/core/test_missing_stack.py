@@ -38,6 +38,15 @@ def test_in_process_server_gives_the_install_advice(no_pysoa: None) -> None:
     assert str(caught.value).startswith("pysoa is not importable (") and install_advice("pysoa") in str(caught.value)
 
 
+def test_the_pysoa_test_compat_layer_gives_the_install_advice(no_pysoa: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``rpctest.compat.pysoa_test`` imports pysoa (its names are pysoa classes): without it, the advice."""
+    for name in [m for m in sys.modules if m.startswith(("rpctest.compat.pysoa_test", "rpctest.stacks.pysoa.pysoa_test"))]:
+        monkeypatch.delitem(sys.modules, name)
+    with pytest.raises(StackUnavailable) as caught:
+        import rpctest.compat.pysoa_test  # noqa: F401
+    assert install_advice("pysoa") in str(caught.value)
+
+
 def test_an_unconfigured_service_without_pysoa_asks_for_its_stack(no_pysoa: None) -> None:
     with pytest.raises(StubUsageError) as caught:
         stub_action("payments", "charge", body={})

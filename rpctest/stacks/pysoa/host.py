@@ -400,8 +400,8 @@ class PySOAService(HostedService):
             threading.Thread.join(thread, _LOOP_STOP_WAIT)
             if thread.is_alive():
                 _logger.warning("the async event loop thread of %s did not stop within %ss", self.service_name, _LOOP_STOP_WAIT)
-        elif not thread.loop.is_closed():
-            thread.loop.close()
+        else:
+            close_idle_loop(self.server)
 
     def _release_redis(self) -> None:
         try:
@@ -450,6 +450,25 @@ def _redis_transport_kwargs(
         "connection_kwargs": connection_kwargs,
     }
     return kwargs
+
+
+def close_idle_loop(server: Any) -> None:
+    """Close the event loop a pysoa ``Server`` built in its constructor and never started.
+
+    Every ``Server`` makes an ``AsyncEventLoopThread`` with a fresh loop; over the local transport
+    nothing starts it, and the unclosed loop warns (``ResourceWarning``) when it is collected.
+    """
+    thread = getattr(server, "_async_event_loop_thread", None)
+    if thread is not None and not thread.is_alive() and not thread.loop.is_closed():
+        thread.loop.close()
+
+
+def close_idle_loops(handlers: Mapping[str, Any]) -> None:
+    """:func:`close_idle_loop` for the server behind each local transport of a Client's ``handlers``."""
+    for handler in list(handlers.values()):
+        server = getattr(getattr(handler, "transport", None), "server", None)
+        if server is not None:
+            close_idle_loop(server)
 
 
 def serve(

@@ -1,0 +1,1 @@
+"""``pysoa.test.plugins.pytest``: see :mod:`.fixtures`."""
