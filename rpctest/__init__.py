@@ -20,12 +20,15 @@ if TYPE_CHECKING:  # pragma: no cover
         raises_field_errors,
         raises_not_found,
     )
-    from rpctest.model import Call, CallFailed, ErrorKind, Interaction, Reply, RpcError
+    from rpctest.contracts.states import provider_state
+    from rpctest.model import Call, CallFailed, ErrorKind, Interaction, ProviderState, Reply, RpcError
     from rpctest.stubs.api import stub_action
     from rpctest.stubs.handle import StubHandle
 
 _EXPORTS = {
     "stub_action": "rpctest.stubs.api",
+    "provider_state": "rpctest.contracts.states",
+    "ProviderState": "rpctest.model",
     "StubHandle": "rpctest.stubs.handle",
     "Call": "rpctest.model",
     "CallFailed": "rpctest.model",

@@ -170,6 +170,8 @@ def _register_contracts(subparsers: Any) -> None:
     verify.add_argument("--live", action="store_true", help="also replay consumer requests against --provider or --address")
     verify.add_argument("--exact", action="store_true", help="with --live: compare body values, not only their shape")
     verify.add_argument("--setup", metavar="MODULE:FUNCTION", help="with --live: called as f(operation, request) before each replay")
+    verify.add_argument("--states", action="append", metavar="MODULE",
+                        help="with --live: import MODULE's @rpctest.provider_state handlers (repeatable; adds to the service's states = [...])")
     _add_target(verify, what="with --live: the real provider")
     verify.set_defaults(handler=_run_verify)
 
@@ -191,6 +193,20 @@ def _register_contracts(subparsers: Any) -> None:
     diff.add_argument("-o", "--output", metavar="FILE", help="write the report here (the summary still goes to stderr)")
     _add_target(diff, what="without NEW: export NEW from the provider")
     diff.set_defaults(handler=_run_diff)
+
+    migrate = actions.add_parser(
+        "migrate",
+        help="rewrite contract files of an older format version as the current one",
+        description=(
+            "Rewrite every contract file under PATHS whose format version is older than this rpctest's (format 1 "
+            "becomes 2, which adds provider states). Older files still load without it; the next recording or "
+            "export also writes the current version. --check only reports (exit 1 if a file needs migrating)."
+        ),
+        epilog=_EPILOG,
+    )
+    migrate.add_argument("paths", nargs="*", metavar="PATH", help="contract files or directories (default: the contracts dir)")
+    migrate.add_argument("--check", action="store_true", help="rewrite nothing; exit 1 if any file is of an older format")
+    migrate.set_defaults(handler=_run_migrate)
 
 
 def _run_export(args: argparse.Namespace) -> int:
@@ -281,6 +297,17 @@ def _run_diff(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _run_migrate(args: argparse.Namespace) -> int:
+    from rpctest import config
+    from rpctest.contracts.migrate import migrate
+
+    result = migrate(args.paths or [config.current().contracts_dir], check=args.check)
+    for path, version in result.changed:
+        print(f"{path}: format {version}" + (" (needs migrating)" if args.check else " -> migrated"))
+    print(result.summary(args.check), file=sys.stderr)
+    return 1 if args.check and result.changed else EXIT_OK
+
+
 def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
     from rpctest.contracts.export import import_object
     from rpctest.contracts.live import open_sender, verify_live
@@ -291,8 +318,20 @@ def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
     provider = import_object(args.provider) if args.provider else None
     service = args.service or getattr(provider, "service_name", None) or _address_service(args.address)
     setup = import_object(args.setup) if args.setup else None
+    handlers = _state_handlers(args.states, service)
     with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as send:
-        return verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup)
+        return verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup, states=handlers)
+
+
+def _state_handlers(modules: list[str] | None, service: str | None) -> Any:
+    """The provider state handlers: those of ``--states`` and of the service's ``states = [...]``
+    (and any the provider module registered when it was imported)."""
+    from rpctest import config
+    from rpctest.contracts.states import load_state_modules
+
+    entry = config.current().services.get(service) if service else None
+    configured = list(entry.states) if entry is not None else []
+    return load_state_modules([*configured, *(modules or [])])
 
 
 def _merge_reports(first: Any, second: Any) -> Any:
@@ -321,6 +360,9 @@ def _register_serve(subparsers: Any) -> None:
     parser.add_argument("contracts", nargs="+", metavar="CONTRACT", help="consumer contract files or directories")
     parser.add_argument("--stack", required=True, help="the stack whose wire protocol to serve")
     parser.add_argument("--address", help="where to serve (PySOA: redis://host:port/db; default: a private server)")
+    parser.add_argument("--state", action="append", metavar="NAME",
+                        help="serve as the provider in this state (repeatable): a request recorded under it answers as recorded "
+                        "there; interactions recorded under other states are not served (default: those recorded under no state win)")
     parser.set_defaults(handler=_run_serve)
 
 
@@ -335,7 +377,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     from rpctest.stacks import get_adapter
 
     logging.basicConfig(level=logging.INFO, format="rpctest serve: %(levelname)s %(message)s", stream=sys.stderr)
-    router = router_from_contracts(fmt.load_many(args.contracts), args.stack)
+    router = router_from_contracts(fmt.load_many(args.contracts), args.stack, states=args.state)
     adapter = get_adapter(args.stack)
     try:
         # serving other machines is what rpctest serve is for: a non-loopback address is allowed, with a warning
@@ -376,6 +418,9 @@ def _register_fuzz(subparsers: Any) -> None:
     parser.add_argument("--max-examples", type=int, default=100, metavar="N", help="cases per operation (default 100)")
     parser.add_argument("--seed", type=int, help="Hypothesis seed, for a reproducible run")
     parser.add_argument("--replay-dir", default=".rpctest/replays", metavar="DIR", help="where replay files go (default .rpctest/replays)")
+    parser.add_argument("--state", action="append", metavar="NAME",
+                        help="reset the provider through this provider state's handler before every example (repeatable; with --states)")
+    parser.add_argument("--states", action="append", metavar="MODULE", help="import MODULE's @rpctest.provider_state handlers (repeatable)")
     parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report")
     parser.add_argument("--framing", action="store_true", help="also attack the endpoint's framing (malformed frames; ZeroJSON, AsyncAPY)")
@@ -400,6 +445,7 @@ def _run_fuzz(args: argparse.Namespace) -> int:
 
     stack = _stack_for(args)
     service = args.service or _address_service(args.address)
+    states = _fuzz_states(args, service)
     with open_target(stack, provider=args.provider, address=args.address, service=service, contract=args.contract, timeout=args.timeout) as target:
         report = fuzz(
             target,
@@ -409,6 +455,7 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             replay_dir=args.replay_dir,
             seed=args.seed,
             settings=settings(settings.default, database=None),  # a CLI run leaves no .hypothesis/ behind
+            states=states,
         )
         framing = _framing(stack, args, target.contract) if args.framing else None
     sys.stdout.write(report.render("text"))
@@ -421,6 +468,18 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(_combined(fmt, [r.render(fmt) for r in reports]))
     return max(r.exit_code for r in reports)
+
+
+def _fuzz_states(args: argparse.Namespace, service: str | None) -> list[Any]:
+    """The states ``--state`` names, their handlers imported (``--states``, the service's states)."""
+    if not args.state:
+        if args.states:
+            raise _usage("--states imports state handlers for --state NAME; name the state to reset through")
+        return []
+    from rpctest.stubs.states import make_state
+
+    _state_handlers(args.states, service)
+    return [make_state(name, where="--state") for name in args.state]
 
 
 def _combined(fmt: str, rendered: list[str]) -> str:

@@ -61,6 +61,8 @@ class ServiceConfig:
     provider: str | None = None
     match: Mapping[str, Any] | None = None
     expected_errors: Mapping[str, tuple[str | int, ...]] = field(default_factory=lambda: _EMPTY)
+    #: modules holding the service's provider state handlers (``states = [...]``)
+    states: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,6 +235,7 @@ def _service(name: str, table: Mapping[str, Any]) -> ServiceConfig:
         provider=table.get("provider"),
         match=MappingProxyType(dict(match)) if match is not None else None,
         expected_errors=MappingProxyType(expected),
+        states=tuple(table.get("states", ())),
     )
 
 

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-__all__ = ["ErrorKind", "RpcError", "CallFailed", "Call", "Reply", "Interaction"]
+__all__ = ["ErrorKind", "RpcError", "CallFailed", "Call", "Reply", "Interaction", "ProviderState"]
 
 
 class ErrorKind(str, enum.Enum):
@@ -154,6 +154,29 @@ class Reply:
         return [*self.job_errors, *self.errors]
 
 
+@dataclass(frozen=True)
+class ProviderState:
+    """A state the provider must be in for a call to get the reply the consumer relied on
+    ("user 1 exists", with ``params`` such as ``{"id": 1}``), as Pact's provider states.
+
+    A consumer names it (``stub_action(..., state=)``, the ``rpctest`` marker, the ``provider_state``
+    fixture); a provider's handler for that name sets its data up before live verification replays
+    the call. Params are JSON-like values, passed to the handler as keyword arguments.
+    """
+
+    name: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def describe(self) -> str:
+        if not self.params:
+            return repr(self.name)
+        shown = ", ".join(f"{key}={value!r}" for key, value in sorted(self.params.items()))
+        return f"{self.name!r} ({shown})"
+
+
 @dataclass
 class Interaction:
     """A call and its reply as a consumer saw it: the unit of a consumer contract."""
@@ -161,3 +184,5 @@ class Interaction:
     call: Call
     reply: Reply
     source: str = "stub"  # "stub" | "client" | "local"
+    #: the provider states the consumer assumed (the stub's own, then the test's)
+    states: tuple[ProviderState, ...] = ()

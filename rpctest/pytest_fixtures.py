@@ -34,14 +34,43 @@ def _strict_for(node: pytest.Item) -> bool:
     return rpc_config.current().strict
 
 
+def _marker_states(node: pytest.Item) -> list[Any]:
+    """The provider states of the closest ``rpctest`` marker that names any (a test's own marker
+    wins over its class's and module's)."""
+    from rpctest.stubs.states import marker_states
+
+    for marker in node.iter_markers("rpctest"):
+        if "state" in marker.kwargs or "state_params" in marker.kwargs:
+            return marker_states(marker.kwargs)
+    return []
+
+
+@pytest.fixture
+def provider_state() -> Callable[..., Any]:
+    """Name a provider state the test assumes: ``provider_state("user 1 exists", id=1)``.
+
+    Every interaction the test records from then on carries it (as with
+    ``@pytest.mark.rpctest(state=...)``, for a state a fixture or the test itself decides); the
+    provider's ``@rpctest.provider_state`` handler sets it up in live verification.
+    """
+    from rpctest.stubs.states import given
+
+    return given
+
+
 @pytest.fixture(autouse=True)
 def _rpctest_stub_scope(request: pytest.FixtureRequest) -> Iterator[None]:
     """Watch the test's stubs; in strict mode, fail it if a stub went uncalled or a call went unmatched."""
     from rpctest.exceptions import StrictStubError
+    from rpctest.stubs import states
     from rpctest.stubs.router import router
 
-    with router.scope() as scope:
-        yield
+    states.set_test_states(_marker_states(request.node))
+    try:
+        with router.scope() as scope:
+            yield
+    finally:
+        states.clear_test_states()
     if request.node.stash.get(call_failed, False) or not _strict_for(request.node):
         return
     problems = [f"stub {stub!r} was never called" for stub in scope.never_called()]

@@ -74,8 +74,9 @@ def _option(config: pytest.Config, name: str) -> Any:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "rpctest(strict=True): rpctest settings for a test, class or module; "
-        "strict=False lets stubs go uncalled and calls reach unstubbed services",
+        "rpctest(strict=True, state=None, state_params=None): rpctest settings for a test, class or module; "
+        "strict=False lets stubs go uncalled and calls reach unstubbed services; state= names the provider "
+        "state (or list of states) every interaction of the test assumes, recorded into consumer contracts",
     )
     config.addinivalue_line(
         "markers",

@@ -1,6 +1,6 @@
 """Contract files: the versioned JSON that consumers record and providers export, read and written safely.
 
-Two kinds share one envelope (``{"rpctest_contract": 1, "kind": ..., "stack": ..., "service": ...}``)
+Two kinds share one envelope (``{"rpctest_contract": 2, "kind": ..., "stack": ..., "service": ...}``)
 and one published JSON Schema (``rpctest/schemas/contract.schema.json``):
 
 * a **provider** contract holds each operation's request and response schema (the neutral dialect of
@@ -10,6 +10,8 @@ and one published JSON Schema (``rpctest/schemas/contract.schema.json``):
   options the stack has, such as Kyoukai's status, in ``meta``), values tagged by
   :mod:`rpctest.schema.values` so nothing JSON cannot say is lost. ``items`` and ``meta`` are
   optional: a file written before them reads as it always did (one body, no reply options).
+  Format 2 adds each interaction's provider ``states`` (``[{"name": ..., "params": {...}}]``); a
+  format-1 file still reads (it has none) and is written back as format 2.
 
 Files are written atomically (a temporary file in the same directory, then ``os.replace``) with
 sorted keys and sorted interactions, so a re-recording that changes nothing changes no byte. Loading
@@ -40,11 +42,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
 from rpctest.exceptions import RpctestError
-from rpctest.model import Call, Interaction, Reply, RpcError
+from rpctest.model import Call, Interaction, ProviderState, Reply, RpcError
 from rpctest.schema import values
 
 __all__ = [
     "FORMAT_VERSION",
+    "READABLE_VERSIONS",
     "ContractError",
     "OperationSpec",
     "ProviderContract",
@@ -68,7 +71,11 @@ __all__ = [
     "MAX_INT_DIGITS",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: the versions this rpctest reads: 1 is 2 without provider states (``states``), so a version-1 file
+#: reads as it always did and is written back as version 2 (``rpctest contracts migrate``, or the
+#: next recording or export that writes it)
+READABLE_VERSIONS = (1, 2)
 #: how deep a contract file may nest (objects and arrays): deep enough for any real request or schema,
 #: and shallow enough that every recursive reader after the parse (the schema check, the value
 #: decoder, jsonschema's explanations) stays far from Python's recursion limit
@@ -245,6 +252,9 @@ class RecordedInteraction:
     meta: dict[str, Any] = field(default_factory=dict)
     #: the request's binary side payload: two uploads that differ only in it are two interactions
     request_attachment: bytes | None = None
+    #: the provider states the consumer assumed (format 2): one request recorded under two states
+    #: is two interactions, and live verification sets each state up through the provider's handler
+    states: list[ProviderState] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -270,7 +280,19 @@ class RecordedInteraction:
             items=list(reply.items) if reply.items is not None else None,
             meta=dict(reply.meta or {}),
             request_attachment=interaction.call.attachment,
+            states=list(interaction.states),
         )
+
+    def states_data(self) -> list[dict[str, Any]]:
+        """The states as the file holds them: ``{"name": ..., "params": {...}}`` (params tagged as
+        values are, left out when empty), in the order the consumer named them."""
+        data = []
+        for state in self.states:
+            entry: dict[str, Any] = {"name": state.name}
+            if state.params:
+                entry["params"] = values.encode(dict(state.params))
+            data.append(entry)
+        return data
 
     def response_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -294,6 +316,8 @@ class RecordedInteraction:
         request = [self.operation, values.encode(self.request), self.response_data()]
         if self.request_attachment is not None:
             request.append(values.encode(bytes(self.request_attachment)))
+        if self.states:
+            request.append({"states": self.states_data()})
         return values.canonical(request)
 
     def to_dict(self) -> dict[str, Any]:
@@ -307,6 +331,8 @@ class RecordedInteraction:
             data["request_attachment"] = values.encode(bytes(self.request_attachment))
         if self.tests:
             data["tests"] = sorted(set(self.tests))[:MAX_TESTS_PER_INTERACTION]
+        if self.states:
+            data["states"] = self.states_data()
         return data
 
     @classmethod
@@ -327,6 +353,7 @@ class RecordedInteraction:
             items=items,
             meta=values.decode(response.get("meta") or {}),
             request_attachment=values.decode(data.get("request_attachment")),
+            states=[ProviderState(s["name"], values.decode(s.get("params") or {})) for s in data.get("states", [])],
         )
 
     def as_call(self, stack: str, service: str) -> Call:
@@ -498,18 +525,33 @@ def parse(data: Any, path: Path | str | None = None) -> Contract:
     version = data.get("rpctest_contract")
     if version is None:
         raise ContractError(where, "not an rpctest contract: no 'rpctest_contract' version field")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         hint = "upgrade rpctest" if isinstance(version, int) and version > FORMAT_VERSION else "re-record or re-export it"
-        raise ContractError(where, f"contract format version {version!r} is not supported (this rpctest reads {FORMAT_VERSION}): {hint}")
+        readable = ", ".join(str(v) for v in READABLE_VERSIONS)
+        raise ContractError(where, f"contract format version {version!r} is not supported (this rpctest reads {readable}): {hint}")
     error = _first_schema_error(data)
     if error is not None:
         raise ContractError(where, error)
+    if version < 2:
+        _check_version_1(data, where)
     try:
         if data["kind"] == "provider":
             return ProviderContract.from_dict(data, where)
         return ConsumerContract.from_dict(data, where)
     except (ValueError, TypeError, KeyError) as exc:  # a tagged value that does not decode
         raise ContractError(where, f"invalid value: {exc}") from None
+
+
+def _check_version_1(data: Mapping[str, Any], where: Path | None) -> None:
+    """A version-1 file cannot hold what version 2 added (it would be read by an older rpctest that
+    ignores it): provider states are refused there with what to do."""
+    for index, item in enumerate(data.get("interactions") or []):
+        if isinstance(item, Mapping) and "states" in item:
+            raise ContractError(
+                where,
+                f"/interactions/{index}/states: provider states need contract format 2, and the file says "
+                f"'rpctest_contract': 1; set it to 2 (or run 'rpctest contracts migrate' on it)",
+            )
 
 
 @functools.lru_cache(maxsize=1)

@@ -2,15 +2,17 @@
 
 Schema verification proves a stub *could* be true; live verification shows the provider *does*
 answer that way. Replies are compared by shape and error codes, not by value (the provider's data
-is not the consumer's fixture), unless ``exact=True``. Like Pact's provider states, a ``setup``
-callable runs before each interaction so the provider can be put into the state the consumer
-assumed (``setup(operation, request)``).
+is not the consumer's fixture), unless ``exact=True``. The provider states a consumer recorded
+with an interaction are set up by the provider's handlers (:mod:`rpctest.contracts.states`) before
+it is replayed and torn down after; a state with no handler is a ``live_missing_state`` finding
+naming it (the interaction is not replayed: its reply would prove nothing). A ``setup`` callable,
+the older hook, still runs before each interaction (``setup(operation, request)``).
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from rpctest.contracts.format import Contract, ConsumerContract, ProviderContract, RecordedInteraction
 from rpctest.contracts.verify import Finding, Report
@@ -18,6 +20,9 @@ from rpctest.exceptions import ConfigError, TransportError
 from rpctest.model import Call, Reply, RpcError
 from rpctest.schema.fast import json_type_name
 from rpctest.schema.validate import describe_value, pointer_join
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.contracts.states import StateHandlers
 
 __all__ = ["Sender", "verify_live", "shape_differences", "open_sender"]
 
@@ -116,6 +121,7 @@ def verify_live(
     service: str | None = None,
     exact: bool = False,
     setup: Callable[[str, Any], Any] | None = None,
+    states: "StateHandlers | None" = None,
 ) -> Report:
     """Replay the consumer contracts for one provider (``stack``/``service``; default: every one)
     through ``send`` and report each reply that breaks what was recorded.
@@ -123,8 +129,12 @@ def verify_live(
     A recorded stream (or an operation a provider contract says is a subscription) is subscribed
     to, and its items compared; recorded reply options (Kyoukai's status and headers) are compared
     as the stack's adapter says (:meth:`~rpctest.stacks.base.StackAdapter.meta_differences`).
+    Recorded provider states go through ``states`` (default: every handler this process registered).
     """
+    from rpctest.contracts.states import registry
     from rpctest.stacks import get_adapter
+
+    handlers = states if states is not None else registry
 
     consumers = [
         c for c in contracts
@@ -144,11 +154,7 @@ def verify_live(
             call = item.as_call(consumer.stack, consumer.service)  # a recorded stream is subscribed to
             if (consumer.stack, consumer.service, item.operation) in subscriptions:
                 call.meta["kind"] = "subscribe"  # a wire client must SUBSCRIBE, not CALL
-            try:
-                reply = send(call)
-            except TransportError as exc:  # a timeout, a broken frame: a finding about the provider
-                reply = Reply(errors=[RpcError("TRANSPORT", str(exc), kind="transport")])
-            for check, message, pointer, expected, actual in _compare(item, reply, exact, get_adapter(consumer.stack)):
+            for check, message, pointer, expected, actual in _replay(item, call, send, handlers, exact, get_adapter(consumer.stack)):
                 report.findings.append(
                     Finding(
                         check=check, message=message, consumer=consumer.consumer, stack=consumer.stack,
@@ -158,6 +164,31 @@ def verify_live(
                     )
                 )
     return report
+
+
+def _replay(item: RecordedInteraction, call: Call, send: Sender, handlers: "StateHandlers", exact: bool, adapter: Any) -> list[tuple[str, str, str, str, str]]:
+    """Send ``call`` in the states ``item`` recorded and compare the reply: the findings."""
+    from rpctest.contracts.states import StateFailed
+
+    absent = handlers.missing(item.states)
+    if absent:
+        known = ", ".join(repr(name) for name in handlers.names()) or "none"
+        return [
+            ("live_missing_state",
+             f"no provider state handler for {state.name!r}: register one with @rpctest.provider_state({state.name!r}) "
+             f"in a module given by --states MODULE or the service's states = [...] (handlers registered: {known})",
+             "/states", state.describe(), "no handler")
+            for state in absent
+        ]
+    try:
+        with handlers.entered(item.states):
+            try:
+                reply = send(call)
+            except TransportError as exc:  # a timeout, a broken frame: a finding about the provider
+                reply = Reply(errors=[RpcError("TRANSPORT", str(exc), kind="transport")])
+            return list(_compare(item, reply, exact, adapter))
+    except StateFailed as exc:
+        return [("live_state_failed", str(exc), "/states", ", ".join(s.describe() for s in item.states), "the handler raised")]
 
 
 @contextlib.contextmanager

@@ -27,6 +27,7 @@ from rpctest.contracts.format import (
 from rpctest.model import Call, Interaction, Reply
 from rpctest.stubs.copying import copy_body
 from rpctest.stubs.router import StubRouter, router as default_router
+from rpctest.stubs.states import states_of
 
 __all__ = ["Recorder", "observe"]
 
@@ -76,6 +77,7 @@ class Recorder:
                 meta=copy_body(_recorded_meta(call.stack, reply)),
             ),
             source=interaction.source,
+            states=states_of(interaction.states),  # the stub's states, then the test's
         )
         item = RecordedInteraction.from_interaction(copied, self.current_test)
         with self._lock:

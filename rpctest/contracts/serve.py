@@ -27,11 +27,15 @@ from rpctest.stubs.router import Stub, StubRouter
 __all__ = ["router_from_contracts", "ServedHandle"]
 
 
-def router_from_contracts(contracts: Iterable[Contract], stack: str) -> StubRouter:
+def router_from_contracts(contracts: Iterable[Contract], stack: str, *, states: Iterable[str] | None = None) -> StubRouter:
     """A router (that patches no client library) answering ``stack``'s recorded interactions, each
     to its recorded request exactly (:meth:`~rpctest.stacks.base.StackAdapter.recorded_differences`).
 
-    Two consumers that recorded one request with different replies: the last in file order answers.
+    ``states`` are the provider states the served provider is in (``rpctest serve --state``). One
+    request recorded under several states answers as recorded under the given ones; interactions
+    recorded under a state not given are not served at all (the provider is not in it). With no
+    states given, every interaction is served, and where one request was recorded under no state
+    and under some, the one under no state answers. Among equals, the last in file order answers.
     """
     from rpctest.stacks import get_adapter
 
@@ -45,9 +49,28 @@ def router_from_contracts(contracts: Iterable[Contract], stack: str) -> StubRout
     ]
     if not recorded:
         raise ConfigError(f"the given contracts hold no recorded {stack} interactions to serve")
+    if states:
+        recorded = _in_states(recorded, set(states))
+    else:  # the router answers from the newest stub: stateless recordings go last, so they win
+        recorded = sorted(recorded, key=lambda pair: not pair[1].states)
     with gc_paused():
         router.add_many(_stubs(recorded, adapter))
     return router
+
+
+def _in_states(recorded: list[tuple[ConsumerContract, RecordedInteraction]], given: set[str]) -> list[tuple[ConsumerContract, RecordedInteraction]]:
+    """The interactions a provider in the ``given`` states answers: those recorded under no state,
+    then (so that they win) those whose every state is given; an unknown state name is an error."""
+    known = {state.name for _, item in recorded for state in item.states}
+    unknown = sorted(given - known)
+    if unknown:
+        raise ConfigError(
+            f"no interaction was recorded under provider state {', '.join(map(repr, unknown))}; recorded states: "
+            f"{', '.join(map(repr, sorted(known))) or 'none'}"
+        )
+    stateless = [pair for pair in recorded if not pair[1].states]
+    chosen = [pair for pair in recorded if pair[1].states and {s.name for s in pair[1].states} <= given]
+    return stateless + chosen
 
 
 def _stubs(recorded: list[tuple[ConsumerContract, RecordedInteraction]], adapter: Any) -> list[Stub]:

@@ -302,10 +302,18 @@ def routed_case(target: Target, case: Case) -> Case:
     )
 
 
-def _executor(target: Target, checks: Sequence[Check]) -> Callable[[Case], None]:
+def _executor(target: Target, checks: Sequence[Check], reset: Callable[[], Any] | None = None) -> Callable[[Case], None]:
+    """Run one case and its checks; ``reset`` (a context manager factory: the provider state
+    handlers of ``fuzz(states=...)``) is entered around each example, so that every example starts
+    from the same data and one example's writes cannot decide the next one's answer."""
+
     def execute(case: Case) -> None:
         case = routed_case(target, case)
-        reply = _send(target, case)
+        if reset is None:
+            reply = _send(target, case)
+        else:
+            with reset():
+                reply = _send(target, case)
         for check in checks:
             message = check(case, reply)
             if message:
@@ -346,6 +354,7 @@ def fuzz_operation(
     replay_dir: Path | str | None = None,
     settings: Any = None,
     seed: int | None = None,
+    reset: Callable[[], Any] | None = None,
 ) -> OperationResult:
     """Fuzz one operation; the result carries the shrunk failure (and its replay file), if any."""
     op = target.contract.operations.get(operation)
@@ -358,7 +367,7 @@ def fuzz_operation(
         result.note = "nothing to generate in this mode (the request schema accepts anything)"
         return result
     all_checks, _, result.note = split_checks(op.request, [an_answer_came_back, *(checks if checks is not None else CHECKS)])
-    count, failed, flaky = _run(strategy, _executor(target, all_checks), _settings(max_examples, settings), seed)
+    count, failed, flaky = _run(strategy, _executor(target, all_checks, reset), _settings(max_examples, settings), seed)
     result.examples = count
     if failed is not None:
         result.failure = _failure(target, failed, flaky, Path(replay_dir) if replay_dir is not None else None)
@@ -400,13 +409,30 @@ def fuzz(
     unknown_operation: bool = True,
     settings: Any = None,
     seed: int | None = None,
+    states: Sequence[Any] = (),
 ) -> FuzzReport:
-    """Fuzz every operation of the target's contract (or ``operations``), then the unknown one."""
+    """Fuzz every operation of the target's contract (or ``operations``), then the unknown one.
+
+    ``states`` (:class:`~rpctest.model.ProviderState`) are set up through the provider's registered
+    state handlers before every generated example and torn down after it: a per-example reset."""
+    reset = None
+    if states:
+        from rpctest.contracts.states import registry
+
+        absent = registry.missing(states)
+        if absent:
+            raise ConfigError(
+                f"no provider state handler for {', '.join(s.describe() for s in absent)}: register one with "
+                f"@rpctest.provider_state(NAME) in a module given by --states MODULE (handlers registered: "
+                f"{', '.join(map(repr, registry.names())) or 'none'})"
+            )
+        chosen = list(states)
+        reset = lambda: registry.entered(chosen)  # noqa: E731
     report = FuzzReport(target.stack, target.service)
     names = list(operations) if operations is not None else sorted(target.contract.operations)
     for name in names:
         report.results.append(
-            fuzz_operation(target, name, mode=mode, max_examples=max_examples, checks=checks, replay_dir=replay_dir, settings=settings, seed=seed)
+            fuzz_operation(target, name, mode=mode, max_examples=max_examples, checks=checks, replay_dir=replay_dir, settings=settings, seed=seed, reset=reset)
         )
     if unknown_operation:
         report.results.append(fuzz_unknown_operation(target, checks=checks, replay_dir=replay_dir))

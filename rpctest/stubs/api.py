@@ -10,6 +10,7 @@ from rpctest.exceptions import StubUsageError
 from rpctest.stubs import patching
 from rpctest.stubs.handle import StubHandle
 from rpctest.stubs.router import Stub, StubRouter, router as default_router
+from rpctest.stubs.states import make_state
 
 __all__ = ["stub_action", "resolve_stack"]
 
@@ -74,7 +75,9 @@ class stub_action:
     ``body`` is the reply payload, ``errors`` are codes or error objects, ``side_effect`` is a body,
     an exception, a callable taking the request body, or a sequence of those (one per call).
     ``body``, ``errors`` and ``side_effect`` may be given positionally, in pysoa.test's order, so
-    its stubs migrate unchanged. Stack-specific extras are keyword ``options`` (``match=`` narrows the
+    its stubs migrate unchanged. ``state`` (with ``state_params``) names the provider state the reply
+    assumes ("user 1 exists"): it is recorded with each call, so that live verification can ask the
+    provider's state handler to set it up. Stack-specific extras are keyword ``options`` (``match=`` narrows the
     stub to request bodies that contain the given items). As a decorator, the handle is passed as an extra positional
     argument, so it fills the function's first parameter (after ``self``); with several decorators
     the bottom one's handle comes first, exactly as with ``mock.patch``.
@@ -90,6 +93,8 @@ class stub_action:
         *,
         stack: str | None = None,
         router: StubRouter | None = None,
+        state: str | None = None,
+        state_params: dict[str, Any] | None = None,
         **options: Any,
     ) -> None:
         __tracebackhide__ = True  # a usage error points at the user's stub_action line
@@ -111,6 +116,10 @@ class stub_action:
                 f"side_effect must be a body, an exception, a callable or a sequence of them, not {side_effect!r}"
             )
         self.side_effect = side_effect
+        if state is None and state_params is not None:
+            raise StubUsageError("stub_action got state_params= without state=: name the provider state they are for")
+        #: the provider state the stubbed reply assumes, recorded with every call the stub answers
+        self.states = (make_state(state, state_params, where="stub_action state"),) if state is not None else ()
         self.match = options.pop("match", None)
         unknown = set(options) - self.adapter.stub_options
         if unknown:
@@ -177,6 +186,7 @@ class stub_action:
             # A class decorator stubs every test of the class, as pysoa.test's does "for all or most
             # of these tests": strict mode does not fail the ones that do not call it.
             required=not self._from_class,
+            states=self.states,
         )
         handle.__dict__["_rpctest_stub"] = stub
         self.router.add(stub)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from rpctest.exceptions import StubUsageError, UnmatchedCall
-from rpctest.model import Call, Interaction, Reply, RpcError
+from rpctest.model import Call, Interaction, ProviderState, Reply, RpcError
 from rpctest.stubs.copying import copy_body
 from rpctest.stubs.session import SESSION
 
@@ -70,6 +70,8 @@ class Stub:
     #: strict mode fails a test whose required stub went uncalled; a class decorator's stubs are not
     #: required (they stand for every test of the class, and not every test calls them)
     required: bool = True
+    #: the provider states the stub assumes (``stub_action(..., state=)``): recorded with its calls
+    states: tuple[ProviderState, ...] = ()
     _effects: Iterator[Any] | None = None
     _effects_given: int = 0
 
@@ -318,7 +320,7 @@ class StubRouter:
     def respond(self, stub: Stub, call: Call) -> Reply:
         reply = stub.respond(call)
         if self._listeners:
-            self.emit(Interaction(call=call, reply=reply, source="stub"))
+            self.emit(Interaction(call=call, reply=reply, source="stub", states=stub.states))
         return reply
 
     def unmatched(self, call: Call, *, reason: str = "") -> UnmatchedCall:

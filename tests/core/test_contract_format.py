@@ -152,10 +152,11 @@ def test_missing_version(tmp_path: Path) -> None:
 
 
 def test_newer_version_says_upgrade(tmp_path: Path) -> None:
-    problem = load_error(write_json(tmp_path / "v2.json", provider_data(rpctest_contract=2))).problem
-    assert "version 2" in problem
+    newer = FORMAT_VERSION + 1
+    problem = load_error(write_json(tmp_path / "v.json", provider_data(rpctest_contract=newer))).problem
+    assert f"version {newer}" in problem
     assert "upgrade rpctest" in problem
-    assert f"reads {FORMAT_VERSION}" in problem
+    assert f"reads 1, {FORMAT_VERSION}" in problem
 
 
 @pytest.mark.parametrize("version", [0, -1, "1", "one"])
@@ -581,7 +582,8 @@ def test_published_schema_is_valid_and_accepts_what_dump_writes() -> None:
     validator.validate(provider_data())
     assert not validator.is_valid({**provider_data(), "kind": "consumer"})
     schema_path = Path(fmt.__file__).resolve().parent.parent / "schemas" / "contract.schema.json"
-    assert json.loads(schema_path.read_text(encoding="utf-8"))["properties"]["rpctest_contract"] == {"const": FORMAT_VERSION}
+    versions = json.loads(schema_path.read_text(encoding="utf-8"))["properties"]["rpctest_contract"]["enum"]
+    assert versions == list(fmt.READABLE_VERSIONS) and max(versions) == FORMAT_VERSION
 
 
 def test_provider_from_export_drops_empty_source_values() -> None:
