@@ -100,9 +100,13 @@ class StateHandlers:
 
 
 def _same(first: Callable[..., Any], second: Callable[..., Any]) -> bool:
-    return getattr(first, "__qualname__", None) == getattr(second, "__qualname__", None) and getattr(
-        first, "__module__", None
-    ) == getattr(second, "__module__", None)
+    """The same function defined twice (its module imported under two names): same place in the source."""
+    return first is second or _origin(first) == _origin(second) is not None
+
+
+def _origin(function: Callable[..., Any]) -> tuple[str, int] | None:
+    code = getattr(function, "__code__", None)
+    return (code.co_filename, code.co_firstlineno) if code is not None else None
 
 
 def _where(function: Callable[..., Any]) -> str:
@@ -120,14 +124,16 @@ def _run(handler: _Handler, state: ProviderState) -> Iterator[None]:
         loop = asyncio.new_event_loop()
     try:
         done = _call(loop, state, "setup", lambda: function(**params))
-        yield
-        if inspect.isgenerator(done):
-            _call(loop, state, "teardown", lambda: _finish(done))
-        elif inspect.isasyncgen(done):
-            _call(loop, state, "teardown", lambda: _finish_async(done))
-        if handler.teardown is not None:
-            teardown = handler.teardown
-            _call(loop, state, "teardown", lambda: teardown(**params))
+        try:
+            yield
+        finally:  # a later state's failed setup, or the replay's, still tears this one down
+            if inspect.isgenerator(done):
+                _call(loop, state, "teardown", lambda: _finish(done))
+            elif inspect.isasyncgen(done):
+                _call(loop, state, "teardown", lambda: _finish_async(done))
+            if handler.teardown is not None:
+                teardown = handler.teardown
+                _call(loop, state, "teardown", lambda: teardown(**params))
     finally:
         if loop is not None:
             loop.run_until_complete(loop.shutdown_asyncgens())

@@ -34,12 +34,15 @@ def make_state(name: Any, params: Any = None, *, where: str = "state") -> Provid
             f"{where} params must be a dict with str keys (passed to the provider's state handler as keyword "
             f"arguments), not {params!r}"
         )
-    from rpctest.schema import values
+    import json
 
-    try:
-        values.encode(dict(params))
+    try:  # plain JSON: the provider's handler may be in any language (a Pact export keeps them as they are)
+        json.dumps(dict(params), allow_nan=False)
     except (TypeError, ValueError) as exc:
-        raise StubUsageError(f"{where} params of {name!r} cannot be recorded in a contract: {exc}") from None
+        raise StubUsageError(
+            f"{where} params of {name!r} cannot be recorded in a contract ({exc}): give JSON values "
+            f"(str, int, float, bool, None, and lists and dicts of them)"
+        ) from None
     return ProviderState(name, dict(params))
 
 
