@@ -1,0 +1,61 @@
+"""Provider states on PySOA (issue 18, item 1): recorded by a consumer suite through pysoa's real
+``Client``, set up by handlers for live verification of the real ``UserServer``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from states_helpers import record_states, states_by_request, verify_live_json, without_handler
+
+PROVIDER = str(Path(__file__).resolve().parents[2] / "contracts" / "providers" / "pysoa--users.json")
+
+CONSUMER = '''
+import pytest
+from pysoa.client.client import Client
+
+from examples.pysoa.consumer import profile_line
+from rpctest import stub_action
+
+BOB = {"user": {"id": 2, "name": "Bob", "email": "bob@example.com", "tags": []}}
+
+
+@stub_action("users", "get_user", body=BOB, state="user exists", state_params={"id": 2, "name": "Bob"})
+def test_profile_of_a_user_the_provider_has(stub):
+    assert profile_line(Client({}), 2).startswith("#2: Bob <bob@example.com>")
+
+
+@pytest.mark.rpctest(state="no such user", state_params={"id": 3})
+@stub_action("users", "get_user", errors=[{"code": "NOT_FOUND", "field": "id", "message": "No such user"}])
+def test_profile_of_a_missing_user(stub):
+    assert profile_line(Client({}), 3) == "#3: (no such user)"
+'''
+
+
+@pytest.fixture
+def recorded(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
+    contract, path = record_states(pytester, monkeypatch, CONSUMER, stack="pysoa")
+    assert states_by_request(contract) == {
+        'get_user {"id": 2}': [("user exists", {"id": 2, "name": "Bob"})],
+        'get_user {"id": 3}': [("no such user", {"id": 3})],
+    }
+    return path
+
+
+def test_states_recorded_by_the_consumer_are_set_up_by_the_providers_handlers(recorded: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, report = verify_live_json(capsys, str(recorded), PROVIDER, "--provider", "examples.pysoa.service:UserServer",
+                                    "--stack", "pysoa", "--states", "stack_pysoa.pysoa_states")
+    assert (code, report["findings"], report["summary"]["interactions"]) == (0, [], 2)
+
+
+def test_a_state_with_no_handler_is_a_finding_naming_it(recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    renamed = without_handler(recorded, "user exists", "user is archived", tmp_path / "renamed.json")
+    code, report = verify_live_json(capsys, str(renamed), PROVIDER, "--provider", "examples.pysoa.service:UserServer",
+                                    "--stack", "pysoa", "--states", "stack_pysoa.pysoa_states")
+    assert len(report["findings"]) == 1, [(f["check"], f["message"], f["pointer"]) for f in report["findings"]]
+    [finding] = report["findings"]
+    assert code == 1 and finding["check"] == "live_missing_state"
+    assert "@rpctest.provider_state('user is archived')" in finding["message"]
+    assert finding["expected"] == "'user is archived' (id=2, name='Bob')"
+    assert finding["consumer"] == "states-web" and finding["operation"] == "get_user"
+    assert finding["tests"] == ["test_states_consumer.py::test_profile_of_a_user_the_provider_has"]
