@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import rpctest.contracts.states  # noqa: F401 - imported before pytester snapshots sys.modules: its
-# restore would drop a module first imported inside a test, and the next test's import would make a
-# second registry beside the one ``rpctest.provider_state`` (cached on the package) registers into
 from rpctest.cli import main
 from rpctest.contracts import format as fmt
 
@@ -31,17 +30,22 @@ ROOT = TESTS_DIR.parent
 __all__ = ["record_states", "verify_live_json", "without_handler"]
 
 
-def record_states(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, source: str, *, stack: str) -> tuple[fmt.ConsumerContract, Path]:
-    """Run ``source`` as a consumer test module with recording on; the one consumer contract of
-    ``stack`` it records, and its file."""
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]))
-    pytester.makepyfile(test_states_consumer=source)
-    result = pytester.runpytest_subprocess(
-        "-p", "rpctest", "-p", "no:cacheprovider", "--rpctest-record", "--rpctest-consumer", "states-web",
-        "--rpctest-contracts-dir", "out", "-q",
+def record_states(directory: Path, source: str, *, stack: str) -> tuple[fmt.ConsumerContract, Path]:
+    """Run ``source`` as a consumer test module with recording on, in a pytest process of its own
+    under ``directory``; the one consumer contract of ``stack`` it records, and its file.
+
+    Not pytester: its restore of ``sys.modules`` after each test would drop the stack libraries a
+    test first imported (pyzmq, tornado), and the next test would run on a second copy of them,
+    whose exception classes are not the ones their compiled parts raise."""
+    (directory / "test_states_consumer.py").write_text(source, encoding="utf-8")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "rpctest", "-p", "no:cacheprovider", "-q", "--rootdir", str(directory),
+         "--rpctest-record", "--rpctest-consumer", "states-web", "--rpctest-contracts-dir", "out", "test_states_consumer.py"],
+        cwd=directory, env=env, capture_output=True, text=True, timeout=120,
     )
-    assert result.ret == 0, result.stdout.str() + result.stderr.str()
-    [path] = sorted((pytester.path / "out" / "consumers").glob(f"states-web--{stack}--*.json"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    [path] = sorted((directory / "out" / "consumers").glob(f"states-web--{stack}--*.json"))
     contract = fmt.load(path)
     assert isinstance(contract, fmt.ConsumerContract)
     return contract, path

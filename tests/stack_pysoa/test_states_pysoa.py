@@ -33,8 +33,8 @@ def test_profile_of_a_missing_user(stub):
 
 
 @pytest.fixture
-def recorded(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Path:
-    contract, path = record_states(pytester, monkeypatch, CONSUMER, stack="pysoa")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    contract, path = record_states(tmp_path_factory.mktemp("consumer"), CONSUMER, stack="pysoa")
     assert states_by_request(contract) == {
         'get_user {"id": 2}': [("user exists", {"id": 2, "name": "Bob"})],
         'get_user {"id": 3}': [("no such user", {"id": 3})],
