@@ -354,3 +354,31 @@ def test_the_fuzzer_resets_through_a_state_handler_before_every_example(handlers
     assert len(resets) == result.examples >= 1  # every example started from an empty store
     with pytest.raises(ConfigError, match="no provider state handler for 'missing'"):
         fuzz(target, mode="positive", max_examples=1, unknown_operation=False, states=[ProviderState("missing")])
+
+
+# -- configuration: [tool.rpctest.services.X] states = [...] -------------------------------------------------
+
+
+def test_a_services_states_modules_are_imported_for_it(tmp_path: Path, handlers: StateHandlers, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rpctest import config
+    from rpctest.cli import _state_handlers
+
+    (tmp_path / "users_states_for_config.py").write_text(
+        "import rpctest\n\n@rpctest.provider_state('configured state')\ndef handler():\n    pass\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.rpctest.services.users]\nstack = "pysoa"\nstates = ["users_states_for_config"]\n', encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    loaded = config.load(tmp_path)
+    assert loaded.services["users"].states == ("users_states_for_config",)
+    monkeypatch.setattr(config, "current", lambda: loaded)
+    assert "configured state" not in registry
+    _state_handlers(None, "users")
+    assert "configured state" in registry
+
+
+def test_a_states_entry_that_is_no_module_name_is_a_config_error(tmp_path: Path) -> None:
+    from rpctest import config
+
+    (tmp_path / "pyproject.toml").write_text('[tool.rpctest.services.users]\nstack = "pysoa"\nstates = ["my-states.py"]\n', encoding="utf-8")
+    with pytest.raises(config.ConfigError, match=r"tool\.rpctest\.services\.users\.states\[0\]"):
+        config.load(tmp_path)
