@@ -259,6 +259,8 @@ def _run_verify(args: argparse.Namespace) -> int:
         report = _merge_reports(report, _live_report(args, contracts))
     elif args.provider or args.address:
         raise _usage("--provider/--address are for --live verification; add --live")
+    elif args.states or args.setup:
+        raise _usage("--states/--setup set the provider up for --live verification; add --live and --provider or --address")
     text = report.render(args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:

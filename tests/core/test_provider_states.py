@@ -382,3 +382,41 @@ def test_a_states_entry_that_is_no_module_name_is_a_config_error(tmp_path: Path)
     (tmp_path / "pyproject.toml").write_text('[tool.rpctest.services.users]\nstack = "pysoa"\nstates = ["my-states.py"]\n', encoding="utf-8")
     with pytest.raises(config.ConfigError, match=r"tool\.rpctest\.services\.users\.states\[0\]"):
         config.load(tmp_path)
+
+
+def test_the_migrate_command_checks_then_rewrites(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rpctest.cli import main
+
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"rpctest_contract": 1, "kind": "consumer", "consumer": "web", "stack": "toy", "service": "users",
+                               "interactions": [{"operation": "get", "request": {}, "response": {"body": 1}}]}))
+    assert main(["contracts", "migrate", "--check", str(tmp_path)]) == 1
+    assert f"{old}: format 1 (needs migrating)" in capsys.readouterr().out
+    assert main(["contracts", "migrate", str(tmp_path)]) == 0
+    assert "migrated 1 file(s) to format 2" in capsys.readouterr().err
+    assert main(["contracts", "migrate", "--check", str(tmp_path)]) == 0
+    old.write_text('{"rpctest_contract": 1, "kind": ')
+    assert main(["contracts", "migrate", str(tmp_path)]) == 2
+    assert "old.json: not valid JSON" in capsys.readouterr().err
+
+
+def test_a_fuzz_reset_handler_that_raises_stops_the_run_naming_the_state(handlers: StateHandlers) -> None:
+    from rpctest.contracts.states import StateFailed
+    from rpctest.fuzz.engine import Target, fuzz
+
+    @provider_state("broken reset")
+    def broken() -> None:
+        raise OSError("database is down")
+
+    contract = fmt.ProviderContract("toy", "users", {"add": fmt.OperationSpec("add", request={"type": "object"}, response={})})
+    target = Target("toy", contract, lambda call: Reply(body={}))
+    with pytest.raises(StateFailed, match="setup of provider state 'broken reset' failed: OSError: database is down"):
+        fuzz(target, mode="positive", max_examples=3, unknown_operation=False, states=[ProviderState("broken reset")])
+
+
+def test_states_without_live_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rpctest.cli import main
+
+    fmt.write(consumer(GET_1), tmp_path / "c.json")
+    assert main(["contracts", "verify", str(tmp_path), "--states", "some.module"]) == 2
+    assert "--states/--setup set the provider up for --live verification" in capsys.readouterr().err
