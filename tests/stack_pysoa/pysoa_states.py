@@ -19,3 +19,14 @@ def user_exists(id: int, name: str) -> Iterator[None]:
 @rpctest.provider_state("no such user")
 def no_such_user(id: int) -> None:
     STORE.users.pop(id, None)
+
+
+#: the number of users the store held each time "fresh store" reset it (the fuzzer's per-example reset)
+RESETS: list[int] = []
+
+
+@rpctest.provider_state("fresh store")
+def fresh_store() -> None:
+    """Only Ann, and the next id 2: what every fuzzed example starts from."""
+    RESETS.append(len(STORE.users))
+    STORE.reset()

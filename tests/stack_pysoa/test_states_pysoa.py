@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -59,3 +60,23 @@ def test_a_state_with_no_handler_is_a_finding_naming_it(recorded: Path, tmp_path
     assert finding["expected"] == "'user is archived' (id=2, name='Bob')"
     assert finding["consumer"] == "states-web" and finding["operation"] == "get_user"
     assert finding["tests"] == ["test_states_consumer.py::test_profile_of_a_user_the_provider_has"]
+
+
+def test_the_fuzzer_resets_the_real_service_through_a_state_before_every_example(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``rpctest fuzz --state``: create_user's valid requests each start from the fresh store, so no
+    example is refused as a DUPLICATE of an earlier example's name."""
+    from rpctest.cli import main
+    from stack_pysoa import pysoa_states
+
+    pysoa_states.RESETS.clear()
+    code = main(["fuzz", "--stack", "pysoa", "--provider", "examples.pysoa.service:UserServer", "--operation", "create_user",
+                 "--mode", "positive", "--max-examples", "15", "--seed", "3", "--replay-dir", str(tmp_path),
+                 "--state", "fresh store", "--states", "stack_pysoa.pysoa_states", "--json", str(tmp_path / "fuzz.json")])
+    assert code == 0, capsys.readouterr().out
+    [result] = [r for r in json.loads((tmp_path / "fuzz.json").read_text())["results"] if r["id"] == "pysoa:users.create_user"]
+    assert result["examples"] >= 1 and len(pysoa_states.RESETS) >= result["examples"]
+    # the examples' users were there to clear: each example created one, the next one's reset removed it
+    assert max(pysoa_states.RESETS[1:]) == 2
+    assert main(["fuzz", "--stack", "pysoa", "--provider", "examples.pysoa.service:UserServer", "--state", "nowhere",
+                 "--states", "stack_pysoa.pysoa_states"]) == 2
+    assert "no provider state handler for 'nowhere'" in capsys.readouterr().err
