@@ -161,3 +161,7 @@ class Interaction:
     call: Call
     reply: Reply
     source: str = "stub"  # "stub" | "client" | "local"
+    #: the rules the consumer gave instead of literal values (:mod:`rpctest.matchers`), by side:
+    #: ``{"request": {pointer: rule}, "response": {pointer: rule}}``; pointers into the request body
+    #: and into the response (``/body/...``, ``/items/*/...``, ``/errors/0/message``)
+    matchers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)

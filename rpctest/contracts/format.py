@@ -245,6 +245,14 @@ class RecordedInteraction:
     meta: dict[str, Any] = field(default_factory=dict)
     #: the request's binary side payload: two uploads that differ only in it are two interactions
     request_attachment: bytes | None = None
+    #: the consumer's rules (:mod:`rpctest.matchers`, Pact V4 matching rules) by side and pointer:
+    #: ``{"request": {"/id": {"match": "integer"}}, "response": {"/body/id": {...}}}``; the recorded
+    #: values are then examples where a rule says so. A file without ``matchers`` reads as before.
+    matchers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def rules(self, side: str) -> dict[str, Any]:
+        """The rules of ``side`` ("request" or "response"), by pointer (none: an empty dict)."""
+        return self.matchers.get(side) or {}
 
     @property
     def ok(self) -> bool:
@@ -270,6 +278,7 @@ class RecordedInteraction:
             items=list(reply.items) if reply.items is not None else None,
             meta=dict(reply.meta or {}),
             request_attachment=interaction.call.attachment,
+            matchers={side: dict(rules) for side, rules in (interaction.matchers or {}).items() if rules},
         )
 
     def response_data(self) -> dict[str, Any]:
@@ -294,6 +303,8 @@ class RecordedInteraction:
         request = [self.operation, values.encode(self.request), self.response_data()]
         if self.request_attachment is not None:
             request.append(values.encode(bytes(self.request_attachment)))
+        if self.matchers:
+            request.append(values.encode(self.matchers))
         return values.canonical(request)
 
     def to_dict(self) -> dict[str, Any]:
@@ -307,6 +318,8 @@ class RecordedInteraction:
             data["request_attachment"] = values.encode(bytes(self.request_attachment))
         if self.tests:
             data["tests"] = sorted(set(self.tests))[:MAX_TESTS_PER_INTERACTION]
+        if self.matchers:
+            data["matchers"] = values.encode({side: dict(rules) for side, rules in self.matchers.items() if rules})
         return data
 
     @classmethod
@@ -327,6 +340,7 @@ class RecordedInteraction:
             items=items,
             meta=values.decode(response.get("meta") or {}),
             request_attachment=values.decode(data.get("request_attachment")),
+            matchers=_matchers_from_data(data.get("matchers")),
         )
 
     def as_call(self, stack: str, service: str) -> Call:
@@ -342,6 +356,20 @@ class RecordedInteraction:
         body = list(items) if items is not None else self.body
         return Reply(body=body, errors=list(self.errors), job_errors=list(self.job_errors), attachment=self.attachment,
                      items=items, meta=dict(self.meta))
+
+
+def _matchers_from_data(data: Any) -> dict[str, dict[str, Any]]:
+    """Recorded rules, each checked: a rule rpctest cannot apply is refused with its pointer."""
+    from rpctest.matchers import check_rules
+
+    if not data:
+        return {}
+    matchers = values.decode(data)
+    for side, rules in matchers.items():
+        problem = check_rules(rules, f"matchers/{side}")
+        if problem:
+            raise ValueError(problem)
+    return matchers
 
 
 @dataclass

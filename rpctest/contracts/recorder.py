@@ -76,6 +76,7 @@ class Recorder:
                 meta=copy_body(_recorded_meta(call.stack, reply)),
             ),
             source=interaction.source,
+            matchers=interaction.matchers,
         )
         item = RecordedInteraction.from_interaction(copied, self.current_test)
         with self._lock:
