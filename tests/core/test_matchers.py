@@ -14,10 +14,10 @@ import pytest
 
 import rpctest
 import toystack
+from matcher_helpers import record
 from rpctest import Call, Reply, RpcError, stub_action
 from rpctest.contracts import format as fmt
 from rpctest.contracts.live import verify_live
-from rpctest.contracts.recorder import Recorder
 from rpctest.contracts.serve import router_from_contracts
 from rpctest.contracts.verify import verify
 from rpctest.exceptions import StubUsageError
@@ -43,20 +43,7 @@ def ask(router: StubRouter, operation: str, body: Any, service: str = "users") -
 def recorded(*stubs: stub_action, calls: list[tuple[str, Any]]) -> fmt.ConsumerContract:
     """The consumer contract a recorder writes for ``calls`` (read back from its file text)."""
     router = StubRouter(intercept=False)
-    recorder = Recorder("web", router=router).start()
-    try:
-        for stub in stubs:
-            stub.router = router
-            stub.start()
-        for operation, body in calls:
-            ask(router, operation, body)
-    finally:
-        recorder.stop()
-        for stub in stubs:
-            stub.stop()
-    [contract] = recorder.contracts()
-    text = fmt.dump(contract)
-    return fmt.parse(fmt.loads(text, None))
+    return record(*stubs, run=lambda: [ask(router, operation, body) for operation, body in calls], router=router)
 
 
 USER = {"id": integer(7), "name": like("Ada"), "email": regex(r"[^@]+@[^@]+", "ada@example.com"),
