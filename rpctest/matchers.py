@@ -44,6 +44,7 @@ __all__ = [
     "contains_matchers",
     "rule_differences",
     "with_examples_where_ruled",
+    "blank_where_ruled",
     "describe_rule",
     "check_rules",
     "subrules",
@@ -446,24 +447,42 @@ def with_examples_where_ruled(rules: Rules, example: Any, actual: Any, *, base: 
     """
     if not rules:
         return actual
-    return _substitute(rules, example, actual, base)
+    return _substitute(rules, example, actual, base, _example)
 
 
-def _substitute(rules: Rules, example: Any, actual: Any, pattern: str) -> Any:
+def blank_where_ruled(rules: Rules, example: Any, value: Any) -> Any:
+    """``value`` with each ruled part (present in it) replaced by None: applied to a ``match=``
+    pattern and to a request alike, it leaves the ruled parts out of a subset comparison (a stack
+    whose patterns are themselves rules, AsyncAPY's regular expressions, reads None as "any value"),
+    while :func:`rule_differences` judges them. ``value`` itself is not changed."""
+    if not rules:
+        return value
+    return _substitute(rules, example, value, "", _blank)
+
+
+def _example(example: Any) -> Any:
+    return example
+
+
+def _blank(example: Any) -> None:
+    return None
+
+
+def _substitute(rules: Rules, example: Any, actual: Any, pattern: str, fill: Any) -> Any:
     if pattern in rules:
-        return example
+        return fill(example)
     if not _under(rules, pattern):
         return actual
     if isinstance(example, Mapping) and isinstance(actual, Mapping):
         copied = dict(actual)
         for key, value in example.items():
             if key in actual:
-                copied[key] = _substitute(rules, value, actual[key], f"{pattern}/{_escape(key)}")
+                copied[key] = _substitute(rules, value, actual[key], f"{pattern}/{_escape(key)}", fill)
         return copied
     if isinstance(example, (list, tuple)) and isinstance(actual, (list, tuple)):
         copied_list = list(actual)
         for index in range(min(len(example), len(actual))):
-            copied_list[index] = _substitute(rules, example[index], actual[index], f"{pattern}/{index}")
+            copied_list[index] = _substitute(rules, example[index], actual[index], f"{pattern}/{index}", fill)
         return copied_list
     return actual
 

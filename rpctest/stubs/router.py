@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from rpctest.exceptions import StubUsageError, UnmatchedCall
-from rpctest.matchers import rule_differences, with_examples_where_ruled
+from rpctest.matchers import blank_where_ruled, rule_differences, with_examples_where_ruled
 from rpctest.model import Call, Interaction, Reply, RpcError
 from rpctest.stubs.copying import copy_body
 from rpctest.stubs.session import SESSION
@@ -127,9 +127,11 @@ class Stub:
         pattern = self.match if match is _MISSING else match
         if pattern is None:
             return []
-        if rules and match is _MISSING:
+        if rules and pattern is self.match:  # the stub's own pattern, whose rules these are
+            if "" in rules:  # the whole pattern is a rule (match=like({...}))
+                return _ruled(rules, pattern, body)
             return _ruled(rules, pattern, body) + self.adapter.match_differences(
-                pattern, with_examples_where_ruled(rules, pattern, body))
+                blank_where_ruled(rules, pattern, pattern), blank_where_ruled(rules, pattern, body))
         return self.adapter.match_differences(pattern, body)
 
     def recorded_matchers(self) -> dict[str, Any]:

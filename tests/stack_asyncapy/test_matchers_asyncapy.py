@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 from stack_asyncapy.aap_real import needs_asyncapy
 
-from examples.asyncapy.consumer import add, share
+from examples.asyncapy.consumer import CalcError, add, request, share
 from matcher_helpers import live_findings, record, schema_findings
 from rpctest import any_of, integer, stub_action
 from rpctest.contracts import format as fmt
+from rpctest.contracts.serve import router_from_contracts
+from rpctest.stacks.asyncapy.stub_server import serve_stubs
 
 PROVIDER = fmt.load(Path(__file__).resolve().parents[2] / "contracts" / "providers" / "asyncapy--calc.json")
 
@@ -78,3 +80,27 @@ def test_a_real_server_breaking_a_rule_is_a_precise_finding(contract: fmt.Consum
         ("live_matcher", "/interactions/0/response/body/sum", "integer", "string '5', not an integer"),
         ("live_matcher", "/interactions/1/response/body/remainder", "integer", "number 1.0, not an integer"),
     ]
+
+
+def test_match_fields_may_be_matchers(asyncapy_stub_server: Any) -> None:
+    """AsyncAPY's own patterns are rules already; a matcher in ``match=`` replaces a field's regex."""
+    address = asyncapy_stub_server.address
+    with stub_action("calc", "add", stack="asyncapy", body={"status": "ok", "sum": integer(5)},
+                     match={"action": "add$", "a": integer(2), "b": integer(3)}) as stub:
+        assert add(address, 40, -2) == 5
+        with pytest.raises(CalcError, match="without a reply"):  # "40" is no integer: no stub takes it
+            add(address, "40", 2)
+    assert stub.call_bodies == ({"action": "add", "a": 40, "b": -2},)
+    assert any("/a must be integer" in line for line in asyncapy_stub_server.diagnostics)
+
+
+def test_serve_takes_any_packet_keeping_the_rules(asyncapy_stub_server: Any) -> None:
+    recorded = record(
+        stub_action("calc", "add", stack="asyncapy", body={"status": "ok", "sum": integer(5)},
+                    match={"action": "add$", "a": integer(2), "b": integer(3)}),
+        run=lambda: add(asyncapy_stub_server.address, 2, 3),
+    )
+    assert recorded.interactions[0].matchers["request"] == {"/a": {"match": "integer"}, "/b": {"match": "integer"}}
+    with serve_stubs(router_from_contracts([recorded], "asyncapy"), timeout=5) as server:
+        assert add(server.address, 7, 8) == 5  # the recorded example answers any integers
+        assert request(server.address, {"action": "add", "a": 7.5, "b": 8}) == []  # silence, as AsyncAPY
