@@ -234,7 +234,7 @@ def decimal(example: float = 1.5) -> Matcher:
 
 def datetime(format: str = "yyyy-MM-dd'T'HH:mm:ss", example: Any = _UNSET) -> Matcher:  # noqa: A002
     """A string in ``format``, written with Java ``DateTimeFormatter`` letters as Pact's ``datetime``
-    (``yyyy MM dd HH mm ss SSS``, ``XXX`` or ``Z`` for the offset, ``'T'`` for literal text); without
+    (``yyyy MM dd HH mm ss SSS``, ``XXX``, ``ZZZZZ`` or ``Z`` for the offset, ``'T'`` for literal text); without
     an ``example``, one is made from the format."""
     return _Datetime(format, example)
 
@@ -323,8 +323,8 @@ def describe_rule(rule: Mapping[str, Any]) -> str:
     match = rule.get("match")
     if match == "regex":
         return f"regex {rule.get('regex')!r}"
-    if match == "datetime":
-        return f"datetime {rule.get('format')!r}"
+    if match in ("datetime", "timestamp", "date", "time"):
+        return f"{match} {_format_of(rule)!r}"
     if match == "equality" and "value" in rule:
         return f"equal to {_short(rule['value'])}"
     if match == "type":
@@ -365,18 +365,23 @@ def _check(rule: Mapping[str, Any], example: Any, actual: Any) -> str | None:
         if not isinstance(actual, str):
             return f"{_kind(actual)} {_short(actual)}, not a string"
         try:
-            pattern, _ = _java_format(rule.get("format", "yyyy-MM-dd'T'HH:mm:ss"))
+            pattern, _ = _java_format(_format_of(rule))
             _dt.datetime.strptime(actual, pattern)
         except StubUsageError as exc:
             return str(exc)
         except ValueError:
-            return f"{_short(actual)} is not in format {rule.get('format')!r}"
+            return f"{_short(actual)} is not in format {_format_of(rule)!r}"
         return None
     if match == "equality":
         expected = rule.get("value", example)
         same = _kind(actual) == _kind(expected) and actual == expected
         return None if same else f"{_short(actual)}, not {_short(expected)}"
     return f"rpctest does not know the rule {match!r}"
+
+
+def _format_of(rule: Mapping[str, Any]) -> Any:
+    """A date/time rule's format: V4's ``format``, or V3's key named after the rule (``"date": ...``)."""
+    return rule.get("format", rule.get(rule.get("match", ""), "yyyy-MM-dd'T'HH:mm:ss"))
 
 
 def _cascades(rule: Mapping[str, Any] | None) -> bool:
@@ -534,7 +539,7 @@ def _rule_problem(rule: Any) -> str | None:
             return f"{rule.get('regex')!r} is not a regular expression"
     if match in ("datetime", "timestamp", "date", "time"):
         try:
-            _java_format(rule.get("format", "yyyy-MM-dd'T'HH:mm:ss"))
+            _java_format(_format_of(rule))
         except StubUsageError as exc:
             return str(exc)
     for name in ("min", "max"):
@@ -548,7 +553,9 @@ def _rule_problem(rule: Any) -> str | None:
 _JAVA = {
     "yyyy": ("%Y", "2000"), "uuuu": ("%Y", "2000"), "yy": ("%y", "00"), "MM": ("%m", "01"), "dd": ("%d", "02"),
     "HH": ("%H", "03"), "mm": ("%M", "04"), "ss": ("%S", "05"), "SSSSSS": ("%f", "000006"),
-    "SSS": ("%f", "006"), "XXX": ("%z", "+00:00"), "XX": ("%z", "+0000"), "X": ("%z", "Z"), "Z": ("%z", "+0000"),
+    "SSS": ("%f", "006"), "SS": ("%f", "06"), "S": ("%f", "6"),
+    "XXX": ("%z", "+00:00"), "XX": ("%z", "+0000"), "X": ("%z", "Z"), "xxx": ("%z", "+00:00"), "xx": ("%z", "+0000"),
+    "ZZZZZ": ("%z", "+00:00"), "ZZZ": ("%z", "+0000"), "ZZ": ("%z", "+0000"), "Z": ("%z", "+0000"),
     "EEE": ("%a", "Sun"), "MMM": ("%b", "Jan"), "a": ("%p", "AM"), "hh": ("%I", "03"), "D": ("%j", "002"),
 }
 _TOKEN = re.compile(r"'([^']*)'|(" + "|".join(sorted(map(re.escape, _JAVA), key=len, reverse=True)) + r")|([A-Za-z])|(.)", re.S)

@@ -95,6 +95,9 @@ RULE_CASES = [
     (datetime("yyyy-MM-dd'T'HH:mm:ssXXX"), "2024-02-29T23:59:00Z", True),
     (datetime("yyyy-MM-dd"), "2023-02-29", False), (datetime("yyyy-MM-dd"), "29.02.2024", False), (datetime("yyyy-MM-dd"), 20240229, False),
     (datetime("dd.MM.yyyy HH:mm:ss.SSS"), "29.02.2024 10:00:00.123", True),
+    (datetime("yyyy-MM-dd HH:mm:ssZZZZZ"), "2020-05-21 16:44:32+10:00", True),  # Pact's own example
+    (datetime("yyyy-MM-dd HH:mm:ssZZZZZ"), "2020-05-21 16:44:32", False),
+    (datetime("HH:mm"), "24:00", False), (datetime("'at' HH:mm"), "at 23:59", True), (datetime("HH''mm"), "10'30", True),
     (each_like({"n": integer()}, min=2), [{"n": 1}, {"n": 2}], True), (each_like({"n": integer()}, min=2), [{"n": 1}], False),
     (each_like({"n": integer()}, min=0), [], True), (each_like({"n": integer()}), [{"n": 1}, {"n": "2"}], False),
     (each_like(1, max=2), [1, 2, 3], False), (each_like("a"), "a", False),
@@ -131,6 +134,13 @@ def test_rule_semantics(matcher: Any, value: Any, ok: bool) -> None:
 def test_a_bad_matcher_is_a_clear_usage_error(make: Any, says: str) -> None:
     with pytest.raises(StubUsageError, match=says):
         make()
+
+
+def test_a_pact_v3_date_rule_names_its_format_after_itself() -> None:
+    rules = {"/d": {"match": "date", "date": "dd.MM.yyyy"}}
+    assert rule_differences(rules, {"d": "01.02.2000"}, {"d": "29.02.2024"}) == []
+    assert rule_differences(rules, {"d": "01.02.2000"}, {"d": "2024-02-29"}) == [
+        ("/d", "date 'dd.MM.yyyy'", "'2024-02-29' is not in format 'dd.MM.yyyy'")]
 
 
 def test_a_datetime_without_example_gets_one_in_its_format() -> None:
@@ -321,3 +331,29 @@ def test_verify_finds_a_rule_the_provider_schema_cannot_keep() -> None:
         ("matcher_schema", "/interactions/0/response/body/at", "declares integer"),
         ("matcher_schema", "/interactions/0/request/q", "declares string"),
     }
+
+
+# -- the command line ---------------------------------------------------------------------------------
+
+
+def test_contracts_verify_reports_a_rule_the_schema_cannot_keep_and_refuses_a_bad_rule(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rpctest.cli import main
+
+    contract = recorded(stub_action("users", "get", stack="toy", body={"id": integer(1)}), calls=[("get", {})])
+    (tmp_path / "consumers").mkdir()
+    (tmp_path / "providers").mkdir()
+    consumer_file = tmp_path / "consumers" / "web--toy--users.json"
+    consumer_file.write_text(fmt.dump(contract))
+    (tmp_path / "providers" / "users.json").write_text(json.dumps(provider({"type": "object", "properties": {"id": {"type": "string"}}}).to_dict()))
+    assert main(["contracts", "verify", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "[matcher_schema]" in out and "/interactions/0/response/body/id" in out and "integer" in out
+
+    data = json.loads(consumer_file.read_text())
+    data["interactions"][0]["matchers"]["response"]["/body/id"] = {"match": "regex", "regex": "("}
+    consumer_file.write_text(json.dumps(data))
+    assert main(["contracts", "verify", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "web--toy--users.json" in err and "matchers/response/body/id" in err and "not a regular expression" in err
