@@ -269,8 +269,11 @@ def check_error_fields(ctx: Context) -> Iterator[Finding]:
 
 def check_matchers(ctx: Context) -> Iterator[Finding]:
     """Each rule the consumer recorded must be one the provider's schema can keep: a rule
-    ``integer`` on a field the provider declares a string, ``regex`` on a number field, or
-    ``each_like(min=3)`` on an array of at most 2 items is a promise the provider never made."""
+    ``integer`` on a field the provider declares a string, ``regex`` on a boolean field, or
+    ``each_like(min=3)`` on an array of at most 2 items is a promise the provider never made (an
+    error). A response field the provider declares with more types than the rule accepts (a
+    ``number`` where the consumer relies on ``integer()``, a nullable string under ``regex()``) may
+    break the rule, not must: a warning."""
     for side, schema, prefixes in (
         ("request", ctx.operation.request, ("",)),
         ("response", ctx.operation.response, ("/body", "/items")),
@@ -280,15 +283,19 @@ def check_matchers(ctx: Context) -> Iterator[Finding]:
             if prefix is None:
                 continue  # an error's fields: the provider contract has no schema for them
             parts = [_unescape(part) for part in pointer[len(prefix):].split("/")[1:]]
-            for problem in _rule_conflicts(rule, schema_at(schema, parts)):
-                yield ctx.finding(
-                    "matcher_schema",
-                    f"the consumer's rule {describe_rule(rule)} at {side}{pointer} cannot hold: the provider's "
-                    f"schema {problem}",
-                    pointer=f"/{side}{pointer}",
-                    expected=f"a schema that allows {describe_rule(rule)}",
-                    actual=problem,
-                )
+            conflict = _rule_conflicts(rule, schema_at(schema, parts), strict=side == "response")
+            if conflict is None:
+                continue
+            problem, severity = conflict
+            yield ctx.finding(
+                "matcher_schema",
+                f"the consumer's rule {describe_rule(rule)} at {side}{pointer} "
+                f"{'cannot hold' if severity == ERROR else 'may not hold'}: the provider's schema {problem}",
+                pointer=f"/{side}{pointer}",
+                expected=f"a schema that allows {describe_rule(rule)}" if severity == ERROR else f"only values {describe_rule(rule)} accepts",
+                actual=problem,
+                severity=severity,
+            )
 
 
 def _unescape(part: str) -> str:
@@ -328,27 +335,37 @@ _RULE_TYPES = {
     "regex": {"string", "number", "integer"},
     "datetime": {"string"}, "timestamp": {"string"}, "date": {"string"}, "time": {"string"},
 }
+#: the declared JSON types all of whose values a rule may accept (``number`` holds 1.5: no integer)
+_RULE_COVERS = {**_RULE_TYPES, "integer": {"integer"}}
 
 
-def _rule_conflicts(rule: Mapping[str, Any], schemas: list[Mapping[str, Any]]) -> list[str]:
-    """Why no schema in ``schemas`` can hold a value the rule accepts (empty: some can, or none is declared)."""
+def _rule_conflicts(rule: Mapping[str, Any], schemas: list[Mapping[str, Any]], *, strict: bool) -> tuple[str, str] | None:
+    """Why the schemas that may describe the ruled value conflict with the rule, and how badly:
+    (problem, ERROR) when none can hold a value the rule accepts; with ``strict`` (a response, where
+    the provider decides the value), (problem, WARNING) when one may also send values the rule
+    refuses. None when nothing is declared there, or nothing conflicts."""
     if not schemas:
-        return []
-    problems = []
-    for schema in schemas:
-        problem = _conflict(rule, schema)
-        if problem is None:
-            return []
-        problems.append(problem)
-    return problems[:1]
+        return None
+    problems = [_conflict(rule, schema) for schema in schemas]
+    if all(problems):
+        return problems[0], ERROR  # type: ignore[return-value]
+    if strict:
+        loose = next((p for p in map(lambda schema: _loose(rule, schema), schemas) if p), None)
+        if loose:
+            return loose, WARNING
+    return None
+
+
+def _types(schema: Mapping[str, Any]) -> set[str]:
+    declared = schema.get("type")
+    return {declared} if isinstance(declared, str) else set(declared or ())
 
 
 def _conflict(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> str | None:
     if rule.get("combine") == "OR":
         subs = [_conflict(sub, schema) for sub in rule.get("matchers", [])]
         return None if any(sub is None for sub in subs) else subs[0]
-    declared = schema.get("type")
-    types = {declared} if isinstance(declared, str) else set(declared or ())
+    types = _types(schema)
     wanted = _RULE_TYPES.get(rule.get("match", ""))
     if types and wanted and not types & wanted:
         return f"declares {'/'.join(sorted(types))}"
@@ -357,6 +374,18 @@ def _conflict(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> str | None:
     if rule.get("match") == "type" and "max" in rule and isinstance(schema.get("minItems"), int) and schema["minItems"] > rule["max"]:
         return f"requires at least {schema['minItems']} item(s)"
     return None
+
+
+def _loose(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> str | None:
+    """The types a schema allows beyond what the rule accepts (a response may send them)."""
+    if rule.get("combine") == "OR":
+        covered = set().union(*(_RULE_COVERS.get(sub.get("match", ""), {"*"}) for sub in rule.get("matchers", [])))
+    else:
+        covered = _RULE_COVERS.get(rule.get("match", ""), {"*"})
+    extra = _types(schema) - covered
+    if "*" in covered or not extra:
+        return None
+    return f"also declares {'/'.join(sorted(extra))}"
 
 
 #: the checks run on every interaction, in order; extend or replace it to change what verify checks
