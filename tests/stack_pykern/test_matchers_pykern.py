@@ -81,3 +81,32 @@ def test_the_real_api_breaking_a_rule_is_a_precise_finding(contract: fmt.Consume
 
 def _index(contract: fmt.ConsumerContract, account: str) -> int:
     return next(i for i, item in enumerate(contract.interactions) if (item.request or {}).get("account") == account)
+
+
+def test_serve_answers_pykerns_client_for_any_request_keeping_the_rules() -> None:
+    from rpctest import any_of
+    from rpctest.contracts.serve import router_from_contracts
+    from rpctest.stacks.pykern.stub_server import serve_stubs
+    from stack_pykern.test_recorded_subscriptions import error_text, with_client
+
+    recorded = record(
+        stub_action("wallet", "transfer", stack="pykern", body={"account": regex("[a-z]+", "ann"), "balance": integer(70)},
+                    match={"account": regex("[a-z]+", "ann"), "amount": integer(30), "currency": any_of("EUR", "USD")}),
+        run=consume_one,
+    )
+
+    async def work(client: Client) -> list[str]:
+        return [await pay(client, "zoe", 5), await error_text(client.call_api("transfer", {"account": "zoe", "amount": "5", "currency": "EUR"}))]
+
+    with serve_stubs(router_from_contracts([recorded], "pykern"), service="wallet") as server:
+        paid, refused = with_client(server.address, work)
+    assert paid == "zoe: paid 5, 70 left"  # any account and amount keeping the rules: the recorded examples
+    assert refused.startswith("UnmatchedCall: No stub matches pykern call wallet.transfer") and "/amount must be integer" in refused
+
+
+def consume_one() -> None:
+    async def run() -> None:
+        async with Client(WALLET) as client:
+            assert await pay(client, "ann", 30) == "ann: paid 30, 70 left"
+
+    asyncio.run(run())
