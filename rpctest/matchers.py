@@ -27,6 +27,7 @@ import datetime as _dt
 import math
 import re
 from dataclasses import dataclass
+from types import FunctionType
 from typing import Any, Iterator, Mapping
 
 from rpctest.exceptions import StubUsageError
@@ -244,6 +245,10 @@ def any_of(*options: Any) -> Matcher:
     return _AnyOf(options)
 
 
+#: the public factories: one given uncalled (``body={"id": integer}``) is a usage error, not a value
+_FACTORIES = frozenset({like, each_like, regex, integer, decimal, datetime, any_of})
+
+
 # -- taking matchers out of a value -------------------------------------------------------------------
 
 
@@ -258,6 +263,8 @@ def contains_matchers(value: Any) -> bool:
         item = pending.pop()
         if isinstance(item, Matcher):
             return True
+        if type(item) is FunctionType and item in _FACTORIES:
+            raise StubUsageError(f"{item.__name__} is a matcher factory, not a matcher: call it, {item.__name__}(...)")
         if type(item) is dict:
             pending.extend(item.values())
         elif type(item) in (list, tuple):

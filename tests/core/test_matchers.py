@@ -89,6 +89,8 @@ RULE_CASES = [
     (like(1), 2.5, True), (like(1), "1", False), (like("a"), "", True), (like("a"), None, False), (like(None), None, True),
     (like({"a": 1}), {"a": 9, "b": "x"}, True), (like({"a": 1}), {"a": "9"}, False), (like({"a": 1}), {}, False),
     (like([1]), [2, 3], True), (like([1]), [2, "x"], False),
+    (like({"a": integer(), "b": "x"}), {"a": 2, "b": "z"}, True), (like({"a": integer(), "b": "x"}), {"a": 1.5, "b": "z"}, False),
+    (like({"a": integer(), "b": "x"}), {"a": 2, "b": 0}, False),
     (regex(r"\d+", "12"), "345", True), (regex(r"\d+", "12"), "3a", False), (regex(r"\d+", "12"), 345, True),
     (regex(r"\d+", "12"), None, False),
     (datetime("yyyy-MM-dd'T'HH:mm:ssXXX"), "2024-02-29T23:59:00+01:00", True),
@@ -129,6 +131,7 @@ def test_rule_semantics(matcher: Any, value: Any, ok: bool) -> None:
         (lambda: each_like(1, min=3, max=2), "below its min"),
         (lambda: any_of(), "at least one"),
         (lambda: any_of({"a": integer()}), "holds matchers"),
+        (lambda: stub_action("users", "get", stack="toy", body={"id": integer}), r"integer is a matcher factory.*integer\(\.\.\.\)"),
     ],
 )
 def test_a_bad_matcher_is_a_clear_usage_error(make: Any, says: str) -> None:
