@@ -28,7 +28,7 @@ import math
 import re
 from dataclasses import dataclass
 from types import FunctionType
-from typing import Any, Iterator, Mapping
+from typing import Any, Mapping
 
 from rpctest.exceptions import StubUsageError
 
@@ -48,7 +48,6 @@ __all__ = [
     "blank_where_ruled",
     "describe_rule",
     "check_rules",
-    "subrules",
     "Rules",
 ]
 
@@ -499,15 +498,6 @@ def _substitute(rules: Rules, example: Any, actual: Any, pattern: str, fill: Any
     return actual
 
 
-def subrules(rules: Rules, base: str) -> Rules:
-    """The rules under ``base``, with pointers relative to it (``/body/id`` under ``/body`` is ``/id``)."""
-    prefix = base + "/"
-    out = {key[len(base):]: rule for key, rule in rules.items() if key.startswith(prefix)}
-    if base in rules:
-        out[""] = rules[base]
-    return out
-
-
 # -- recorded rules: checked when a contract is read --------------------------------------------------
 
 _KNOWN = {"type", "integer", "decimal", "regex", "datetime", "timestamp", "date", "time", "equality"}
@@ -588,9 +578,3 @@ def _java_format(fmt: Any) -> tuple[str, str]:
             strp.append(text.replace("%", "%%"))
             sample.append(text)
     return "".join(strp), "".join(sample)
-
-
-def iter_rule_pointers(rules: Rules) -> Iterator[tuple[str, dict[str, Any]]]:
-    """The rules in pointer order (stable output for files and findings)."""
-    for pointer in sorted(rules):
-        yield pointer, rules[pointer]
