@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
         raises_not_found,
     )
     from rpctest.contracts.states import provider_state
+    from rpctest.matchers import any_of, datetime, decimal, each_like, integer, like, regex
     from rpctest.model import Call, CallFailed, ErrorKind, Interaction, ProviderState, Reply, RpcError
     from rpctest.stubs.api import stub_action
     from rpctest.stubs.handle import StubHandle
@@ -42,6 +43,13 @@ _EXPORTS = {
     "raises_error_kind": "rpctest.assertions",
     "raises_not_found": "rpctest.assertions",
     "raises_caller_error": "rpctest.assertions",
+    "like": "rpctest.matchers",
+    "each_like": "rpctest.matchers",
+    "regex": "rpctest.matchers",
+    "integer": "rpctest.matchers",
+    "decimal": "rpctest.matchers",
+    "datetime": "rpctest.matchers",
+    "any_of": "rpctest.matchers",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -186,3 +186,7 @@ class Interaction:
     source: str = "stub"  # "stub" | "client" | "local"
     #: the provider states the consumer assumed (the stub's own, then the test's)
     states: tuple[ProviderState, ...] = ()
+    #: the rules the consumer gave instead of literal values (:mod:`rpctest.matchers`), by side:
+    #: ``{"request": {pointer: rule}, "response": {pointer: rule}}``; pointers into the request body
+    #: and into the response (``/body/...``, ``/items/*/...``, ``/errors/0/message``)
+    matchers: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)

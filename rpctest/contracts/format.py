@@ -255,6 +255,14 @@ class RecordedInteraction:
     #: the provider states the consumer assumed (format 2): one request recorded under two states
     #: is two interactions, and live verification sets each state up through the provider's handler
     states: list[ProviderState] = field(default_factory=list)
+    #: the consumer's rules (:mod:`rpctest.matchers`, Pact V4 matching rules) by side and pointer:
+    #: ``{"request": {"/id": {"match": "integer"}}, "response": {"/body/id": {...}}}``; the recorded
+    #: values are then examples where a rule says so. A file without ``matchers`` reads as before.
+    matchers: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def rules(self, side: str) -> dict[str, Any]:
+        """The rules of ``side`` ("request" or "response"), by pointer (none: an empty dict)."""
+        return self.matchers.get(side) or {}
 
     @property
     def ok(self) -> bool:
@@ -281,6 +289,7 @@ class RecordedInteraction:
             meta=dict(reply.meta or {}),
             request_attachment=interaction.call.attachment,
             states=list(interaction.states),
+            matchers={side: dict(rules) for side, rules in (interaction.matchers or {}).items() if rules},
         )
 
     def states_data(self) -> list[dict[str, Any]]:
@@ -318,6 +327,8 @@ class RecordedInteraction:
             request.append(values.encode(bytes(self.request_attachment)))
         if self.states:
             request.append({"states": self.states_data()})
+        if self.matchers:
+            request.append(values.encode(self.matchers))
         return values.canonical(request)
 
     def to_dict(self) -> dict[str, Any]:
@@ -333,6 +344,8 @@ class RecordedInteraction:
             data["tests"] = sorted(set(self.tests))[:MAX_TESTS_PER_INTERACTION]
         if self.states:
             data["states"] = self.states_data()
+        if self.matchers:
+            data["matchers"] = values.encode({side: dict(rules) for side, rules in self.matchers.items() if rules})
         return data
 
     @classmethod
@@ -354,6 +367,7 @@ class RecordedInteraction:
             meta=values.decode(response.get("meta") or {}),
             request_attachment=values.decode(data.get("request_attachment")),
             states=[ProviderState(s["name"], values.decode(s.get("params") or {})) for s in data.get("states", [])],
+            matchers=_matchers_from_data(data.get("matchers")),
         )
 
     def as_call(self, stack: str, service: str) -> Call:
@@ -369,6 +383,20 @@ class RecordedInteraction:
         body = list(items) if items is not None else self.body
         return Reply(body=body, errors=list(self.errors), job_errors=list(self.job_errors), attachment=self.attachment,
                      items=items, meta=dict(self.meta))
+
+
+def _matchers_from_data(data: Any) -> dict[str, dict[str, Any]]:
+    """Recorded rules, each checked: a rule rpctest cannot apply is refused with its pointer."""
+    from rpctest.matchers import check_rules
+
+    if not data:
+        return {}
+    matchers = values.decode(data)
+    for side, rules in matchers.items():
+        problem = check_rules(rules, f"matchers/{side}")
+        if problem:
+            raise ValueError(problem)
+    return matchers
 
 
 @dataclass

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 from rpctest.contracts.format import Contract, ConsumerContract, ProviderContract, RecordedInteraction
 from rpctest.contracts.verify import Finding, Report
 from rpctest.exceptions import ConfigError, TransportError
+from rpctest.matchers import rule_differences, with_examples_where_ruled
 from rpctest.model import Call, Reply, RpcError
 from rpctest.schema.fast import json_type_name
 from rpctest.schema.validate import describe_value, pointer_join
@@ -90,11 +91,14 @@ def _compare(item: RecordedInteraction, reply: Reply, exact: bool, adapter: Any)
         yield ("live_missing_error", "the provider answered a success where the consumer stubbed errors",
                "/response", ", ".join(_codes(item.errors + item.job_errors)), "a success")
         return
+    rules = item.rules("response")
     if not item.ok:
         expected, actual = _codes([*item.errors, *item.job_errors]), _codes(reply.all_errors)
         if expected != actual:
             yield ("live_error_codes", "the provider's error codes differ from the stubbed ones",
                    "/response/errors", ", ".join(expected), ", ".join(actual))
+        elif rules:  # the errors' fields the consumer gave rules for (a message pattern)
+            yield from _ruled(rules, {"errors": _error_fields(item.errors)}, {"errors": _error_fields(reply.errors)})
         return
     if item.attachment is not None and (reply.attachment is None or (exact and bytes(item.attachment) != bytes(reply.attachment))):
         yield ("live_attachment", "the provider's reply attachment differs from the stubbed one", "/response/attachment",
@@ -103,6 +107,10 @@ def _compare(item: RecordedInteraction, reply: Reply, exact: bool, adapter: Any)
         expected_value, actual_value, where = item.items, _stream(reply), "/response/items"
     else:
         expected_value, actual_value, where = item.body, reply.body, "/response/body"
+    if rules:  # the ruled parts judged by their rules; the rest compared as before
+        key = where.rsplit("/", 1)[1]
+        yield from _ruled(rules, {key: expected_value}, {key: actual_value})
+        actual_value = with_examples_where_ruled(rules, expected_value, actual_value, base="/" + key)
     if exact:
         if expected_value != actual_value:
             yield ("live_body", "the provider's body differs from the stubbed one", where,
@@ -111,6 +119,17 @@ def _compare(item: RecordedInteraction, reply: Reply, exact: bool, adapter: Any)
     for pointer, expected_shape, actual_shape in shape_differences(expected_value, actual_value):
         yield ("live_shape", "the provider's body does not have the shape the consumer relied on",
                where + pointer, expected_shape, actual_shape)
+
+
+def _error_fields(errors: Iterable[RpcError]) -> list[dict[str, Any]]:
+    return [{"code": e.code, "message": e.message, "field": e.field} for e in errors]
+
+
+def _ruled(rules: Mapping[str, Any], expected: Any, actual: Any) -> Iterator[tuple[str, str, str, str, str]]:
+    """A ``live_matcher`` finding for each place the reply breaks a rule the consumer recorded."""
+    for pointer, rule, problem in rule_differences(dict(rules), expected, actual):
+        yield ("live_matcher", f"the provider's reply breaks the consumer's rule {rule} at {pointer}",
+               "/response" + pointer, rule, problem)
 
 
 def verify_live(

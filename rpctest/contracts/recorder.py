@@ -78,6 +78,7 @@ class Recorder:
             ),
             source=interaction.source,
             states=states_of(interaction.states),  # the stub's states, then the test's
+            matchers=interaction.matchers,
         )
         item = RecordedInteraction.from_interaction(copied, self.current_test)
         with self._lock:

@@ -85,6 +85,8 @@ def _stubs(recorded: list[tuple[ConsumerContract, RecordedInteraction]], adapter
             side_effect=item.as_reply(),
             match=item.request,
             exact=True,
+            # a request that keeps the consumer's rules is taken, not only the recorded example
+            matchers={"request": item.rules("request")} if item.rules("request") else {},
             options={"items": list(item.items)} if item.items is not None else {},
             match_attachment=item.request_attachment,
         )

@@ -30,6 +30,7 @@ from rpctest.contracts.format import (
     gc_paused,
     load_many,
 )
+from rpctest.matchers import describe_rule
 from rpctest.model import ErrorKind
 from rpctest.schema.validate import CompiledSchema, compile_schema
 
@@ -266,8 +267,131 @@ def check_error_fields(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def check_matchers(ctx: Context) -> Iterator[Finding]:
+    """Each rule the consumer recorded must be one the provider's schema can keep: a rule
+    ``integer`` on a field the provider declares a string, ``regex`` on a boolean field, or
+    ``each_like(min=3)`` on an array of at most 2 items is a promise the provider never made (an
+    error). A response field the provider declares with more types than the rule accepts (a
+    ``number`` where the consumer relies on ``integer()``, a nullable string under ``regex()``) may
+    break the rule, not must: a warning."""
+    for side, schema, prefixes in (
+        ("request", ctx.operation.request, ("",)),
+        ("response", ctx.operation.response, ("/body", "/items")),
+    ):
+        for pointer, rule in sorted(ctx.interaction.rules(side).items()):
+            prefix = next((p for p in prefixes if p == "" or pointer == p or pointer.startswith(p + "/")), None)
+            if prefix is None:
+                continue  # an error's fields: the provider contract has no schema for them
+            parts = [_unescape(part) for part in pointer[len(prefix):].split("/")[1:]]
+            conflict = _rule_conflicts(rule, schema_at(schema, parts), strict=side == "response")
+            if conflict is None:
+                continue
+            problem, severity = conflict
+            yield ctx.finding(
+                "matcher_schema",
+                f"the consumer's rule {describe_rule(rule)} at {side}{pointer} "
+                f"{'cannot hold' if severity == ERROR else 'may not hold'}: the provider's schema {problem}",
+                pointer=f"/{side}{pointer}",
+                expected=f"a schema that allows {describe_rule(rule)}" if severity == ERROR else f"only values {describe_rule(rule)} accepts",
+                actual=problem,
+                severity=severity,
+            )
+
+
+def _unescape(part: str) -> str:
+    return part.replace("~1", "/").replace("~0", "~")
+
+
+def schema_at(schema: Any, parts: Sequence[str]) -> list[Mapping[str, Any]]:
+    """The schemas that may describe the value at ``parts`` (``*``: every item); none where the
+    schema says nothing there (no rule can conflict with what is not declared)."""
+    if not isinstance(schema, Mapping):
+        return []
+    if not parts:
+        alternatives = [s for s in schema.get("anyOf", []) if isinstance(s, Mapping)]
+        return [schema] if not alternatives else [s2 for s in alternatives for s2 in schema_at(s, parts)]
+    found: list[Mapping[str, Any]] = []
+    for alternative in schema.get("anyOf", []):
+        found.extend(schema_at(alternative, parts))
+    head, rest = parts[0], parts[1:]
+    properties = schema.get("properties", {})
+    if head in properties:
+        found.extend(schema_at(properties[head], rest))
+    elif head == "*" or head.isdigit():
+        prefix = schema.get("prefixItems", [])
+        if head.isdigit() and int(head) < len(prefix):
+            found.extend(schema_at(prefix[int(head)], rest))
+        elif isinstance(schema.get("items"), Mapping):
+            found.extend(schema_at(schema["items"], rest))
+    elif isinstance(schema.get("additionalProperties"), Mapping):
+        found.extend(schema_at(schema["additionalProperties"], rest))
+    return found
+
+
+#: which declared JSON types can hold a value each rule accepts
+_RULE_TYPES = {
+    "integer": {"integer", "number"},
+    "decimal": {"number"},
+    "regex": {"string", "number", "integer"},
+    "datetime": {"string"}, "timestamp": {"string"}, "date": {"string"}, "time": {"string"},
+}
+#: the declared JSON types all of whose values a rule may accept (``number`` holds 1.5: no integer)
+_RULE_COVERS = {**_RULE_TYPES, "integer": {"integer"}}
+
+
+def _rule_conflicts(rule: Mapping[str, Any], schemas: list[Mapping[str, Any]], *, strict: bool) -> tuple[str, str] | None:
+    """Why the schemas that may describe the ruled value conflict with the rule, and how badly:
+    (problem, ERROR) when none can hold a value the rule accepts; with ``strict`` (a response, where
+    the provider decides the value), (problem, WARNING) when one may also send values the rule
+    refuses. None when nothing is declared there, or nothing conflicts."""
+    if not schemas:
+        return None
+    problems = [_conflict(rule, schema) for schema in schemas]
+    if all(problems):
+        return problems[0], ERROR  # type: ignore[return-value]
+    if strict:
+        loose = next((p for p in map(lambda schema: _loose(rule, schema), schemas) if p), None)
+        if loose:
+            return loose, WARNING
+    return None
+
+
+def _types(schema: Mapping[str, Any]) -> set[str]:
+    declared = schema.get("type")
+    return {declared} if isinstance(declared, str) else set(declared or ())
+
+
+def _conflict(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> str | None:
+    if rule.get("combine") == "OR":
+        subs = [_conflict(sub, schema) for sub in rule.get("matchers", [])]
+        return None if any(sub is None for sub in subs) else subs[0]
+    types = _types(schema)
+    wanted = _RULE_TYPES.get(rule.get("match", ""))
+    if types and wanted and not types & wanted:
+        return f"declares {'/'.join(sorted(types))}"
+    if rule.get("match") == "type" and "min" in rule and isinstance(schema.get("maxItems"), int) and schema["maxItems"] < rule["min"]:
+        return f"allows at most {schema['maxItems']} item(s)"
+    if rule.get("match") == "type" and "max" in rule and isinstance(schema.get("minItems"), int) and schema["minItems"] > rule["max"]:
+        return f"requires at least {schema['minItems']} item(s)"
+    return None
+
+
+def _loose(rule: Mapping[str, Any], schema: Mapping[str, Any]) -> str | None:
+    """The types a schema allows beyond what the rule accepts (a response may send them)."""
+    if rule.get("combine") == "OR":
+        covered = set().union(*(_RULE_COVERS.get(sub.get("match", ""), {"*"}) for sub in rule.get("matchers", [])))
+    else:
+        covered = _RULE_COVERS.get(rule.get("match", ""), {"*"})
+    extra = _types(schema) - covered
+    if "*" in covered or not extra:
+        return None
+    return f"also declares {'/'.join(sorted(extra))}"
+
+
 #: the checks run on every interaction, in order; extend or replace it to change what verify checks
-CHECKS: list[Callable[[Context], Iterable[Finding]]] = [check_request, check_response, check_error_codes, check_error_fields]
+CHECKS: list[Callable[[Context], Iterable[Finding]]] = [
+    check_request, check_response, check_error_codes, check_error_fields, check_matchers,
+]
 
 
 def field_path(name: str) -> list[str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 from unittest import mock
 
 from rpctest.exceptions import StubUsageError
+from rpctest.matchers import Matcher, Rules, split
+from rpctest.model import RpcError
 from rpctest.stubs import patching
 from rpctest.stubs.handle import StubHandle
 from rpctest.stubs.router import Stub, StubRouter, router as default_router
@@ -69,6 +71,33 @@ def _toml_key(name: str) -> str:
     return name if all(c.isalnum() or c in "-_" for c in name) else '"' + name.replace('"', '\\"') + '"'
 
 
+def split_errors(errors: Any) -> tuple[Any, Rules]:
+    """``errors=`` with the matchers in its fields replaced by their examples, and their rules
+    (``/errors/0/message``): an error is a mapping or an :class:`RpcError` whose message or field
+    may be a matcher."""
+    if errors is None or isinstance(errors, (str, int, bytes)):
+        return errors, {}
+    single = isinstance(errors, (Mapping, RpcError))
+    items = [errors] if single else errors
+    if not isinstance(items, (list, tuple)):
+        return errors, {}
+    rules: Rules = {}
+    plain = []
+    for index, error in enumerate(items):
+        where = f"/errors/{index}"
+        if isinstance(error, Mapping):
+            error, found = split(dict(error), where)
+            rules.update(found)
+        elif isinstance(error, RpcError) and any(isinstance(v, Matcher) for v in (error.message, error.field)):
+            message, found = split(error.message, where + "/message")
+            field, found_field = split(error.field, where + "/field")
+            rules.update(found)
+            rules.update(found_field)
+            error = RpcError(error.code, message, field=field, kind=error.kind, details=error.details)
+        plain.append(error)
+    return (plain[0] if single else plain), rules
+
+
 class stub_action:
     """Stub one operation of one service, for code that calls it through any of the five stacks.
 
@@ -108,6 +137,10 @@ class stub_action:
         self.service = service
         self.action = action
         self.adapter = get_adapter(resolve_stack(service, stack))
+        # matchers (rpctest.matchers) anywhere in a body, an error or a pattern: the stub answers
+        # and compares examples; the rules go with the stub to whoever records or matches by them
+        body, response_rules = split(body, "/body")
+        errors, error_rules = split_errors(errors)
         self.adapter.check_body(body)
         self.body = body
         self.errors = self.adapter.normalize_errors(errors)
@@ -120,7 +153,15 @@ class stub_action:
             raise StubUsageError("stub_action got state_params= without state=: name the provider state they are for")
         #: the provider state the stubbed reply assumes, recorded with every call the stub answers
         self.states = (make_state(state, state_params, where="stub_action state"),) if state is not None else ()
-        self.match = options.pop("match", None)
+        self.match, request_rules = split(options.pop("match", None))
+        if "items" in options:
+            options["items"], item_rules = split(options["items"], "/items")
+            response_rules = {**response_rules, **item_rules}
+        self.matchers = {
+            side: rules
+            for side, rules in (("request", request_rules), ("response", {**response_rules, **error_rules}))
+            if rules
+        }
         unknown = set(options) - self.adapter.stub_options
         if unknown:
             allowed = ", ".join(sorted({"match", *self.adapter.stub_options}))
@@ -182,6 +223,7 @@ class stub_action:
             errors=list(self.errors),
             side_effect=self.side_effect,
             match=self.match,
+            matchers=self.matchers,
             options=dict(self.options),
             # A class decorator stubs every test of the class, as pysoa.test's does "for all or most
             # of these tests": strict mode does not fail the ones that do not call it.

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from rpctest.exceptions import StubUsageError, UnmatchedCall
+from rpctest.matchers import blank_where_ruled, rule_differences, with_examples_where_ruled
 from rpctest.model import Call, Interaction, ProviderState, Reply, RpcError
 from rpctest.stubs.copying import copy_body
 from rpctest.stubs.session import SESSION
@@ -64,6 +65,9 @@ class Stub:
     #: a served contract tells apart requests that differ only in it
     match_attachment: Any = ANY_ATTACHMENT
     options: dict[str, Any] = field(default_factory=dict)
+    #: the consumer's rules (:mod:`rpctest.matchers`) by side, ``{"request": {...}, "response":
+    #: {...}}``: request rules widen what ``match`` takes, response rules are recorded with the reply
+    matchers: dict[str, Any] = field(default_factory=dict)
     #: ``match`` is a recorded request that the call's body must equal (``rpctest serve``), not a
     #: pattern it must contain (what ``match=`` means in a test's stubs)
     exact: bool = False
@@ -116,10 +120,31 @@ class Stub:
         equal (:meth:`~rpctest.stacks.base.StackAdapter.recorded_differences`), a ``match=`` pattern
         contained (:meth:`~rpctest.stacks.base.StackAdapter.match_differences`). ``match`` replaces
         the stub's own pattern where the stack has another source for it (AsyncAPY's configured fields)."""
+        rules = self.matchers.get("request") if self.matchers else None
         if self.exact:
+            if rules:  # the ruled parts judged by their rules, the rest compared as before
+                return _ruled(rules, self.match, body) + self.adapter.recorded_differences(
+                    self.match, with_examples_where_ruled(rules, self.match, body))
             return self.adapter.recorded_differences(self.match, body)
         pattern = self.match if match is _MISSING else match
-        return [] if pattern is None else self.adapter.match_differences(pattern, body)
+        if pattern is None:
+            return []
+        if rules and pattern is self.match:  # the stub's own pattern, whose rules these are
+            if "" in rules:  # the whole pattern is a rule (match=like({...}))
+                return _ruled(rules, pattern, body)
+            return _ruled(rules, pattern, body) + self.adapter.match_differences(
+                blank_where_ruled(rules, pattern, pattern), blank_where_ruled(rules, pattern, body))
+        return self.adapter.match_differences(pattern, body)
+
+    def recorded_matchers(self) -> dict[str, Any]:
+        """The rules a recording keeps with this stub's interaction: the request's always, the
+        response's only when the stub answered with its own body (a side effect or a value the test
+        set on the handle answers something the rules were not written for)."""
+        if not self.matchers:
+            return {}
+        if self.side_effect is not None or self.handle._rpctest_user_configured():
+            return {side: rules for side, rules in self.matchers.items() if side == "request"}
+        return self.matchers
 
     def matches(self, call: Call) -> bool:
         return (
@@ -204,6 +229,10 @@ class Stub:
         if reply is None:
             raise exc
         return reply
+
+
+def _ruled(rules: Any, example: Any, body: Any) -> list[str]:
+    return [f"{pointer or '/'} must be {rule}: {problem}" for pointer, rule, problem in rule_differences(rules, example, body)]
 
 
 def _context_arguments(effect: Callable[..., Any], call: Call) -> dict[str, Any]:
@@ -320,7 +349,8 @@ class StubRouter:
     def respond(self, stub: Stub, call: Call) -> Reply:
         reply = stub.respond(call)
         if self._listeners:
-            self.emit(Interaction(call=call, reply=reply, source="stub", states=stub.states))
+            self.emit(Interaction(call=call, reply=reply, source="stub", states=stub.states,
+                                  matchers=stub.recorded_matchers()))
         return reply
 
     def unmatched(self, call: Call, *, reason: str = "") -> UnmatchedCall:

@@ -4,16 +4,15 @@ verification compares arrays item by item and replays a recorded stream as a str
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator
 
 import pytest
 
 import toystack
+from matcher_helpers import record
 from rpctest import Call, Reply, RpcError, stub_action
 from rpctest.contracts import format as fmt
 from rpctest.contracts.live import shape_differences, verify_live
-from rpctest.contracts.recorder import Recorder
 from rpctest.contracts.serve import router_from_contracts
 from rpctest.stubs.router import StubRouter
 
@@ -37,17 +36,7 @@ def ask(router: StubRouter, operation: str, body: Any, service: str = "feed", **
 def recorded(*stubs: stub_action, calls: list[tuple[str, Any]], service: str = "feed") -> fmt.ConsumerContract:
     """The consumer contract a recorder writes for ``calls`` answered by ``stubs`` (read back from its file)."""
     router = StubRouter(intercept=False)
-    recorder = Recorder("web", router=router).start()
-    try:
-        for stub in stubs:
-            stub.router = router
-            stub.start()
-        for operation, body in calls:
-            ask(router, operation, body, service=service)
-    finally:
-        recorder.stop()
-    [contract] = recorder.contracts()
-    return fmt.parse(json.loads(fmt.dump(contract)))
+    return record(*stubs, run=lambda: [ask(router, operation, body, service=service) for operation, body in calls], router=router)
 
 
 def consumer(*interactions: dict[str, Any]) -> fmt.ConsumerContract:
