@@ -11,9 +11,9 @@ from typing import Any, Callable
 import pytest
 
 from rpctest import stacks
-from rpctest.model import Call, CallFailed, ErrorKind
+from rpctest.model import Call, CallFailed, ErrorKind, Reply
 from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
-from rpctest.stubs.router import router
+from rpctest.stubs.router import StubRouter, router
 
 
 class ToyHost(HostHalf):
@@ -84,3 +84,12 @@ def toy_call(service: str, operation: str, body: Any = None) -> Any:
     if not reply.ok:
         raise CallFailed(reply)
     return reply.body
+
+
+def ask(router: StubRouter, operation: str, body: Any, service: str = "users") -> Reply:
+    """A toy-stack call answered by ``router`` as an intercepted client would have it (raises UnmatchedCall)."""
+    call = Call("toy", service, operation, body)
+    stub = router.match(call)
+    if stub is None:
+        raise router.unmatched(call)
+    return router.respond(stub, call)

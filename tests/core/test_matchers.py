@@ -14,6 +14,7 @@ import pytest
 
 import rpctest
 import toystack
+from toystack import ask
 from matcher_helpers import record
 from rpctest import Call, Reply, RpcError, stub_action
 from rpctest.contracts import format as fmt
@@ -30,14 +31,6 @@ def toy() -> Iterator[toystack.ToyAdapter]:
     adapter = toystack.register()
     yield adapter
     toystack.unregister()
-
-
-def ask(router: StubRouter, operation: str, body: Any, service: str = "users") -> Reply:
-    call = Call("toy", service, operation, body)
-    stub = router.match(call)
-    if stub is None:
-        raise router.unmatched(call)
-    return router.respond(stub, call)
 
 
 def recorded(*stubs: stub_action, calls: list[tuple[str, Any]]) -> fmt.ConsumerContract:

@@ -12,6 +12,7 @@ from typing import Any, Iterator
 import pytest
 
 import toystack
+from toystack import ask
 from rpctest import Call, ProviderState, Reply, RpcError, provider_state, stub_action
 from rpctest.contracts import format as fmt
 from rpctest.contracts.live import verify_live
@@ -39,14 +40,6 @@ def handlers() -> Iterator[StateHandlers]:
     yield registry
     for name in set(registry.names()) - before:
         registry.unregister(name)
-
-
-def ask(router: StubRouter, operation: str, body: Any, service: str = "users") -> Reply:
-    call = Call("toy", service, operation, body)
-    stub = router.match(call)
-    if stub is None:
-        raise router.unmatched(call)
-    return router.respond(stub, call)
 
 
 def recorded(*stubs: stub_action, calls: list[tuple[str, Any]]) -> fmt.ConsumerContract:
