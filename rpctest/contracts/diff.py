@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from rpctest.contracts.format import ConsumerContract, ContractError, OperationSpec, ProviderContract, RecordedInteraction, loads, parse
-from rpctest.contracts.verify import ERROR, WARNING, Finding, standard_error_codes
+from rpctest.contracts.verify import ERROR, WARNING, Finding, Verdict, standard_error_codes
 from rpctest.exceptions import ConfigError
 
 __all__ = ["Change", "DiffReport", "diff", "diff_operations", "load_provider", "RULES", "INFO"]
@@ -418,7 +418,7 @@ def affects(change: Change, item: RecordedInteraction) -> bool:
 
 
 @dataclass
-class DiffReport:
+class DiffReport(Verdict):
     """Every change between two provider contracts, as findings ``rpctest.contracts.report`` renders."""
 
     old: ProviderContract
@@ -429,18 +429,6 @@ class DiffReport:
     consumers: list[ConsumerContract] = field(default_factory=list)
 
     suite_name = "rpctest.contracts.diff"
-
-    @property
-    def errors(self) -> list[Finding]:
-        return [f for f in self.findings if f.severity == ERROR]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
 
     @property
     def interactions(self) -> int:

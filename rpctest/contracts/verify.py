@@ -75,14 +75,11 @@ class Finding:
         return data
 
 
-@dataclass
-class Report:
-    """Everything one verification found, and what it looked at."""
+class Verdict:
+    """What a report of findings decides, the same for every command that writes one (verify, diff):
+    errors fail the run (exit status 1), warnings are reported and pass."""
 
-    findings: list[Finding] = field(default_factory=list)
-    interactions: int = 0
-    consumers: list[ConsumerContract] = field(default_factory=list)
-    providers: list[ProviderContract] = field(default_factory=list)
+    findings: list[Finding]
 
     @property
     def errors(self) -> list[Finding]:
@@ -95,6 +92,16 @@ class Report:
     @property
     def exit_code(self) -> int:
         return 0 if self.ok else 1
+
+
+@dataclass
+class Report(Verdict):
+    """Everything one verification found, and what it looked at."""
+
+    findings: list[Finding] = field(default_factory=list)
+    interactions: int = 0
+    consumers: list[ConsumerContract] = field(default_factory=list)
+    providers: list[ProviderContract] = field(default_factory=list)
 
     def summary(self) -> str:
         warnings = len(self.findings) - len(self.errors)
