@@ -89,19 +89,10 @@ def rpc_stub() -> Iterator[Callable[..., "StubHandle"]]:
 
     Every stub made through it stops at teardown; strict mode then checks it was called.
     """
-    from rpctest.stubs.api import stub_action
+    from rpctest.stubs.api import started_stubs
 
-    started: list[Any] = []
-
-    def make(service: str, action: str, **kwargs: Any) -> "StubHandle":
-        stub = stub_action(service, action, **kwargs)
-        handle = stub.start()
-        started.append(stub)
-        return handle
-
-    yield make
-    for stub in reversed(started):
-        stub.stop()
+    with started_stubs() as make:
+        yield make
 
 
 @pytest.fixture

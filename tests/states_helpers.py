@@ -70,6 +70,15 @@ def without_handler(path: Path, state: str, renamed: str, target: Path) -> Path:
     return target
 
 
+def without_states(path: Path, target: Path) -> Path:
+    """``path`` with no recorded states at all: the same requests, replayed on whatever data is there."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for item in data["interactions"]:
+        item.pop("states", None)
+    target.write_text(json.dumps(data), encoding="utf-8")
+    return target
+
+
 def states_by_request(contract: fmt.ConsumerContract) -> dict[str, list[tuple[str, dict[str, Any]]]]:
     """Each interaction's states, keyed by its operation and request (what the tests assert on)."""
     return {

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Iterator, Mapping, TypeVar
 from unittest import mock
 
 from rpctest.exceptions import StubUsageError
@@ -275,3 +276,23 @@ class stub_action:
     def decorate_async_callable(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """As :meth:`decorate_callable`, with a coroutine wrapper (``parameterized`` asks for one)."""
         return patching.decorate_callable(func, self, is_async=True)
+
+
+@contextlib.contextmanager
+def started_stubs() -> Iterator[Callable[..., StubHandle]]:
+    """A factory of started stubs, ``make(service, action, ...)`` taking what :class:`stub_action`
+    takes, whose stubs all stop, newest first, when the block ends: the stubber fixtures
+    (``rpc_stub``, pysoa's ``action_stubber``) are this block around a test."""
+    started: list[stub_action] = []
+
+    def make(service: str, action: str, *args: Any, **kwargs: Any) -> StubHandle:
+        stub = stub_action(service, action, *args, **kwargs)
+        handle = stub.start()
+        started.append(stub)
+        return handle
+
+    try:
+        yield make
+    finally:
+        for stub in reversed(started):
+            stub.stop()

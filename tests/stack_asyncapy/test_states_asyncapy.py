@@ -4,11 +4,10 @@ server (it needs the AsyncAPY wheel; ``RPCTEST_REQUIRE_ASYNCAPY=1`` fails instea
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from states_helpers import record_states, states_by_request, verify_live_json, without_handler
+from states_helpers import record_states, states_by_request, verify_live_json, without_handler, without_states
 
 from rpctest.cli import main
 from stack_asyncapy.aap_real import needs_asyncapy
@@ -59,10 +58,7 @@ def test_states_recorded_by_the_consumer_are_set_up_by_the_providers_handlers(re
 
 
 def test_the_state_is_what_makes_the_replay_pass(recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = json.loads(recorded.read_text())
-    for item in data["interactions"]:
-        del item["states"]
-    (tmp_path / "stateless.json").write_text(json.dumps(data))
+    without_states(recorded, tmp_path / "stateless.json")
     code, report = verify_live_json(capsys, str(tmp_path / "stateless.json"), *target(recorded))
     assert code == 1 and [f["check"] for f in report["findings"]] == ["live_unexpected_error"] * 2
 

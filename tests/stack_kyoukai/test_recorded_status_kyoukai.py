@@ -4,7 +4,6 @@ real app compares the status (and that the recorded headers are there)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Iterator
 
 import httpx
@@ -13,9 +12,9 @@ import pytest
 from rpctest import stub_action
 from rpctest.contracts import format as fmt
 from rpctest.contracts.live import verify_live
-from rpctest.contracts.recorder import Recorder
 from rpctest.contracts.serve import router_from_contracts
 from rpctest.stacks.kyoukai.stub_server import serve_stubs
+from matcher_helpers import record as record_while
 from stack_kyoukai.kyk_apps import make_status_app
 
 BASE = "http://odd.test"
@@ -24,21 +23,13 @@ BASE = "http://odd.test"
 def record(*stubs: stub_action, requests: list[str]) -> fmt.ConsumerContract:
     """What ``pytest --rpctest-record`` writes for ``requests`` (GET paths) made by an httpx client
     of the stubbed service, read back from the file text."""
-    recorder = Recorder("web").start()
-    try:
-        for stub in stubs:
-            stub.start()
-        try:
-            with httpx.Client(base_url=BASE, timeout=5) as client:
-                for path in requests:
-                    client.get(path)
-        finally:
-            for stub in stubs:
-                stub.stop()
-    finally:
-        recorder.stop()
-    [contract] = recorder.contracts()
-    return fmt.parse(json.loads(fmt.dump(contract)))
+
+    def run() -> None:
+        with httpx.Client(base_url=BASE, timeout=5) as client:
+            for path in requests:
+                client.get(path)
+
+    return record_while(*stubs, run=run)
 
 
 @pytest.fixture

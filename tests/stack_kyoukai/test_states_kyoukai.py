@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from states_helpers import ROOT, record_states, verify_live_json, without_handler
+from states_helpers import ROOT, record_states, verify_live_json, without_handler, without_states
 
 PROVIDER = str(ROOT / "contracts" / "providers" / "kyoukai--shop.json")
 APPLE = {"id": 1, "sku": "apple", "quantity": 1, "total": 3}
@@ -61,10 +61,7 @@ def test_states_recorded_by_the_consumer_are_set_up_by_the_providers_handlers(
 
 
 def test_the_state_is_what_makes_the_replay_pass(recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = json.loads(recorded.read_text())
-    for item in data["interactions"]:
-        del item["states"]
-    (tmp_path / "stateless.json").write_text(json.dumps(data))
+    without_states(recorded, tmp_path / "stateless.json")
     code, report = verify_live_json(capsys, str(tmp_path / "stateless.json"), PROVIDER, "--provider", "examples.kyoukai.service:make_app",
                                     "--stack", "kyoukai", "--exact")
     assert code == 1 and [f["check"] for f in report["findings"]] == ["live_body"]  # no orders where one was placed

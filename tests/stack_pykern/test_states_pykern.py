@@ -3,11 +3,10 @@ real ``Client``, set up by an async handler for live verification of the real ``
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from states_helpers import record_states, states_by_request, verify_live_json, without_handler
+from states_helpers import record_states, states_by_request, verify_live_json, without_handler, without_states
 
 PROVIDER = str(Path(__file__).resolve().parents[2] / "contracts" / "providers" / "pykern--wallet.json")
 TARGET = ("--provider", "examples.pykern.service:WalletAPI", "--stack", "pykern")
@@ -56,10 +55,7 @@ def test_states_recorded_by_the_consumer_are_set_up_by_the_providers_handlers(re
 
 
 def test_the_state_is_what_makes_the_replay_pass(recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    data = json.loads(recorded.read_text())
-    for item in data["interactions"]:
-        del item["states"]
-    (tmp_path / "stateless.json").write_text(json.dumps(data))
+    without_states(recorded, tmp_path / "stateless.json")
     code, report = verify_live_json(capsys, str(tmp_path / "stateless.json"), PROVIDER, *TARGET)
     assert code == 1 and [f["check"] for f in report["findings"]] == ["live_unexpected_error", "live_error_codes"]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from states_helpers import record_states, states_by_request, verify_live_json, without_handler
+from states_helpers import record_states, states_by_request, verify_live_json, without_handler, without_states
 
 PROVIDER = str(Path(__file__).resolve().parents[2] / "contracts" / "providers" / "zerojson--com.example.shop.json")
 ORDER_7 = {"order_id": 7, "sku": "apple", "quantity": 2}
@@ -57,11 +57,7 @@ def test_states_recorded_by_the_consumer_are_set_up_by_the_providers_handlers(
 
 def test_the_state_is_what_makes_the_replay_pass(recorded: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The same interactions recorded with no state: the provider has no such order and refuses."""
-    data = json.loads(recorded.read_text())
-    for item in data["interactions"]:
-        del item["states"]
-    stateless = tmp_path / "stateless.json"
-    stateless.write_text(json.dumps(data))
+    stateless = without_states(recorded, tmp_path / "stateless.json")
     code, report = verify_live_json(capsys, str(stateless), PROVIDER, "--provider", "examples.zerojson.service:Shop", "--stack", "zerojson")
     assert code == 1 and {f["check"] for f in report["findings"]} == {"live_unexpected_error"}
 

@@ -16,7 +16,7 @@ import pytest
 
 from rpctest.stacks.pysoa.host import close_idle_loops
 from rpctest.stacks.pysoa.pysoa_test.server import settings_for
-from rpctest.stacks.pysoa.pysoa_test.stub_client import stub_action
+from rpctest.stubs.api import started_stubs
 
 __all__ = ["action_stubber", "server_settings", "service_client_settings", "service_client_class", "service_client"]
 
@@ -73,14 +73,5 @@ def service_client(server_class: type, service_client_class: type, service_clien
 @pytest.fixture
 def action_stubber() -> Iterator[Callable[..., Any]]:
     """``action_stubber(service, action, body=None, errors=None, side_effect=None)``: stubs stopped at teardown."""
-    started: list[stub_action] = []
-
-    def make(service: str, action: str, body: Any = None, errors: Any = None, side_effect: Any = None) -> Any:
-        stub = stub_action(service, action, body, errors, side_effect)
-        handle = stub.start()
-        started.append(stub)
-        return handle
-
-    yield make
-    for stub in reversed(started):
-        stub.stop()
+    with started_stubs() as make:
+        yield make
