@@ -17,6 +17,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from rpctest._version import __version__
+from rpctest.contracts.source_args import SOURCES_HELP, add_broker_options, broker_query
 
 __all__ = ["main", "build_parser", "command", "EXIT_OK", "EXIT_FINDINGS", "EXIT_USAGE", "EXIT_INTERNAL"]
 
@@ -164,7 +165,7 @@ def _register_contracts(subparsers: Any) -> None:
         ),
         epilog=_EPILOG,
     )
-    verify.add_argument("paths", nargs="*", metavar="PATH", help="contract files or directories (default: the contracts dir)")
+    verify.add_argument("paths", nargs="*", metavar="PATH", help=f"contracts: {SOURCES_HELP} (default: the contracts dir)")
     verify.add_argument("--format", choices=("text", "json", "junit", "github"), default="text", help="report format")
     verify.add_argument("-o", "--output", metavar="FILE", help="write the report here (the summary still goes to stderr)")
     verify.add_argument("--live", action="store_true", help="also replay consumer requests against --provider or --address")
@@ -173,6 +174,7 @@ def _register_contracts(subparsers: Any) -> None:
     verify.add_argument("--states", action="append", metavar="MODULE",
                         help="with --live: import MODULE's @rpctest.provider_state handlers (repeatable; adds to the service's states = [...])")
     _add_target(verify, what="with --live: the real provider")
+    add_broker_options(verify)
     verify.set_defaults(handler=_run_verify)
 
     diff = actions.add_parser(
@@ -186,12 +188,13 @@ def _register_contracts(subparsers: Any) -> None:
         ),
         epilog="exit status: 0 no breaking change (warnings allowed), 1 breaking change, 2 usage error, 3 internal error",
     )
-    diff.add_argument("old", metavar="OLD", help="the provider contract before: a file or git:REF:PATH")
+    diff.add_argument("old", metavar="OLD", help="the provider contract before: a file, git:REF:PATH or git+URL@REF#PATH")
     diff.add_argument("new", nargs="?", metavar="NEW", help="the provider contract after (default: exported from --provider/--address)")
-    diff.add_argument("--consumers", action="append", metavar="DIR", help="consumer contracts (files or directories; repeatable)")
+    diff.add_argument("--consumers", action="append", metavar="DIR", help=f"consumer contracts: {SOURCES_HELP} (repeatable)")
     diff.add_argument("--format", choices=("text", "json", "junit", "github"), default="text", help="report format")
     diff.add_argument("-o", "--output", metavar="FILE", help="write the report here (the summary still goes to stderr)")
     _add_target(diff, what="without NEW: export NEW from the provider")
+    add_broker_options(diff)
     diff.set_defaults(handler=_run_diff)
 
     migrate = actions.add_parser(
@@ -249,11 +252,11 @@ def _write_openapi(contract: Any, output: str | None) -> int:
 
 def _run_verify(args: argparse.Namespace) -> int:
     from rpctest import config
-    from rpctest.contracts import format as fmt
+    from rpctest.contracts.sources import load_sources
     from rpctest.contracts.verify import verify
 
     paths = args.paths or [config.current().contracts_dir]
-    contracts = fmt.load_many(paths)
+    contracts = load_sources(paths, broker=broker_query(args))
     report = verify(contracts)
     if args.live:
         report = _merge_reports(report, _live_report(args, contracts))
@@ -275,6 +278,7 @@ def _run_diff(args: argparse.Namespace) -> int:
     from rpctest.contracts import format as fmt
     from rpctest.contracts.diff import diff, load_provider
     from rpctest.contracts.export import export
+    from rpctest.contracts.sources import load_sources
 
     old = load_provider(args.old)
     if args.new is not None:
@@ -287,8 +291,9 @@ def _run_diff(args: argparse.Namespace) -> int:
     else:
         raise _usage("contracts diff needs NEW, or --provider MODULE:OBJECT / --address ADDRESS to export it")
     consumers = None
-    if args.consumers:
-        consumers = [c for c in fmt.load_many(args.consumers) if isinstance(c, fmt.ConsumerContract)]
+    broker = broker_query(args)
+    if args.consumers or broker is not None:
+        consumers = [c for c in load_sources(args.consumers or [], broker=broker) if isinstance(c, fmt.ConsumerContract)]
     report = diff(old, new, consumers, old_label=args.old, new_label=args.new)
     text = report.render(args.format)
     if args.output:
@@ -359,12 +364,13 @@ def _register_serve(subparsers: Any) -> None:
         ),
         epilog=_EPILOG,
     )
-    parser.add_argument("contracts", nargs="+", metavar="CONTRACT", help="consumer contract files or directories")
+    parser.add_argument("contracts", nargs="*", metavar="CONTRACT", help=f"consumer contracts: {SOURCES_HELP}")
     parser.add_argument("--stack", required=True, help="the stack whose wire protocol to serve")
     parser.add_argument("--address", help="where to serve (PySOA: redis://host:port/db; default: a private server)")
     parser.add_argument("--state", action="append", metavar="NAME",
                         help="serve as the provider in this state (repeatable): a request recorded under it answers as recorded "
                         "there; interactions recorded under other states are not served (default: those recorded under no state win)")
+    add_broker_options(parser)
     parser.set_defaults(handler=_run_serve)
 
 
@@ -373,13 +379,16 @@ def _run_serve(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    from rpctest.contracts import format as fmt
     from rpctest.contracts.serve import router_from_contracts
+    from rpctest.contracts.sources import load_sources
     from rpctest.exceptions import ConfigError, RpctestError
     from rpctest.stacks import get_adapter
 
     logging.basicConfig(level=logging.INFO, format="rpctest serve: %(levelname)s %(message)s", stream=sys.stderr)
-    router = router_from_contracts(fmt.load_many(args.contracts), args.stack, states=args.state)
+    broker = broker_query(args)
+    if not args.contracts and broker is None:
+        raise _usage("rpctest serve needs consumer contracts: CONTRACT paths, or --broker-provider NAME (with --broker URL)")
+    router = router_from_contracts(load_sources(args.contracts, broker=broker), args.stack, states=args.state)
     adapter = get_adapter(args.stack)
     try:
         # serving other machines is what rpctest serve is for: a non-loopback address is allowed, with a warning

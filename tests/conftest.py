@@ -29,3 +29,9 @@ def pytest_configure(config: pytest.Config) -> None:
         suppress_health_check=[*current.suppress_health_check, *(c for c in speed if c not in current.suppress_health_check)],
     )
     settings.load_profile("rpctest-suite")
+
+
+@pytest.fixture(autouse=True)
+def _private_rpctest_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Contracts fetched from git or a broker go to a cache of the test run's own, never the user's."""
+    monkeypatch.setenv("RPCTEST_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "rpctest-cache"))

@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import functools
 import json
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
-from rpctest.contracts.format import ConsumerContract, ContractError, OperationSpec, ProviderContract, RecordedInteraction, loads, parse
+from rpctest.contracts.format import ConsumerContract, ContractError, OperationSpec, ProviderContract, RecordedInteraction
 from rpctest.contracts.verify import ERROR, WARNING, Finding, Verdict, standard_error_codes
 from rpctest.exceptions import ConfigError
 
@@ -519,39 +518,19 @@ def _label(contract: ProviderContract) -> str:
 
 # -- reading OLD and NEW -----------------------------------------------------------------------------------
 
-GIT_TIMEOUT = 30.0
-
 
 def load_provider(spec: str, *, cwd: Path | str | None = None) -> ProviderContract:
-    """A provider contract from a path, or from ``git:REF:PATH`` (the file at a revision of the
-    repository of ``cwd``, as ``git show REF:PATH`` reads it: PATH from the repository's root)."""
+    """A provider contract from a path, ``git:REF:PATH`` (the file at a revision of the repository of
+    ``cwd``: PATH from the repository's root) or ``git+URL@REF#PATH`` (another repository's)."""
     from rpctest.contracts.format import load
+    from rpctest.contracts.sources import local_path
 
-    if spec.startswith("git:"):
-        ref, sep, path = spec[4:].partition(":")
-        if not sep or not ref or not path:
-            raise ConfigError(f"{spec!r}: a revision is written git:REF:PATH (e.g. git:origin/main:contracts/providers/X.json)")
-        contract = parse(loads(_git_show(ref, path, cwd), spec), spec)
-        contract.path = Path(path)  # where annotations go: the file as the repository names it (labels keep the spec)
-    else:
-        contract = load(spec)
+    local, shown = local_path(spec, cwd=cwd)
+    if local.is_dir():
+        raise ConfigError(f"{spec!r} is a directory; diff compares one provider contract file with another")
+    contract = load(local)
+    if shown is not None:
+        contract.path = shown  # where annotations go: the file as the repository names it (labels keep the spec)
     if not isinstance(contract, ProviderContract):
         raise ContractError(spec, "is a consumer contract; diff compares provider contracts (give consumer contracts with --consumers)")
     return contract
-
-
-def _git_show(ref: str, path: str, cwd: Path | str | None) -> str:
-    try:
-        done = subprocess.run(["git", "show", f"{ref}:{path}"], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, check=False)
-    except FileNotFoundError:
-        raise ConfigError("git:REF:PATH needs git on PATH; give OLD as a file instead") from None
-    except subprocess.TimeoutExpired:
-        raise ConfigError(f"git show {ref}:{path} took over {GIT_TIMEOUT:.0f}s") from None
-    if done.returncode != 0:
-        problem = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise ConfigError(f"cannot read git:{ref}:{path}: {problem[-1] if problem else 'git show failed'} "
-                          "(PATH is from the repository's root; fetch the ref first in a shallow CI checkout)")
-    try:
-        return done.stdout.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ContractError(f"git:{ref}:{path}", f"not UTF-8 text ({exc})") from None

@@ -1,0 +1,89 @@
+"""Where contracts come from: the one resolver behind ``verify``, ``serve`` and ``diff``.
+
+Consumer and provider live in different repositories, so a command's contract paths may name:
+
+- a file or directory (as always);
+- ``git:REF:PATH``: a file or directory at a revision of the repository the command runs in;
+- ``git+URL@REF#PATH``: a file or directory at a branch, tag or commit of another repository,
+  fetched with git into the user's cache (``gitsource``);
+- a Pact Broker (``--broker URL --broker-provider NAME``): the pacts it selects for the provider,
+  fetched through its HTTP API into a directory of their own (``broker``).
+
+Each resolves to files on disk that ``format.load_many`` reads like any other, so the loader's
+checks (and whatever formats it recognises) apply to all of them alike. A contract read from a
+repository is labelled with its path in that repository, as ``git:REF:PATH`` always was for diff.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator, Sequence
+
+if TYPE_CHECKING:
+    from rpctest.contracts.broker import BrokerQuery
+    from rpctest.contracts.format import Contract
+
+__all__ = ["cache_dir", "local_path", "load_sources", "is_source"]
+
+
+def cache_dir() -> Path:
+    """rpctest's cache: ``RPCTEST_CACHE_DIR``, else ``$XDG_CACHE_HOME/rpctest``, else ``~/.cache/rpctest``."""
+    configured = os.environ.get("RPCTEST_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "rpctest"
+
+
+def is_source(spec: str) -> bool:
+    """Whether ``spec`` names a revision rather than a path of the working tree."""
+    return spec.startswith(("git:", "git+"))
+
+
+def local_path(spec: str, *, cwd: Path | str | None = None) -> tuple[Path, Path | None]:
+    """``(where the files are on disk, the path to show for them)`` of one source; the second is None
+    for a plain path (shown as it is)."""
+    from rpctest.contracts.gitsource import materialise, parse_git_spec
+
+    git = parse_git_spec(spec)
+    if git is None:
+        return Path(spec), None
+    return materialise(git, cache_dir(), cwd=cwd), Path(git.path)
+
+
+def load_sources(specs: Sequence[str], *, broker: "BrokerQuery | None" = None,
+                 cwd: Path | str | None = None) -> list["Contract"]:
+    """Every contract the sources name, in order (the broker's pacts last)."""
+    from rpctest.contracts.format import gc_paused, load_many
+
+    contracts: list[Contract] = []
+    with gc_paused():
+        for spec in specs:
+            local, shown = local_path(spec, cwd=cwd)
+            contracts.extend(_labelled(load_many([local]), local, shown))
+        if broker is not None:
+            with _broker_pacts(broker) as (directory, shown):
+                contracts.extend(_labelled(load_many([directory]), directory, shown))
+    return contracts
+
+
+@contextlib.contextmanager
+def _broker_pacts(query: "BrokerQuery") -> Iterator[tuple[Path, Path]]:
+    from rpctest.contracts.broker import fetch_pacts
+
+    with fetch_pacts(query, cache_dir()) as directory:
+        yield directory, Path(query.label)
+
+
+def _labelled(contracts: list["Contract"], local: Path, shown: Path | None) -> list["Contract"]:
+    """Label each contract read from the cache with its path in the source it came from."""
+    if shown is None:
+        return contracts
+    for contract in contracts:
+        if contract.path is not None:
+            with contextlib.suppress(ValueError):
+                relative = contract.path.relative_to(local)
+                contract.path = shown / relative if str(relative) != "." else shown
+    return contracts
