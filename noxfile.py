@@ -37,7 +37,7 @@ def _pytest(session: nox.Session, *paths: str) -> None:
 @nox.session
 def core(session: nox.Session) -> None:
     """The stack-neutral core with no stack library installed at all."""
-    session.install("-e", ".", *TEST_TOOLS, *STUB_COMPAT_TOOLS)
+    session.install("-e", ".[pact]", *TEST_TOOLS, *STUB_COMPAT_TOOLS)  # the pact CLI: contracts publish
     session.run("python", "-c", "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('pysoa', 'fakeredis')))")
     _pytest(session, "tests/core")
     # the dogfood contracts verify with no stack library installed at all

@@ -211,6 +211,10 @@ def _register_contracts(subparsers: Any) -> None:
     migrate.add_argument("--check", action="store_true", help="rewrite nothing; exit 1 if any file is of an older format")
     migrate.set_defaults(handler=_run_migrate)
 
+    from rpctest.contracts.publish import register as register_publish
+
+    register_publish(actions)
+
 
 def _run_export(args: argparse.Namespace) -> int:
     from rpctest.contracts import format as fmt

@@ -183,7 +183,7 @@ def test_serve_answers_from_contracts_of_another_repository(consumer_repo: Path)
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
     try:
-        assert process.stdout is not None
+        assert process.stdout is not None and process.stderr is not None
         line = process.stdout.readline()
         assert line.startswith("rpctest serve: asyncapy stub provider at "), (line, process.stderr.read() if process.poll() is not None else "")
         address = line.rsplit(" ", 1)[1].strip()

@@ -1,0 +1,96 @@
+"""``rpctest contracts publish``: Pact files published with the real ``pact broker publish`` (pact-python-cli)
+to a recording HTTP double of a Pact Broker (no real broker can run here)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from broker_double import BrokerDouble, running_broker
+
+from rpctest.cli import main
+from rpctest.contracts.publish import pact_command
+from rpctest.exceptions import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+PACT = {
+    "consumer": {"name": "web"},
+    "provider": {"name": "users"},
+    "interactions": [{
+        "type": "Synchronous/Messages",
+        "description": "get_user",
+        "request": {"contents": {"contentType": "application/json", "encoded": False, "content": {"id": 1}},
+                    "metadata": {"rpctest": {"stack": "pysoa", "service": "users", "operation": "get_user"}}},
+        "response": [{"contents": {"contentType": "application/json", "encoded": False, "content": {"body": {"user": {"id": 1}}}}}],
+    }],
+    "metadata": {"pactSpecification": {"version": "4.0"}},
+}
+
+
+def _pact_installed() -> bool:
+    try:
+        pact_command()
+    except ConfigError:
+        return False
+    return True
+
+
+needs_pact = pytest.mark.skipif(
+    not _pact_installed() and os.environ.get("RPCTEST_REQUIRE_PACT") != "1",
+    reason="the pact command (pact-python-cli, rpctest[pact]) is not installed; the core nox session installs it",
+)
+
+
+@pytest.fixture()
+def broker() -> Iterator[BrokerDouble]:
+    with running_broker(BrokerDouble()) as double:
+        yield double
+
+
+@needs_pact
+def test_publish_runs_pact_broker_publish_with_version_branch_tags_and_token(
+    broker: BrokerDouble, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("PACT_BROKER_TOKEN", raising=False)
+    (tmp_path / "pacts").mkdir()
+    (tmp_path / "pacts" / "web-users.json").write_text(json.dumps(PACT))
+    code = main(["contracts", "publish", str(tmp_path / "pacts"), "--consumer-app-version", "abc123", "--branch", "main",
+                 "--tag", "prod", "--broker", broker.url, "--broker-token", "tok"])
+    assert code == 0, capsys.readouterr()
+    published = [r for r in broker.requests if r.method == "POST"]
+    assert [r.path for r in published] == ["/contracts/publish"]
+    body = published[0].body
+    assert (body["pacticipantName"], body["pacticipantVersionNumber"], body["branch"], body["tags"]) == ("web", "abc123", "main", ["prod"])
+    [contract] = body["contracts"]
+    assert (contract["consumerName"], contract["providerName"], contract["specification"]) == ("web", "users", "pact")
+    sent = json.loads(base64.b64decode(contract["content"]))  # the pact CLI normalises the file it reads
+    assert (sent["consumer"], sent["provider"]) == (PACT["consumer"], PACT["provider"])
+    assert [i["request"]["contents"]["content"] for i in sent["interactions"]] == [{"id": 1}]
+    assert all(r.headers["authorization"] == "Bearer tok" for r in broker.requests)
+
+
+@needs_pact
+def test_a_broker_that_refuses_the_publication_is_exit_1(broker: BrokerDouble, tmp_path: Path) -> None:
+    broker.refuse = 401
+    (tmp_path / "web-users.json").write_text(json.dumps(PACT))
+    assert main(["contracts", "publish", str(tmp_path), "--consumer-app-version", "1", "--broker", broker.url]) == 1
+
+
+def test_rpctest_contract_files_are_refused_with_the_way_to_pact_files(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["contracts", "publish", str(ROOT / "contracts/consumers"), "--consumer-app-version", "1", "--broker", "http://b"]) == 2
+    err = capsys.readouterr().err
+    assert "an rpctest contract, not a Pact file" in err and "rpctest contracts export --format pact" in err
+
+
+def test_publish_without_the_pact_command_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "which", lambda *args, **kwargs: None)
+    (tmp_path / "web-users.json").write_text(json.dumps(PACT))
+    assert main(["contracts", "publish", str(tmp_path), "--consumer-app-version", "1", "--broker", "http://b"]) == 2
+    assert "pip install 'rpctest[pact]'" in capsys.readouterr().err
