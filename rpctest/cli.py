@@ -17,7 +17,7 @@ import sys
 from typing import Any, Callable, Sequence
 
 from rpctest._version import __version__
-from rpctest.contracts.source_args import SOURCES_HELP, add_broker_options, broker_query
+from rpctest.contracts.source_args import SOURCES_HELP, add_broker_options, broker_query, settle_broker_verification
 
 __all__ = ["main", "build_parser", "command", "EXIT_OK", "EXIT_FINDINGS", "EXIT_USAGE", "EXIT_INTERNAL"]
 
@@ -174,7 +174,7 @@ def _register_contracts(subparsers: Any) -> None:
     verify.add_argument("--states", action="append", metavar="MODULE",
                         help="with --live: import MODULE's @rpctest.provider_state handlers (repeatable; adds to the service's states = [...])")
     _add_target(verify, what="with --live: the real provider")
-    add_broker_options(verify)
+    add_broker_options(verify, results=True)
     verify.set_defaults(handler=_run_verify)
 
     diff = actions.add_parser(
@@ -260,7 +260,9 @@ def _run_verify(args: argparse.Namespace) -> int:
     from rpctest.contracts.verify import verify
 
     paths = args.paths or [config.current().contracts_dir]
-    contracts = load_sources(paths, broker=broker_query(args))
+    broker = broker_query(args)
+    pacts: list[Any] = []
+    contracts = load_sources(paths, broker=broker, pacts=pacts)
     report = verify(contracts)
     if args.live:
         report = _merge_reports(report, _live_report(args, contracts))
@@ -268,6 +270,7 @@ def _run_verify(args: argparse.Namespace) -> int:
         raise _usage("--provider/--address are for --live verification; add --live")
     elif args.states or args.setup:
         raise _usage("--states/--setup set the provider up for --live verification; add --live and --provider or --address")
+    settle_broker_verification(args, broker, pacts, report.findings)
     text = report.render(args.format)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:

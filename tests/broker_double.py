@@ -63,8 +63,11 @@ class BrokerDouble:
             ]}}
         if method == "GET" and "/consumer/" in path:
             name = path.split("/consumer/", 1)[1].split("/", 1)[0]
-            if name in self.pacts:
-                return 200, self.pacts[name]
+            if name in self.pacts:  # as a broker answers: the pact, with its HAL links beside its own keys
+                return 200, {**self.pacts[name], "_links": {"pb:publish-verification-results": {
+                    "href": f"{base}{path.split('/pact-version/')[0]}/pact-version/1/verification-results"}}}
+        if method == "POST" and path.endswith("/verification-results"):
+            return 201, {"success": (body or {}).get("success")}
         if method == "POST" and path == "/contracts/publish":
             return 200, {"notices": [{"type": "success", "text": "published"}],
                          "_links": {"pb:contracts": [{"href": f"{base}/pacts/provider/{c.get('providerName')}/consumer/"

@@ -31,7 +31,7 @@ from typing import Any, Iterator, Mapping
 
 from rpctest.exceptions import ConfigError
 
-__all__ = ["BrokerQuery", "fetch_pacts", "BROKER_TIMEOUT", "ENVIRONMENT"]
+__all__ = ["BrokerQuery", "BrokerPact", "fetch_pacts", "post_json", "BROKER_TIMEOUT", "ENVIRONMENT"]
 
 #: seconds for each request to the broker
 BROKER_TIMEOUT = 30.0
@@ -44,6 +44,19 @@ ENVIRONMENT = {
 }
 _HAL = "application/hal+json, application/json"
 _FOR_VERIFICATION = "pb:provider-pacts-for-verification"
+#: the relation in a fetched pact's ``_links`` where its verification results go
+RESULTS = "pb:publish-verification-results"
+
+
+@dataclass(frozen=True)
+class BrokerPact:
+    """One pact the broker selected: its file name among the fetched ones, and what the broker said
+    of it (pending: its failures do not fail the build; where its verification results go)."""
+
+    file_name: str
+    name: str
+    pending: bool
+    results_href: str | None
 
 
 @dataclass(frozen=True)
@@ -109,24 +122,29 @@ def parse_selectors(values: list[str] | None) -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def fetch_pacts(query: BrokerQuery, cache: Path) -> Iterator[Path]:
-    """A directory holding the pacts the broker selects for ``query.provider``, removed afterwards
-    (each run asks the broker again: what it selects changes with every publication)."""
+def fetch_pacts(query: BrokerQuery, cache: Path) -> Iterator[tuple[Path, list[BrokerPact]]]:
+    """A directory holding the pacts the broker selects for ``query.provider`` (removed afterwards:
+    each run asks the broker again, since what it selects changes with every publication), and them."""
     pacts = _selected(query)
     (cache / "broker").mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="pacts-", dir=cache / "broker") as name:
         directory = Path(name)
         taken: set[str] = set()
+        fetched = []
         for index, entry in enumerate(pacts):
             href = entry["href"]
             document = _get_json(query, href, what=f"the pact {entry['name'] or href}")
+            results = _link(document, RESULTS)
+            if isinstance(document, dict):
+                document.pop("_links", None)  # the broker's HAL decoration, not part of the pact
             file_name = _file_name(document, query.provider, index, taken)
             (directory / file_name).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+            fetched.append(BrokerPact(file_name, entry["name"] or href, entry["pending"], results["href"] if results else None))
             pending = " (pending)" if entry["pending"] else ""
             print(f"rpctest: broker: {entry['name'] or href}{pending} -> {file_name}", file=sys.stderr)
         if not pacts:
             print(f"rpctest: broker: {query.url} selected no pact for provider {query.provider}", file=sys.stderr)
-        yield directory
+        yield directory, fetched
 
 
 def _selected(query: BrokerQuery) -> list[dict[str, Any]]:
@@ -196,6 +214,11 @@ def _origin(url: str) -> tuple[str, str]:
 
 def _get_json(query: BrokerQuery, url: str, *, what: str) -> Any:
     return _request_json(query, url, body=None, what=what)
+
+
+def post_json(query: BrokerQuery, url: str, body: Any, *, what: str) -> Any:
+    """POST ``body`` to the broker (its answer as JSON)."""
+    return _request_json(query, url, body=body, what=what)
 
 
 def _request_json(query: BrokerQuery, url: str, *, body: Any, what: str) -> Any:

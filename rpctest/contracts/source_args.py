@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 if TYPE_CHECKING:
     from rpctest.contracts.broker import BrokerQuery
+    from rpctest.contracts.broker_results import Pacts
 
-__all__ = ["SOURCES_HELP", "add_broker_options", "broker_query"]
+__all__ = ["SOURCES_HELP", "add_broker_options", "broker_query", "settle_broker_verification"]
 
 #: how a contract path may be written, for the commands' help
 SOURCES_HELP = "files or directories, git:REF:PATH (this repository) or git+URL@REF#PATH (another one)"
 
 
-def add_broker_options(parser: argparse.ArgumentParser) -> None:
-    """``--broker`` and its company: consumer contracts from a Pact Broker's pacts for a provider."""
+def add_broker_options(parser: argparse.ArgumentParser, *, results: bool = False) -> None:
+    """``--broker`` and its company: consumer contracts from a Pact Broker's pacts for a provider
+    (``results``: and the options that publish verification results, for verify)."""
     group = parser.add_argument_group(
         "consumer contracts from a Pact Broker",
         "the pacts the broker selects for --broker-provider, as Pact's verifier asks for them; the "
@@ -37,6 +39,10 @@ def add_broker_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--broker-token", metavar="TOKEN", help="a bearer token (default: $PACT_BROKER_TOKEN)")
     group.add_argument("--broker-username", metavar="NAME", help="basic auth (default: $PACT_BROKER_USERNAME)")
     group.add_argument("--broker-password", metavar="PASSWORD", help="basic auth (default: $PACT_BROKER_PASSWORD)")
+    if results:
+        group.add_argument("--publish-verification-results", action="store_true",
+                           help="send each pact's result to the broker (for can-i-deploy); needs --provider-app-version")
+        group.add_argument("--provider-app-version", metavar="VERSION", help="the provider version verified (e.g. the git commit)")
 
 
 def broker_query(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> "BrokerQuery | None":
@@ -46,6 +52,9 @@ def broker_query(args: argparse.Namespace, environ: Mapping[str, str] | None = N
     from rpctest.exceptions import ConfigError
 
     env = os.environ if environ is None else environ
+    if getattr(args, "publish_verification_results", False) and not (args.broker_provider and args.provider_app_version):
+        raise ConfigError("--publish-verification-results sends the results of a broker's pacts: give --broker-provider NAME "
+                          "and --provider-app-version VERSION")
     if not args.broker_provider:
         extra = [flag for flag, value in (("--broker", args.broker), ("--consumer-version-selectors", args.consumer_version_selectors),
                                           ("--include-pending", args.include_pending),
@@ -66,3 +75,16 @@ def broker_query(args: argparse.Namespace, environ: Mapping[str, str] | None = N
         include_pending=args.include_pending,
         provider_branch=args.provider_version_branch,
     )
+
+
+def settle_broker_verification(args: argparse.Namespace, query: "BrokerQuery | None", pacts: "Pacts", findings: "Sequence[Any]") -> None:
+    """After verify: pending pacts' errors become warnings; with ``--publish-verification-results``,
+    each pact's result goes to the broker (its real outcome, pending or not)."""
+    if query is None:
+        return
+    from rpctest.contracts.broker_results import keep_pending_pacts_from_failing, outcomes, publish_results
+
+    results = outcomes(findings, pacts)
+    keep_pending_pacts_from_failing(findings, pacts)
+    if args.publish_verification_results:
+        publish_results(query, pacts, results, version=args.provider_app_version, branch=args.provider_version_branch)

@@ -19,10 +19,10 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 if TYPE_CHECKING:
-    from rpctest.contracts.broker import BrokerQuery
+    from rpctest.contracts.broker import BrokerPact, BrokerQuery
     from rpctest.contracts.format import Contract
 
 __all__ = ["cache_dir", "local_path", "load_sources", "is_source"]
@@ -53,9 +53,11 @@ def local_path(spec: str, *, cwd: Path | str | None = None) -> tuple[Path, Path 
     return materialise(git, cache_dir(), cwd=cwd), Path(git.path)
 
 
-def load_sources(specs: Sequence[str], *, broker: "BrokerQuery | None" = None,
-                 cwd: Path | str | None = None) -> list["Contract"]:
-    """Every contract the sources name, in order (the broker's pacts last)."""
+def load_sources(specs: Sequence[str], *, broker: "BrokerQuery | None" = None, cwd: Path | str | None = None,
+                 pacts: "list[tuple[Path, BrokerPact]] | None" = None) -> list["Contract"]:
+    """Every contract the sources name, in order (the broker's pacts last). ``pacts``, when given,
+    receives each broker pact with the path its contract is shown under (for pending pacts and
+    verification results)."""
     from rpctest.contracts.format import gc_paused, load_many
 
     contracts: list[Contract] = []
@@ -64,17 +66,14 @@ def load_sources(specs: Sequence[str], *, broker: "BrokerQuery | None" = None,
             local, shown = local_path(spec, cwd=cwd)
             contracts.extend(_labelled(load_many([local]), local, shown))
         if broker is not None:
-            with _broker_pacts(broker) as (directory, shown):
+            from rpctest.contracts.broker import fetch_pacts
+
+            shown = Path(broker.label)
+            with fetch_pacts(broker, cache_dir()) as (directory, fetched):
                 contracts.extend(_labelled(load_many([directory]), directory, shown))
+            if pacts is not None:
+                pacts.extend((shown / pact.file_name, pact) for pact in fetched)
     return contracts
-
-
-@contextlib.contextmanager
-def _broker_pacts(query: "BrokerQuery") -> Iterator[tuple[Path, Path]]:
-    from rpctest.contracts.broker import fetch_pacts
-
-    with fetch_pacts(query, cache_dir()) as directory:
-        yield directory, Path(query.label)
 
 
 def _labelled(contracts: list["Contract"], local: Path, shown: Path | None) -> list["Contract"]:

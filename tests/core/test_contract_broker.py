@@ -12,6 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
+from rpctest._version import __version__
 from rpctest.cli import main
 from broker_double import BrokerDouble, running_broker
 
@@ -59,6 +60,36 @@ def test_a_broken_pact_fails_verify_naming_the_broker(broker: BrokerDouble, caps
     host = broker.url.split("://", 1)[1]
     assert f"ERROR [response_schema] {host}/pacts/provider/users/rpctest-examples--users.json interaction #" in out
     assert "consumerVersionSelectors" not in (broker.requests[1].body or {})  # none given: the broker's default
+
+
+def test_a_pending_pacts_errors_are_warnings_and_results_are_published_as_they_are(
+    broker: BrokerDouble, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broker.pacts = {"web": _broken(USERS), "app": USERS}
+    broker.pending = {"web"}
+    code = main(["contracts", "verify", PROVIDERS, "--broker", broker.url, "--broker-provider", "users", "--include-pending",
+                 "--publish-verification-results", "--provider-app-version", "f00d", "--provider-version-branch", "main"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.out
+    assert "WARNING [response_schema]" in captured.out and "(a pending pact: reported, does not fail the build)" in captured.out
+    results = {r.path.split("/consumer/")[1].split("/")[0]: r.body for r in broker.requests if r.path.endswith("/verification-results")}
+    verified_by = {"implementation": "rpctest", "version": __version__}
+    assert results == {
+        "app": {"success": True, "providerApplicationVersion": "f00d", "providerVersionBranch": "main", "verifiedBy": verified_by},
+        "web": {"success": False, "providerApplicationVersion": "f00d", "providerVersionBranch": "main", "verifiedBy": verified_by},
+    }
+    # the same broken pact, no longer pending, fails the build
+    broker.pending = set()
+    broker.requests.clear()
+    assert main(["contracts", "verify", PROVIDERS, "--broker", broker.url, "--broker-provider", "users"]) == 1
+    assert not [r for r in broker.requests if r.path.endswith("/verification-results")]  # not asked to publish
+
+
+def test_publishing_results_needs_a_broker_and_a_provider_version(broker: BrokerDouble, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["contracts", "verify", PROVIDERS, "--broker", broker.url, "--broker-provider", "users",
+                 "--publish-verification-results"]) == 2
+    assert "give --broker-provider NAME and --provider-app-version VERSION" in capsys.readouterr().err
+    assert broker.requests == []
 
 
 def test_the_pact_cli_environment_variables_give_url_and_basic_auth(
