@@ -31,7 +31,7 @@ from typing import Callable, Sequence
 
 from rpctest.exceptions import ConfigError
 
-__all__ = ["GitSpec", "parse_git_spec", "GIT_TIMEOUT", "FETCH_TIMEOUT", "materialise", "fetch_timeout"]
+__all__ = ["GitSpec", "parse_git_spec", "redact", "GIT_TIMEOUT", "FETCH_TIMEOUT", "materialise", "fetch_timeout"]
 
 #: seconds for a git command on a local repository
 GIT_TIMEOUT = 30.0
@@ -53,6 +53,20 @@ class GitSpec:
     ref: str
     path: str
 
+    @property
+    def shown(self) -> str:
+        """The spec as messages show it: a password or token in the URL replaced by ``***``."""
+        return redact(self.spec)
+
+    @property
+    def shown_url(self) -> str:
+        return redact(self.url or "")
+
+
+def redact(text: str) -> str:
+    """``text`` with the secret of any ``scheme://user:secret@host`` (a CI token) replaced by ``***``."""
+    return re.sub(r"(://[^/@:\s]*:)[^/@\s]+@", r"\1***@", text)
+
 
 def parse_git_spec(spec: str) -> GitSpec | None:
     """The git source ``spec`` names, or None when it is not one (a plain path)."""
@@ -72,13 +86,13 @@ def _parse_remote(spec: str) -> GitSpec:
     location, sep, path = spec[4:].partition("#")
     path = path.strip("/")
     if not sep or not path:
-        raise ConfigError(f"{spec!r}: name the contracts' path in the repository after '#': {form}")
+        raise ConfigError(f"{redact(spec)!r}: name the contracts' path in the repository after '#': {form}")
     url, ref = location, "HEAD"
     head, at, tail = location.rpartition("@")
     if at and tail and _is_repository_url(head):
         url, ref = head, tail
     if not url:
-        raise ConfigError(f"{spec!r}: no repository URL: {form}")
+        raise ConfigError(f"{redact(spec)!r}: no repository URL: {form}")
     return GitSpec(spec, url, ref, path)
 
 
@@ -170,14 +184,14 @@ def _extract(git: _Git, spec: GitSpec, rev: str, cache: Path) -> Path:
     """Write the blob or tree ``rev:path`` into ``cache/trees`` (once per object id); its path."""
     hint = (
         "(PATH is from the repository's root; fetch the ref first in a shallow CI checkout)" if spec.url is None
-        else f"(PATH is from the root of {spec.url})"
+        else f"(PATH is from the root of {spec.shown_url})"
     )
     try:
         kind = git.run("cat-file", "-t", f"{rev}:{spec.path}").decode().strip()
         oid = git.run("rev-parse", "--verify", "--end-of-options", f"{rev}:{spec.path}").decode().strip()
     except _GitFailed as exc:
         problem = f"no answer in {exc.timed_out:.0f} s" if exc.timed_out else exc.last
-        raise ConfigError(f"cannot read {spec.spec}: {problem} {hint}") from None
+        raise ConfigError(f"cannot read {spec.shown}: {problem} {hint}") from None
     target = cache / "trees" / oid
     name = Path(spec.path).name
     if kind == "blob":
@@ -186,7 +200,7 @@ def _extract(git: _Git, spec: GitSpec, rev: str, cache: Path) -> Path:
             _publish(target, {name: git.run("cat-file", "blob", oid)})
         return done
     if kind != "tree":
-        raise ConfigError(f"cannot read {spec.spec}: {spec.path} is a {kind}, not a file or directory")
+        raise ConfigError(f"cannot read {spec.shown}: {spec.path} is a {kind}, not a file or directory")
     if not target.is_dir():
         _publish(target, _tree_files(git, oid))
     return target
@@ -247,7 +261,7 @@ def _fetched(spec: GitSpec, cache: Path, timeout: float, warn: Callable[[str], N
     with recording_lock(root, timeout=timeout):  # one fetch into one cached repository at a time
         if not (root / "repo.git" / "HEAD").exists():
             _Git().run("init", "--bare", "-q", str(root / "repo.git"))
-            (root / "url").write_text(spec.url + "\n", encoding="utf-8")
+            (root / "url").write_text(spec.shown_url + "\n", encoding="utf-8")  # for a person looking in the cache
         kept = _local_commit(git, spec.ref)
         if kept is not None:
             return git, kept
@@ -258,10 +272,10 @@ def _fetched(spec: GitSpec, cache: Path, timeout: float, warn: Callable[[str], N
             cached = _local_ref(git, _HEADS + spec.ref) or _local_ref(git, _OTHER + spec.ref)
             if cached is None:
                 raise ConfigError(
-                    f"cannot read {spec.spec}: cannot reach {spec.url} ({problem}); check the URL (`git ls-remote URL` "
+                    f"cannot read {spec.shown}: cannot reach {spec.shown_url} ({redact(problem)}); check the URL (`git ls-remote URL` "
                     f"must work here, with its credentials) and that no network is needed offline: nothing of it is cached"
                 ) from None
-            warn(f"cannot reach {spec.url} ({problem}); using {spec.ref} as fetched {_fetched_when(git, spec.ref)} "
+            warn(f"cannot reach {spec.shown_url} ({redact(problem)}); using {spec.ref} as fetched {_fetched_when(git, spec.ref)} "
                  f"(commit {cached[:12]})")
             return git, cached
         return git, _fetch_ref(git, spec, remote, timeout)
@@ -312,10 +326,10 @@ def _fetch_ref(git: _Git, spec: GitSpec, remote: dict[str, str], timeout: float)
         found = _local_commit(git, ref)
         if found is not None:
             return found
-        raise ConfigError(f"cannot read {spec.spec}: {spec.url} has no commit {ref}")
+        raise ConfigError(f"cannot read {spec.shown}: {spec.shown_url} has no commit {ref}")
     names = sorted(n.split("/", 2)[2] for n in remote if n.startswith(("refs/heads/", "refs/tags/")) and not n.endswith("^{}"))
     shown = ", ".join(names[:12]) + (" ..." if len(names) > 12 else "")
-    raise ConfigError(f"cannot read {spec.spec}: {spec.url} has no branch or tag {ref!r}" +
+    raise ConfigError(f"cannot read {spec.shown}: {spec.shown_url} has no branch or tag {ref!r}" +
                       (f"; it has {shown}" if shown else " (it has no branches)"))
 
 
@@ -325,7 +339,7 @@ def _fetch(git: _Git, spec: GitSpec, refspecs: list[str], timeout: float, depth:
                 timeout=timeout)
     except _GitFailed as exc:
         problem = f"no answer in {exc.timed_out:.0f} s" if exc.timed_out else exc.last
-        raise ConfigError(f"cannot read {spec.spec}: fetching {spec.ref} from {spec.url} failed ({problem})") from None
+        raise ConfigError(f"cannot read {spec.shown}: fetching {spec.ref} from {spec.shown_url} failed ({redact(problem)})") from None
 
 
 def _stamp(git: _Git, ref: str) -> Path:

@@ -34,7 +34,7 @@ def add_broker_options(parser: argparse.ArgumentParser, *, results: bool = False
     group.add_argument("--broker-provider", metavar="NAME", help="the provider's name in the broker's pacts")
     group.add_argument("--consumer-version-selectors", action="append", metavar="JSON",
                        help="which consumer versions (repeatable): a JSON object or list, e.g. '{\"mainBranch\": true}'")
-    group.add_argument("--include-pending", action="store_true", help="ask for pending pacts too (marked in the log)")
+    group.add_argument("--include-pending", action="store_true", help="ask for pending pacts too (their errors are reported as warnings)")
     group.add_argument("--provider-version-branch", metavar="BRANCH", help="the provider branch being verified (for pending pacts)")
     group.add_argument("--broker-token", metavar="TOKEN", help="a bearer token (default: $PACT_BROKER_TOKEN)")
     group.add_argument("--broker-username", metavar="NAME", help="basic auth (default: $PACT_BROKER_USERNAME)")

@@ -149,6 +149,15 @@ def test_a_remote_that_never_answers_times_out(silent_server: int, monkeypatch: 
     assert f"cannot reach http://127.0.0.1:{silent_server}/web.git (no answer in 1 s)" in err, err
 
 
+def test_a_token_in_the_url_is_never_shown(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["contracts", "verify", "git+https://ci:tok3n@127.0.0.1:9/web.git@main#contracts"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot reach https://ci:***@127.0.0.1:9/web.git (" in err, err
+    assert "tok3n" not in err
+    urls = [path.read_text() for path in (cache_dir() / "git").glob("*/url")]
+    assert "https://ci:***@127.0.0.1:9/web.git\n" in urls and not any("tok3n" in url for url in urls)
+
+
 def test_git_ref_path_names_a_directory_of_this_repository(consumer_repo: Path, monkeypatch: pytest.MonkeyPatch,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(consumer_repo)
