@@ -8,13 +8,36 @@ this double; what it answers follows the Pact Broker's HAL API (the index's rela
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Iterator
 
-import contextlib
+
+#: the users consumer's get_user interaction as a Pact V4 file (the agreed mapping, docs/pact.md)
+PACT_V4: dict[str, Any] = {
+    "consumer": {"name": "web"},
+    "provider": {"name": "users"},
+    "interactions": [{
+        "type": "Synchronous/Messages",
+        "description": "get_user {\"id\": 1}",
+        "key": "get_user-1",
+        "pending": False,
+        "providerStates": [],
+        "request": {
+            "contents": {"contentType": "application/json", "encoded": False, "content": {"id": 1}},
+            "metadata": {"rpctest": {"stack": "pysoa", "service": "users", "operation": "get_user"}},
+        },
+        "response": [{
+            "contents": {"contentType": "application/json", "encoded": False,
+                         "content": {"body": {"user": {"id": 1, "name": "Ann", "email": "ann@example.com", "tags": ["admin"]}}}},
+            "matchingRules": {"body": {"$.body": {"combine": "AND", "matchers": [{"match": "type"}]}}},
+        }],
+    }],
+    "metadata": {"pactSpecification": {"version": "4.0"}, "rpctest": {"stack": "pysoa", "service": "users", "contract": 2}},
+}
 
 
 @dataclass

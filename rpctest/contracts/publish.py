@@ -26,6 +26,8 @@ PUBLISH_TIMEOUT = 300.0
 
 def register(actions: Any) -> None:
     """Add the ``publish`` action to ``rpctest contracts``."""
+    from rpctest.contracts.source_args import add_broker_credentials
+
     parser = actions.add_parser(
         "publish",
         help="publish Pact files to a Pact Broker (runs pact broker publish)",
@@ -40,10 +42,7 @@ def register(actions: Any) -> None:
     parser.add_argument("--branch", metavar="BRANCH", help="the consumer's branch")
     parser.add_argument("--tag", action="append", metavar="TAG", help="a tag for this version (repeatable)")
     parser.add_argument("--build-url", metavar="URL", help="the CI build that published them")
-    parser.add_argument("--broker", metavar="URL", help="the broker's base URL (default: $PACT_BROKER_BASE_URL)")
-    parser.add_argument("--broker-token", metavar="TOKEN", help="a bearer token (default: $PACT_BROKER_TOKEN)")
-    parser.add_argument("--broker-username", metavar="NAME", help="basic auth (default: $PACT_BROKER_USERNAME)")
-    parser.add_argument("--broker-password", metavar="PASSWORD", help="basic auth (default: $PACT_BROKER_PASSWORD)")
+    add_broker_credentials(parser, url=True)
     parser.set_defaults(handler=run)
 
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from rpctest.contracts.broker import BrokerQuery
     from rpctest.contracts.broker_results import Pacts
 
-__all__ = ["SOURCES_HELP", "add_broker_options", "broker_query", "settle_broker_verification"]
+__all__ = ["SOURCES_HELP", "add_broker_options", "add_broker_credentials", "broker_query", "settle_broker_verification"]
 
 #: how a contract path may be written, for the commands' help
 SOURCES_HELP = "files or directories, git:REF:PATH (this repository) or git+URL@REF#PATH (another one)"
@@ -36,13 +36,20 @@ def add_broker_options(parser: argparse.ArgumentParser, *, results: bool = False
                        help="which consumer versions (repeatable): a JSON object or list, e.g. '{\"mainBranch\": true}'")
     group.add_argument("--include-pending", action="store_true", help="ask for pending pacts too (their errors are reported as warnings)")
     group.add_argument("--provider-version-branch", metavar="BRANCH", help="the provider branch being verified (for pending pacts)")
-    group.add_argument("--broker-token", metavar="TOKEN", help="a bearer token (default: $PACT_BROKER_TOKEN)")
-    group.add_argument("--broker-username", metavar="NAME", help="basic auth (default: $PACT_BROKER_USERNAME)")
-    group.add_argument("--broker-password", metavar="PASSWORD", help="basic auth (default: $PACT_BROKER_PASSWORD)")
+    add_broker_credentials(group)
     if results:
         group.add_argument("--publish-verification-results", action="store_true",
                            help="send each pact's result to the broker (for can-i-deploy); needs --provider-app-version")
         group.add_argument("--provider-app-version", metavar="VERSION", help="the provider version verified (e.g. the git commit)")
+
+
+def add_broker_credentials(parser: Any, *, url: bool = False) -> None:
+    """How to log in to the broker (and, with ``url``, where it is): the pact CLI's names and variables."""
+    if url:
+        parser.add_argument("--broker", metavar="URL", help="the broker's base URL (default: $PACT_BROKER_BASE_URL)")
+    parser.add_argument("--broker-token", metavar="TOKEN", help="a bearer token (default: $PACT_BROKER_TOKEN)")
+    parser.add_argument("--broker-username", metavar="NAME", help="basic auth (default: $PACT_BROKER_USERNAME)")
+    parser.add_argument("--broker-password", metavar="PASSWORD", help="basic auth (default: $PACT_BROKER_PASSWORD)")
 
 
 def broker_query(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> "BrokerQuery | None":

@@ -14,7 +14,7 @@ import pytest
 
 from rpctest._version import __version__
 from rpctest.cli import main
-from broker_double import BrokerDouble, running_broker
+from broker_double import PACT_V4, BrokerDouble, running_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDERS = str(ROOT / "contracts/providers")
@@ -178,30 +178,6 @@ def test_serve_loads_the_brokers_pacts(broker: BrokerDouble, monkeypatch: pytest
 def test_serve_needs_contracts_or_a_broker(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--stack", "pysoa"]) == 2
     assert "rpctest serve needs consumer contracts: CONTRACT paths, or --broker-provider NAME" in capsys.readouterr().err
-
-
-#: the users consumer's get_user interaction as a Pact V4 file (the agreed mapping, docs/pact.md)
-PACT_V4 = {
-    "consumer": {"name": "web"},
-    "provider": {"name": "users"},
-    "interactions": [{
-        "type": "Synchronous/Messages",
-        "description": "get_user {\"id\": 1}",
-        "key": "get_user-1",
-        "pending": False,
-        "providerStates": [],
-        "request": {
-            "contents": {"contentType": "application/json", "encoded": False, "content": {"id": 1}},
-            "metadata": {"rpctest": {"stack": "pysoa", "service": "users", "operation": "get_user"}},
-        },
-        "response": [{
-            "contents": {"contentType": "application/json", "encoded": False,
-                         "content": {"body": {"user": {"id": 1, "name": "Ann", "email": "ann@example.com", "tags": ["admin"]}}}},
-            "matchingRules": {"body": {"$.body": {"combine": "AND", "matchers": [{"match": "type"}]}}},
-        }],
-    }],
-    "metadata": {"pactSpecification": {"version": "4.0"}, "rpctest": {"stack": "pysoa", "service": "users", "contract": 2}},
-}
 
 
 @pytest.mark.xfail(strict=True, reason="needs i19-export's Pact import")

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
+from broker_double import PACT_V4 as PACT
 from broker_double import BrokerDouble, running_broker
 
 from rpctest.cli import main
@@ -17,20 +18,6 @@ from rpctest.contracts.publish import pact_command
 from rpctest.exceptions import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
-PACT = {
-    "consumer": {"name": "web"},
-    "provider": {"name": "users"},
-    "interactions": [{
-        "type": "Synchronous/Messages",
-        "description": "get_user",
-        "request": {"contents": {"contentType": "application/json", "encoded": False, "content": {"id": 1}},
-                    "metadata": {"rpctest": {"stack": "pysoa", "service": "users", "operation": "get_user"}}},
-        "response": [{"contents": {"contentType": "application/json", "encoded": False, "content": {"body": {"user": {"id": 1}}}}}],
-    }],
-    "metadata": {"pactSpecification": {"version": "4.0"}},
-}
-
-
 def _pact_installed() -> bool:
     try:
         pact_command()
