@@ -37,23 +37,25 @@ def cache_dir() -> Path:
     return Path(base) / "rpctest"
 
 
-def is_source(spec: str) -> bool:
-    """Whether ``spec`` names a revision rather than a path of the working tree."""
-    return spec.startswith(("git:", "git+"))
+def is_source(spec: str | Path) -> bool:
+    """Whether ``spec`` names a revision rather than a path of the working tree (a ``Path`` never does)."""
+    return isinstance(spec, str) and spec.startswith(("git:", "git+"))
 
 
-def local_path(spec: str, *, cwd: Path | str | None = None) -> tuple[Path, Path | None]:
+def local_path(spec: str | Path, *, cwd: Path | str | None = None) -> tuple[Path, Path | None]:
     """``(where the files are on disk, the path to show for them)`` of one source; the second is None
     for a plain path (shown as it is)."""
     from rpctest.contracts.gitsource import materialise, parse_git_spec
 
-    git = parse_git_spec(spec)
+    if not is_source(spec):
+        return Path(spec), None
+    git = parse_git_spec(str(spec))
     if git is None:
         return Path(spec), None
     return materialise(git, cache_dir(), cwd=cwd), Path(git.path)
 
 
-def load_sources(specs: Sequence[str], *, broker: "BrokerQuery | None" = None, cwd: Path | str | None = None,
+def load_sources(specs: Sequence[str | Path], *, broker: "BrokerQuery | None" = None, cwd: Path | str | None = None,
                  pacts: "list[tuple[Path, BrokerPact]] | None" = None) -> list["Contract"]:
     """Every contract the sources name, in order (the broker's pacts last). ``pacts``, when given,
     receives each broker pact with the path its contract is shown under (for pending pacts and
