@@ -27,7 +27,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from rpctest.exceptions import ConfigError
 
@@ -256,9 +256,7 @@ def _fetched(spec: GitSpec, cache: Path, timeout: float, warn: Callable[[str], N
     assert spec.url is not None
     root = cache / "git" / hashlib.sha256(spec.url.encode()).hexdigest()[:20]
     git = _Git(git_dir=root / "repo.git")
-    from rpctest.contracts.fileset import recording_lock
-
-    with recording_lock(root, timeout=timeout):  # one fetch into one cached repository at a time
+    with _fetch_lock(root, spec, timeout):
         if not (root / "repo.git" / "HEAD").exists():
             _Git().run("init", "--bare", "-q", str(root / "repo.git"))
             (root / "url").write_text(spec.shown_url + "\n", encoding="utf-8")  # for a person looking in the cache
@@ -279,6 +277,25 @@ def _fetched(spec: GitSpec, cache: Path, timeout: float, warn: Callable[[str], N
                  f"(commit {cached[:12]})")
             return git, cached
         return git, _fetch_ref(git, spec, remote, timeout)
+
+
+@contextlib.contextmanager
+def _fetch_lock(root: Path, spec: GitSpec, timeout: float) -> Iterator[None]:
+    """One fetch into one cached repository at a time (two CI jobs, pytest -n 2): git itself refuses a
+    second writer of a ref with "cannot lock ref" rather than waiting."""
+    import filelock  # rpctest's dependency; imported when a repository is fetched
+
+    root.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(root / "fetch.lock"), timeout=timeout)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise ConfigError(f"cannot read {spec.shown}: another rpctest has been fetching {spec.shown_url} into "
+                          f"{root} for {timeout:.0f} s; let it finish and run again") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _local_commit(git: _Git, ref: str) -> str | None:

@@ -77,9 +77,21 @@ def test_a_tag_and_a_commit_id_are_read_from_the_cache_once_fetched(consumer_rep
     by_commit = load_sources([f"git+file://{consumer_repo}@{commit}#contracts/consumers"])
     assert [c.path for c in tagged] == [c.path for c in by_commit]
     assert [str(c.path) for c in tagged][0].startswith("contracts/consumers/rpctest-examples--")
+    assert [c.path for c in load_sources([f"git+file://{consumer_repo}#contracts/consumers"])] == [c.path for c in tagged]  # HEAD
     shutil.move(str(consumer_repo), str(tmp_path / "gone"))  # the remote is gone: tags and commits need no fetch
     assert len(load_sources([f"git+file://{consumer_repo}@v1#contracts/consumers"])) == 5
     assert len(load_sources([f"git+file://{consumer_repo}@{commit[:12]}#contracts/consumers"])) == 5
+
+
+def test_concurrent_reads_of_one_repository_take_turns(consumer_repo: Path) -> None:
+    """Two jobs fetching one URL at once (pytest -n 2, parallel CI steps) both get the files: git would
+    refuse the second writer of a ref ("cannot lock ref") rather than wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    source = f"git+file://{consumer_repo}@main#contracts/consumers"
+    with ThreadPoolExecutor(4) as pool:
+        counts = list(pool.map(lambda _: len(load_sources([source])), range(4)))
+    assert counts == [5, 5, 5, 5]
 
 
 def test_a_branch_fetched_before_is_used_offline_with_a_warning(consumer_repo: Path, tmp_path: Path,
