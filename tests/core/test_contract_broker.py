@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -158,21 +161,31 @@ def test_diff_takes_its_consumers_from_the_broker(broker: BrokerDouble, tmp_path
             "rpctest-examples--users.json)") in out
 
 
-def test_serve_loads_the_brokers_pacts(broker: BrokerDouble, monkeypatch: pytest.MonkeyPatch) -> None:
-    """``rpctest serve --broker-provider`` builds its stubs from the broker's pacts (checked without a
-    server: the router it would serve)."""
-    import rpctest.contracts.serve as serve
+def test_serve_answers_from_the_brokers_pacts(broker: BrokerDouble) -> None:
+    """A real ``rpctest serve`` process stubs the provider from the pacts the broker selects."""
+    from rpctest.model import Call
+    from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
 
-    seen: list[Any] = []
-
-    def router_from_contracts(contracts: list[Any], stack: str, states: Any = None) -> Any:
-        seen.extend(contracts)
-        raise SystemExit(0)
-
-    monkeypatch.setattr(serve, "router_from_contracts", router_from_contracts)
-    with pytest.raises(SystemExit):
-        main(["serve", "--stack", "pysoa", "--broker", broker.url, "--broker-provider", "users"])
-    assert [(c.consumer, c.service, len(c.interactions)) for c in seen] == [("rpctest-examples", "users", 5)]
+    broker.pacts = {"calc-web": json.loads((ROOT / "contracts/consumers/rpctest-examples--asyncapy--calc.json").read_text())}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "rpctest", "serve", "--stack", "asyncapy", "--broker", broker.url, "--broker-provider", "calc"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"),
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        line = process.stdout.readline()
+        assert line.startswith("rpctest serve: asyncapy stub provider at "), (line, process.stderr.read() if process.poll() is not None else "")
+        client = AsyncAPYSyncClient.from_address(line.rsplit(" ", 1)[1].strip(), timeout=5)
+        try:
+            reply = client.call(Call("asyncapy", "calc", "add", {"action": "add", "a": 2, "b": 3}))
+        finally:
+            client.close()
+        assert reply.body == {"status": "ok", "sum": 5}
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert process.returncode == 0
+    assert [(r.method, r.path) for r in broker.requests][:2] == [("GET", "/"), ("POST", "/pacts/provider/calc/for-verification")]
 
 
 def test_serve_needs_contracts_or_a_broker(capsys: pytest.CaptureFixture[str]) -> None:
