@@ -16,7 +16,6 @@ repository is labelled with its path in that repository, as ``git:REF:PATH`` alw
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
@@ -60,31 +59,51 @@ def load_sources(specs: Sequence[str | Path], *, broker: "BrokerQuery | None" = 
     """Every contract the sources name, in order (the broker's pacts last). ``pacts``, when given,
     receives each broker pact with the path its contract is shown under (for pending pacts and
     verification results)."""
-    from rpctest.contracts.format import gc_paused, load_many
+    from rpctest.contracts.format import gc_paused
 
     contracts: list[Contract] = []
     with gc_paused():
         for spec in specs:
             local, shown = local_path(spec, cwd=cwd)
-            contracts.extend(_labelled(load_many([local]), local, shown))
+            contracts.extend(_loaded(local, shown, f" (from {_redacted(spec)})" if shown is not None else ""))
         if broker is not None:
             from rpctest.contracts.broker import fetch_pacts
 
             shown = Path(broker.label)
             with fetch_pacts(broker, cache_dir()) as (directory, fetched):
-                contracts.extend(_labelled(load_many([directory]), directory, shown))
+                contracts.extend(_loaded(directory, shown, f" (a pact from the broker at {broker.url})"))
             if pacts is not None:
                 pacts.extend((shown / pact.file_name, pact) for pact in fetched)
     return contracts
 
 
-def _labelled(contracts: list["Contract"], local: Path, shown: Path | None) -> list["Contract"]:
-    """Label each contract read from the cache with its path in the source it came from."""
-    if shown is None:
-        return contracts
-    for contract in contracts:
-        if contract.path is not None:
-            with contextlib.suppress(ValueError):
-                relative = contract.path.relative_to(local)
-                contract.path = shown / relative if str(relative) != "." else shown
+def _loaded(local: Path, shown: Path | None, origin: str) -> list["Contract"]:
+    """The contracts under ``local``, each labelled (and any file refused named) with its path in the
+    source it came from rather than the cache's copy."""
+    from rpctest.contracts.format import ContractError, load_many
+
+    try:
+        contracts = load_many([local])
+    except ContractError as exc:
+        if shown is None or exc.path is None:
+            raise
+        raise ContractError(_shown(exc.path, local, shown), exc.problem + origin) from None
+    if shown is not None:
+        for contract in contracts:
+            if contract.path is not None:
+                contract.path = _shown(contract.path, local, shown)
     return contracts
+
+
+def _shown(path: Path, local: Path, shown: Path) -> Path:
+    try:
+        relative = path.relative_to(local)
+    except ValueError:
+        return path
+    return shown / relative if str(relative) != "." else shown
+
+
+def _redacted(spec: str | Path) -> str:
+    from rpctest.contracts.gitsource import redact
+
+    return redact(str(spec))

@@ -139,6 +139,15 @@ def test_broker_problems_are_usage_errors_that_say_what_to_do(
     assert "Traceback" not in err
 
 
+def test_a_pact_that_is_no_contract_is_named_as_the_broker_serves_it(broker: BrokerDouble, capsys: pytest.CaptureFixture[str]) -> None:
+    broker.pacts = {"web": {"consumer": "web", "provider": "users"}}
+    assert main(["contracts", "verify", PROVIDERS, "--broker", broker.url, "--broker-provider", "users"]) == 2
+    err = capsys.readouterr().err
+    host = broker.url.split("://", 1)[1]
+    assert f"rpctest: error: {host}/pacts/provider/users/web--users.json: not an rpctest contract" in err, err
+    assert f"(a pact from the broker at {broker.url})" in err
+
+
 def test_an_unreachable_broker_and_a_missing_url_are_usage_errors(capsys: pytest.CaptureFixture[str],
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PACT_BROKER_BASE_URL", raising=False)

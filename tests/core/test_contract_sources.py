@@ -124,6 +124,17 @@ def test_bad_urls_refs_and_paths_are_usage_errors(spec: str, message: str, consu
     assert "Traceback" not in err
 
 
+def test_a_bad_file_in_another_repository_is_named_as_that_repository_names_it(consumer_repo: Path,
+                                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    (consumer_repo / CONSUMER).write_text('{"rpctest_contract": 2, "kind": "consumer"')
+    _git(consumer_repo, "commit", "-qam", "truncated")
+    source = f"git+file://{consumer_repo}@main#contracts"
+    assert main(["contracts", "verify", source]) == 2
+    err = capsys.readouterr().err
+    assert f"rpctest: error: {CONSUMER}: " in err and f"(from {source})" in err, err
+    assert str(cache_dir()) not in err
+
+
 @pytest.fixture()
 def silent_server() -> Iterator[int]:
     """A TCP server that accepts and never answers: a remote that hangs."""
