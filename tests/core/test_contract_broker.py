@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -18,6 +15,7 @@ import pytest
 from rpctest._version import __version__
 from rpctest.cli import main
 from broker_double import PACT_V4, BrokerDouble, running_broker
+from served_calc import served_add
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDERS = str(ROOT / "contracts/providers")
@@ -172,28 +170,8 @@ def test_diff_takes_its_consumers_from_the_broker(broker: BrokerDouble, tmp_path
 
 def test_serve_answers_from_the_brokers_pacts(broker: BrokerDouble) -> None:
     """A real ``rpctest serve`` process stubs the provider from the pacts the broker selects."""
-    from rpctest.model import Call
-    from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
-
     broker.pacts = {"calc-web": json.loads((ROOT / "contracts/consumers/rpctest-examples--asyncapy--calc.json").read_text())}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rpctest", "serve", "--stack", "asyncapy", "--broker", broker.url, "--broker-provider", "calc"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        line = process.stdout.readline()
-        assert line.startswith("rpctest serve: asyncapy stub provider at "), (line, process.stderr.read() if process.poll() is not None else "")
-        client = AsyncAPYSyncClient.from_address(line.rsplit(" ", 1)[1].strip(), timeout=5)
-        try:
-            reply = client.call(Call("asyncapy", "calc", "add", {"action": "add", "a": 2, "b": 3}))
-        finally:
-            client.close()
-        assert reply.body == {"status": "ok", "sum": 5}
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
-    assert process.returncode == 0
+    assert served_add("--broker", broker.url, "--broker-provider", "calc") == {"status": "ok", "sum": 5}
     assert [(r.method, r.path) for r in broker.requests][:2] == [("GET", "/"), ("POST", "/pacts/provider/calc/for-verification")]
 
 

@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from broker_double import PACT_V4 as PACT
-from broker_double import BrokerDouble, running_broker
 
 from rpctest.cli import main
 from rpctest.contracts.publish import pact_command
 from rpctest.exceptions import ConfigError
+from broker_double import PACT_V4 as PACT
+from broker_double import BrokerDouble, running_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 def _pact_installed() -> bool:

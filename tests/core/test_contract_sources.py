@@ -4,11 +4,9 @@ fetched with the real git into the cache), ``git:REF:PATH`` directories, for ver
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +18,7 @@ from rpctest.cli import main
 from rpctest.contracts.gitsource import GitSpec, parse_git_spec
 from rpctest.contracts.sources import cache_dir, load_sources
 from rpctest.exceptions import ConfigError
+from served_calc import served_add
 
 ROOT = Path(__file__).resolve().parents[2]
 CONSUMER = "contracts/consumers/rpctest-examples--pysoa--users.json"
@@ -206,29 +205,7 @@ def test_diff_reads_old_and_the_consumers_from_another_repository(consumer_repo:
 
 def test_serve_answers_from_contracts_of_another_repository(consumer_repo: Path) -> None:
     """``rpctest serve`` (a real process) serves the other repository's recorded interactions."""
-    from rpctest.model import Call
-    from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
-
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rpctest", "serve", "--stack", "asyncapy", f"git+file://{consumer_repo}@main#contracts/consumers"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )
-    try:
-        assert process.stdout is not None and process.stderr is not None
-        line = process.stdout.readline()
-        assert line.startswith("rpctest serve: asyncapy stub provider at "), (line, process.stderr.read() if process.poll() is not None else "")
-        address = line.rsplit(" ", 1)[1].strip()
-        client = AsyncAPYSyncClient.from_address(address, timeout=5)
-        try:
-            reply = client.call(Call("asyncapy", "calc", "add", {"action": "add", "a": 2, "b": 3}))
-        finally:
-            client.close()
-        assert reply.body == {"status": "ok", "sum": 5}
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
-    assert process.returncode == 0
+    assert served_add(f"git+file://{consumer_repo}@main#contracts/consumers") == {"status": "ok", "sum": 5}
 
 
 @pytest.mark.parametrize(
