@@ -54,10 +54,8 @@ def _case_xml(report: RunReport, case: Case) -> tuple[str, bool]:
 
 
 def _joined(head: list[str], findings: list[ReportFinding]) -> str:
-    """The case's line (where it has one) and its findings' lines, their common indentation removed."""
-    import textwrap
-
-    return textwrap.dedent("\n".join([*head, *(line for f in findings for line in (f.text or [f.message]))]))
+    """The case's line (where it has one) and its findings' lines, as the text report shows them."""
+    return "\n".join([*head, *(line for f in findings for line in (f.text or [f.message]))])
 
 
 def suite_xml(report: RunReport) -> str:
