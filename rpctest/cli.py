@@ -577,6 +577,8 @@ def _run_replay(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if still_failing else EXIT_OK
 
 
+from rpctest import report_cli as _report_cli  # noqa: E402,F401 - registers ``rpctest report``
+
 # --------------------------------------------------------------------------------------------------
 # the entry point
 

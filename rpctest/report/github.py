@@ -21,7 +21,7 @@ def render_github(report: RunReport) -> str:
         lines.append(f"::{finding.severity} {','.join(props)}::{github_data(finding.body)}")
     facts = ", ".join(f"{key} {value}" for key, value in report.meta.items() if key == "seed" and value is not None)
     if facts:
-        lines.append(f"::notice title={github_property(f'rpctest {report.command}')}::{github_data(facts)}")
+        lines.append(f"::notice title={github_property(report.title)}::{github_data(facts)}")
     lines.append(_plain(report.summary))
     return "\n".join(lines) + "\n"
 

@@ -17,7 +17,7 @@ _DETAILED = 50
 def render_markdown(report: RunReport) -> str:
     verdict = "passed" if report.ok else "FAILED"
     icon = ":white_check_mark:" if report.ok else ":x:"
-    lines = [f"### {icon} rpctest {markdown_inline(report.command)} {verdict}", "", markdown_inline(report.summary), ""]
+    lines = [f"### {icon} {markdown_inline(report.title)} {verdict}", "", markdown_inline(report.summary), ""]
     facts = [(k, v) for k, v in report.meta.items() if v is not None]
     if facts:
         lines.extend([", ".join(f"**{markdown_inline(str(k))}**: {markdown_inline(str(v))}" for k, v in facts), ""])

@@ -12,8 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Case", "ReportFinding", "RunReport", "Severity", "Status", "SCHEMA_VERSION"]
+__all__ = ["Case", "ReportFinding", "RunReport", "Severity", "Status", "SCHEMA_VERSION", "TITLES"]
 
+#: how each command is spelled on the command line, for headings
+TITLES = {"verify": "contracts verify", "diff": "contracts diff", "fuzz": "fuzz", "framing": "fuzz --framing"}
 #: the version of the JSON form (``rpctest_report``): a reader of stored runs checks it
 SCHEMA_VERSION = 1
 
@@ -105,6 +107,11 @@ class RunReport:
     def __post_init__(self) -> None:
         if self.exit_code == -1:
             self.exit_code = 0 if self.ok else 1
+
+    @property
+    def title(self) -> str:
+        """``rpctest contracts verify``, ``rpctest fuzz --framing``, ..."""
+        return f"rpctest {TITLES.get(self.command, self.command)}"
 
     def findings_of(self, case: Case) -> list[ReportFinding]:
         return [f for f in self.findings if f.case == case.key]

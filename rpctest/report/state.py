@@ -47,9 +47,13 @@ def store(run: RunReport, directory: Path | None = None) -> Path | None:
     """Write ``run`` as the last run of its command; None (and a warning on stderr) if it cannot."""
     from rpctest.contracts.format import write_text_atomic
 
+    import datetime
+
     path = _path(run.command, directory)
+    data = run.to_dict()
+    data["stored_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     try:
-        return write_text_atomic(path, json.dumps(run.to_dict(), indent=2, sort_keys=True, default=repr) + "\n")
+        return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=repr) + "\n")
     except OSError as exc:
         print(f"rpctest: warning: could not keep this run for rpctest report in {path}: {exc.strerror or exc}", file=sys.stderr)
         return None
