@@ -304,7 +304,7 @@ def _emit(runs: list[Any], fmt: str, output: str | None) -> int:
         sys.stdout.write(text)
     for run in runs:
         store(run)
-    return max(run.exit_code for run in runs)
+    return max(int(run.exit_code) for run in runs)
 
 
 def _run_migrate(args: argparse.Namespace) -> int:
