@@ -117,7 +117,9 @@ class RunReport:
         return [f for f in self.findings if f.case == case.key]
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form: the command's own keys, and the neutral ones beside them."""
+        """The JSON form: the command's own keys, and the neutral ones beside them. The neutral names
+        are chosen not to take a command's own (the framing report's ``cases`` is its count of cases);
+        ``findings`` of ``verify`` and ``diff`` keep every key they had and gain the neutral ones."""
         data = dict(self.details)
         data.update(
             rpctest_report=SCHEMA_VERSION,
@@ -126,7 +128,7 @@ class RunReport:
             exit_code=self.exit_code,
             headline=self.summary,
             meta=dict(self.meta),
-            cases=[case.to_dict() for case in self.cases],
+            testcases=[case.to_dict() for case in self.cases],
             findings=[finding.to_dict() for finding in self.findings],
             observed={key: list(codes) for key, codes in self.observed.items()},
         )

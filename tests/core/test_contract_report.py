@@ -175,11 +175,11 @@ def test_unknown_format_is_a_config_error(report: Report) -> None:
 def test_json_has_ok_summary_and_findings(report: Report) -> None:
     data = json.loads(render(report, "json"))
     # verify's own keys, and the neutral report's beside them (rpctest.report.model.RunReport.to_dict)
-    assert set(data) == {"ok", "summary", "findings", "rpctest_report", "command", "exit_code", "headline", "meta", "cases", "observed"}
+    assert set(data) == {"ok", "summary", "findings", "rpctest_report", "command", "exit_code", "headline", "meta", "testcases", "observed"}
     assert data["ok"] is False and data["exit_code"] == 1 and data["command"] == "verify"
     assert data["headline"] == report.summary()
-    assert {"suite": "web.handmade.users", "name": "#1 get", "status": "failed"} in data["cases"]
-    assert {"suite": "web.handmade.users", "name": "#0 get", "status": "passed"} in data["cases"]
+    assert {"suite": "web.handmade.users", "name": "#1 get", "status": "failed"} in data["testcases"]
+    assert {"suite": "web.handmade.users", "name": "#0 get", "status": "passed"} in data["testcases"]
     assert data["summary"] == {
         "findings": 5,
         "warnings": 1,

@@ -151,7 +151,7 @@ def test_json_keeps_the_commands_keys_and_adds_the_neutral_ones() -> None:
     data = json.loads(render(report, "json"))
     assert data["extra"] == "a" and data["rpctest_report"] == 1 and data["command"] == "fuzz"
     assert data["seed"] == "a" and data["meta"]["seed"] == "a"
-    assert [c["status"] for c in data["cases"]] == ["failed", "skipped"]
+    assert [c["status"] for c in data["testcases"]] == ["failed", "skipped"]
     assert [f["severity"] for f in data["findings"]] == ["error", "warning"]
     assert data["findings"][0]["case"] == ["a", "a"] and data["observed"] == {"a": ["a"]}
 
@@ -171,3 +171,12 @@ def test_text_shows_the_seed_that_repeats_a_fuzz_run() -> None:
     assert "**seed**: 1234" in render(report, "markdown")
     assert "::notice title=rpctest fuzz::seed 1234" in render(report, "github")
     assert '<property name="seed" value="1234" />' in render(report, "junit")
+
+
+def test_the_neutral_json_keys_take_none_of_a_commands_own() -> None:
+    """The framing report's JSON has always had ``cases`` (a count) and ``results``: they stay."""
+    details = {"cases": 3, "results": [{"x": 1}], "aborted": None, "ok": True, "stack": "zerojson"}
+    data = json.loads(render(RunReport("framing", "s", True, "sum", cases=[Case("a", "b")], details=details,
+                                       meta={"stack": "other"}), "json"))
+    assert {key: data[key] for key in details} == details
+    assert data["testcases"] == [{"suite": "a", "name": "b", "status": "passed"}] and data["meta"] == {"stack": "other"}
