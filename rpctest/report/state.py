@@ -49,7 +49,13 @@ def store(run: RunReport, directory: Path | None = None) -> Path | None:
 
     import datetime
 
-    path = _path(run.command, directory)
+    from rpctest.exceptions import RpctestError
+
+    try:
+        path = _path(run.command, directory)
+    except RpctestError as exc:  # a broken [tool.rpctest] table is the command's to report, if it needs one
+        print(f"rpctest: warning: could not keep this run for rpctest report: {exc}", file=sys.stderr)
+        return None
     data = run.to_dict()
     data["stored_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     try:

@@ -4,7 +4,10 @@ last stored runs, as one self-contained HTML file, read back with a real HTML pa
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -141,3 +144,20 @@ def test_a_stored_run_that_is_not_one_is_named(tmp_path: Path, capsys: pytest.Ca
 def test_report_needs_html(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["report"]) == 2
     assert "--html" in capsys.readouterr().err
+
+
+def test_keeping_a_run_never_costs_the_verdict(tmp_path: Path) -> None:
+    """A diff needs no configuration: a broken [tool.rpctest] table, or a state directory that cannot
+    be written, costs a warning, not the diff's exit status (a real process in a project of its own)."""
+    provider = str(CONTRACTS / "providers/pysoa--users.json")
+    (tmp_path / "pyproject.toml").write_text("[tool.rpctest]\ncontracts_dir = 5\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "RPCTEST_STATE_DIR"}
+    command = [sys.executable, "-m", "rpctest", "contracts", "diff", provider, provider]
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "could not keep this run for rpctest report" in done.stderr, done
+    assert "contracts_dir" in done.stderr and not (tmp_path / ".rpctest").exists()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the state directory would be", encoding="utf-8")
+    done = subprocess.run(command, cwd=tmp_path, env={**env, "RPCTEST_STATE_DIR": str(blocked)}, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done
+    assert f"could not keep this run for rpctest report in {blocked / 'last' / 'diff.json'}" in done.stderr
