@@ -33,7 +33,8 @@ _STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5rem; color: #1f2328; background: #fff; }
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; } h3 { font-size: 1.05rem; }
 table { border-collapse: collapse; margin: .5rem 0 1rem; }
-th, td { border: 1px solid #d0d7de; padding: .3rem .55rem; text-align: left; vertical-align: top; font-size: .9rem; }
+table.matrix { width: 100%; }
+th, td { border: 1px solid #d0d7de; padding: .3rem .55rem; text-align: left; vertical-align: top; font-size: .9rem; overflow-wrap: break-word; }
 th { background: #f6f8fa; }
 code, pre { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace; font-size: .85rem; }
 pre { white-space: pre-wrap; word-break: break-word; margin: .3rem 0; }
@@ -42,7 +43,7 @@ pre { white-space: pre-wrap; word-break: break-word; margin: .3rem 0; }
 .unknown { background: repeating-linear-gradient(45deg, #f6f8fa, #f6f8fa 6px, #eaeef2 6px, #eaeef2 12px); color: #656d76; }
 .verdict { display: inline-block; padding: .1rem .5rem; border-radius: .6rem; font-weight: 600; }
 .passed { background: #dafbe1; color: #116329; } .failed { background: #ffebe9; color: #a40e26; }
-.legend td { font-size: .8rem; } .muted { color: #656d76; } ul.tests { margin: 0; padding-left: 1.1rem; }
+.legend td { font-size: .8rem; } .muted { color: #656d76; } ul.tests { margin: 0; padding-left: 1.1rem; } ul.tests code { overflow-wrap: anywhere; }
 """
 
 
@@ -148,7 +149,7 @@ def _run_section(command: str, run: Mapping[str, Any] | None) -> str:
 _LEGEND = (
     '<table class="legend"><tr>'
     '<td class="ok">agrees</td><td class="own">the stack\'s own code</td>'
-    '<td class="gap">a gap: declared, but no consumer tests it</td><td class="bad">a contradiction</td>'
+    '<td class="gap">a gap: nothing tests it</td><td class="bad">a contradiction</td>'
     '<td class="none">not seen</td><td class="unknown">no stored run covers it</td></tr></table>'
 )
 
