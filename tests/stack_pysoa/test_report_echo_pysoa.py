@@ -28,3 +28,22 @@ def test_fuzz_reports_of_an_echoing_service_parse(tmp_path: Path, capsys: pytest
     lines = github.read_text(encoding="utf-8").split("\n")
     assert lines[0].startswith("::error title=rpctest valid_input_is_not_rejected::") and lines[-1] == ""
     assert all(line.startswith("::") for line in lines[:-2]) and lines[-2].startswith("rpctest fuzz FAILED")
+
+
+def test_the_codes_a_real_service_answered_are_kept_for_rpctest_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """What ``rpctest report --html`` puts in the fuzz and live columns: the codes the real PySOA
+    service answered, stored by ``fuzz`` and ``contracts verify --live``."""
+    from rpctest.report.state import load
+
+    monkeypatch.setenv("RPCTEST_STATE_DIR", str(tmp_path))
+    root = Path(__file__).resolve().parents[2]
+    assert main(["fuzz", "--stack", "pysoa", "--provider", "stack_pysoa.echosvc:EchoServer", "--mode", "positive",
+                 "--max-examples", "300", "--seed", "3", "--replay-dir", str(tmp_path / "r")]) == 1
+    fuzz = load("fuzz")
+    assert fuzz is not None and fuzz["observed"]["pysoa:echo.store"] == ["INVALID"]
+    assert main(["contracts", "verify", str(root / "contracts"), "--live", "--provider", "examples.pysoa.service:UserServer",
+                 "--setup", "examples.pysoa.service:provider_state"]) == 0, capsys.readouterr()
+    verify = load("verify")
+    assert verify is not None and "NOT_FOUND" in verify["observed"]["pysoa:users.get_user"]
+    assert verify["observed"]["pysoa:users.list_users"] == []
