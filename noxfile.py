@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pysoa", "interop-pykern", "interop-zerojson", "interop-kyoukai", "interop-asyncapy", "compat-pytest8", "compat-pytest8-mock", "compat-pytest9", "compat-pytest9-mock", "install", "docs"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pysoa", "interop-pykern", "interop-zerojson", "interop-kyoukai", "interop-asyncapy", "compat-pytest8", "compat-pytest8-mock", "compat-pytest9", "compat-pytest9-mock", "install", "docs", "report"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -264,3 +264,13 @@ def docs(session: nox.Session) -> None:
     """The documentation builds with no warnings."""
     session.install("-e", ".[docs]")
     session.run("mkdocs", "build", "--strict", "--site-dir", os.path.join(session.create_tmp(), "site"))
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """``rpctest report --html`` rendered by a real headless Chromium (the operating system's package, driven
+    by Playwright, which downloads no browser here) and the report formats parsed back by lxml as well as
+    ElementTree. CI installs chromium and sets RPCTEST_REQUIRE_BROWSER=1, so the browser test cannot skip."""
+    session.install("-e", ".", *TEST_TOOLS, "playwright>=1.40", "pillow>=10", "lxml>=5")
+    env = {"RPCTEST_REQUIRE_BROWSER": os.environ.get("RPCTEST_REQUIRE_BROWSER", "0")}
+    session.run("python", "-m", *PYTEST, "tests/report", "tests/core/test_report_formats.py", *session.posargs, env=env)

@@ -32,6 +32,8 @@ Registrar = Callable[[Any], None]  # receives the subparsers object of ``build_p
 _COMMANDS: list[Registrar] = []
 
 _EPILOG = "exit status: 0 ok, 1 findings, 2 usage or configuration error, 3 internal error"
+#: the formats of rpctest.report (not imported here: ``rpctest --help`` stays cheap)
+REPORT_FORMATS = ("text", "json", "junit", "github", "markdown")
 
 
 def command(register: Registrar) -> Registrar:
@@ -166,7 +168,7 @@ def _register_contracts(subparsers: Any) -> None:
         epilog=_EPILOG,
     )
     verify.add_argument("paths", nargs="*", metavar="PATH", help=f"contracts: {SOURCES_HELP} (default: the contracts dir)")
-    verify.add_argument("--format", choices=("text", "json", "junit", "github"), default="text", help="report format")
+    verify.add_argument("--format", choices=REPORT_FORMATS, default="text", help="report format")
     verify.add_argument("-o", "--output", metavar="FILE", help="write the report here (the summary still goes to stderr)")
     verify.add_argument("--live", action="store_true", help="also replay consumer requests against --provider or --address")
     verify.add_argument("--exact", action="store_true", help="with --live: compare body values, not only their shape")
@@ -191,7 +193,7 @@ def _register_contracts(subparsers: Any) -> None:
     diff.add_argument("old", metavar="OLD", help="the provider contract before: a file, git:REF:PATH or git+URL@REF#PATH")
     diff.add_argument("new", nargs="?", metavar="NEW", help="the provider contract after (default: exported from --provider/--address)")
     diff.add_argument("--consumers", action="append", metavar="DIR", help=f"consumer contracts: {SOURCES_HELP} (repeatable)")
-    diff.add_argument("--format", choices=("text", "json", "junit", "github"), default="text", help="report format")
+    diff.add_argument("--format", choices=REPORT_FORMATS, default="text", help="report format")
     diff.add_argument("-o", "--output", metavar="FILE", help="write the report here (the summary still goes to stderr)")
     _add_target(diff, what="without NEW: export NEW from the provider")
     add_broker_options(diff)
@@ -271,14 +273,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     elif args.states or args.setup:
         raise _usage("--states/--setup set the provider up for --live verification; add --live and --provider or --address")
     settle_broker_verification(args, broker, pacts, report.findings)
-    text = report.render(args.format)
-    if args.output:
-        with open(args.output, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        print(report.summary(), file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return report.exit_code
+    return _emit([report.run_report()], args.format, args.output)
 
 
 def _run_diff(args: argparse.Namespace) -> int:
@@ -302,13 +297,26 @@ def _run_diff(args: argparse.Namespace) -> int:
     if args.consumers or broker is not None:
         consumers = [c for c in load_sources(args.consumers or [], broker=broker) if isinstance(c, fmt.ConsumerContract)]
     report = diff(old, new, consumers, old_label=args.old, new_label=args.new)
-    text = report.render(args.format)
-    if args.output:
-        fmt.write_text_atomic(args.output, text)
-        print(report.summary(), file=sys.stderr)
+    return _emit([report.run_report()], args.format, args.output)
+
+
+def _emit(runs: list[Any], fmt: str, output: str | None) -> int:
+    """Write the runs' report in ``fmt`` (to ``output``, the summaries then going to stderr), keep
+    each run for ``rpctest report``, and return the exit status."""
+    from rpctest.contracts.format import write_text_atomic
+    from rpctest.report import render_many
+    from rpctest.report.state import store
+
+    text = render_many(runs, fmt)
+    if output:
+        write_text_atomic(output, text)
+        for run in runs:
+            print(run.summary, file=sys.stderr)
     else:
         sys.stdout.write(text)
-    return report.exit_code
+    for run in runs:
+        store(run)
+    return max(int(run.exit_code) for run in runs)
 
 
 def _run_migrate(args: argparse.Namespace) -> int:
@@ -350,6 +358,7 @@ def _state_handlers(modules: list[str] | None, service: str | None) -> Any:
 
 def _merge_reports(first: Any, second: Any) -> Any:
     first.findings.extend(second.findings)
+    first.observed.update(second.observed)
     return first
 
 
@@ -439,6 +448,8 @@ def _register_fuzz(subparsers: Any) -> None:
     parser.add_argument("--state", action="append", metavar="NAME",
                         help="reset the provider through this provider state's handler before every example (repeatable; with --states)")
     parser.add_argument("--states", action="append", metavar="MODULE", help="import MODULE's @rpctest.provider_state handlers (repeatable)")
+    parser.add_argument("--format", choices=REPORT_FORMATS, default="text", help="report format (default text)")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write the report here (the summary still goes to stderr)")
     parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report")
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report")
     parser.add_argument("--framing", action="store_true", help="also attack the endpoint's framing (malformed frames; ZeroJSON, AsyncAPY)")
@@ -476,16 +487,14 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             states=states,
         )
         framing = _framing(stack, args, target.contract) if args.framing else None
-    sys.stdout.write(report.render("text"))
-    reports: list[Any] = [report]
-    if framing is not None:
-        sys.stdout.write("\n" + framing.render("text"))
-        reports.append(framing)
+    runs = [r.run_report() for r in (report, framing) if r is not None]
+    from rpctest.contracts.format import write_text_atomic
+    from rpctest.report import render_many
+
     for fmt, path in (("junit", args.junit), ("json", args.json)):
         if path:
-            with open(path, "w", encoding="utf-8") as fh:
-                fh.write(_combined(fmt, [r.render(fmt) for r in reports]))
-    return max(r.exit_code for r in reports)
+            write_text_atomic(path, render_many(runs, fmt))
+    return _emit(runs, args.format, args.output)
 
 
 def _fuzz_states(args: argparse.Namespace, service: str | None) -> list[Any]:
@@ -498,23 +507,6 @@ def _fuzz_states(args: argparse.Namespace, service: str | None) -> list[Any]:
 
     _state_handlers(args.states, service)
     return [make_state(name, where="--state") for name in args.state]
-
-
-def _combined(fmt: str, rendered: list[str]) -> str:
-    """One file for several reports: a JSON list, or one JUnit ``<testsuites>`` holding every suite."""
-    if len(rendered) == 1:
-        return rendered[0]
-    if fmt == "json":
-        import json
-
-        return json.dumps([json.loads(text) for text in rendered], indent=2) + "\n"
-    import xml.etree.ElementTree as ET
-
-    root = ET.Element("testsuites")
-    for text in rendered:
-        parsed = ET.fromstring(text)
-        root.extend(parsed.iter("testsuite") if parsed.tag == "testsuites" else [parsed])
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def _framing(stack: str, args: argparse.Namespace, contract: Any) -> Any:
@@ -600,6 +592,8 @@ def _run_replay(args: argparse.Namespace) -> int:
     print(("STILL FAILING: " if still_failing else "FIXED: ") + detail)
     return EXIT_FINDINGS if still_failing else EXIT_OK
 
+
+from rpctest import report_cli as _report_cli  # noqa: E402,F401 - registers ``rpctest report``
 
 # --------------------------------------------------------------------------------------------------
 # the entry point

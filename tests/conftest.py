@@ -3,6 +3,10 @@ Hypothesis profile for a suite that must pass on a loaded machine."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -11,7 +15,27 @@ pytest_plugins = ["pytester"]
 SPEED_HEALTH_CHECKS = ("too_slow",)
 
 
+#: the state directory (rpctest.report.state) of this test process, when the suite made it
+_STATE_DIR: list[str] = []
+
+
+def _private_state_dir() -> None:
+    """Runs that commands keep for ``rpctest report`` go to a directory of this test process's own
+    (and of the commands it starts), not to the repository's ``.rpctest/``."""
+    if "RPCTEST_STATE_DIR" not in os.environ:
+        _STATE_DIR.append(tempfile.mkdtemp(prefix="rpctest-state-"))
+        os.environ["RPCTEST_STATE_DIR"] = _STATE_DIR[0]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for directory in _STATE_DIR:
+        os.environ.pop("RPCTEST_STATE_DIR", None)
+        shutil.rmtree(directory, ignore_errors=True)
+    _STATE_DIR.clear()
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _private_state_dir()
     """No test here is about speed (benchmarks/ measures that), so a loaded CI machine must not fail
     one with ``FailedHealthCheck: Input generation is slow`` or a ``DeadlineExceeded``: the profile in
     force (Hypothesis' ``ci`` profile under ``CI``, else its default) gets no deadline and those

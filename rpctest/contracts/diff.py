@@ -17,11 +17,14 @@ import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from rpctest.contracts.format import ConsumerContract, ContractError, OperationSpec, ProviderContract, RecordedInteraction
 from rpctest.contracts.verify import ERROR, WARNING, Finding, Verdict, standard_error_codes
 from rpctest.exceptions import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.report.model import RunReport
 
 __all__ = ["Change", "DiffReport", "diff", "diff_operations", "load_provider", "RULES", "INFO"]
 
@@ -418,7 +421,7 @@ def affects(change: Change, item: RecordedInteraction) -> bool:
 
 @dataclass
 class DiffReport(Verdict):
-    """Every change between two provider contracts, as findings ``rpctest.contracts.report`` renders."""
+    """Every change between two provider contracts, as findings ``rpctest.report`` renders."""
 
     old: ProviderContract
     new: ProviderContract
@@ -463,10 +466,16 @@ class DiffReport(Verdict):
     def case_of(self, finding: Finding) -> tuple[str, str]:
         return (f"{self.new.stack}.{self.new.service}", finding.operation or "")
 
-    def render(self, fmt: str = "text") -> str:
-        from rpctest.contracts.report import render
+    def run_report(self) -> "RunReport":
+        """This report as the neutral model every format is written from."""
+        from rpctest.contracts.report import run_report
 
-        return render(self, fmt)
+        return run_report(self, "diff")
+
+    def render(self, fmt: str = "text") -> str:
+        from rpctest.report import render
+
+        return render(self.run_report(), fmt)
 
 
 def diff(old: ProviderContract, new: ProviderContract, consumers: Sequence[ConsumerContract] | None = None, *,

@@ -173,7 +173,8 @@ def verify_live(
             call = item.as_call(consumer.stack, consumer.service)  # a recorded stream is subscribed to
             if (consumer.stack, consumer.service, item.operation) in subscriptions:
                 call.meta["kind"] = "subscribe"  # a wire client must SUBSCRIBE, not CALL
-            for check, message, pointer, expected, actual in _replay(item, call, send, handlers, exact, get_adapter(consumer.stack)):
+            seen = report.observed.setdefault(f"{consumer.stack}:{consumer.service}.{item.operation}", [])
+            for check, message, pointer, expected, actual in _replay(item, call, send, handlers, exact, get_adapter(consumer.stack), seen):
                 report.findings.append(
                     Finding(
                         check=check, message=message, consumer=consumer.consumer, stack=consumer.stack,
@@ -185,8 +186,10 @@ def verify_live(
     return report
 
 
-def _replay(item: RecordedInteraction, call: Call, send: Sender, handlers: "StateHandlers", exact: bool, adapter: Any) -> list[tuple[str, str, str, str, str]]:
-    """Send ``call`` in the states ``item`` recorded and compare the reply: the findings."""
+def _replay(item: RecordedInteraction, call: Call, send: Sender, handlers: "StateHandlers", exact: bool, adapter: Any,
+            seen: list[str]) -> list[tuple[str, str, str, str, str]]:
+    """Send ``call`` in the states ``item`` recorded and compare the reply: the findings. The reply's
+    error codes go into ``seen`` (what the live run saw of the operation)."""
     from rpctest.contracts.states import StateFailed
 
     absent = handlers.missing(item.states)
@@ -205,6 +208,7 @@ def _replay(item: RecordedInteraction, call: Call, send: Sender, handlers: "Stat
                 reply = send(call)
             except TransportError as exc:  # a timeout, a broken frame: a finding about the provider
                 reply = Reply(errors=[RpcError("TRANSPORT", str(exc), kind="transport")])
+            seen.extend(code for code in sorted({str(e.code) for e in reply.all_errors}) if code not in seen)
             return list(_compare(item, reply, exact, adapter))
     except StateFailed as exc:
         return [("live_state_failed", str(exc), "/states", ", ".join(s.describe() for s in item.states), "the handler raised")]

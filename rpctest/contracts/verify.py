@@ -18,7 +18,7 @@ import dataclasses
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from rpctest.contracts.format import (
     Contract,
@@ -33,6 +33,9 @@ from rpctest.contracts.format import (
 from rpctest.matchers import describe_rule
 from rpctest.model import ErrorKind
 from rpctest.schema.validate import CompiledSchema, compile_schema
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.report.model import RunReport
 
 __all__ = ["Finding", "Report", "verify", "verify_paths", "CHECKS", "Context", "standard_error_codes"]
 
@@ -102,6 +105,9 @@ class Report(Verdict):
     interactions: int = 0
     consumers: list[ConsumerContract] = field(default_factory=list)
     providers: list[ProviderContract] = field(default_factory=list)
+    #: the error codes live verification saw per operation (``stack:service.operation`` -> codes),
+    #: for the coverage matrix of ``rpctest report --html``
+    observed: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> str:
         warnings = len(self.findings) - len(self.errors)
@@ -143,10 +149,16 @@ class Report(Verdict):
             return (classname, "(contract)")
         return (classname, f"#{finding.interaction} {finding.operation}")
 
-    def render(self, fmt: str = "text") -> str:
-        from rpctest.contracts.report import render
+    def run_report(self) -> "RunReport":
+        """This report as the neutral model every format is written from."""
+        from rpctest.contracts.report import run_report
 
-        return render(self, fmt)
+        return run_report(self, "verify")
+
+    def render(self, fmt: str = "text") -> str:
+        from rpctest.report import render
+
+        return render(self.run_report(), fmt)
 
 
 # -- what each stack produces by itself -----------------------------------------------------------

@@ -16,7 +16,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from rpctest.contracts.format import OperationSpec, ProviderContract
 from rpctest.exceptions import ConfigError, RpctestError, TransportError
@@ -24,6 +24,9 @@ from rpctest.fuzz.applicable import split_checks
 from rpctest.fuzz.checks import CHECKS, NEGATIVE, POSITIVE, UNKNOWN_OPERATION, Case, Check, describe_errors
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.schema.validate import compile_schema, describe_value
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.report.model import RunReport
 
 __all__ = ["MODES", "Target", "Failure", "OperationResult", "FuzzReport", "fuzz", "fuzz_operation", "fuzz_unknown_operation", "probe", "UNKNOWN_OPERATION_NAME"]
 
@@ -90,6 +93,8 @@ class OperationResult:
     failure: Failure | None = None
     seconds: float = 0.0
     note: str = ""
+    #: the error codes the operation's replies carried, in the order first seen (the coverage matrix)
+    codes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -123,10 +128,16 @@ class FuzzReport:
             f"{self.examples} case(s) in {seconds:.1f} s"
         )
 
-    def render(self, fmt: str = "text") -> str:
-        from rpctest.fuzz.report import render
+    def run_report(self) -> "RunReport":
+        """This report as the neutral model every format is written from."""
+        from rpctest.fuzz.report import run_report
 
-        return render(self, fmt)
+        return run_report(self)
+
+    def render(self, fmt: str = "text") -> str:
+        from rpctest.report import render
+
+        return render(self.run_report(), fmt)
 
 
 class CheckFailed(AssertionError):
@@ -302,10 +313,12 @@ def routed_case(target: Target, case: Case) -> Case:
     )
 
 
-def _executor(target: Target, checks: Sequence[Check], reset: Callable[[], Any] | None = None) -> Callable[[Case], None]:
+def _executor(target: Target, checks: Sequence[Check], reset: Callable[[], Any] | None = None,
+              seen: list[str] | None = None) -> Callable[[Case], None]:
     """Run one case and its checks; ``reset`` (a context manager factory: the provider state
     handlers of ``fuzz(states=...)``) is entered around each example, so that every example starts
-    from the same data and one example's writes cannot decide the next one's answer."""
+    from the same data and one example's writes cannot decide the next one's answer. The error
+    codes of the replies go into ``seen``."""
 
     def execute(case: Case) -> None:
         case = routed_case(target, case)
@@ -314,6 +327,8 @@ def _executor(target: Target, checks: Sequence[Check], reset: Callable[[], Any] 
         else:
             with reset():
                 reply = _send(target, case)
+        if seen is not None:
+            seen.extend(code for code in sorted({str(e.code) for e in reply.all_errors}) if code not in seen)
         for check in checks:
             message = check(case, reply)
             if message:
@@ -367,7 +382,7 @@ def fuzz_operation(
         result.note = "nothing to generate in this mode (the request schema accepts anything)"
         return result
     all_checks, _, result.note = split_checks(op.request, [an_answer_came_back, *(checks if checks is not None else CHECKS)])
-    count, failed, flaky = _run(strategy, _executor(target, all_checks, reset), _settings(max_examples, settings), seed)
+    count, failed, flaky = _run(strategy, _executor(target, all_checks, reset, result.codes), _settings(max_examples, settings), seed)
     result.examples = count
     if failed is not None:
         result.failure = _failure(target, failed, flaky, Path(replay_dir) if replay_dir is not None else None)
@@ -391,7 +406,7 @@ def probe(target: Target, case: Case, *, checks: Sequence[Check] | None = None, 
     started = time.perf_counter()
     result = OperationResult(case.operation, case.mode, examples=1)
     try:
-        _executor(target, [an_answer_came_back, *(checks if checks is not None else CHECKS)])(case)
+        _executor(target, [an_answer_came_back, *(checks if checks is not None else CHECKS)], seen=result.codes)(case)
     except CheckFailed as failed:
         result.failure = _failure(target, failed, False, Path(replay_dir) if replay_dir is not None else None)
     result.seconds = time.perf_counter() - started

@@ -41,15 +41,16 @@ liveness probe has its own, and a dead endpoint ends the run, so the worst case 
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
-from xml.etree import ElementTree as ET
+from typing import TYPE_CHECKING, Any, Literal
 
 from rpctest.model import ErrorKind
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.report.model import RunReport
 
 __all__ = [
     "EXPECTATIONS",
@@ -408,14 +409,15 @@ class FramingReport:
             "results": [result.to_dict() for result in self.results],
         }
 
-    def render(self, fmt: str = "text") -> str:
-        """The report as ``text`` (for people), ``json`` or ``junit`` (for CI)."""
-        renderers = {"text": _render_text, "json": _render_json, "junit": _render_junit}
-        if fmt not in renderers:
-            from rpctest.exceptions import ConfigError
+    def run_report(self) -> "RunReport":
+        """This report as the neutral model every format is written from."""
+        return _run_report(self)
 
-            raise ConfigError(f"unknown framing report format {fmt!r}; choose one of {', '.join(renderers)}")
-        return renderers[fmt](self)
+    def render(self, fmt: str = "text") -> str:
+        """The report in a format of :mod:`rpctest.report` (``text``, ``json``, ``junit``, ...)."""
+        from rpctest.report import render
+
+        return render(self.run_report(), fmt)
 
 
 def run_framing(
@@ -535,53 +537,53 @@ def describe_unit(frames: Any, limit: int = 48) -> str:
 _LABELS = {"ok": "ok", "weakness": "WEAKNESS", "failure": "FAILED"}
 
 
-def _render_text(report: FramingReport) -> str:
+def _result_lines(result: FramingResult) -> list[str]:
+    """What the text report shows under a case's line: why it is a weakness or failure, and how to
+    send it again."""
+    case = result.case
     lines = []
-    if report.results:
-        width = max(len(r.case.name) for r in report.results)
-        for result in report.results:
-            case = result.case
-            label = _LABELS[result.severity]
-            lines.append(f"{label:<9} {case.name:<{width}}  {case.expectation():<28} -> {result.outcome.describe()}")
-            if result.severity == "weakness":
-                lines.append(f"{'':<9} weakness: {_clip(case.weakness, 400)}")
-            elif result.severity == "failure":
-                lines.append(f"{'':<9} {_clip(result.message, 600)}")
-            for observation in result.observations:
-                lines.append(f"{'':<9} observed: {_clip(observation, 400)}")
-            if result.severity != "ok" and case.source and case.source not in result.message:
-                lines.append(f"{'':<9} source: {case.source}")
-            if result.severity != "ok" and result.reproducer:
-                lines.append(f"{'':<9} reproduce: {_clip(result.reproducer, 400)}")
-    if report.aborted:
-        lines.append(f"ABORTED   {report.aborted}")
-        if report.skipped:
-            lines.append(f"{'':<9} not sent: {', '.join(report.skipped)}")
-    lines.append(report.summary())
-    return "\n".join(lines) + "\n"
+    if result.severity == "weakness":
+        lines.append(f"{'':<9} weakness: {_clip(case.weakness, 400)}")
+    elif result.severity == "failure":
+        lines.append(f"{'':<9} {_clip(result.message, 600)}")
+    for observation in result.observations:
+        lines.append(f"{'':<9} observed: {_clip(observation, 400)}")
+    if result.severity != "ok" and case.source and case.source not in result.message:
+        lines.append(f"{'':<9} source: {case.source}")
+    if result.severity != "ok" and result.reproducer:
+        lines.append(f"{'':<9} reproduce: {_clip(result.reproducer, 400)}")
+    return lines
 
 
-def _render_json(report: FramingReport) -> str:
-    return json.dumps(report.to_dict(), indent=2, sort_keys=True, default=repr) + "\n"
+def _run_report(report: FramingReport) -> "RunReport":
+    """One case per framing case (those not sent are skipped); a failure is an error finding, a
+    weakness a warning (an error under ``strict``)."""
+    from rpctest.report.model import Case, ReportFinding, RunReport
 
-
-def _render_junit(report: FramingReport) -> str:
-    classname = f"{report.stack or 'endpoint'}.framing"
-    suite = ET.Element("testsuite", name="rpctest.fuzz.framing", tests=str(len(report.results) + len(report.skipped)))
-    failures = skipped = 0
+    suite = f"{report.stack or 'endpoint'}.framing"
+    width = max((len(r.case.name) for r in report.results), default=0)
+    cases: list[Case] = []
+    findings: list[ReportFinding] = []
     for result in report.results:
-        case = ET.SubElement(suite, "testcase", classname=classname, name=result.case.name, time=f"{result.seconds:.3f}")
-        if result.severity == "failure" or (result.severity == "weakness" and report.strict):
-            failures += 1
-            element = ET.SubElement(case, "failure", message=_clip(result.message, 500), type=result.severity)
-            element.text = f"{result.case.description}\nexpected: {result.case.expectation()}\ngot: {result.outcome.describe()}\nsource: {result.case.source}"
-        elif result.severity == "weakness":
-            ET.SubElement(case, "system-out").text = f"weakness: {result.message}"
+        case = result.case
+        failing = result.severity == "failure" or (result.severity == "weakness" and report.strict)
+        headline = f"{_LABELS[result.severity]:<9} {case.name:<{width}}  {case.expectation():<28} -> {result.outcome.describe()}"
+        cases.append(Case(suite, case.name, "failed" if failing else "passed", seconds=result.seconds, headline=headline))
+        if result.severity != "ok":
+            findings.append(ReportFinding(
+                severity="error" if failing else "warning", check=f"framing_{result.severity}",
+                message=_clip(result.message, 500), where=f"{suite} {case.name}", text=_result_lines(result), titled=False,
+                case=(suite, case.name), data=result.to_dict(),
+            ))
     for name in report.skipped:
-        skipped += 1
-        case = ET.SubElement(suite, "testcase", classname=classname, name=name, time="0")
-        ET.SubElement(case, "skipped", message=_clip(report.aborted or "not sent", 500))
-    suite.set("failures", str(failures))
-    suite.set("errors", "0")
-    suite.set("skipped", str(skipped))
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
+        cases.append(Case(suite, name, "skipped", seconds=0.0, skipped=_clip(report.aborted or "not sent", 500)))
+    notes = []
+    if report.aborted:
+        notes.append(f"ABORTED   {report.aborted}")
+        if report.skipped:
+            notes.append(f"{'':<9} not sent: {', '.join(report.skipped)}")
+    return RunReport(
+        command="framing", suite="rpctest.fuzz.framing", ok=report.ok, exit_code=report.exit_code, summary=report.summary(),
+        cases=cases, findings=findings, notes=notes, meta={"stack": report.stack, "target": report.target},
+        details=report.to_dict(),
+    )

@@ -1,33 +1,23 @@
-"""Render a :class:`~rpctest.fuzz.engine.FuzzReport`: text for people, JSON for scripts, JUnit for CI."""
+"""A :class:`~rpctest.fuzz.engine.FuzzReport` as the neutral :class:`~rpctest.report.RunReport`:
+one case per operation and mode, a finding per shrunk failure, the error codes each operation's
+replies carried (for the coverage matrix) and the run's seed, so every format of
+:mod:`rpctest.report` shows them."""
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
-from xml.etree import ElementTree as ET
 
+from rpctest.report.model import Case, ReportFinding, RunReport
 from rpctest.schema import values
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.fuzz.engine import FuzzReport, OperationResult
 
-__all__ = ["render"]
+__all__ = ["run_report"]
 
 
 def _name(report: "FuzzReport", result: "OperationResult") -> str:
     return f"{report.stack}:{report.service}.{result.operation}"
-
-
-def render_text(report: "FuzzReport") -> str:
-    lines = []
-    for result in report.results:
-        status = "ok" if result.ok else "FAILED"
-        note = f"  ({result.note})" if result.note else ""
-        lines.append(f"{status:<6} {_name(report, result):<48} {result.mode:<17} {result.examples:5d} case(s) {result.seconds:6.2f} s{note}")
-        if result.failure is not None:
-            lines.extend("       " + line for line in result.failure.render().splitlines())
-    lines.append(report.summary())
-    return "\n".join(lines) + "\n"
 
 
 def _result_data(report: "FuzzReport", result: "OperationResult") -> dict[str, Any]:
@@ -38,6 +28,7 @@ def _result_data(report: "FuzzReport", result: "OperationResult") -> dict[str, A
         "examples": result.examples,
         "seconds": round(result.seconds, 3),
         "ok": result.ok,
+        "codes": list(result.codes),
     }
     if result.note:
         data["note"] = result.note
@@ -56,35 +47,43 @@ def _result_data(report: "FuzzReport", result: "OperationResult") -> dict[str, A
     return data
 
 
-def render_json(report: "FuzzReport") -> str:
-    data = {
+def run_report(report: "FuzzReport") -> RunReport:
+    """``report`` as the neutral model."""
+    suite = f"{report.stack}.{report.service}"
+    cases: list[Case] = []
+    findings: list[ReportFinding] = []
+    observed: dict[str, list[str]] = {}
+    for result in report.results:
+        status = "ok" if result.ok else "FAILED"
+        note = f"  ({result.note})" if result.note else ""
+        case = Case(
+            suite, f"{result.operation} [{result.mode}]", "passed" if result.ok else "failed", seconds=result.seconds,
+            headline=f"{status:<6} {_name(report, result):<48} {result.mode:<17} {result.examples:5d} case(s) {result.seconds:6.2f} s{note}",
+        )
+        cases.append(case)
+        seen = observed.setdefault(_name(report, result), [])
+        seen.extend(code for code in result.codes if code not in seen)
+        failure = result.failure
+        if failure is not None:
+            findings.append(ReportFinding(
+                severity="error", check=failure.check, message=failure.message, where=_name(report, result),
+                text=[f"{'':7}{line}" for line in failure.render().splitlines()], case=case.key, titled=False,
+                data=_result_data(report, result)["failure"],
+            ))
+    seed = getattr(report, "seed", None)
+    details = {
         "ok": report.ok,
         "stack": report.stack,
         "service": report.service,
         "examples": report.examples,
         "results": [_result_data(report, result) for result in report.results],
     }
-    return json.dumps(data, indent=2, sort_keys=True, default=repr) + "\n"
+    return RunReport(
+        command="fuzz", suite="rpctest.fuzz", ok=report.ok, exit_code=report.exit_code, summary=report.summary(),
+        cases=cases, findings=findings, meta={"stack": report.stack, "service": report.service, "seed": seed},
+        details=details, observed={key: codes for key, codes in observed.items() if not key.endswith(UNKNOWN_SUFFIX)},
+    )
 
 
-def render_junit(report: "FuzzReport") -> str:
-    suite = ET.Element("testsuite", name="rpctest.fuzz", tests=str(len(report.results)))
-    failures = 0
-    for result in report.results:
-        case = ET.SubElement(suite, "testcase", classname=f"{report.stack}.{report.service}", name=f"{result.operation} [{result.mode}]", time=f"{result.seconds:.3f}")
-        if result.failure is not None:
-            failures += 1
-            element = ET.SubElement(case, "failure", message=result.failure.message[:500], type=result.failure.check)
-            element.text = result.failure.render()
-    suite.set("failures", str(failures))
-    suite.set("errors", "0")
-    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suite, encoding="unicode") + "\n"
-
-
-def render(report: "FuzzReport", fmt: str = "text") -> str:
-    renderers = {"text": render_text, "json": render_json, "junit": render_junit}
-    if fmt not in renderers:
-        from rpctest.exceptions import ConfigError
-
-        raise ConfigError(f"unknown fuzz report format {fmt!r}; choose one of {', '.join(renderers)}")
-    return renderers[fmt](report)
+#: the probe of an operation no service has is no operation of the provider's: not in the matrix
+UNKNOWN_SUFFIX = ".rpctest_no_such_operation"

@@ -1,4 +1,4 @@
-"""Rendering verification reports (rpctest.contracts.report): text, json, junit, github."""
+"""Rendering verification reports (rpctest.report, through rpctest.contracts.report): text, json, junit, github, markdown."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from rpctest.contracts.format import (
     ProviderContract,
     RecordedInteraction,
 )
-from rpctest.contracts.report import FORMATS, render
+from rpctest.report import FORMATS
+from rpctest.report import render as render_run
 from rpctest.contracts.verify import Finding, Report, verify
 from rpctest.exceptions import ConfigError
 from rpctest.model import ErrorKind, RpcError
@@ -70,6 +71,11 @@ def report() -> Report:
 def clean() -> Report:
     only_good = ConsumerContract("web", STACK, "users", [RecordedInteraction("get", {"id": 1}, {"name": "Ann"})], path=CONSUMER_PATH)
     return verify([provider(), only_good])
+
+
+def render(report: Report, fmt: str = "text") -> str:
+    """The report in ``fmt``, through the neutral model as ``Report.render`` does."""
+    return render_run(report.run_report(), fmt)
 
 
 def hand_report(*findings: Finding) -> Report:
@@ -160,7 +166,7 @@ def test_default_format_is_text_and_report_render_delegates(report: Report) -> N
 def test_unknown_format_is_a_config_error(report: Report) -> None:
     with pytest.raises(ConfigError, match="unknown report format 'xml'.*text, json, junit, github"):
         render(report, "xml")
-    assert set(FORMATS) == {"text", "json", "junit", "github"}
+    assert set(FORMATS) == {"text", "json", "junit", "github", "markdown"}
 
 
 # -- json ------------------------------------------------------------------------------------------
@@ -168,8 +174,12 @@ def test_unknown_format_is_a_config_error(report: Report) -> None:
 
 def test_json_has_ok_summary_and_findings(report: Report) -> None:
     data = json.loads(render(report, "json"))
-    assert set(data) == {"ok", "summary", "findings"}
-    assert data["ok"] is False
+    # verify's own keys, and the neutral report's beside them (rpctest.report.model.RunReport.to_dict)
+    assert set(data) == {"ok", "summary", "findings", "rpctest_report", "command", "exit_code", "headline", "meta", "testcases", "observed"}
+    assert data["ok"] is False and data["exit_code"] == 1 and data["command"] == "verify"
+    assert data["headline"] == report.summary()
+    assert {"suite": "web.handmade.users", "name": "#1 get", "status": "failed"} in data["testcases"]
+    assert {"suite": "web.handmade.users", "name": "#0 get", "status": "passed"} in data["testcases"]
     assert data["summary"] == {
         "findings": 5,
         "warnings": 1,
