@@ -585,6 +585,9 @@ def _run_replay(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if still_failing else EXIT_OK
 
 
+from rpctest import cli_pact_relay  # noqa: E402,F401  (registers rpctest pact-relay)
+
+
 # --------------------------------------------------------------------------------------------------
 # the entry point
 
