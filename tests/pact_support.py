@@ -131,9 +131,9 @@ def to_pact(contract: fmt.ConsumerContract, *, exact: bool = False) -> dict[str,
     }
 
 
-def write_pact(contract: fmt.ConsumerContract, directory: Path) -> Path:
+def write_pact(contract: fmt.ConsumerContract, directory: Path, *, exact: bool = False) -> Path:
     path = directory / f"{contract.consumer}-{contract.service}.pact.json"
-    path.write_text(json.dumps(to_pact(contract), indent=2, sort_keys=True), encoding="utf-8")
+    path.write_text(json.dumps(to_pact(contract, exact=exact), indent=2, sort_keys=True), encoding="utf-8")
     return path
 
 
