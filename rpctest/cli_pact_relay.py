@@ -5,8 +5,9 @@ nothing heavy until it runs, so ``rpctest --help`` stays fast."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from typing import Any
+from typing import Any, Iterator
 
 from rpctest.cli import EXIT_OK, _add_target, _address_service, _stack_for, _state_handlers, _usage, command
 
@@ -38,7 +39,6 @@ def _register_pact_relay(subparsers: Any) -> None:
 
 
 def _run_pact_relay(args: argparse.Namespace) -> int:
-    import logging
     import signal
     import threading
 
@@ -51,7 +51,6 @@ def _run_pact_relay(args: argparse.Namespace) -> int:
         raise _usage("pact-relay needs the provider: --provider MODULE:OBJECT (hosted here) or --address ADDRESS (running)")
     if not 0 <= args.port <= 65535:
         raise _usage(f"--port must be 0 (any free port) to 65535, not {args.port}")
-    logging.basicConfig(level=logging.INFO, format="rpctest pact-relay: %(levelname)s %(message)s", stream=sys.stderr)
     stack = _stack_for(args)
     adapter = get_adapter(stack)
     provider = import_object(args.provider) if args.provider else None
@@ -59,19 +58,42 @@ def _run_pact_relay(args: argparse.Namespace) -> int:
     handlers = _state_handlers(args.states, service)
     setup = import_object(args.setup) if args.setup else None
     http = adapter.pact_interaction_type == "Synchronous/HTTP"
-    done = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with open_provider(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as opened:
-            relay = PactRelay(stack, None if http else opened.send, handlers=handlers, service=service, setup=setup,
-                              host=args.host, port=args.port)
-            with relay:
+    with _logging_to_stderr("rpctest.pact_relay"), \
+            open_provider(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as opened:
+        relay = PactRelay(stack, None if http else opened.send, handlers=handlers, service=service, setup=setup,
+                          host=args.host, port=args.port)
+        with relay:
+            # installed last: a provider's stack may set its own handlers while it starts
+            done = threading.Event()
+            previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+            try:
                 _announce(relay, stack, service, opened.address if http else None)
                 done.wait()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)
     return EXIT_OK
+
+
+@contextlib.contextmanager
+def _logging_to_stderr(name: str) -> Iterator[None]:
+    """The relay's own log on stderr while it runs: each forwarded message and state change. Only
+    its own: the provider's stack logs every request at INFO, which would bury it."""
+    import logging
+
+    logger = logging.getLogger(name)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("rpctest pact-relay: %(levelname)s %(message)s"))
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 def _announce(relay: Any, stack: str, service: str | None, http_address: str | None) -> None:
