@@ -4,10 +4,11 @@ provider states are set up by the provider's handlers through the relay."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
-from pact_support import consumer, example_pact, outcome, relay, verify, write_pact
+from pact_support import BrokerDouble, consumer, example_pact, outcome, relay, verify, verify_from_broker, write_pact
 
 __all__ = ["relay"]
 
@@ -33,6 +34,25 @@ def test_a_planted_break_fails_the_verifier_naming_the_field(relay: Any, tmp_pat
     assert result.returncode == 1, outcome(result)
     assert "$.body.user.id -> Expected '1' (String) to be the same type as 1 (Integer)" in result.stdout, outcome(result)
     assert result.stdout.count("has a matching body (FAILED)") == 1, outcome(result)
+
+
+def test_the_verifier_publishes_its_results_to_a_broker(relay: Any, tmp_path: Path) -> None:
+    """``pact verifier -b BROKER --publish`` through the relay: the pact comes from the broker, the
+    result goes back to it (a recording HTTP double: no Pact Broker can run here)."""
+    pact = json.loads(example_pact("rpctest-examples--pysoa--users", tmp_path).read_text())
+    broker = BrokerDouble("users", [pact])
+    try:
+        result = verify_from_broker(broker, "users", relay(*PROVIDER), "1.2.3")
+        assert result.returncode == 0, outcome(result)
+        planted = relay("--stack", "pysoa", "--provider", "stack_pysoa.pact_planted:PlantedUserServer",
+                        "--setup", "examples.pysoa.service:provider_state")
+        result = verify_from_broker(broker, "users", planted, "1.2.4")
+        assert result.returncode == 1, outcome(result)
+    finally:
+        broker.close()
+    assert [(r["providerApplicationVersion"], r["success"]) for r in broker.published()] == [("1.2.3", True), ("1.2.4", False)]
+    [selectors] = [body for method, path, body in broker.requests if method == "POST" and path.endswith("/for-verification")][:1]
+    assert selectors["consumerVersionSelectors"] == [{"mainBranch": True}]
 
 
 STATES = consumer("pysoa", "users", [
