@@ -55,6 +55,16 @@ def test_the_verifier_publishes_its_results_to_a_broker(relay: Any, tmp_path: Pa
     assert selectors["consumerVersionSelectors"] == [{"mainBranch": True}]
 
 
+def test_an_operation_the_provider_lacks_fails_and_the_relay_says_what_the_provider_answered(relay: Any, tmp_path: Path) -> None:
+    pact = write_pact(consumer("pysoa", "users", [
+        {"operation": "delete_user", "request": {"id": 1}, "response": {"body": {"deleted": True}}},
+    ]), tmp_path)
+    running = relay(*PROVIDER)
+    result = verify(pact, "users", running)
+    assert result.returncode == 1 and "has a matching body (FAILED)" in result.stdout, outcome(result)
+    assert "users.delete_user: errors UNKNOWN@action (not_found)" in running.stop()
+
+
 STATES = consumer("pysoa", "users", [
     {"operation": "get_user", "request": {"id": 2}, "states": [{"name": "user exists", "params": {"id": 2, "name": "Bob"}}],
      "response": {"body": {"user": {"id": 2, "name": "Bob", "email": "bob@example.com", "tags": []}}}},
