@@ -239,7 +239,10 @@ class PactRelay:
     def change_state(self, payload: Any) -> dict[str, Any]:
         """Set a state up or tear it down, as the verifier asks. The verifier sends a teardown only with
         ``--state-change-teardown``: without it, the next interaction's first setup tears down the states
-        the last one left (and :meth:`stop` whatever is left at the end)."""
+        the last one left (and :meth:`stop` whatever is left at the end). The next interaction is known
+        by a setup after a forwarded message, of a state already set up, or of no state at all (the
+        verifier's call for an interaction without states): an HTTP provider's interactions never pass
+        through the relay, so the last two are all it sees of them."""
         from rpctest.contracts.states import StateFailed
 
         if not isinstance(payload, Mapping) or payload.get("action") not in ("setup", "teardown"):
@@ -249,14 +252,14 @@ class PactRelay:
         if not isinstance(name, str) or not isinstance(params, Mapping):
             raise RelayRefused(400, f"a state change names its state (a string) and params (an object): {json.dumps(payload)[:200]}")
         if not name:  # the verifier's call for an interaction with no provider state
-            if payload["action"] == "setup" and self._answered_since_setup:
+            if payload["action"] == "setup":
                 self._tear_down_all()
             return {}
         state = ProviderState(name, dict(params))
         if payload["action"] == "teardown":
             self._tear_down(state)
             return {}
-        if self._answered_since_setup:
+        if self._answered_since_setup or any(entered.state.name == name for entered in self._entered):
             self._tear_down_all()
         if self.handlers.missing([state]):
             known = ", ".join(repr(n) for n in self.handlers.names()) or "none"

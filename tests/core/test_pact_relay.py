@@ -166,7 +166,19 @@ def test_a_state_without_a_handler_or_whose_handler_fails_is_a_4xx_naming_it(rel
 
 
 def test_an_http_provider_gets_a_relay_of_states_only(handlers: StateHandlers) -> None:
+    steps: list[str] = []
+
+    def shelf(item: str) -> Iterator[None]:
+        steps.append(f"stock {item}")
+        yield
+        steps.append(f"clear {item}")
+
+    handlers.register("stocked", shelf)
     with PactRelay("kyoukai", None, handlers=handlers) as relay:
+        # no message passes through: without teardowns, the next interaction is known by its setups alone
+        for state in ("apple", "pear", "", "kiwi"):
+            post(relay.state_url, {"action": "setup", "state": state and "stocked", "params": {"item": state} if state else {}})
+        assert steps == ["stock apple", "clear apple", "stock pear", "clear pear", "stock kiwi"]
         assert relay.message_url is None
         assert relay.verifier_arguments("http://127.0.0.1:8123") == [
             "--hostname", "127.0.0.1", "--port", "8123", "--state-change-url", relay.state_url, "--state-change-teardown"]
