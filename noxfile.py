@@ -47,7 +47,7 @@ def core(session: nox.Session) -> None:
 @nox.session
 def pysoa(session: nox.Session) -> None:
     """pysoa 1.4.9 with its real pins: msgpack 0.6, attrs<22, redis<4, fakeredis 2.7 (+ a real redis-server)."""
-    session.install("-c", _constraints("pysoa"), "-e", ".[pysoa]", *TEST_TOOLS, *STUB_COMPAT_TOOLS)
+    session.install("-c", _constraints("pysoa"), "-e", ".[pysoa,pact]", *TEST_TOOLS, *STUB_COMPAT_TOOLS)
     session.run("python", "-c", "import msgpack, attr; print('msgpack', msgpack.version, 'attrs', attr.__version__)")
     _pytest(session, "tests/stack_pysoa", "examples/pysoa")
 
@@ -61,7 +61,7 @@ def pykern(session: nox.Session) -> None:
 
 def _install_pykern(session: nox.Session) -> None:
     session.install("--no-deps", "-c", _constraints("pykern"), "pykern")
-    session.install("-c", _constraints("pykern"), "-e", ".[pykern]", *TEST_TOOLS)
+    session.install("-c", _constraints("pykern"), "-e", ".[pykern,pact]", *TEST_TOOLS)
     session.run("python", "-c", "import pykern.api.server, msgpack; print('pykern.api ok, msgpack', msgpack.version)")
 
 
@@ -77,14 +77,14 @@ def interop_pykern(session: nox.Session) -> None:
 @nox.session
 def zerojson(session: nox.Session) -> None:
     """ZeroJSON on pyzmq alone (PyPI's pycom cannot be imported on Python 3.7+): real ZeroMQ sockets."""
-    session.install("-e", ".[zerojson]", *TEST_TOOLS)
+    session.install("-e", ".[zerojson,pact]", *TEST_TOOLS)
     session.run("python", "-c", "import zmq; print('pyzmq', zmq.__version__, 'libzmq', zmq.zmq_version())")
     _pytest(session, "tests/stack_zerojson", "examples/zerojson")
 
 
 def _install_kyoukai(session: nox.Session) -> None:
     session.install("--no-deps", "-c", _constraints("kyoukai"), "Kyoukai")
-    session.install("--no-warn-conflicts", "-c", _constraints("kyoukai"), "-e", ".[kyoukai]", *TEST_TOOLS)
+    session.install("--no-warn-conflicts", "-c", _constraints("kyoukai"), "-e", ".[kyoukai,pact]", *TEST_TOOLS)
     session.run("python", "-c", "from rpctest.stacks.kyoukai.host import require_kyoukai, version_problem; "
                 "assert version_problem() is None, version_problem(); print('Kyoukai', require_kyoukai().app.__version__)")
 
@@ -115,7 +115,7 @@ def bench_kyoukai(session: nox.Session) -> None:
 
 
 def _install_asyncapy(session: nox.Session) -> None:
-    session.install("-e", ".[asyncapy]", *TEST_TOOLS)
+    session.install("-e", ".[asyncapy,pact]", *TEST_TOOLS)
     source = os.environ.get("RPCTEST_ASYNCAPY")
     if source:
         session.install("--no-deps", source)

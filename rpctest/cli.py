@@ -594,6 +594,8 @@ def _run_replay(args: argparse.Namespace) -> int:
 
 
 from rpctest import report_cli as _report_cli  # noqa: E402,F401 - registers ``rpctest report``
+from rpctest import cli_pact_relay  # noqa: E402,F401  (registers rpctest pact-relay)
+
 
 # --------------------------------------------------------------------------------------------------
 # the entry point

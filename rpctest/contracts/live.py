@@ -12,6 +12,7 @@ the older hook, still runs before each interaction (``setup(operation, request)`
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from rpctest.contracts.format import Contract, ConsumerContract, ProviderContract, RecordedInteraction
@@ -25,7 +26,7 @@ from rpctest.schema.validate import describe_value, pointer_join
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.contracts.states import StateHandlers
 
-__all__ = ["Sender", "verify_live", "shape_differences", "open_sender"]
+__all__ = ["Sender", "verify_live", "shape_differences", "open_sender", "open_provider", "OpenProvider"]
 
 Sender = Callable[[Call], Reply]
 
@@ -214,9 +215,19 @@ def _replay(item: RecordedInteraction, call: Call, send: Sender, handlers: "Stat
         return [("live_state_failed", str(exc), "/states", ", ".join(s.describe() for s in item.states), "the handler raised")]
 
 
+@dataclass
+class OpenProvider:
+    """The real provider, opened: ``send`` reaches it, ``address`` is where it listens (the one it
+    was given, or where rpctest hosts it; None for a host with no socket)."""
+
+    send: Sender
+    address: str | None
+
+
 @contextlib.contextmanager
-def open_sender(stack: str, *, provider: Any = None, address: str | None = None, service: str | None = None, timeout: float = 5.0) -> Iterator[Sender]:
-    """A sender to the real provider: hosted in-process (``provider``) or running at ``address``."""
+def open_provider(stack: str, *, provider: Any = None, address: str | None = None, service: str | None = None, timeout: float = 5.0) -> Iterator[OpenProvider]:
+    """The real provider: hosted in-process (``provider``) or running at ``address``; a peer that
+    calls it over its own protocol (``pact verifier`` for an HTTP stack) needs the address too."""
     from rpctest.stacks import get_adapter
 
     adapter = get_adapter(stack)
@@ -226,12 +237,20 @@ def open_sender(stack: str, *, provider: Any = None, address: str | None = None,
         hosted = adapter.host.serve(provider)
         try:
             # a host whose calls are not (operation, body) takes the neutral call (Kyoukai's envelope)
-            yield hosted.send_call
+            yield OpenProvider(hosted.send_call, hosted.address)
         finally:
             hosted.stop()
         return
+    assert address is not None
     client = adapter.wire.client(address, service=service, timeout=timeout)
     try:
-        yield lambda call: client.call(call, timeout=timeout)
+        yield OpenProvider(lambda call: client.call(call, timeout=timeout), address)
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def open_sender(stack: str, *, provider: Any = None, address: str | None = None, service: str | None = None, timeout: float = 5.0) -> Iterator[Sender]:
+    """A sender to the real provider: hosted in-process (``provider``) or running at ``address``."""
+    with open_provider(stack, provider=provider, address=address, service=service, timeout=timeout) as opened:
+        yield opened.send

@@ -365,6 +365,11 @@ class StackAdapter(abc.ABC):
             return []
         return _exact_differences(recorded, body, "")
 
+    #: how a Pact V4 file holds this stack's interactions: ``Synchronous/Messages`` (the verifier
+    #: reaches the provider through ``rpctest pact-relay``), or ``Synchronous/HTTP`` for a stack whose
+    #: provider speaks HTTP itself (the verifier calls it directly; the relay serves provider states)
+    pact_interaction_type: str = "Synchronous/Messages"
+
     #: stub options that describe the reply rather than which requests the stub takes: they travel
     #: in the reply's ``meta`` (so a stub server answers with them and a recording keeps them)
     reply_options: frozenset[str] = frozenset()

@@ -138,6 +138,7 @@ class KyoukaiAdapter(StackAdapter):
     #: the status and headers a stub answers with belong to its reply: they are recorded, served and
     #: compared with the reply (``Reply.meta``), as the real app's status and headers are
     reply_options = frozenset({"status", "headers"})
+    pact_interaction_type = "Synchronous/HTTP"  # the pact verifier calls the app over HTTP itself
     wire = KyoukaiWire()
     host = KyoukaiHost()
 

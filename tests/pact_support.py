@@ -1,0 +1,332 @@
+"""Pact V4 files for the relay tests, and the real ``rpctest pact-relay`` and ``pact verifier`` run
+against each other.
+
+TODO(lead, at the merge of i19-export): replace :func:`to_pact` with ``rpctest.contracts.pact.to_pact``
+(the exporter). This copy follows the agreed mapping exactly (docs/pact.md), and the relay reads
+incoming interactions only through the mapping's anchors (``request.contents``,
+``request.metadata.rpctest``), so the swap changes no test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from rpctest.contracts import format as fmt
+from rpctest.schema import values
+
+TESTS_DIR = Path(__file__).resolve().parent
+ROOT = TESTS_DIR.parent
+CONSUMERS = ROOT / "contracts" / "consumers"
+
+__all__ = ["to_pact", "write_pact", "example_pact", "Relay", "relay", "verify", "CONSUMERS"]
+
+
+# -- the agreed mapping (stand-in for rpctest.contracts.pact.to_pact) ------------------------------------
+
+
+def _json_path(pointer: str) -> str:
+    """``/body/users/0/id`` -> ``$.body.users[0].id``."""
+    path = "$"
+    for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]:
+        path += f"[{part}]" if part.isdigit() else f".{part}" if part.isidentifier() else f"['{part}']"
+    return path
+
+
+def _rules(item: fmt.RecordedInteraction, exact: bool) -> dict[str, Any]:
+    """Default comparison as rpctest's own: shape for unmarked parts, error codes exact; then the
+    consumer's explicit matchers (already Pact V4 rules) under their paths."""
+    rules: dict[str, Any] = {}
+    if not exact:
+        if item.ok:
+            for key in ("body", "items", "attachment"):
+                rules[f"$.{key}"] = {"combine": "AND", "matchers": [{"match": "type"}]}
+        else:
+            rules["$.errors[*]"] = {"combine": "AND", "matchers": [{"match": "type"}]}
+            rules["$.errors[*].code"] = {"combine": "AND", "matchers": [{"match": "equality"}]}
+    for pointer, rule in item.rules("response").items():
+        rules[_json_path(pointer)] = {"combine": "AND", "matchers": [dict(rule)]}
+    return rules
+
+
+def _message_interaction(contract: fmt.ConsumerContract, index: int, item: fmt.RecordedInteraction, exact: bool) -> dict[str, Any]:
+    details: dict[str, Any] = {"stack": contract.stack, "service": contract.service, "operation": item.operation}
+    if item.is_stream:
+        details["subscription"] = True
+    if item.request_attachment is not None:
+        details["attachment"] = values.encode(bytes(item.request_attachment))
+    response = {key: value for key, value in item.response_data().items() if key != "meta"}
+    return {
+        "type": "Synchronous/Messages",
+        "description": f"{item.operation} #{index} {json.dumps(values.encode(item.request), sort_keys=True)}",
+        "providerStates": item.states_data(),
+        "request": {
+            "contents": {"contentType": "application/json", "encoded": False, "content": values.encode(item.request)},
+            "metadata": {"rpctest": details},
+        },
+        "response": [{
+            "contents": {"contentType": "application/json", "encoded": False, "content": response},
+            "metadata": {},
+            "matchingRules": {"body": _rules(item, exact)},
+        }],
+    }
+
+
+def _http_interaction(index: int, item: fmt.RecordedInteraction, exact: bool) -> dict[str, Any]:
+    from rpctest.stacks.kyoukai.wire import request_parts
+
+    method, target, headers, content = request_parts(item.operation, item.request)
+    path, _, query_text = target.partition("?")
+    request: dict[str, Any] = {"method": method, "path": path, "headers": {name: [value] for name, value in headers.items()}}
+    query = (item.request or {}).get("query") or {}
+    if query:
+        request["query"] = {name: [str(v) for v in (value if isinstance(value, list) else [value])] for name, value in query.items()}
+    if content is not None:
+        request["body"] = {"contentType": "application/json", "encoded": False, "content": json.loads(content)}
+    meta = item.meta or {}
+    if item.ok:
+        response: dict[str, Any] = {"status": int(meta.get("status", 200)), "headers": {"Content-Type": ["application/json"]},
+                                    "body": {"contentType": "application/json", "encoded": False, "content": item.body}}
+        if not exact:
+            response["matchingRules"] = {"body": {"$": {"combine": "AND", "matchers": [{"match": "type"}]}}}
+    else:
+        response = {"status": int(item.errors[0].code)}
+    return {
+        "type": "Synchronous/HTTP",
+        "description": f"{item.operation} #{index} {json.dumps(values.encode(item.request), sort_keys=True)}",
+        "providerStates": item.states_data(),
+        "request": request,
+        "response": response,
+    }
+
+
+def to_pact(contract: fmt.ConsumerContract, *, exact: bool = False) -> dict[str, Any]:
+    """One consumer contract as one Pact V4 document (the agreed mapping)."""
+    from rpctest.stacks import get_adapter
+
+    http = get_adapter(contract.stack).pact_interaction_type == "Synchronous/HTTP"
+    interactions = [
+        _http_interaction(index, item, exact) if http else _message_interaction(contract, index, item, exact)
+        for index, item in enumerate(contract.interactions)
+    ]
+    return {
+        "consumer": {"name": contract.consumer},
+        "provider": {"name": contract.service},
+        "interactions": interactions,
+        "metadata": {
+            "pactSpecification": {"version": "4.0"},
+            "rpctest": {"stack": contract.stack, "service": contract.service, "contract": fmt.FORMAT_VERSION},
+        },
+    }
+
+
+def write_pact(contract: fmt.ConsumerContract, directory: Path, *, exact: bool = False) -> Path:
+    path = directory / f"{contract.consumer}-{contract.service}.pact.json"
+    path.write_text(json.dumps(to_pact(contract, exact=exact), indent=2, sort_keys=True), encoding="utf-8")
+    return path
+
+
+def example_pact(name: str, directory: Path) -> Path:
+    """The pact of a committed example consumer contract (``contracts/consumers/NAME.json``)."""
+    contract = fmt.load(CONSUMERS / f"{name}.json")
+    assert isinstance(contract, fmt.ConsumerContract)
+    return write_pact(contract, directory)
+
+
+def consumer(stack: str, service: str, interactions: list[dict[str, Any]], *, name: str = "pact-web") -> fmt.ConsumerContract:
+    """A consumer contract of hand-written interactions (as a recording would hold them)."""
+    contract = fmt.parse({"rpctest_contract": fmt.FORMAT_VERSION, "kind": "consumer", "consumer": name, "stack": stack,
+                          "service": service, "interactions": interactions})
+    assert isinstance(contract, fmt.ConsumerContract)
+    return contract
+
+
+# -- the real relay and the real verifier --------------------------------------------------------------
+
+
+@dataclass
+class Relay:
+    """A running ``rpctest pact-relay`` process and what it printed."""
+
+    process: subprocess.Popen[str]
+    reader: threading.Thread | None = None
+    lines: list[str] = field(default_factory=list)
+    log: str | None = None
+
+    def printed(self, prefix: str) -> str:
+        [line] = [line for line in self.lines if line.startswith("rpctest pact-relay: " + prefix)]
+        return line[len("rpctest pact-relay: " + prefix):].strip()
+
+    def verifier_arguments(self, pact: Path) -> list[str]:
+        """The arguments the relay printed for ``pact verifier``, with the pact file filled in."""
+        words = self.printed("pact verifier").split()
+        return [str(pact) if word == "PACT.json" else word for word in words]
+
+    def stop(self) -> str:
+        """SIGTERM, as a CI job ends it: the relay must exit 0 (a clean shutdown). Its log (stderr)."""
+        if self.log is not None:
+            return self.log
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            _, err = self.process.communicate(timeout=10)
+        if self.reader is not None:
+            self.reader.join(timeout=10)
+        self.log = err
+        assert self.process.returncode == 0, f"the relay did not stop cleanly (exit {self.process.returncode}):\n{err}"
+        return err
+
+
+def _environment() -> dict[str, str]:
+    paths = [str(ROOT), str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in paths if p), PACT_DO_NOT_TRACK="true")
+
+
+@pytest.fixture
+def relay() -> Iterator[Any]:
+    """``relay(*args)``: start ``rpctest pact-relay ARGS`` and wait for its verifier line; every relay
+    started is stopped with SIGTERM at the end, and must exit 0 (a clean shutdown)."""
+    started: list[Relay] = []
+
+    def start(*args: str) -> Relay:
+        process = subprocess.Popen([sys.executable, "-m", "rpctest", "pact-relay", *args], cwd=ROOT, env=_environment(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lines: queue.Queue[str | None] = queue.Queue()
+        reader = threading.Thread(target=_read_lines, args=(process.stdout, lines), daemon=True)
+        running = Relay(process, reader)
+        started.append(running)
+        reader.start()
+        deadline = time.monotonic() + 60
+        while not any(line.startswith("rpctest pact-relay: pact verifier") for line in running.lines):
+            try:
+                line = lines.get(timeout=max(0.1, deadline - time.monotonic()))
+            except queue.Empty:
+                line = None
+            if line is None:
+                process.kill()
+                _, err = process.communicate(timeout=10)
+                reader.join(timeout=10)
+                running.log = err
+                pytest.fail(f"rpctest pact-relay {' '.join(args)} printed no verifier line; exit {process.returncode}\n{err}")
+            running.lines.append(line.rstrip("\n"))
+        return running
+
+    yield start
+    for running in started:
+        running.stop()
+
+
+def _read_lines(stream: Any, lines: "queue.Queue[str | None]") -> None:
+    for line in stream:
+        lines.put(line)
+    lines.put(None)
+
+
+def pact_binary() -> str:
+    """The real ``pact`` CLI of this environment (the ``pact`` extra: pact-python-cli)."""
+    path = Path(sys.executable).with_name("pact")
+    if not path.exists():
+        pytest.fail(f"no pact CLI beside {sys.executable}: install rpctest[pact] (pact-python-cli) into this environment")
+    return str(path)
+
+
+def verify(pact: Path, provider: str, running: Relay) -> subprocess.CompletedProcess[str]:
+    """The real ``pact verifier`` on ``pact`` for ``provider``, with the arguments the relay printed."""
+    arguments = running.verifier_arguments(pact)
+    assert arguments[:4] == ["-f", str(pact), "-n", arguments[3]]
+    arguments[3] = provider
+    return subprocess.run([pact_binary(), "verifier", "--no-colour", *arguments], cwd=ROOT, env=_environment(),
+                          capture_output=True, text=True, timeout=180)
+
+
+class BrokerDouble:
+    """A Pact Broker stand-in (no broker can run here): the few HAL resources ``pact verifier -b URL
+    --consumer-version-selectors ... --publish`` walks, serving ``pacts`` for ``provider``, and every
+    request it got in :attr:`requests` (method, path, JSON body) so a test reads what was published."""
+
+    def __init__(self, provider: str, pacts: list[dict[str, Any]]) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[tuple[str, str, Any]] = []
+        double = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                double.requests.append(("GET", self.path, None))
+                base = double.url
+                if self.path == "/":
+                    self._send(200, {"_links": {"pb:provider-pacts-for-verification": {
+                        "href": base + "/pacts/provider/{provider}/for-verification", "templated": True}}})
+                elif self.path == f"/pacts/provider/{provider}/for-verification":
+                    self._send(200, {"_links": {"self": {"href": base + self.path}}})
+                elif self.path.startswith(f"/pacts/provider/{provider}/pact/"):
+                    index = int(self.path.rsplit("/", 1)[1])
+                    self._send(200, {**pacts[index], "_links": {"pb:publish-verification-results": {
+                        "href": f"{base}/pacts/provider/{provider}/pact/{index}/verification-results"}}})
+                else:
+                    self._send(404, {})
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
+                double.requests.append(("POST", self.path, body))
+                if self.path.endswith("/for-verification"):
+                    self._send(200, {"_embedded": {"pacts": [
+                        {"shortDescription": f"pact {index}", "verificationProperties": {"pending": False, "notices": []},
+                         "_links": {"self": {"href": f"{double.url}/pacts/provider/{provider}/pact/{index}", "name": f"pact {index}"}}}
+                        for index in range(len(pacts))]}})
+                else:
+                    self._send(201, {})
+
+            def _send(self, status: int, data: Any) -> None:
+                content = json.dumps(data).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/hal+json")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = False
+        self._server.block_on_close = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self._thread.start()
+
+    def published(self) -> list[Any]:
+        """The verification results the verifier POSTed."""
+        return [body for method, path, body in self.requests if method == "POST" and path.endswith("/verification-results")]
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+def verify_from_broker(broker: BrokerDouble, provider: str, running: Relay, version: str) -> subprocess.CompletedProcess[str]:
+    """The real ``pact verifier`` fetching ``provider``'s pacts from ``broker`` and publishing its
+    results there (``--publish --provider-version``), with the arguments the relay printed."""
+    arguments = running.verifier_arguments(Path("unused"))[4:]
+    command = [pact_binary(), "verifier", "--no-colour", "-b", broker.url, "-n", provider,
+               "--consumer-version-selectors", '{"mainBranch": true}', "--publish", "--provider-version", version, *arguments]
+    return subprocess.run(command, cwd=ROOT, env=_environment(), capture_output=True, text=True, timeout=180)
+
+
+def outcome(result: subprocess.CompletedProcess[str]) -> str:
+    return f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
