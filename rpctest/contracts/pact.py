@@ -29,6 +29,7 @@ operation in its request metadata (``rpctest`` or plain ``operation``/``stack`` 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -37,7 +38,10 @@ from typing import Any, Mapping
 
 from rpctest.contracts.format import FORMAT_VERSION, ConsumerContract, ContractError, RecordedInteraction, file_part, parse
 
-__all__ = ["PACT_SPECIFICATION", "is_pact", "to_pact", "from_pact", "pact_file_name", "dumps", "pact_path", "pointer_of"]
+__all__ = [
+    "PACT_SPECIFICATION", "is_pact", "to_pact", "from_pact", "pact_file_name", "dumps", "pact_path", "pointer_of",
+    "schema_problem", "SCHEMA_PATH",
+]
 
 PACT_SPECIFICATION = "4.0"
 MESSAGES = "Synchronous/Messages"
@@ -65,6 +69,32 @@ def pact_file_name(contract: ConsumerContract) -> str:
 def dumps(document: Mapping[str, Any]) -> str:
     """The file text: sorted keys, two-space indent, a final newline (stable diffs, as rpctest's own files)."""
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+#: the JSON Schema of a V4 file; rpctest wrote it from the V4 specification (no registry package ships one)
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "pact-v4.schema.json"
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def schema_problem(document: Any) -> str | None:
+    """Why ``document`` is not a Pact V4 file by the schema (the first problem, with its pointer), or None.
+
+    Pact's own parser takes some broken files (no consumer, an unknown matcher, ``interactions`` as an
+    object, bad base64); this check refuses them before anything reads them.
+    """
+    import jsonschema
+
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
+    if error is None:
+        return None
+    location = "/" + "/".join(str(part) for part in error.absolute_path)
+    return f"not a valid Pact V4 file at {location}: {error.message}"
 
 
 # -- JSON pointers and Pact paths -------------------------------------------------------------------
@@ -309,6 +339,9 @@ def from_pact(document: Any, *, source: Path | str | None = None, stack: str | N
             f"a Pact specification {version} file: rpctest reads Pact V4 files (metadata.pactSpecification.version "
             f"'4.0'); have the consumer write V4 (pact-python: Pact(...).with_specification('V4'))",
         )
+    problem = schema_problem(document)
+    if problem is not None:
+        raise ContractError(where, problem)
     about = document["metadata"].get("rpctest") if isinstance(document["metadata"].get("rpctest"), Mapping) else {}
     consumer, provider = _name(document, "consumer", where), _name(document, "provider", where)
     interactions = document.get("interactions")
