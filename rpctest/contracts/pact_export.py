@@ -5,7 +5,8 @@ Without ``--format pact``, ``contracts export`` writes a *provider's* schema; a 
 the configured contracts directory's ``consumers/``) and writes one Pact file per consumer and
 provider service into ``--output`` (default ``pacts/``, where Pact's own tools put them), under Pact's
 file name ``CONSUMER-PROVIDER.json``. Every file is checked before any is written: it must pass the
-V4 schema and read back as the contract it came from.
+V4 schema, Pact's own parser (where ``rpctest[pact]`` is installed) and read back as the contract it
+came from.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from rpctest.contracts import pact_ffi_check
 from rpctest.contracts.format import ConsumerContract, ContractError, load_many, write_text_atomic
 from rpctest.contracts.pact import dumps, from_pact, pact_file_name, schema_problem, to_pact
 from rpctest.exceptions import ConfigError
@@ -44,6 +46,10 @@ def pact_texts(contracts: Sequence[ConsumerContract], *, exact: bool = False) ->
         if problem is not None:  # a bug in the export: say so rather than write a file Pact refuses
             raise ContractError(contract.path, f"the Pact export is {problem}")
         text = dumps(document)
+        if pact_ffi_check.available():  # with rpctest[pact]: Pact's own parser must read it too
+            problem = pact_ffi_check.ffi_problem(text)
+            if problem is not None:
+                raise ContractError(contract.path, f"the Pact export: {problem}")
         back = from_pact(document, source=name)
         if back.to_dict() != contract.to_dict():
             raise ContractError(contract.path, "the Pact export would not read back as this contract (a bug in rpctest)")
