@@ -454,7 +454,7 @@ def _interaction(interaction: Any, service: str, stack: str | None) -> tuple[dic
     states = _states(interaction)
     if states:
         item["states"] = states
-    item["source"] = extra.get("source", "pact")
+    item["source"] = extra.get("source", "stub")  # a Pact DSL interaction is a mock of the provider, as a stub is
     if extra.get("tests"):
         item["tests"] = list(extra["tests"])
     return item, item_stack
