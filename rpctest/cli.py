@@ -143,7 +143,7 @@ def _register_contracts(subparsers: Any) -> None:
     export = actions.add_parser(
         "export",
         help="write a provider contract from the provider's own schema declarations",
-        description="Export a provider's operations (request/response schemas, error codes) as a provider contract.",
+        description="Export a provider's operations (request/response schemas, error codes) as a provider contract; with --format pact, the recorded consumer contracts as Pact V4 files.",
         epilog=_EPILOG,
     )
     _add_target(export, what="the provider")
