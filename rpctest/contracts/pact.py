@@ -77,7 +77,7 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "pact-v4.sche
 
 @functools.lru_cache(maxsize=1)
 def _validator() -> Any:
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
     return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
@@ -88,7 +88,7 @@ def schema_problem(document: Any) -> str | None:
     Pact's own parser takes some broken files (no consumer, an unknown matcher, ``interactions`` as an
     object, bad base64); this check refuses them before anything reads them.
     """
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped, unused-ignore]
 
     error = jsonschema.exceptions.best_match(_validator().iter_errors(document))
     if error is None:
@@ -156,7 +156,7 @@ def _rpctest_rule(entry: Any, where: str) -> dict[str, Any]:
         if not isinstance(matchers, list) or not matchers:
             raise ValueError(f"{where}: a rule list needs a non-empty 'matchers' array")
         if entry.get("combine", "AND") == "OR" and len(matchers) > 1:
-            return {"combine": "OR", "matchers": [_EQUIVALENT.get(m.get("match"), m) if isinstance(m, Mapping) else m for m in matchers]}
+            return {"combine": "OR", "matchers": [_EQUIVALENT.get(str(m.get("match")), m) if isinstance(m, Mapping) else m for m in matchers]}
         if len(matchers) > 1:
             raise ValueError(
                 f"{where}: {len(matchers)} matchers that must all hold (combine AND); rpctest applies one rule per "
@@ -165,7 +165,7 @@ def _rpctest_rule(entry: Any, where: str) -> dict[str, Any]:
         entry = matchers[0]
     if not isinstance(entry, Mapping):
         raise ValueError(f"{where}: a matcher must be an object, not {entry!r}")
-    return dict(_EQUIVALENT.get(entry.get("match"), entry))
+    return dict(_EQUIVALENT.get(str(entry.get("match")), entry))
 
 
 # -- export ----------------------------------------------------------------------------------------
@@ -342,7 +342,7 @@ def from_pact(document: Any, *, source: Path | str | None = None, stack: str | N
     problem = schema_problem(document)
     if problem is not None:
         raise ContractError(where, problem)
-    about = document["metadata"].get("rpctest") if isinstance(document["metadata"].get("rpctest"), Mapping) else {}
+    about = _object(document["metadata"].get("rpctest"))
     consumer, provider = _name(document, "consumer", where), _name(document, "provider", where)
     interactions = document.get("interactions")
     if not isinstance(interactions, list):
@@ -388,6 +388,11 @@ def _configured_stack(service: str, where: Path | None) -> str:
             f"object, or configure [tool.rpctest.services.{service}] stack = \"...\"",
         )
     return stack
+
+
+def _object(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (an optional part rpctest adds)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def _metadata(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -440,8 +445,7 @@ def _interaction(interaction: Any, service: str, stack: str | None) -> tuple[dic
     if not isinstance(interaction, Mapping):
         raise ValueError("an interaction is an object")
     kind = interaction.get("type")
-    comments = interaction.get("comments") if isinstance(interaction.get("comments"), Mapping) else {}
-    extra = comments.get("rpctest") if isinstance(comments.get("rpctest"), Mapping) else {}
+    extra = _object(_object(interaction.get("comments")).get("rpctest"))
     if kind == MESSAGES:
         item, item_stack = _from_messages(interaction)
     elif kind == HTTP:
@@ -468,7 +472,7 @@ def _from_messages(interaction: Mapping[str, Any]) -> tuple[dict[str, Any], str 
     if not isinstance(responses, list) or len(responses) != 1 or not isinstance(responses[0], Mapping):
         raise ValueError("'response' must be a list of exactly one message: rpctest records one reply per request")
     metadata = _metadata(request)
-    about = metadata.get("rpctest") if isinstance(metadata.get("rpctest"), Mapping) else {}
+    about = _object(metadata.get("rpctest"))
     operation = about.get("operation", metadata.get("operation"))
     if not isinstance(operation, str) or not operation:
         raise ValueError(
@@ -477,9 +481,7 @@ def _from_messages(interaction: Mapping[str, Any]) -> tuple[dict[str, Any], str 
         )
     reply = responses[0]
     content = _content(reply, "the response")
-    reply_about = _metadata(reply).get("rpctest") or {}
-    if not isinstance(reply_about, Mapping):
-        raise ValueError("response metadata 'rpctest' must be an object")
+    reply_about = _object(_metadata(reply).get("rpctest"))
     if isinstance(content, Mapping) and content and set(content) <= set(_COMPARED):
         response = dict(content)  # the rpctest response object, as rpctest and its relay write it
         base = ""

@@ -26,7 +26,7 @@ def available() -> bool:
 
 def _library() -> tuple[Any, Any]:
     try:
-        from pact_ffi import ffi, lib
+        from pact_ffi import ffi, lib  # type: ignore[import-not-found, unused-ignore]
     except ImportError as exc:
         raise ConfigError(f"checking a Pact file with Pact's own parser needs pact_ffi ({exc}): {_INSTALL}") from None
     return ffi, lib
