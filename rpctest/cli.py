@@ -147,7 +147,7 @@ def _register_contracts(subparsers: Any) -> None:
         epilog=_EPILOG,
     )
     _add_target(export, what="the provider")
-    export.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of standard output (--format pact: a directory, default pacts/)")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of standard output (--format pact: a directory, default pacts/, or FILE.json for one contract)")
     export.add_argument(
         "--format", choices=("contract", "openapi", "pact"), default="contract",
         help="an rpctest provider contract (default), an OpenAPI 3.1 document (HTTP stacks: Kyoukai), or the consumer contracts as Pact V4 files",

@@ -4,7 +4,7 @@ Without ``--format pact``, ``contracts export`` writes a *provider's* schema; a 
 *consumer's* contract, so this mode reads recorded consumer contracts instead (``--consumers``, default
 the configured contracts directory's ``consumers/``) and writes one Pact file per consumer and
 provider service into ``--output`` (default ``pacts/``, where Pact's own tools put them), under Pact's
-file name ``CONSUMER-PROVIDER.json``. Every file is checked before any is written: it must pass the
+file name ``CONSUMER-PROVIDER.json``; an ``--output`` ending in ``.json`` is the file of the one contract. Every file is checked before any is written: it must pass the
 V4 schema, Pact's own parser (where ``rpctest[pact]`` is installed) and read back as the contract it
 came from.
 """
@@ -63,8 +63,17 @@ def export_pacts(paths: Sequence[Path | str], output: Path | str, *, exact: bool
     if not contracts:
         raise ConfigError(f"no consumer contracts under {', '.join(map(str, paths))}: record some first (pytest --rpctest-record)")
     texts = pact_texts(contracts, exact=exact)  # all checked before the first write
-    directory = Path(output)
-    return [write_text_atomic(directory / name, text) for name, text in sorted(texts.items())]
+    target = Path(output)
+    if target.suffix == ".json" and not target.is_dir():  # one file named by the user
+        if len(texts) != 1:
+            raise ConfigError(
+                f"{output} names one file, and {len(texts)} consumer contracts were found ({', '.join(sorted(texts))}): "
+                f"give a directory with -o, or one contract with --consumers"
+            )
+        return [write_text_atomic(target, next(iter(texts.values())))]
+    if target.exists() and not target.is_dir():
+        raise ConfigError(f"{output} is a file; -o takes a directory for the Pact files (or a .json file for one contract)")
+    return [write_text_atomic(target / name, text) for name, text in sorted(texts.items())]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -216,6 +216,13 @@ def test_export_format_pact_is_for_consumer_contracts(tmp_path: Path, capsys: py
     assert "--format pact exports consumer contracts" in capsys.readouterr().err
     assert main(["contracts", "export", "--format", "pact", "--consumers", str(tmp_path / "none"), "-o", str(tmp_path)]) == 2
     assert "no such file or directory" in capsys.readouterr().err
+    # -o FILE.json: the one contract's file; with several contracts, a usage error naming them
+    one = tmp_path / "wallet.json"
+    assert main(["contracts", "export", "--format", "pact", "--consumers", str(EXAMPLES[2]), "-o", str(one)]) == 0
+    assert json.loads(one.read_text())["provider"]["name"] == "wallet"
+    assert main(["contracts", "export", "--format", "pact", "--consumers", str(CONSUMERS), "-o", str(tmp_path / "all.json")]) == 2
+    assert "5 consumer contracts were found" in capsys.readouterr().err
+    assert not (tmp_path / "all.json").exists()
 
 
 def test_recording_in_pact_format_writes_pact_files_that_merge(tmp_path: Path) -> None:
