@@ -33,6 +33,8 @@ _OPTIONS: dict[str, tuple[str, Any, str]] = {
     "record_format": ("string", None, "rpctest (default) or pact: write consumer contracts as rpctest files or Pact V4 files"),
     "providers": ("paths", None, "provider contract files or directories: stubs that break them fail when created"),
 }
+#: shorter flags for options above: flag -> option name
+_ALIASES: dict[str, str] = {"--rpctest-format": "record_format"}
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -60,7 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         else:
             group.addoption(flag, default=None, dest=f"rpctest_{name}", help=help_text)
         parser.addini(f"rpctest_{name}", help_text, type=kind if kind in ("bool", "paths") else "string", default=default)
-    group.addoption("--rpctest-format", default=None, dest="rpctest_record_format", help="the same as --rpctest-record-format")
+    for alias, name in _ALIASES.items():
+        group.addoption(alias, default=None, dest=f"rpctest_{name}", help=f"the same as --rpctest-{name.replace('_', '-')}")
 
 
 def _option(config: pytest.Config, name: str) -> Any:

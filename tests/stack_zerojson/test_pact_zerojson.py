@@ -15,5 +15,5 @@ CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 def test_the_pact_export_verifies_live_as_the_recording_does(tmp_path: Path) -> None:
     assert_live_verdicts_alike(
         "zerojson", CONTRACTS / "consumers/rpctest-examples--zerojson--com.example.shop.json", CONTRACTS / "providers/zerojson--com.example.shop.json",
-        ["--provider", "examples.zerojson.service:Shop"], tmp_path, reset=ORDERS.reset,
+        ["--provider", "examples.zerojson.service:Shop", "--setup", "examples.zerojson.service:provider_state"], tmp_path, reset=ORDERS.reset,
     )
