@@ -261,3 +261,50 @@ def test_pytest_records_pact_files_with_the_format_option(tmp_path: Path) -> Non
     data = json.loads(written.read_text())
     assert data["metadata"]["pactSpecification"]["version"] == "4.0"
     assert data["interactions"][0]["request"]["metadata"]["rpctest"]["operation"] == "add"
+
+
+def test_kyoukai_rules_go_to_the_body_and_query_and_a_path_variables_rule_to_comments() -> None:
+    contract = _contract({
+        "rpctest_contract": 2, "kind": "consumer", "consumer": "web", "stack": "kyoukai", "service": "shop",
+        "interactions": [
+            {"operation": "POST /items/<sku>/orders", "source": "stub",
+             "request": {"path": {"sku": "apple"}, "query": {"limit": "5"}, "body": {"quantity": 2}},
+             "response": {"body": {"id": 7}, "meta": {"status": 201, "headers": {"Location": "/orders/7"}}},
+             "matchers": {"request": {"/path/sku": {"match": "regex", "regex": "[a-z]+"},
+                                      "/query/limit": {"match": "regex", "regex": "\\d+"},
+                                      "/body/quantity": {"match": "integer"}},
+                          "response": {"/body/id": {"match": "integer"}}}},
+        ],
+    })
+    document = to_pact(contract)
+    assert schema_problem(document) is None and ffi_problem(json.dumps(document)) is None
+    [interaction] = document["interactions"]
+    request, response = interaction["request"], interaction["response"]
+    assert (request["method"], request["path"], request["query"]) == ("POST", "/items/apple/orders", {"limit": ["5"]})
+    assert request["body"]["content"] == {"quantity": 2}
+    assert request["matchingRules"]["query"]["limit"]["matchers"] == [{"match": "regex", "regex": "\\d+"}]
+    assert request["matchingRules"]["body"]["$.quantity"]["matchers"] == [{"match": "integer"}]
+    assert (response["status"], response["headers"]) == (201, {"Location": ["/orders/7"]})
+    assert response["matchingRules"]["body"]["$.id"]["matchers"] == [{"match": "integer"}]
+    assert interaction["comments"]["rpctest"]["matchers"] == {"request": {"/path/sku": {"match": "regex", "regex": "[a-z]+"}}}
+    assert from_pact(document).to_dict() == contract.to_dict()
+
+
+def test_a_foreign_http_pact_reads_as_a_literal_route_with_its_status_as_the_error() -> None:
+    document = {
+        "consumer": {"name": "web"}, "provider": {"name": "shop"},
+        "metadata": {"pactSpecification": {"version": "4.0"}},
+        "interactions": [
+            {"type": "Synchronous/HTTP", "description": "no kiwi",
+             "request": {"method": "GET", "path": "/items/kiwi"}, "response": {"status": 404}},
+            {"type": "Synchronous/HTTP", "description": "apple",
+             "request": {"method": "GET", "path": "/items/apple", "query": {"full": ["1"]}},
+             "response": {"status": 200, "body": {"content": {"sku": "apple"}, "contentType": "application/json"}}},
+        ],
+    }
+    contract = from_pact(document)
+    by_request = {json.dumps(i.request, sort_keys=True): i for i in contract.interactions}
+    missing = by_request["{}"]
+    assert (contract.stack, missing.operation, [e.code for e in missing.errors]) == ("kyoukai", "GET /items/kiwi", [404])
+    found = by_request['{"query": {"full": "1"}}']
+    assert (found.operation, found.body, found.meta) == ("GET /items/apple", {"sku": "apple"}, {})
