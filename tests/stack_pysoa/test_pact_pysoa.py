@@ -15,5 +15,5 @@ CONTRACTS = Path(__file__).resolve().parents[2] / "contracts"
 def test_the_pact_export_verifies_live_as_the_recording_does(tmp_path: Path) -> None:
     assert_live_verdicts_alike(
         "pysoa", CONTRACTS / "consumers/rpctest-examples--pysoa--users.json", CONTRACTS / "providers/pysoa--users.json",
-        ["--provider", "examples.pysoa.service:UserServer"], tmp_path, reset=STORE.reset,
+        ["--provider", "examples.pysoa.service:UserServer", "--setup", "examples.pysoa.service:provider_state"], tmp_path, reset=STORE.reset,
     )
