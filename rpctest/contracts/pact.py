@@ -245,12 +245,13 @@ def _message_interaction(contract: ConsumerContract, item: Mapping[str, Any], *,
     content = {key: response[key] for key in _COMPARED if key in response}
     kept = {key: value for key, value in response.items() if key not in _COMPARED}  # an attachment, reply options
     reply: dict[str, Any] = {"contents": _contents(content), "metadata": {"contentType": _JSON}}
-    defaults = {} if exact else _default_rules(content)
-    rules = {**defaults, **{pact_path(p): _pact_rule(r) for p, r in sorted(matchers.get("response", {}).items())}}
+    own = {pact_path(p): _pact_rule(r) for p, r in sorted(matchers.get("response", {}).items())}
+    defaults = {path: rule for path, rule in ({} if exact else _default_rules(content)).items() if path not in own}
+    rules = {**defaults, **own}
     if rules:
         reply["matchingRules"] = {"body": rules}
-    if kept or defaults:
-        reply["metadata"]["rpctest"] = {**kept, **({"defaults": sorted(p for p in defaults if rules[p] == defaults[p])} if defaults else {})}
+    if kept or defaults:  # the defaults are listed so that reading the file back does not take them for the consumer's
+        reply["metadata"]["rpctest"] = {**kept, **({"defaults": sorted(defaults)} if defaults else {})}
     return {"type": MESSAGES, "request": request, "response": [reply]}
 
 
@@ -298,9 +299,10 @@ def _http_interaction(adapter: Any, contract: ConsumerContract, item: Mapping[st
     if answer.get("headers"):
         response["headers"] = {name: [value] for name, value in answer["headers"].items()}
     response_rules: dict[str, dict[str, Any]] = {}
+    default = "body" in answer and not exact and "/body" not in matchers.get("response", {})
     if "body" in answer:
         response["body"] = _contents(item["response"]["body"]) if "body" in item["response"] else _contents(answer["body"])
-        if not exact:
+        if default:
             response_rules["$"] = _pact_rule({"match": "type"})
     for pointer, rule in sorted(matchers.get("response", {}).items()):
         if pointer.startswith("/body"):
@@ -315,7 +317,7 @@ def _http_interaction(adapter: Any, contract: ConsumerContract, item: Mapping[st
         about["response"] = kept  # an error's message, kind and details; the reply options as recorded
     if any(unmapped.values()):
         about["matchers"] = {side: rules for side, rules in unmapped.items() if rules}
-    if not exact and "body" in answer:
+    if default:
         about["defaults"] = ["$"]
     return {"type": HTTP, "request": request, "response": response, "comments": {"rpctest": about}}
 

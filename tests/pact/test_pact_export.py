@@ -308,3 +308,17 @@ def test_a_foreign_http_pact_reads_as_a_literal_route_with_its_status_as_the_err
     assert (contract.stack, missing.operation, [e.code for e in missing.errors]) == ("kyoukai", "GET /items/kiwi", [404])
     found = by_request['{"query": {"full": "1"}}']
     assert (found.operation, found.body, found.meta) == ("GET /items/apple", {"sku": "apple"}, {})
+
+
+def test_a_consumers_own_rule_where_the_default_one_would_go_is_kept_as_the_consumers() -> None:
+    """like() of a whole body is the very rule the export adds by default; it must still read back."""
+    for stack, pointer in (("pysoa", "/body"), ("kyoukai", "/body"), ("pysoa", "/errors/0")):
+        response = {"errors": [{"code": 404 if stack == "kyoukai" else "NOT_FOUND"}]} if "errors" in pointer else {"body": {"id": 1}}
+        contract = _contract({
+            "rpctest_contract": 2, "kind": "consumer", "consumer": "web", "stack": stack, "service": "s",
+            "interactions": [{"operation": "GET /x" if stack == "kyoukai" else "get", "request": {}, "source": "stub",
+                              "response": response, "matchers": {"response": {pointer: {"match": "type"}}}}],
+        })
+        document = to_pact(contract)
+        assert schema_problem(document) is None
+        assert from_pact(document).to_dict() == contract.to_dict(), (stack, pointer)
