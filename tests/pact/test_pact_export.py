@@ -322,3 +322,30 @@ def test_a_consumers_own_rule_where_the_default_one_would_go_is_kept_as_the_cons
         document = to_pact(contract)
         assert schema_problem(document) is None
         assert from_pact(document).to_dict() == contract.to_dict(), (stack, pointer)
+
+
+def test_migrate_leaves_pact_files_as_they_are(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A Pact file has no rpctest format version to migrate: it is current, and never rewritten."""
+    assert main(["contracts", "export", "--format", "pact", "--consumers", str(CONSUMERS), "-o", str(tmp_path)]) == 0
+    before = {path: path.read_bytes() for path in tmp_path.glob("*.json")}
+    assert main(["contracts", "migrate", str(tmp_path), "--check"]) == 0
+    assert main(["contracts", "migrate", str(tmp_path)]) == 0
+    assert "0 file(s) to format 2; 5 already current" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in tmp_path.glob("*.json")} == before
+
+
+def test_diff_names_the_interactions_of_pact_files_a_breaking_change_breaks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``contracts diff --consumers`` reads Pact files: its verdict is the recorded files' verdict."""
+    provider = json.loads((PROVIDERS / "pysoa--users.json").read_text())
+    del provider["operations"]["get_user"]
+    new = tmp_path / "users-new.json"
+    new.write_text(json.dumps(provider))
+    pacts = tmp_path / "pacts"
+    assert main(["contracts", "export", "--format", "pact", "--consumers", str(CONSUMERS), "-o", str(pacts)]) == 0
+    capsys.readouterr()
+    verdicts = []
+    for consumers in (CONSUMERS, pacts):
+        code = main(["contracts", "diff", str(PROVIDERS / "pysoa--users.json"), str(new), "--consumers", str(consumers), "--format", "json"])
+        report = json.loads(capsys.readouterr().out)
+        verdicts.append((code, sorted((f["check"], f.get("severity"), f.get("operation")) for f in report["findings"])))
+    assert verdicts[0] == verdicts[1] and verdicts[0][0] == 1, verdicts
