@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pysoa", "interop-pykern", "interop-zerojson", "interop-kyoukai", "interop-asyncapy", "compat-pytest8", "compat-pytest8-mock", "compat-pytest9", "compat-pytest9-mock", "install", "docs", "report"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pysoa", "interop-pykern", "interop-zerojson", "interop-kyoukai", "interop-asyncapy", "compat-pytest8", "compat-pytest8-mock", "compat-pytest9", "compat-pytest9-mock", "install", "docs", "report", "pact"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -42,6 +42,14 @@ def core(session: nox.Session) -> None:
     _pytest(session, "tests/core")
     # the dogfood contracts verify with no stack library installed at all
     session.run("rpctest", "contracts", "verify", "contracts/")
+
+
+@nox.session
+def pact(session: nox.Session) -> None:
+    """Pact V4 export and import against Pact's own parser, and pact-python's consumer DSL; no stack library."""
+    session.install("-e", ".[pact]", "pact-python", *TEST_TOOLS)
+    session.run("python", "-c", "import importlib.util as u, sys; sys.exit(any(u.find_spec(m) for m in ('pysoa', 'pykern', 'kyoukai', 'asyncapy', 'zmq')))")
+    _pytest(session, "tests/pact")
 
 
 @nox.session

@@ -146,15 +146,17 @@ def _register_contracts(subparsers: Any) -> None:
     export = actions.add_parser(
         "export",
         help="write a provider contract from the provider's own schema declarations",
-        description="Export a provider's operations (request/response schemas, error codes) as a provider contract.",
+        description="Export a provider's operations (request/response schemas, error codes) as a provider contract; with --format pact, the recorded consumer contracts as Pact V4 files.",
         epilog=_EPILOG,
     )
     _add_target(export, what="the provider")
-    export.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of standard output")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here (atomically) instead of standard output (--format pact: a directory, default pacts/, or FILE.json for one contract)")
     export.add_argument(
-        "--format", choices=("contract", "openapi"), default="contract",
-        help="an rpctest provider contract (default), or an OpenAPI 3.1 document (HTTP stacks: Kyoukai)",
+        "--format", choices=("contract", "openapi", "pact"), default="contract",
+        help="an rpctest provider contract (default), an OpenAPI 3.1 document (HTTP stacks: Kyoukai), or the consumer contracts as Pact V4 files",
     )
+    export.add_argument("--consumers", action="append", metavar="PATH", help="--format pact: consumer contracts to export (repeatable; default: the contracts dir's consumers/)")
+    export.add_argument("--exact", action="store_true", help="--format pact: no default type rules (Pact compares unmarked values by equality)")
     export.set_defaults(handler=_run_export)
 
     verify = actions.add_parser(
@@ -222,6 +224,10 @@ def _run_export(args: argparse.Namespace) -> int:
     from rpctest.contracts import format as fmt
     from rpctest.contracts.export import export
 
+    if args.format == "pact":
+        from rpctest.contracts.pact_export import run
+
+        return run(args)
     if not args.provider and not args.address:
         raise _usage("contracts export needs --provider MODULE:OBJECT or --address ADDRESS")
     contract = export(_stack_for(args), provider=args.provider, address=args.address, service=args.service, timeout=args.timeout)

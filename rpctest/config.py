@@ -43,6 +43,9 @@ DEFAULT_CONTRACTS_DIR = "contracts"
 DEFAULT_RECORD = False
 DEFAULT_RECORD_MODE = "replace"
 RECORD_MODES = ("replace", "merge")
+#: what a recording writes: rpctest's own contract files, or Pact V4 files (``rpctest.contracts.pact``)
+DEFAULT_RECORD_FORMAT = "rpctest"
+RECORD_FORMATS = ("rpctest", "pact")
 DEFAULT_STRICT = True
 #: the largest contract file rpctest reads, in bytes: far above any real contract, far below what
 #: would exhaust a CI job's memory once parsed
@@ -78,6 +81,7 @@ class RpctestConfig:
     source: Path | None
     root: Path
     record_mode: str = DEFAULT_RECORD_MODE
+    record_format: str = DEFAULT_RECORD_FORMAT
     providers: tuple[Path, ...] = ()
     max_contract_size: int = DEFAULT_MAX_CONTRACT_SIZE
 
@@ -249,6 +253,7 @@ def _build(found: _Found) -> RpctestConfig:
         contracts_dir=contracts_dir if contracts_dir.is_absolute() else found.root / contracts_dir,
         record=table.get("record", DEFAULT_RECORD),
         record_mode=table.get("record_mode", DEFAULT_RECORD_MODE),
+        record_format=table.get("record_format", DEFAULT_RECORD_FORMAT),
         providers=providers,
         max_contract_size=int(table.get("max_contract_size", DEFAULT_MAX_CONTRACT_SIZE)),  # a TOML 1.0 is an integer to JSON Schema
         strict=table.get("strict", DEFAULT_STRICT),
@@ -309,6 +314,7 @@ _OVERRIDE_TYPES: dict[str, type | tuple[type, ...]] = {
     "contracts_dir": (str, os.PathLike),
     "record": bool,
     "record_mode": str,
+    "record_format": str,
     "providers": (list, tuple),
     "max_contract_size": int,
     "strict": bool,
@@ -337,6 +343,8 @@ def merge(cfg: RpctestConfig, **overrides: Any) -> RpctestConfig:
             raise ConfigError(f"rpctest setting max_contract_size: {value!r} is not a positive number of bytes")
         if key == "record_mode" and value not in RECORD_MODES:
             raise ConfigError(f"rpctest setting record_mode: {value!r} is not one of {', '.join(RECORD_MODES)}")
+        if key == "record_format" and value not in RECORD_FORMATS:
+            raise ConfigError(f"rpctest setting record_format: {value!r} is not one of {', '.join(RECORD_FORMATS)}")
         if key in ("contracts_dir", "source", "root"):
             value = Path(value)
         elif key == "providers":

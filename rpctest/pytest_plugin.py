@@ -30,8 +30,11 @@ _OPTIONS: dict[str, tuple[str, Any, str]] = {
     "redis_url": ("string", None, "a real Redis server for Redis-backed fixtures (else redis-server is started)"),
     "record": ("bool", None, "record every stubbed interaction into consumer contracts under the contracts dir"),
     "record_mode": ("string", None, "replace (default) or merge: what a recording run does to existing contract files"),
+    "record_format": ("string", None, "rpctest (default) or pact: write consumer contracts as rpctest files or Pact V4 files"),
     "providers": ("paths", None, "provider contract files or directories: stubs that break them fail when created"),
 }
+#: shorter flags for options above: flag -> option name
+_ALIASES: dict[str, str] = {"--rpctest-format": "record_format"}
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -59,6 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         else:
             group.addoption(flag, default=None, dest=f"rpctest_{name}", help=help_text)
         parser.addini(f"rpctest_{name}", help_text, type=kind if kind in ("bool", "paths") else "string", default=default)
+    for alias, name in _ALIASES.items():
+        group.addoption(alias, default=None, dest=f"rpctest_{name}", help=f"the same as --rpctest-{name.replace('_', '-')}")
 
 
 def _option(config: pytest.Config, name: str) -> Any:
@@ -189,7 +194,7 @@ class _ContractRecording:
         from rpctest.contracts.format import ContractError
 
         try:
-            self.written = self.recorder.write(self.settings.contracts_dir, mode=self.settings.record_mode)
+            self.written = self.recorder.write(self.settings.contracts_dir, mode=self.settings.record_mode, format=self.settings.record_format)
         except (ContractError, OSError) as exc:
             self.skipped_reason = f"contracts not written: {exc}"
             session.exitstatus = pytest.ExitCode.INTERNAL_ERROR

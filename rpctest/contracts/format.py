@@ -552,6 +552,10 @@ def parse(data: Any, path: Path | str | None = None) -> Contract:
         raise ContractError(where, f"not a contract: the top level is a JSON {type(data).__name__}, not an object")
     version = data.get("rpctest_contract")
     if version is None:
+        from rpctest.contracts import pact
+
+        if pact.is_pact(data):  # a Pact file: the consumer contract it says, so every reader takes Pact files
+            return pact.from_pact(data, source=where)
         raise ContractError(where, "not an rpctest contract: no 'rpctest_contract' version field")
     if version not in READABLE_VERSIONS:
         hint = "upgrade rpctest" if isinstance(version, int) and version > FORMAT_VERSION else "re-record or re-export it"

@@ -43,7 +43,8 @@ def migrate(paths: Iterable[Path | str], *, check: bool = False) -> Migration:
     result = Migration()
     for path in iter_contract_files(paths):
         contract = load(path)
-        version = loads(path.read_text(encoding="utf-8"), path)["rpctest_contract"]
+        # a Pact file has no rpctest format version: it is read as it is, and never rewritten
+        version = loads(path.read_text(encoding="utf-8"), path).get("rpctest_contract", FORMAT_VERSION)
         if version == FORMAT_VERSION:
             result.current.append(path)
             continue

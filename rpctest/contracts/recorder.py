@@ -113,7 +113,7 @@ class Recorder:
                 target = self._contract(contract.stack, contract.service)
                 target.interactions.extend(contract.interactions)
 
-    def write(self, directory: Path | str, *, mode: str = "replace") -> list[Path]:
+    def write(self, directory: Path | str, *, mode: str = "replace", format: str = "rpctest") -> list[Path]:  # noqa: A002
         """Write each contract under ``directory``; ``merge`` keeps what an existing file holds.
 
         Everything is checked before any file is touched: every name (a file must be able to hold it),
@@ -128,16 +128,19 @@ class Recorder:
         The files are written as one set (:func:`rpctest.contracts.fileset.commit`): a run killed
         while writing leaves either the old set whole or a journal with which the next recording,
         first of all, completes the new one (:attr:`recovered` lists the files it put in place).
+
+        ``format="pact"`` writes each contract as a Pact V4 file under the same name (rpctest reads
+        those wherever it reads contracts, merge mode included).
         """
         from rpctest.contracts.fileset import commit, recording_lock, recover
 
         directory = Path(directory)
         planned = plan(self.contracts())
-        texts = {name: checked_text(contract, directory / name) for name, contract in planned.items()}
+        texts = {name: checked_text(contract, directory / name, format=format) for name, contract in planned.items()}
         consumers = directory / "consumers"
         with recording_lock(consumers):
             self.recovered = recover(consumers)
-            writes, removals = prepare(directory, planned, texts, mode=mode)
+            writes, removals = prepare(directory, planned, texts, mode=mode, format=format)
             return commit(consumers, writes, removals)
 
 
@@ -157,7 +160,7 @@ def _recorded_meta(stack: str, reply: Reply) -> dict:
 
 
 def prepare(
-    directory: Path, planned: dict[str, ConsumerContract], texts: dict[str, str], *, mode: str
+    directory: Path, planned: dict[str, ConsumerContract], texts: dict[str, str], *, mode: str, format: str = "rpctest"  # noqa: A002
 ) -> tuple[dict[Path, str], list[Path]]:
     """The text of every file to write, and the files to remove, with what the directory holds taken
     into account: in merge mode what each file holds; a file an older rpctest named lossily (several
@@ -186,7 +189,7 @@ def prepare(
                 contract = ConsumerContract(contract.consumer, contract.stack, contract.service, [*existing.interactions, *contract.interactions])
             if source != path and legacy.relative_to(directory).as_posix() not in planned:
                 removals.append(legacy)
-        writes[path] = texts[name] if contract is planned[name] else checked_text(contract, path)
+        writes[path] = texts[name] if contract is planned[name] else checked_text(contract, path, format=format)
     return writes, removals
 
 
@@ -252,12 +255,12 @@ def _q(name: str) -> str:
     return f"'{printable(name)}'"
 
 
-def checked_text(contract: ConsumerContract, path: Path) -> str:
+def checked_text(contract: ConsumerContract, path: Path, *, format: str = "rpctest") -> str:  # noqa: A002
     """The file text of ``contract``, or a :class:`ContractError` naming the file-to-be: text that
     would not read back (a lone surrogate in a value, an integer past the digit limit...) is refused
     before any file is written."""
     try:
-        text = dump(contract)
+        text = dump(contract) if format != "pact" else _pact_text(contract)
     except (ValueError, TypeError, RecursionError) as exc:
         raise ContractError(path, f"cannot be written: {printable(str(exc))}. Nothing was written") from None
     try:
@@ -265,6 +268,12 @@ def checked_text(contract: ConsumerContract, path: Path) -> str:
     except ContractError as exc:
         raise ContractError(path, f"{exc.problem}. Nothing was written") from None
     return text
+
+
+def _pact_text(contract: ConsumerContract) -> str:
+    from rpctest.contracts.pact import dumps, to_pact
+
+    return dumps(to_pact(contract.deduplicated()))
 
 
 def observe(call: Call, reply: Reply, *, source: str, router: StubRouter | None = None) -> None:

@@ -400,6 +400,29 @@ class StackAdapter(abc.ABC):
             if meta.get(name) != value
         ]
 
+    #: whether the stack's calls are HTTP requests (Kyoukai): a Pact export writes them as
+    #: ``Synchronous/HTTP`` interactions, which Pact's verifier sends to the app itself, and the
+    #: other stacks' as ``Synchronous/Messages`` (``rpctest.contracts.pact``)
+    http: bool = False
+
+    def http_request(self, operation: str, request: Any) -> dict[str, Any]:
+        """The HTTP request a call is, for a stack whose calls are (:attr:`http`): ``{"method",
+        "path", "query": {name: [values]}}`` and ``"body"`` when it has one."""
+        raise NotImplementedError(f"{self.name} calls are not HTTP requests")
+
+    def request_from_http(self, operation: str, http: Mapping[str, Any]) -> Any:
+        """The recorded request of ``operation`` for an HTTP request given as :meth:`http_request` says it."""
+        raise NotImplementedError(f"{self.name} calls are not HTTP requests")
+
+    def http_response(self, reply: Reply) -> dict[str, Any]:
+        """The HTTP response a stub answers ``reply`` with: ``{"status", "headers": {name: value}}``
+        (the reply options' headers) and ``"body"`` for a success with one."""
+        raise NotImplementedError(f"{self.name} replies are not HTTP responses")
+
+    def reply_from_http(self, status: int, headers: Mapping[str, Any], body: Any) -> Reply:
+        """The neutral reply an HTTP response says (an error status is that error)."""
+        raise NotImplementedError(f"{self.name} replies are not HTTP responses")
+
     def framing_host(self, provider: Any) -> Any:
         """Start ``provider`` (the CLI's ``MODULE:OBJECT``) for a framing run: an object with an
         ``address`` that stops on ``__exit__``. In-process by default; a stack whose server can spin

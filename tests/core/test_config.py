@@ -203,7 +203,7 @@ def test_unknown_top_level_key_lists_allowed_keys(tmp_path: Path) -> None:
     pyproject(tmp_path, '[tool.rpctest]\ncontract_dir = "c"\n')
     message = config_error(tmp_path)
     assert "pyproject.toml: tool.rpctest.contract_dir: unknown key 'contract_dir'" in message
-    assert "allowed keys: consumer, contracts_dir, max_contract_size, providers, record, record_mode, redis_url, services, strict" in message
+    assert "allowed keys: consumer, contracts_dir, max_contract_size, providers, record, record_format, record_mode, redis_url, services, strict" in message
 
 
 def test_unknown_service_key_lists_allowed_keys(tmp_path: Path) -> None:

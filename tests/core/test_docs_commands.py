@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from rpctest.cli import build_parser
+from rpctest.pytest_plugin import _ALIASES as PLUGIN_ALIASES
 from rpctest.pytest_plugin import _OPTIONS as PLUGIN_OPTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,7 +188,7 @@ def test_every_rpctest_pytest_option_shown_parses(command: Shown, pytester: pyte
     except (pytest.UsageError, SystemExit) as exc:
         pytest.fail(f"{command}\n  pytest's parser (with rpctest) refuses {options}: {exc}")
     for option in (o.split("=", 1)[0] for o in options if o.startswith("--rpctest-")):
-        dest = "rpctest_" + option.removeprefix("--rpctest-").removeprefix("no-").replace("-", "_")
+        dest = "rpctest_" + PLUGIN_ALIASES.get(option, option.removeprefix("--rpctest-").removeprefix("no-").replace("-", "_"))
         assert config.getoption(dest) is not None, f"{command}\n  {option} did not set {dest}"
 
 
@@ -196,6 +197,7 @@ def _with_values(argv: list[str]) -> list[str]:
     kept = []
     takes_value = {"-p", "-k", "-m", "-n", "-o", "-c", "--rootdir", "--basetemp", "--hypothesis-seed", "--hypothesis-profile"}
     takes_value |= {"--rpctest-" + name.replace("_", "-") for name, (kind, _, _) in PLUGIN_OPTIONS.items() if kind != "bool"}
+    takes_value |= {alias for alias, name in PLUGIN_ALIASES.items() if PLUGIN_OPTIONS[name][0] != "bool"}
     index = 0
     while index < len(argv):
         word = argv[index]
@@ -275,6 +277,7 @@ def test_every_rpctest_pytest_flag_named_anywhere_exists() -> None:
         flags.add(f"--rpctest-{flag}")
         if kind == "bool":
             flags.add(f"--rpctest-no-{flag}")
+    flags |= set(PLUGIN_ALIASES)
     named = {
         (path.relative_to(ROOT), match)
         for path in _markdown_files()

@@ -168,6 +168,55 @@ class KyoukaiAdapter(StackAdapter):
 
         return super().recorded_differences(wire_form(recorded), body)
 
+    http = True
+
+    def http_request(self, operation: str, request: Any) -> dict[str, Any]:
+        """The method, path (the route's variables filled in) and query the envelope sends."""
+        from urllib.parse import parse_qsl
+
+        from rpctest.stacks.kyoukai.wire import request_parts
+
+        method, target, _, _ = request_parts(operation, request)
+        path, _, query_string = target.partition("?")
+        query: dict[str, list[str]] = {}
+        for name, value in parse_qsl(query_string, keep_blank_values=True):
+            query.setdefault(name, []).append(value)
+        http: dict[str, Any] = {"method": method, "path": path, "query": query}
+        if isinstance(request, Mapping) and "body" in request:
+            http["body"] = request["body"]
+        return http
+
+    def request_from_http(self, operation: str, http: Mapping[str, Any]) -> Any:
+        """The envelope: the route's variables read back from the path, one query value as itself."""
+        from urllib.parse import urlencode
+
+        from rpctest.stacks.kyoukai.routes import RouteTemplate, split_operation
+        from rpctest.stacks.kyoukai.wire import envelope_from_request
+
+        parts = split_operation(operation)
+        route = RouteTemplate.parse(parts[1].split("?", 1)[0]) if parts is not None else None
+        query = urlencode([(name, item) for name, value in (http.get("query") or {}).items()
+                           for item in (value if isinstance(value, list) else [value])])
+        envelope = envelope_from_request(str(http.get("path", "/")), query, b"", route=route)
+        if "body" in http:
+            envelope["body"] = http["body"]
+        return envelope
+
+    def http_response(self, reply: Reply) -> dict[str, Any]:
+        from rpctest.stacks.kyoukai.wire import response_parts
+
+        headers = dict((reply.meta or {}).get("headers") or {})
+        status, _, _ = response_parts(reply, headers=headers)
+        response: dict[str, Any] = {"status": status, "headers": {str(k): str(v) for k, v in headers.items()}}
+        if not reply.all_errors and reply.body is not None:
+            response["body"] = reply.body
+        return response
+
+    def reply_from_http(self, status: int, headers: Mapping[str, Any], body: Any) -> Reply:
+        if 300 <= status <= 599:
+            return Reply(errors=[self.make_error(status)], meta={"status": status})
+        return Reply(body=body, meta={"status": status, "headers": dict(headers)})
+
     def recorded_meta(self, reply: Reply) -> dict[str, Any]:
         """The status when it is not what the reply says anyway (200 for a body, 204 for none, the
         error's status), and headers a stub gave (a mapping; a real response's full header list is
