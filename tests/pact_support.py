@@ -1,11 +1,5 @@
-"""Pact V4 files for the relay tests, and the real ``rpctest pact-relay`` and ``pact verifier`` run
-against each other.
-
-TODO(lead, at the merge of i19-export): replace :func:`to_pact` with ``rpctest.contracts.pact.to_pact``
-(the exporter). This copy follows the agreed mapping exactly (docs/pact.md), and the relay reads
-incoming interactions only through the mapping's anchors (``request.contents``,
-``request.metadata.rpctest``), so the swap changes no test.
-"""
+"""Pact V4 files for the relay tests, written by rpctest's own exporter, and the real ``rpctest
+pact-relay`` and ``pact verifier`` run against each other."""
 
 from __future__ import annotations
 
@@ -33,102 +27,14 @@ CONSUMERS = ROOT / "contracts" / "consumers"
 __all__ = ["to_pact", "write_pact", "example_pact", "Relay", "relay", "verify", "CONSUMERS"]
 
 
-# -- the agreed mapping (stand-in for rpctest.contracts.pact.to_pact) ------------------------------------
-
-
-def _json_path(pointer: str) -> str:
-    """``/body/users/0/id`` -> ``$.body.users[0].id``."""
-    path = "$"
-    for part in [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]]:
-        path += f"[{part}]" if part.isdigit() else f".{part}" if part.isidentifier() else f"['{part}']"
-    return path
-
-
-def _rules(item: fmt.RecordedInteraction, exact: bool) -> dict[str, Any]:
-    """Default comparison as rpctest's own: shape for unmarked parts, error codes exact; then the
-    consumer's explicit matchers (already Pact V4 rules) under their paths."""
-    rules: dict[str, Any] = {}
-    if not exact:
-        if item.ok:
-            for key in ("body", "items", "attachment"):
-                rules[f"$.{key}"] = {"combine": "AND", "matchers": [{"match": "type"}]}
-        else:
-            rules["$.errors[*]"] = {"combine": "AND", "matchers": [{"match": "type"}]}
-            rules["$.errors[*].code"] = {"combine": "AND", "matchers": [{"match": "equality"}]}
-    for pointer, rule in item.rules("response").items():
-        rules[_json_path(pointer)] = {"combine": "AND", "matchers": [dict(rule)]}
-    return rules
-
-
-def _message_interaction(contract: fmt.ConsumerContract, index: int, item: fmt.RecordedInteraction, exact: bool) -> dict[str, Any]:
-    details: dict[str, Any] = {"stack": contract.stack, "service": contract.service, "operation": item.operation}
-    if item.is_stream:
-        details["subscription"] = True
-    if item.request_attachment is not None:
-        details["attachment"] = values.encode(bytes(item.request_attachment))
-    response = {key: value for key, value in item.response_data().items() if key != "meta"}
-    return {
-        "type": "Synchronous/Messages",
-        "description": f"{item.operation} #{index} {json.dumps(values.encode(item.request), sort_keys=True)}",
-        "providerStates": item.states_data(),
-        "request": {
-            "contents": {"contentType": "application/json", "encoded": False, "content": values.encode(item.request)},
-            "metadata": {"rpctest": details},
-        },
-        "response": [{
-            "contents": {"contentType": "application/json", "encoded": False, "content": response},
-            "metadata": {},
-            "matchingRules": {"body": _rules(item, exact)},
-        }],
-    }
-
-
-def _http_interaction(index: int, item: fmt.RecordedInteraction, exact: bool) -> dict[str, Any]:
-    from rpctest.stacks.kyoukai.wire import request_parts
-
-    method, target, headers, content = request_parts(item.operation, item.request)
-    path, _, query_text = target.partition("?")
-    request: dict[str, Any] = {"method": method, "path": path, "headers": {name: [value] for name, value in headers.items()}}
-    query = (item.request or {}).get("query") or {}
-    if query:
-        request["query"] = {name: [str(v) for v in (value if isinstance(value, list) else [value])] for name, value in query.items()}
-    if content is not None:
-        request["body"] = {"contentType": "application/json", "encoded": False, "content": json.loads(content)}
-    meta = item.meta or {}
-    if item.ok:
-        response: dict[str, Any] = {"status": int(meta.get("status", 200)), "headers": {"Content-Type": ["application/json"]},
-                                    "body": {"contentType": "application/json", "encoded": False, "content": item.body}}
-        if not exact:
-            response["matchingRules"] = {"body": {"$": {"combine": "AND", "matchers": [{"match": "type"}]}}}
-    else:
-        response = {"status": int(item.errors[0].code)}
-    return {
-        "type": "Synchronous/HTTP",
-        "description": f"{item.operation} #{index} {json.dumps(values.encode(item.request), sort_keys=True)}",
-        "providerStates": item.states_data(),
-        "request": request,
-        "response": response,
-    }
+# -- pact files: rpctest's own exporter ------------------------------------------------------------------
 
 
 def to_pact(contract: fmt.ConsumerContract, *, exact: bool = False) -> dict[str, Any]:
-    """One consumer contract as one Pact V4 document (the agreed mapping)."""
-    from rpctest.stacks import get_adapter
+    """One consumer contract as one Pact V4 document, as `rpctest contracts export --format pact` writes it."""
+    from rpctest.contracts.pact import to_pact as export
 
-    http = get_adapter(contract.stack).pact_interaction_type == "Synchronous/HTTP"
-    interactions = [
-        _http_interaction(index, item, exact) if http else _message_interaction(contract, index, item, exact)
-        for index, item in enumerate(contract.interactions)
-    ]
-    return {
-        "consumer": {"name": contract.consumer},
-        "provider": {"name": contract.service},
-        "interactions": interactions,
-        "metadata": {
-            "pactSpecification": {"version": "4.0"},
-            "rpctest": {"stack": contract.stack, "service": contract.service, "contract": fmt.FORMAT_VERSION},
-        },
-    }
+    return export(contract, exact=exact)
 
 
 def write_pact(contract: fmt.ConsumerContract, directory: Path, *, exact: bool = False) -> Path:

@@ -250,9 +250,12 @@ def _message_interaction(contract: ConsumerContract, item: Mapping[str, Any], *,
     rules = {**defaults, **own}
     if rules:
         reply["matchingRules"] = {"body": rules}
-    if kept or defaults:  # the defaults are listed so that reading the file back does not take them for the consumer's
-        reply["metadata"]["rpctest"] = {**kept, **({"defaults": sorted(defaults)} if defaults else {})}
-    return {"type": MESSAGES, "request": request, "response": [reply]}
+    interaction: dict[str, Any] = {"type": MESSAGES, "request": request, "response": [reply]}
+    # Not in the reply's metadata: the real verifier compares every expected metadata key with what the
+    # provider sent. The defaults are listed so that reading the file back does not take them for the consumer's.
+    if kept or defaults:
+        interaction["comments"] = {"rpctest": {"reply": {**kept, **({"defaults": sorted(defaults)} if defaults else {})}}}
+    return interaction
 
 
 def _default_rules(content: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -449,7 +452,7 @@ def _interaction(interaction: Any, service: str, stack: str | None) -> tuple[dic
     kind = interaction.get("type")
     extra = _object(_object(interaction.get("comments")).get("rpctest"))
     if kind == MESSAGES:
-        item, item_stack = _from_messages(interaction)
+        item, item_stack = _from_messages(interaction, extra)
     elif kind == HTTP:
         item, item_stack = _from_http(interaction, extra, stack)
     else:
@@ -466,7 +469,7 @@ def _interaction(interaction: Any, service: str, stack: str | None) -> tuple[dic
     return item, item_stack
 
 
-def _from_messages(interaction: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
+def _from_messages(interaction: Mapping[str, Any], extra: Mapping[str, Any]) -> tuple[dict[str, Any], str | None]:
     request = interaction.get("request")
     responses = interaction.get("response")
     if not isinstance(request, Mapping):
@@ -483,7 +486,7 @@ def _from_messages(interaction: Mapping[str, Any]) -> tuple[dict[str, Any], str 
         )
     reply = responses[0]
     content = _content(reply, "the response")
-    reply_about = _object(_metadata(reply).get("rpctest"))
+    reply_about = _object(extra.get("reply"))
     if isinstance(content, Mapping) and content and set(content) <= set(_COMPARED):
         response = dict(content)  # the rpctest response object, as rpctest and its relay write it
         base = ""

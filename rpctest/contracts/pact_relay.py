@@ -82,7 +82,7 @@ def call_from_message(stack: str, message: Any, *, service: str | None = None, d
     """The rpctest call a verifier's request message stands for (the agreed mapping's anchors):
     ``request.contents`` holds the request body, ``request.metadata.rpctest`` the ``operation``,
     ``service`` and ``stack``, and what else the call carries on the stack's transport: ``meta``
-    (merged into :attr:`Call.meta`), ``subscription`` (true: subscribe, for a stream), and
+    (merged into :attr:`Call.meta`), ``subscribe`` (true: a stream, as the exporter writes it), and
     ``attachment`` (the request's binary side payload, tagged as contract values are)."""
     from rpctest.schema import values
 
@@ -105,7 +105,7 @@ def call_from_message(stack: str, message: Any, *, service: str | None = None, d
     if service is not None and named not in (None, service):
         raise RelayRefused(400, f"{where}: the pact is for service {named!r}; this relay forwards to {service!r} (--service)")
     meta = dict(details["meta"]) if isinstance(details.get("meta"), Mapping) else {}
-    if details.get("subscription") is True:
+    if details.get("subscribe") is True:
         meta["kind"] = "subscribe"
     try:
         attachment = values.decode(details.get("attachment"))

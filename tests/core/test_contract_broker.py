@@ -180,7 +180,6 @@ def test_serve_needs_contracts_or_a_broker(capsys: pytest.CaptureFixture[str]) -
     assert "rpctest serve needs consumer contracts: CONTRACT paths, or --broker-provider NAME" in capsys.readouterr().err
 
 
-@pytest.mark.xfail(strict=True, reason="needs i19-export's Pact import")
 def test_a_pact_v4_file_from_the_broker_is_verified(broker: BrokerDouble, capsys: pytest.CaptureFixture[str]) -> None:
     broker.pacts = {"web": PACT_V4}
     assert main(["contracts", "verify", PROVIDERS, "--broker", broker.url, "--broker-provider", "users"]) == 0

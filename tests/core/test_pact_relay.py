@@ -89,7 +89,7 @@ def test_errors_streams_and_attachments_go_back_as_a_recording_holds_them(relay:
                         Reply(items=[{"i": 0}, {"i": 1}]),
                         Reply(body={"lines": 1}, attachment=b"2 x apple\n")]
     assert post(relay.message_url, message("order", {"sku": "kiwi"}))[2] == {"errors": [{"code": 4, "kind": "caller_error", "message": "bad sku"}]}
-    assert post(relay.message_url, message("ticks", {"n": 2}, subscription=True))[2] == {"items": [{"i": 0}, {"i": 1}]}
+    assert post(relay.message_url, message("ticks", {"n": 2}, subscribe=True))[2] == {"items": [{"i": 0}, {"i": 1}]}
     assert post(relay.message_url, message("receipt", {"order_id": 7}, attachment={"$bytes": "AAE="}))[2] == {
         "body": {"lines": 1}, "attachment": {"$bytes": "MiB4IGFwcGxlCg=="}}
     assert provider.calls[1].meta == {"kind": "subscribe"} and provider.calls[2].attachment == b"\x00\x01"
