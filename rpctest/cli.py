@@ -111,6 +111,40 @@ def _add_target(parser: argparse.ArgumentParser, *, what: str) -> None:
     parser.add_argument("--service", help="the service name, where the address does not say it")
     parser.add_argument("--stack", help="the provider's stack (default: from [tool.rpctest.services])")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each reply (default 5)")
+    _add_credentials(parser)
+
+
+def _add_credentials(parser: argparse.ArgumentParser) -> None:
+    """What every call to the target carries besides the request (rpctest.credentials maps it to the stack)."""
+    group = parser.add_argument_group("credentials and request context (also [tool.rpctest.services.NAME]; secrets are masked)")
+    group.add_argument("--header", action="append", default=[], metavar="NAME:VALUE", help="an HTTP header on every request (Kyoukai; repeatable)")
+    group.add_argument("--token", metavar="VALUE", help="the stack's own token: pykern's handshake, ZeroJSON's org.pycom.auth, an HTTP bearer token")
+    group.add_argument("--auth", metavar="USER:PASSWORD", help="HTTP basic auth (Kyoukai)")
+    group.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
+                       help="PySOA request context (repeatable; VALUE is JSON or text; switches=1,2 adds switches)")
+    group.add_argument("--switch", action="append", default=[], type=int, metavar="N", help="a PySOA switch (repeatable)")
+
+
+def _credentials(args: argparse.Namespace, stack: str, service: str | None, address: str | None = None) -> Any:
+    """The command line's credentials over those of the target's [tool.rpctest.services] entry,
+    checked against what ``stack`` can carry (``address``: the target's, default ``--address``)."""
+    from rpctest import credentials
+    from rpctest.stacks import get_adapter
+
+    given = credentials.from_options(headers=args.header, token=args.token, auth=args.auth, context=args.context, switches=args.switch)
+    address = address or getattr(args, "address", None)
+    if getattr(args, "provider", None) or not address:
+        if given:  # the configuration's credentials are for the running service, not the code
+            raise _usage(f"{credentials.option_names(given.given())}: credentials are for a running endpoint (--address); "
+                         "an in-process --provider is called without them")
+        return credentials.Credentials()
+    from rpctest.contracts.export import service_entry
+
+    entry = service_entry(None, address, service)
+    found = given.over(credentials.from_service(entry))
+    if found:
+        get_adapter(stack).check_credentials(found)
+    return found
 
 
 def _address_service(address: str | None) -> str | None:
@@ -215,7 +249,9 @@ def _run_export(args: argparse.Namespace) -> int:
 
     if not args.provider and not args.address:
         raise _usage("contracts export needs --provider MODULE:OBJECT or --address ADDRESS")
-    contract = export(_stack_for(args), provider=args.provider, address=args.address, service=args.service, timeout=args.timeout)
+    stack = _stack_for(args)
+    contract = export(stack, provider=args.provider, address=args.address, service=args.service, timeout=args.timeout,
+                      credentials=_credentials(args, stack, args.service or _address_service(args.address)))
     if args.format == "openapi":
         return _write_openapi(contract, args.output)
     if args.output:
@@ -261,7 +297,7 @@ def _run_verify(args: argparse.Namespace) -> int:
         raise _usage("--provider/--address are for --live verification; add --live")
     elif args.states or args.setup:
         raise _usage("--states/--setup set the provider up for --live verification; add --live and --provider or --address")
-    text = report.render(args.format)
+    text = _redact(report.render(args.format))
     if args.output:
         with open(args.output, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -283,7 +319,9 @@ def _run_diff(args: argparse.Namespace) -> int:
         new = load_provider(args.new)
     elif args.provider or args.address:
         service = args.service or _address_service(args.address) or (old.service if args.address else None)
-        new = export(args.stack or old.stack, provider=args.provider, address=args.address, service=service, timeout=args.timeout)
+        stack = args.stack or old.stack
+        new = export(stack, provider=args.provider, address=args.address, service=service, timeout=args.timeout,
+                     credentials=_credentials(args, stack, service))
     else:
         raise _usage("contracts diff needs NEW, or --provider MODULE:OBJECT / --address ADDRESS to export it")
     consumers = None
@@ -321,7 +359,8 @@ def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
     service = args.service or getattr(provider, "service_name", None) or _address_service(args.address)
     setup = import_object(args.setup) if args.setup else None
     handlers = _state_handlers(args.states, service)
-    with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as send:
+    credentials = _credentials(args, stack, service)
+    with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout, credentials=credentials) as send:
         return verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup, states=handlers)
 
 
@@ -339,6 +378,13 @@ def _state_handlers(modules: list[str] | None, service: str | None) -> Any:
 def _merge_reports(first: Any, second: Any) -> Any:
     first.findings.extend(second.findings)
     return first
+
+
+def _redact(text: str) -> str:
+    """``text`` with the secrets this run was given masked (what a CLI prints or writes)."""
+    from rpctest.credentials import redact
+
+    return redact(text)
 
 
 def _usage(message: str) -> Exception:
@@ -448,7 +494,9 @@ def _run_fuzz(args: argparse.Namespace) -> int:
     stack = _stack_for(args)
     service = args.service or _address_service(args.address)
     states = _fuzz_states(args, service)
-    with open_target(stack, provider=args.provider, address=args.address, service=service, contract=args.contract, timeout=args.timeout) as target:
+    credentials = _credentials(args, stack, service)
+    with open_target(stack, provider=args.provider, address=args.address, service=service, contract=args.contract,
+                     timeout=args.timeout, credentials=credentials) as target:
         report = fuzz(
             target,
             operations=args.operation,
@@ -460,15 +508,15 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             states=states,
         )
         framing = _framing(stack, args, target.contract) if args.framing else None
-    sys.stdout.write(report.render("text"))
+    sys.stdout.write(_redact(report.render("text")))
     reports: list[Any] = [report]
     if framing is not None:
-        sys.stdout.write("\n" + framing.render("text"))
+        sys.stdout.write(_redact("\n" + framing.render("text")))
         reports.append(framing)
     for fmt, path in (("junit", args.junit), ("json", args.json)):
         if path:
             with open(path, "w", encoding="utf-8") as fh:
-                fh.write(_combined(fmt, [r.render(fmt) for r in reports]))
+                fh.write(_redact(_combined(fmt, [r.render(fmt) for r in reports])))
     return max(r.exit_code for r in reports)
 
 
@@ -573,15 +621,19 @@ def _register_replay(subparsers: Any) -> None:
     target.add_argument("--provider", metavar="MODULE:OBJECT", help="replay against this provider instead of the file's")
     target.add_argument("--address", metavar="ADDRESS", help="replay against this running endpoint instead of the file's")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the reply (default 5)")
+    _add_credentials(parser)
     parser.set_defaults(handler=_run_replay)
 
 
 def _run_replay(args: argparse.Namespace) -> int:
     from rpctest.fuzz.replay import load_replay, replay
 
-    _quiet_stack_logs(load_replay(args.file)["stack"])  # the verdict is the output, not the stack's logs
-    still_failing, detail = replay(args.file, provider=args.provider, address=args.address, timeout=args.timeout)
-    print(("STILL FAILING: " if still_failing else "FIXED: ") + detail)
+    data = load_replay(args.file)
+    _quiet_stack_logs(data["stack"])  # the verdict is the output, not the stack's logs
+    address = None if args.provider else args.address or data.get("target", {}).get("address")
+    credentials = _credentials(args, data["stack"], data.get("service"), address)
+    still_failing, detail = replay(args.file, provider=args.provider, address=args.address, timeout=args.timeout, credentials=credentials)
+    print(_redact(("STILL FAILING: " if still_failing else "FIXED: ") + detail))
     return EXIT_FINDINGS if still_failing else EXIT_OK
 
 
@@ -645,7 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return parsed.handler(parsed)
     except RpctestError as exc:
-        print(f"rpctest: error: {exc}", file=sys.stderr)
+        print(_redact(f"rpctest: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("rpctest: interrupted", file=sys.stderr)
@@ -659,7 +711,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
-        print(f"rpctest: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(_redact(f"rpctest: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         print(
             "rpctest: this is a bug in rpctest; please report it with the traceback above "
             "and the output of `rpctest doctor`",

@@ -24,6 +24,7 @@ from rpctest.schema.validate import describe_value, pointer_join
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.contracts.states import StateHandlers
+    from rpctest.credentials import Credentials
 
 __all__ = ["Sender", "verify_live", "shape_differences", "open_sender"]
 
@@ -211,8 +212,17 @@ def _replay(item: RecordedInteraction, call: Call, send: Sender, handlers: "Stat
 
 
 @contextlib.contextmanager
-def open_sender(stack: str, *, provider: Any = None, address: str | None = None, service: str | None = None, timeout: float = 5.0) -> Iterator[Sender]:
-    """A sender to the real provider: hosted in-process (``provider``) or running at ``address``."""
+def open_sender(
+    stack: str,
+    *,
+    provider: Any = None,
+    address: str | None = None,
+    service: str | None = None,
+    timeout: float = 5.0,
+    credentials: "Credentials | None" = None,
+) -> Iterator[Sender]:
+    """A sender to the real provider: hosted in-process (``provider``) or running at ``address``,
+    whose wire client sends ``credentials`` with every call (the stack maps them)."""
     from rpctest.stacks import get_adapter
 
     adapter = get_adapter(stack)
@@ -226,7 +236,11 @@ def open_sender(stack: str, *, provider: Any = None, address: str | None = None,
         finally:
             hosted.stop()
         return
-    client = adapter.wire.client(address, service=service, timeout=timeout)
+    if credentials:
+        adapter.check_credentials(credentials)
+        client = adapter.wire.client(address, service=service, timeout=timeout, credentials=credentials)
+    else:
+        client = adapter.wire.client(address, service=service, timeout=timeout)
     try:
         yield lambda call: client.call(call, timeout=timeout)
     finally:

@@ -27,6 +27,7 @@ from rpctest.model import Call, ErrorKind, Reply, RpcError
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.contracts.format import OperationSpec, ProviderContract
+    from rpctest.credentials import Credentials
     from rpctest.fuzz.checks import Case
     from rpctest.fuzz.framing import FramingReport
     from rpctest.fuzz.garbage import GarbageTarget
@@ -202,6 +203,16 @@ class StackAdapter(abc.ABC):
     #: codes the stack itself answers for any operation (validation, not-found, server errors); a
     #: contract's stubbed error may use them even when the provider declares no codes of its own
     standard_error_codes: frozenset[str | int] = frozenset()
+
+    #: which parts of :class:`~rpctest.credentials.Credentials` this stack's wire client sends
+    #: (``header``, ``token``, ``auth``, ``context``, ``switch``), and why the others have no place
+    credential_options: frozenset[str] = frozenset()
+    credential_note: str = "it has no authentication or request context"
+
+    def check_credentials(self, credentials: "Credentials") -> None:
+        """Refuse, with a usage error naming what this stack takes, credentials it cannot send: a
+        token silently dropped would only come back as "access denied" on every call."""
+        credentials.refuse_unsupported(self.title or self.name, self.credential_options, self.credential_note)
 
     @abc.abstractmethod
     def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:

@@ -154,6 +154,10 @@ class AsyncAPYAdapter(StackAdapter):
     #: a null packet makes AsyncAPY's server hang until its timeout: not a request worth generating
     null_body_sendable = False
     stub_options = frozenset({"items", "delay"})
+    #: AsyncAProto has no authentication, headers or context: a packet's fields are the whole request
+    #: and its filters route on them, so extra fields would change which handler answers
+    credential_options: frozenset[str] = frozenset()
+    credential_note = "AsyncAProto has no authentication or request context: a packet's fields are the request; put them in its request schema"
     #: packets are maps: a defect never replaces the whole packet (framing fuzz covers non-maps)
     min_defect_depth = 1
     #: a packet no handler should match (an empty one is refused as malformed before any routing)

@@ -62,9 +62,17 @@ class KyoukaiWire(WireHalf):
     """Plain HTTP/1.1: a neutral client of a running app, and a stub server; neither needs Kyoukai."""
 
     def client(self, address: str, *, service: str | None = None, timeout: float = 5.0, **options: Any) -> "KyoukaiClient":
-        """A blocking :class:`~.wire.KyoukaiClient` of ``http://HOST:PORT`` (calls carry request envelopes)."""
+        """A blocking :class:`~.wire.KyoukaiClient` of ``http://HOST:PORT`` (calls carry request envelopes).
+
+        ``credentials``: its headers go on every request, its basic auth as ``Authorization: Basic``,
+        its token as ``Authorization: Bearer`` (an explicit ``--header Authorization:...`` wins)."""
         from rpctest.stacks.kyoukai.wire import KyoukaiClient
 
+        credentials = options.pop("credentials", None)
+        if credentials is not None:
+            headers = {"Authorization": f"Bearer {credentials.token}"} if credentials.token is not None else {}
+            headers.update(credentials.header_map())
+            options.update(headers=headers, auth=credentials.basic)
         return KyoukaiClient(address, timeout=timeout, **options)
 
     def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> "KyoukaiStubServer":
@@ -135,6 +143,8 @@ class KyoukaiAdapter(StackAdapter):
     #: ``status=`` (a success status, e.g. 201), ``headers=`` (response headers), ``base_url=`` (which
     #: httpx requests are for this service, when config does not say)
     stub_options = frozenset({"status", "headers", "base_url"})
+    credential_options = frozenset({"header", "token", "auth"})
+    credential_note = "HTTP has headers, basic auth and bearer tokens, and no request context"
     #: the status and headers a stub answers with belong to its reply: they are recorded, served and
     #: compared with the reply (``Reply.meta``), as the real app's status and headers are
     reply_options = frozenset({"status", "headers"})

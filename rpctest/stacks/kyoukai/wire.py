@@ -222,10 +222,20 @@ class KyoukaiClient:
     ``call(Call)`` sends the envelope as HTTP (see :func:`request_parts`) and turns the response into
     a :class:`~rpctest.model.Reply` (a non-2xx status is an error whose code is the status; Kyoukai
     2.2.1.post1's canned page is flagged ``critical_page``). Every call has a timeout; a timeout or
-    a broken connection is a TRANSPORT error in the reply, never an exception or a hang.
+    a broken connection is a TRANSPORT error in the reply, never an exception or a hang. ``headers``
+    go on every request (an envelope's own ``Content-Type`` wins); ``auth`` is (user, password) for
+    HTTP basic auth.
     """
 
-    def __init__(self, address: str, *, timeout: float = 5.0, transport: Any = None) -> None:
+    def __init__(
+        self,
+        address: str,
+        *,
+        timeout: float = 5.0,
+        transport: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> None:
         from rpctest.stacks.kyoukai.host import _require_httpx
 
         httpx = _require_httpx()
@@ -235,7 +245,9 @@ class KyoukaiClient:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.address = address.rstrip("/")
         self.timeout = timeout
-        options: dict[str, Any] = {"base_url": self.address, "timeout": timeout}
+        options: dict[str, Any] = {"base_url": self.address, "timeout": timeout, "headers": dict(headers or {})}
+        if auth is not None:
+            options["auth"] = httpx.BasicAuth(*auth)
         if transport is not None:
             options["transport"] = transport
         self._client = httpx.Client(**options)

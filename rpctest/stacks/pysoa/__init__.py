@@ -39,10 +39,14 @@ class PySOAWire(WireHalf):
 
         ``address`` is a ``RedisTarget`` or ``redis://host:port/db[#service.NAME]`` (what a hosted
         service or stub server reports); ``options`` are the client's (``content_type``,
-        ``protocol_version``, ``message_expiry`` ...).
+        ``protocol_version``, ``message_expiry`` ...); ``credentials``' request context and switches
+        go with every job (``context=``, ``switches=``).
         """
         from rpctest.stacks.pysoa.redis_client import PySOAWireClient
 
+        credentials = options.pop("credentials", None)
+        if credentials is not None:
+            options.update(context=dict(credentials.context), switches=tuple(credentials.switches))
         return PySOAWireClient(address, service, timeout=timeout, **options)
 
     def stub_server(
@@ -127,6 +131,8 @@ class PySOAAdapter(StackAdapter):
     title = "PySOA"
     capabilities = Capabilities(sync_client=True, jobs=True, fields_in_errors=True)
     standard_error_codes = pysoa_errors.STANDARD_CODES
+    credential_options = frozenset({"context", "switch"})
+    credential_note = "a PySOA job carries a request context and switches, and no token or HTTP header"
     wire = PySOAWire()
     host = PySOAHost()
     #: pysoa.test's switches for its global registries of stubbed bodies: taken, so its stubs migrate
