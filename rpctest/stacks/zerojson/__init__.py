@@ -103,6 +103,12 @@ class ZeroJSONHost(HostHalf):
             reply = client.call(service, "introspect", None)
         if not reply.ok:
             error = reply.all_errors[0]
+            if error.code == 5:  # access denied: introspect is behind the interface's policy like any method
+                refused = "refused the token sent" if token is not None else "requires its authenticator's token"
+                raise ConfigError(
+                    f"{service} at {address} {refused} ({error.code}: {error.message}): give the token with --token VALUE "
+                    f"(or token = in [tool.rpctest.services])"
+                )
             raise ConfigError(
                 f"{service} at {address} did not answer introspect ({error.code}: {error.message}); only PyCOM "
                 f"services derived from pycom.Service (or rpctest's Service) introspect: export from the code instead"
