@@ -94,12 +94,16 @@ class Credentials:
         return [name for name, value in parts.items() if value]
 
     def secrets(self) -> list[str]:
-        """The values never to print: the token, the password, every header value."""
+        """The values never to print: the token, the password (and the basic-auth header value that
+        encodes it, which a service may echo), every header value."""
         found = [value for _, value in self.headers]
         if self.token is not None:
             found.append(self.token)
         if self.basic is not None:
+            import base64
+
             found.append(self.basic[1])
+            found.append(base64.b64encode(f"{self.basic[0]}:{self.basic[1]}".encode()).decode("ascii"))
         return found
 
     def header_map(self) -> dict[str, str]:
