@@ -72,10 +72,12 @@ def not_refused_as_unauthorized(case: Case, reply: Reply) -> str | None:
     fuzzer sends the credentials it was given with every request, so a refusal means they are
     missing or wrong, and every other check would be judging the authentication layer instead.
     It needs no known-valid input: a service checks who calls before what is asked (PyCOM's
-    ``authentication="required"`` answers 5 before any argument check)."""
+    ``authentication="required"`` answers 5 before any argument check). Only a code the operation
+    declares excuses it: where a contract could not list codes (``codes_open``), a refusal of who
+    calls is still never what a fuzz run means to test."""
     if case.mode == UNKNOWN_OPERATION:
         return None
-    refused = [e for e in reply.all_errors if e.kind is ErrorKind.UNAUTHORIZED and not case.allows(e.code)]
+    refused = [e for e in reply.all_errors if e.kind is ErrorKind.UNAUTHORIZED and e.code not in case.allowed_codes]
     if refused:
         return (f"the service refused the request as unauthorized: {describe_errors(refused)}; give the credentials it needs "
                 "(--token, --header, --auth, or [tool.rpctest.services]), or declare the code if refusing is deliberate")
