@@ -141,7 +141,7 @@ def _credentials(args: argparse.Namespace, stack: str, service: str | None, addr
     from rpctest.contracts.export import service_entry
 
     entry = service_entry(None, address, service)
-    found = given.over(credentials.from_service(entry))
+    found = given.over(credentials.from_service(entry, over=given))
     if found:
         get_adapter(stack).check_credentials(found)
     return found

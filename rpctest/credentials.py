@@ -279,20 +279,24 @@ def _interpolated(value: Any, where: str, environ: Mapping[str, str] | None) -> 
     return value
 
 
-def from_service(entry: Any, *, environ: Mapping[str, str] | None = None) -> Credentials:
+def from_service(entry: Any, *, environ: Mapping[str, str] | None = None, over: Credentials | None = None) -> Credentials:
     """The credentials of a ``[tool.rpctest.services.NAME]`` entry (a :class:`~rpctest.config.ServiceConfig`),
     ``${VAR}`` read from the environment now: a variable only this service uses is needed only
-    when a command reaches this service."""
+    when a command reaches this service, and not for a value the command line replaces (``over``)."""
     if entry is None:
         return Credentials()
+    given = over or Credentials()
+    replaced = {name.lower() for name, _ in given.headers}
     table = f"[tool.rpctest.services.{entry.name}]"
     headers = tuple((name, interpolate(value, where=f"{table} headers.{name}", environ=environ))
-                    for name, value in entry.headers.items())
+                    for name, value in entry.headers.items() if name.lower() not in replaced)
     for name, _ in headers:
         parse_header(f"{name}:", where=f"{table} headers")
-    token = interpolate(entry.token, where=f"{table} token", environ=environ) if entry.token is not None else None
+    token = None
+    if entry.token is not None and given.token is None:
+        token = interpolate(entry.token, where=f"{table} token", environ=environ)
     auth = None
-    if entry.auth is not None:
+    if entry.auth is not None and given.basic is None:
         auth = parse_auth(interpolate(entry.auth, where=f"{table} auth", environ=environ), where=f"{table} auth")
     context = {key: _interpolated(value, f"{table} context.{key}", environ) for key, value in entry.context.items()}
     switches = list(entry.switches)

@@ -91,9 +91,7 @@ def export(
     else:
         if credentials:
             adapter.check_credentials(credentials)
-            exported = adapter.host.export_from_address(address, service, timeout=timeout, credentials=credentials)
-        else:
-            exported = adapter.host.export_from_address(address, service, timeout=timeout)
+        exported = adapter.host.export_from_address(address, service, timeout=timeout, credentials=credentials or None)
         source = {"address": address}
     contract = ProviderContract.from_export(stack, exported, **source, exported_by=f"rpctest {__version__}")
     entry = config.current().services.get(contract.service)

@@ -236,11 +236,11 @@ def open_sender(
         finally:
             hosted.stop()
         return
-    if credentials:
+    options: dict[str, Any] = {}
+    if credentials:  # only then: a client that takes none is never handed any
         adapter.check_credentials(credentials)
-        client = adapter.wire.client(address, service=service, timeout=timeout, credentials=credentials)
-    else:
-        client = adapter.wire.client(address, service=service, timeout=timeout)
+        options["credentials"] = credentials
+    client = adapter.wire.client(address, service=service, timeout=timeout, **options)
     try:
         yield lambda call: client.call(call, timeout=timeout)
     finally:

@@ -113,6 +113,8 @@ class WireHalf(abc.ABC):
     """The half of an adapter that needs no stack library."""
 
     def client(self, address: str, *, timeout: float = 5.0, **options: Any) -> RpcClient:
+        """A client of the endpoint at ``address``; ``credentials=`` (a :class:`~rpctest.credentials.Credentials`,
+        only ever the parts :attr:`StackAdapter.credential_options` names) goes with every call."""
         raise NotImplementedError(f"{type(self).__name__} has no wire client yet")
 
     def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> HostedService:
@@ -165,8 +167,11 @@ class HostHalf(abc.ABC):
         """The provider's operations in the neutral schema: ``{"service", "operations", "notes"}``."""
         raise NotImplementedError(f"{type(self).__name__} cannot export a schema yet")
 
-    def export_from_address(self, address: str, service: str | None = None, *, timeout: float = 5.0) -> Mapping[str, Any]:
-        """As :meth:`export_schema`, from a running service (through its introspection operation)."""
+    def export_from_address(
+        self, address: str, service: str | None = None, *, timeout: float = 5.0, credentials: "Credentials | None" = None
+    ) -> Mapping[str, Any]:
+        """As :meth:`export_schema`, from a running service (through its introspection operation),
+        sending ``credentials`` as the wire client would (None: none)."""
         raise NotImplementedError(f"{type(self).__name__} cannot export a schema from a running service yet")
 
     def errors_from_exception(self, exc: BaseException) -> list[RpcError] | None:

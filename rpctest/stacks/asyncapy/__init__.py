@@ -121,7 +121,9 @@ class AsyncAPYHost(HostHalf):
         (the stub server), where any AsyncAProto client can reach them."""
         return lambda: None
 
-    def export_from_address(self, address: str, service: str | None = None, *, timeout: float = 5.0) -> Mapping[str, Any]:
+    def export_from_address(
+        self, address: str, service: str | None = None, *, timeout: float = 5.0, credentials: Any = None
+    ) -> Mapping[str, Any]:
         raise ConfigError(
             f"AsyncAPY has no introspection, so the handlers at {address} cannot be exported from the running "
             f"server; export the contract from the code (--provider MODULE:SERVER) and pass it with --contract FILE"
