@@ -74,6 +74,12 @@ def test_without_the_token_introspect_and_every_call_are_refused(vault: ZeroJSON
     out = capsys.readouterr().out
     assert code == 1
     assert "Authentication required" in out
+    # the replay file says a token is needed by failing again without it, and passes with it
+    replay_file = next((tmp_path / "replays").glob("*.json"))
+    assert main(["replay", str(replay_file)]) == 1
+    assert capsys.readouterr().out.startswith("STILL FAILING: not_refused_as_unauthorized")
+    assert main(["replay", str(replay_file), "--token", TOKEN]) == 0
+    assert capsys.readouterr().out.startswith("FIXED: ")
 
 
 def test_a_wrong_token_is_masked_in_the_report_and_the_replay_file(vault: ZeroJSONServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
