@@ -4,6 +4,7 @@ read from the environment, secrets masked, and a part a stack has no place for r
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,16 @@ from rpctest import config, credentials
 from rpctest.cli import main
 from rpctest.credentials import Credentials, from_options, from_service, interpolate, redact
 from rpctest.exceptions import ConfigError
+
+
+@pytest.fixture(autouse=True)
+def _secrets_of_this_test_only() -> Iterator[None]:
+    """The process-wide set of secrets to mask is left as each test found it ("application/json"
+    masked in a later test's output would be this module's doing)."""
+    before = set(credentials._SECRETS)
+    yield
+    credentials._SECRETS.clear()
+    credentials._SECRETS.update(before)
 
 
 def test_command_line_values_are_parsed() -> None:
