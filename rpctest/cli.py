@@ -126,22 +126,21 @@ def _add_credentials(parser: argparse.ArgumentParser) -> None:
 
 
 def _credentials(args: argparse.Namespace, stack: str, service: str | None, address: str | None = None) -> Any:
-    """The command line's credentials over those of the target's [tool.rpctest.services] entry,
-    checked against what ``stack`` can carry (``address``: the target's, default ``--address``)."""
+    """The command line's credentials over those of the target's [tool.rpctest.services] entry (an
+    in-process --provider gets the command line's only), checked against what ``stack`` can carry
+    (``address``: the target's, default ``--address``)."""
     from rpctest import credentials
     from rpctest.stacks import get_adapter
 
     given = credentials.from_options(headers=args.header, token=args.token, auth=args.auth, context=args.context, switches=args.switch)
     address = address or getattr(args, "address", None)
     if getattr(args, "provider", None) or not address:
-        if given:  # the configuration's credentials are for the running service, not the code
-            raise _usage(f"{credentials.option_names(given.given())}: credentials are for a running endpoint (--address); "
-                         "an in-process --provider is called without them")
-        return credentials.Credentials()
-    from rpctest.contracts.export import service_entry
+        found = given  # the configuration's credentials are those of the running service, not of the code
+    else:
+        from rpctest.contracts.export import service_entry
 
-    entry = service_entry(None, address, service)
-    found = given.over(credentials.from_service(entry, over=given))
+        entry = service_entry(None, address, service)
+        found = given.over(credentials.from_service(entry, over=given))
     if found:
         get_adapter(stack).check_credentials(found)
     return found

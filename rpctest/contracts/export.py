@@ -85,6 +85,9 @@ def export(
         raise ConfigError("export needs exactly one target: --provider MODULE:OBJECT or --address ADDRESS")
     adapter = get_adapter(stack)
     if provider is not None:
+        if credentials:
+            raise ConfigError("exporting from --provider reads its declarations and calls nothing: credentials are for "
+                              "exporting from a running service (--address)")
         target = import_object(provider) if isinstance(provider, str) else provider
         exported = adapter.host.export_schema(target, **options)
         source = {"provider": provider if isinstance(provider, str) else _qualname(target)}

@@ -222,24 +222,25 @@ def open_sender(
     credentials: "Credentials | None" = None,
 ) -> Iterator[Sender]:
     """A sender to the real provider: hosted in-process (``provider``) or running at ``address``,
-    whose wire client sends ``credentials`` with every call (the stack maps them)."""
+    whose client sends ``credentials`` with every call (the stack's wire client, or its host's client
+    of the in-process service: each stack maps them)."""
     from rpctest.stacks import get_adapter
 
     adapter = get_adapter(stack)
     if (provider is None) == (address is None):
         raise ConfigError("live verification needs exactly one target: --provider MODULE:OBJECT or --address ADDRESS")
+    options: dict[str, Any] = {}
+    if credentials:  # only then: a host or client that takes none is never handed any
+        adapter.check_credentials(credentials)
+        options["credentials"] = credentials
     if provider is not None:
-        hosted = adapter.host.serve(provider)
+        hosted = adapter.host.serve(provider, **options)
         try:
             # a host whose calls are not (operation, body) takes the neutral call (Kyoukai's envelope)
             yield hosted.send_call
         finally:
             hosted.stop()
         return
-    options: dict[str, Any] = {}
-    if credentials:  # only then: a client that takes none is never handed any
-        adapter.check_credentials(credentials)
-        options["credentials"] = credentials
     client = adapter.wire.client(address, service=service, timeout=timeout, **options)
     try:
         yield lambda call: client.call(call, timeout=timeout)

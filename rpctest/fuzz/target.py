@@ -54,7 +54,9 @@ def _contract(
         if not isinstance(loaded, ProviderContract):
             raise ConfigError(f"{contract}: a consumer contract; fuzzing needs the provider's contract")
         return loaded
-    return export(stack, provider=provider, address=address, service=service, timeout=timeout, credentials=credentials)
+    # an in-process provider's contract is read from its code: only an introspection call takes them
+    return export(stack, provider=provider, address=address, service=service, timeout=timeout,
+                  credentials=credentials if address is not None else None)
 
 
 @contextlib.contextmanager

@@ -120,9 +120,9 @@ def test_a_part_a_stack_cannot_send_is_refused_by_name(capsys: pytest.CaptureFix
     assert code == 2 and "--header, --auth: PySOA has no place for it" in err and "it takes --context KEY=VALUE, --switch N" in err
 
 
-def test_credentials_are_for_a_running_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["fuzz", "--stack", "pykern", "--provider", "x.y:Z", "--token", "tok-provider-1"]) == 2
-    assert "--token: credentials are for a running endpoint (--address)" in capsys.readouterr().err
+def test_exporting_from_code_calls_nothing_so_credentials_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["contracts", "export", "--stack", "pykern", "--provider", "x.y:Z", "--token", "tok-provider-1"]) == 2
+    assert "exporting from --provider reads its declarations and calls nothing" in capsys.readouterr().err
 
 
 def test_every_command_that_reaches_a_target_takes_them(capsys: pytest.CaptureFixture[str]) -> None:

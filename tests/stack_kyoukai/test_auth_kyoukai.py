@@ -73,3 +73,13 @@ def test_live_verification_with_credentials(vault: tuple[str, Path], tmp_path: P
     capsys.readouterr()
     assert main(args) == 1
     assert "401" in capsys.readouterr().out
+
+
+def test_an_in_process_app_gets_the_credentials(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["fuzz", "--stack", "kyoukai", "--provider", "stack_kyoukai.kyk_auth_app:make_vault_app", "--mode", "positive",
+            "--max-examples", "10", "--replay-dir", str(tmp_path)]
+    assert main([*args, "--token", TOKEN]) == 0, capsys.readouterr().out
+    assert main([*args, "--auth", f"{USER}:{PASSWORD}"]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    assert main(args) == 1
+    assert "refused the request as unauthorized: 401" in capsys.readouterr().out

@@ -8,13 +8,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pykern.api.auth_api import AuthAPI
 
+from examples.pykern.service import WalletAPI
 from rpctest.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = ROOT / "contracts/providers/pykern--wallet.json"
 CONSUMER = ROOT / "contracts/consumers/rpctest-examples--pykern--wallet.json"
 TOKEN = "wallet-ci-secret-7f3a"
+
+
+class WalletAuthAPI(AuthAPI):
+    """The wallet's own authentication, as a pykern service writes it: one token."""
+
+    def token(self) -> str:
+        return TOKEN
+
+
+#: the wallet behind its own AuthAPI, for --provider (in-process) runs
+SECURED_WALLET = (WalletAPI, WalletAuthAPI)
 
 
 @pytest.fixture
@@ -73,3 +86,20 @@ def test_the_token_comes_from_the_services_configuration_with_an_environment_var
     code = main(args)
     out = capsys.readouterr().out
     assert code == 0, out
+
+
+def test_an_in_process_provider_with_its_own_auth_api_is_reached_with_the_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--provider: the hosted server's own client sends the token; nothing is added to the provider."""
+    from examples.pykern.service import ACCOUNTS
+
+    args = ["fuzz", "--stack", "pykern", "--provider", "stack_pykern.test_auth_pykern:SECURED_WALLET", "--contract", str(PROVIDER),
+            "--max-examples", "5", "--replay-dir", str(tmp_path)]
+    ACCOUNTS.reset()
+    code = main([*args, "--token", TOKEN])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    ACCOUNTS.reset()
+    code = main(args)
+    err = capsys.readouterr().err
+    assert code == 2 and "APIForbidden" in err and "--token" in err, err
+    ACCOUNTS.reset()

@@ -53,3 +53,15 @@ def test_live_verification_replays_with_the_context_and_switch(tenants: Any, tmp
     capsys.readouterr()
     assert main([*args, "--context", "user_id=7", "--context", "locale=de_DE"]) == 1  # no switch: version 1 answers
     assert "version" in capsys.readouterr().out
+
+
+def test_an_in_process_provider_gets_the_context_and_switches(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    credentials = from_options(context=["user_id=9"], switches=[SWITCH_V2])
+    with open_sender("pysoa", provider=TenantServer, credentials=credentials) as send:
+        reply = send(Call("pysoa", "tenants", "whoami", {}))
+    assert reply.body == {"user_id": 9, "locale": "", "version": 2, "switches": [SWITCH_V2]}
+    args = ["fuzz", "--stack", "pysoa", "--provider", "stack_pysoa.tenantsvc:TenantServer", "--max-examples", "5", "--replay-dir", str(tmp_path)]
+    # exported from the code, whoami declares the NOT_AUTHORIZED its source raises: a run without the
+    # context passes as deliberate refusals, and with it every case reaches the action
+    assert main([*args, "--context", "user_id=9", "--json", str(tmp_path / "report.json")]) == 0, capsys.readouterr().out
+    assert "NOT_AUTHORIZED" not in (tmp_path / "report.json").read_text()

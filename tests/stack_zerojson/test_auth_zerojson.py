@@ -39,6 +39,10 @@ class Vault(Service):
         return 2 * x
 
 
+#: the vault with an authenticator on the same server, for --provider (in-process) runs
+VAULT_WITH_AUTHENTICATOR = [Vault, Authenticator]
+
+
 @pytest.fixture
 def vault() -> Iterator[ZeroJSONServer]:
     with ZeroJSONServer([Authenticator], address="tcp://127.0.0.1:0") as auth:
@@ -95,3 +99,16 @@ def test_a_wrong_token_is_masked_in_the_report_and_the_replay_file(vault: ZeroJS
     assert written[:-1], "a failure writes a replay file"
     assert all(wrong not in text for text in [captured.out, captured.err, *written])
     assert all(json.loads(text)["target"]["credentials"] == ["token"] for text in written[:-1])
+
+
+def test_an_in_process_provider_is_called_with_the_token(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from rpctest.contracts import format as fmt
+    from rpctest.contracts.export import export
+
+    fmt.write(export("zerojson", provider=Vault), tmp_path / "vault.json")  # the list serves; its contract is Vault's
+    args = ["fuzz", "--stack", "zerojson", "--provider", "stack_zerojson.test_auth_zerojson:VAULT_WITH_AUTHENTICATOR",
+            "--contract", str(tmp_path / "vault.json"), "--mode", "positive", "--max-examples", "5", "--replay-dir", str(tmp_path)]
+    assert main([*args, "--token", TOKEN]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    assert main(args) == 1
+    assert "refused the request as unauthorized: 5 (unauthorized): Authentication required" in capsys.readouterr().out

@@ -66,13 +66,12 @@ class KyoukaiWire(WireHalf):
 
         ``credentials``: its headers go on every request, its basic auth as ``Authorization: Basic``,
         its token as ``Authorization: Bearer`` (an explicit ``--header Authorization:...`` wins)."""
-        from rpctest.stacks.kyoukai.wire import KyoukaiClient
+        from rpctest.stacks.kyoukai.wire import KyoukaiClient, http_credentials
 
         credentials = options.pop("credentials", None)
         if credentials is not None:
-            headers = {"Authorization": f"Bearer {credentials.token}"} if credentials.token is not None else {}
-            headers.update(credentials.header_map())
-            options.update(headers=headers, auth=credentials.basic)
+            headers, auth = http_credentials(credentials)
+            options.update(headers=headers, auth=auth)
         return KyoukaiClient(address, timeout=timeout, **options)
 
     def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> "KyoukaiStubServer":
@@ -94,10 +93,20 @@ class KyoukaiHost(HostHalf):
         return kyoukai if module is None else super().require(module)
 
     def serve(self, provider: Any, **options: Any) -> "KyoukaiService":
-        """Serve an app (or a factory, or ``"module:object"``) on a background thread; see :func:`.host.serve`."""
+        """Serve an app (or a factory, or ``"module:object"``) on a background thread; see :func:`.host.serve`.
+        ``credentials`` go on every request of its client (what the fuzzer and live verify send)."""
         from rpctest.stacks.kyoukai.host import serve
 
-        return serve(provider, **options)
+        credentials = options.pop("credentials", None)
+        hosted = serve(provider, **options)
+        if credentials is not None:
+            from rpctest.stacks.kyoukai.wire import http_credentials
+
+            headers, auth = http_credentials(credentials)
+            hosted.client.headers.update(headers)
+            if auth is not None:
+                hosted.client.auth = auth  # httpx takes (user, password) as basic auth
+        return hosted
 
     def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
         """Kyoukai ships no client library; its callers speak HTTP. httpx clients are answered from

@@ -197,6 +197,14 @@ def response_parts(reply: Reply, *, status: int | None = None, headers: Mapping[
     return int(status or meta_status or 200), head, content
 
 
+def http_credentials(credentials: Any) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """(headers, basic auth) for a :class:`~rpctest.credentials.Credentials`: its headers, its token
+    as ``Authorization: Bearer`` (an explicit ``Authorization`` header wins), its basic auth."""
+    headers = {"Authorization": f"Bearer {credentials.token}"} if credentials.token is not None else {}
+    headers.update(credentials.header_map())
+    return headers, credentials.basic
+
+
 def send(client: Any, call: Call, timeout: float) -> Reply:
     """Send a neutral call (envelope body) with a blocking ``httpx.Client``; the reply, never a raise
     for what the network or the app does (a timeout is a TRANSPORT error)."""

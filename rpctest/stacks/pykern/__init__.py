@@ -67,9 +67,14 @@ class PykernHost(HostHalf):
         return mod
 
     def serve(self, provider: Any, **options: Any) -> "PykernService":
+        """The real server (see :func:`.host.serve`); ``credentials``' token is what its client sends
+        in the handshake, to a provider that authenticates itself (none is required of it)."""
         from rpctest.stacks.pykern.host import serve
 
         self.require()
+        credentials = options.pop("credentials", None)
+        if credentials is not None and credentials.token is not None:
+            options["client_token"] = credentials.token
         return serve(provider, **options)
 
     def export_schema(self, provider: Any, **options: Any) -> dict[str, Any]:

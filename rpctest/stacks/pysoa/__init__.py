@@ -88,9 +88,15 @@ class PySOAHost(HostHalf):
         return mod
 
     def serve(self, provider: Any, **options: Any) -> "PySOAService":
+        """The real server (see :func:`.host.serve`); ``credentials``' request context and switches go
+        with every job of :meth:`~.host.PySOAService.call` (what the fuzzer and live verify send)."""
         from rpctest.stacks.pysoa.host import serve
 
-        return serve(provider, **options)
+        credentials = options.pop("credentials", None)
+        hosted = serve(provider, **options)
+        if credentials is not None:
+            hosted.job_headers = {"context": dict(credentials.context), "switches": list(credentials.switches)}
+        return hosted
 
     def export_schema(self, provider: Any, **options: Any) -> dict[str, Any]:
         """The neutral contract of a ``Server`` subclass (or ``"module:Server"``); see :mod:`.schema`.
