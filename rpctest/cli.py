@@ -130,20 +130,10 @@ def _credentials(args: argparse.Namespace, stack: str, service: str | None, addr
     in-process --provider gets the command line's only), checked against what ``stack`` can carry
     (``address``: the target's, default ``--address``)."""
     from rpctest import credentials
-    from rpctest.stacks import get_adapter
 
     given = credentials.from_options(headers=args.header, token=args.token, auth=args.auth, context=args.context, switches=args.switch)
-    address = address or getattr(args, "address", None)
-    if getattr(args, "provider", None) or not address:
-        found = given  # the configuration's credentials are those of the running service, not of the code
-    else:
-        from rpctest.contracts.export import service_entry
-
-        entry = service_entry(None, address, service)
-        found = given.over(credentials.from_service(entry, over=given))
-    if found:
-        get_adapter(stack).check_credentials(found)
-    return found
+    address = None if getattr(args, "provider", None) else address or getattr(args, "address", None)
+    return credentials.for_target(stack, given, address=address, service=service)
 
 
 def _address_service(address: str | None) -> str | None:

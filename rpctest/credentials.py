@@ -33,6 +33,7 @@ __all__ = [
     "OPTIONS",
     "from_options",
     "from_service",
+    "for_target",
     "interpolate",
     "parse_header",
     "parse_auth",
@@ -304,3 +305,20 @@ def from_service(entry: Any, *, environ: Mapping[str, str] | None = None, over: 
         switches.extend(_switches(context.pop("switches"), f"{table} context.switches"))
     return Credentials(headers=headers, token=token, basic=auth, context=MappingProxyType(context),
                        switches=tuple(dict.fromkeys(switches)))
+
+
+def for_target(stack: str, given: Credentials, *, address: str | None, service: str | None) -> Credentials:
+    """What a command sends to its target: ``given`` (the command line) over the credentials of the
+    ``[tool.rpctest.services]`` entry of ``address`` or ``service``, checked against what ``stack``
+    can carry. Without an address (an in-process provider), the command line's only: a configured
+    service's credentials are those of the running service, not of its code."""
+    found = given
+    if address is not None:
+        from rpctest.contracts.export import service_entry
+
+        found = given.over(from_service(service_entry(None, address, service), over=given))
+    if found:
+        from rpctest.stacks import get_adapter
+
+        get_adapter(stack).check_credentials(found)
+    return found
