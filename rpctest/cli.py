@@ -114,6 +114,29 @@ def _add_target(parser: argparse.ArgumentParser, *, what: str) -> None:
     parser.add_argument("--service", help="the service name, where the address does not say it")
     parser.add_argument("--stack", help="the provider's stack (default: from [tool.rpctest.services])")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for each reply (default 5)")
+    _add_credentials(parser)
+
+
+def _add_credentials(parser: argparse.ArgumentParser) -> None:
+    """What every call to the target carries besides the request (rpctest.credentials maps it to the stack)."""
+    group = parser.add_argument_group("credentials and request context (also [tool.rpctest.services.NAME]; secrets are masked)")
+    group.add_argument("--header", action="append", default=[], metavar="NAME:VALUE", help="an HTTP header on every request (Kyoukai; repeatable)")
+    group.add_argument("--token", metavar="VALUE", help="the stack's own token: pykern's handshake, ZeroJSON's org.pycom.auth, an HTTP bearer token")
+    group.add_argument("--auth", metavar="USER:PASSWORD", help="HTTP basic auth (Kyoukai)")
+    group.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
+                       help="PySOA request context (repeatable; VALUE is JSON or text; switches=1,2 adds switches)")
+    group.add_argument("--switch", action="append", default=[], type=int, metavar="N", help="a PySOA switch (repeatable)")
+
+
+def _credentials(args: argparse.Namespace, stack: str, service: str | None, address: str | None = None) -> Any:
+    """The command line's credentials over those of the target's [tool.rpctest.services] entry (an
+    in-process --provider gets the command line's only), checked against what ``stack`` can carry
+    (``address``: the target's, default ``--address``)."""
+    from rpctest import credentials
+
+    given = credentials.from_options(headers=args.header, token=args.token, auth=args.auth, context=args.context, switches=args.switch)
+    address = None if getattr(args, "provider", None) else address or getattr(args, "address", None)
+    return credentials.for_target(stack, given, address=address, service=service)
 
 
 def _address_service(address: str | None) -> str | None:
@@ -230,7 +253,9 @@ def _run_export(args: argparse.Namespace) -> int:
         return run(args)
     if not args.provider and not args.address:
         raise _usage("contracts export needs --provider MODULE:OBJECT or --address ADDRESS")
-    contract = export(_stack_for(args), provider=args.provider, address=args.address, service=args.service, timeout=args.timeout)
+    stack = _stack_for(args)
+    contract = export(stack, provider=args.provider, address=args.address, service=args.service, timeout=args.timeout,
+                      credentials=_credentials(args, stack, args.service or _address_service(args.address)))
     if args.format == "openapi":
         return _write_openapi(contract, args.output)
     if args.output:
@@ -295,7 +320,9 @@ def _run_diff(args: argparse.Namespace) -> int:
         new = load_provider(args.new)
     elif args.provider or args.address:
         service = args.service or _address_service(args.address) or (old.service if args.address else None)
-        new = export(args.stack or old.stack, provider=args.provider, address=args.address, service=service, timeout=args.timeout)
+        stack = args.stack or old.stack
+        new = export(stack, provider=args.provider, address=args.address, service=service, timeout=args.timeout,
+                     credentials=_credentials(args, stack, service))
     else:
         raise _usage("contracts diff needs NEW, or --provider MODULE:OBJECT / --address ADDRESS to export it")
     consumers = None
@@ -313,11 +340,11 @@ def _emit(runs: list[Any], fmt: str, output: str | None) -> int:
     from rpctest.report import render_many
     from rpctest.report.state import store
 
-    text = render_many(runs, fmt)
+    text = _redact(render_many(runs, fmt))
     if output:
         write_text_atomic(output, text)
         for run in runs:
-            print(run.summary, file=sys.stderr)
+            print(_redact(run.summary), file=sys.stderr)
     else:
         sys.stdout.write(text)
     for run in runs:
@@ -347,7 +374,8 @@ def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
     service = args.service or getattr(provider, "service_name", None) or _address_service(args.address)
     setup = import_object(args.setup) if args.setup else None
     handlers = _state_handlers(args.states, service)
-    with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as send:
+    credentials = _credentials(args, stack, service)
+    with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout, credentials=credentials) as send:
         return verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup, states=handlers)
 
 
@@ -366,6 +394,13 @@ def _merge_reports(first: Any, second: Any) -> Any:
     first.findings.extend(second.findings)
     first.observed.update(second.observed)
     return first
+
+
+def _redact(text: str) -> str:
+    """``text`` with the secrets this run was given masked (what a CLI prints or writes)."""
+    from rpctest.credentials import redact
+
+    return redact(text)
 
 
 def _usage(message: str) -> Exception:
@@ -481,7 +516,9 @@ def _run_fuzz(args: argparse.Namespace) -> int:
     stack = _stack_for(args)
     service = args.service or _address_service(args.address)
     states = _fuzz_states(args, service)
-    with open_target(stack, provider=args.provider, address=args.address, service=service, contract=args.contract, timeout=args.timeout) as target:
+    credentials = _credentials(args, stack, service)
+    with open_target(stack, provider=args.provider, address=args.address, service=service, contract=args.contract,
+                     timeout=args.timeout, credentials=credentials) as target:
         report = fuzz(
             target,
             operations=args.operation,
@@ -499,7 +536,7 @@ def _run_fuzz(args: argparse.Namespace) -> int:
 
     for fmt, path in (("junit", args.junit), ("json", args.json)):
         if path:
-            write_text_atomic(path, render_many(runs, fmt))
+            write_text_atomic(path, _redact(render_many(runs, fmt)))
     return _emit(runs, args.format, args.output)
 
 
@@ -587,15 +624,19 @@ def _register_replay(subparsers: Any) -> None:
     target.add_argument("--provider", metavar="MODULE:OBJECT", help="replay against this provider instead of the file's")
     target.add_argument("--address", metavar="ADDRESS", help="replay against this running endpoint instead of the file's")
     parser.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the reply (default 5)")
+    _add_credentials(parser)
     parser.set_defaults(handler=_run_replay)
 
 
 def _run_replay(args: argparse.Namespace) -> int:
     from rpctest.fuzz.replay import load_replay, replay
 
-    _quiet_stack_logs(load_replay(args.file)["stack"])  # the verdict is the output, not the stack's logs
-    still_failing, detail = replay(args.file, provider=args.provider, address=args.address, timeout=args.timeout)
-    print(("STILL FAILING: " if still_failing else "FIXED: ") + detail)
+    data = load_replay(args.file)
+    _quiet_stack_logs(data["stack"])  # the verdict is the output, not the stack's logs
+    address = None if args.provider else args.address or data.get("target", {}).get("address")
+    credentials = _credentials(args, data["stack"], data.get("service"), address)
+    still_failing, detail = replay(args.file, provider=args.provider, address=args.address, timeout=args.timeout, credentials=credentials)
+    print(_redact(("STILL FAILING: " if still_failing else "FIXED: ") + detail))
     return EXIT_FINDINGS if still_failing else EXIT_OK
 
 
@@ -663,7 +704,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return parsed.handler(parsed)
     except RpctestError as exc:
-        print(f"rpctest: error: {exc}", file=sys.stderr)
+        print(_redact(f"rpctest: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("rpctest: interrupted", file=sys.stderr)
@@ -677,7 +718,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         import traceback
 
         traceback.print_exc()
-        print(f"rpctest: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(_redact(f"rpctest: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
         print(
             "rpctest: this is a bug in rpctest; please report it with the traceback above "
             "and the output of `rpctest doctor`",

@@ -9,7 +9,7 @@ import contextlib
 import sys
 from typing import Any, Iterator
 
-from rpctest.cli import EXIT_OK, _add_target, _address_service, _stack_for, _state_handlers, _usage, command
+from rpctest.cli import EXIT_OK, _add_target, _address_service, _credentials, _stack_for, _state_handlers, _usage, command
 
 __all__: list[str] = []
 
@@ -59,7 +59,8 @@ def _run_pact_relay(args: argparse.Namespace) -> int:
     setup = import_object(args.setup) if args.setup else None
     http = adapter.pact_interaction_type == "Synchronous/HTTP"
     with _logging_to_stderr("rpctest.pact_relay"), \
-            open_provider(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as opened:
+            open_provider(stack, provider=provider, address=args.address, service=service, timeout=args.timeout,
+                          credentials=_credentials(args, stack, service)) as opened:
         relay = PactRelay(stack, None if http else opened.send, handlers=handlers, service=service, setup=setup,
                           host=args.host, port=args.port)
         with relay:

@@ -66,6 +66,13 @@ class ServiceConfig:
     expected_errors: Mapping[str, tuple[str | int, ...]] = field(default_factory=lambda: _EMPTY)
     #: modules holding the service's provider state handlers (``states = [...]``)
     states: tuple[str, ...] = ()
+    #: what the CLI sends to this service besides requests (``rpctest.credentials``), as written:
+    #: ``${VAR}`` is read from the environment only when a command reaches the service
+    headers: Mapping[str, str] = field(default_factory=lambda: _EMPTY)
+    token: str | None = None
+    auth: str | None = None
+    context: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    switches: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -240,6 +247,11 @@ def _service(name: str, table: Mapping[str, Any]) -> ServiceConfig:
         match=MappingProxyType(dict(match)) if match is not None else None,
         expected_errors=MappingProxyType(expected),
         states=tuple(table.get("states", ())),
+        headers=MappingProxyType(dict(table.get("headers", {}))),
+        token=table.get("token"),
+        auth=table.get("auth"),
+        context=MappingProxyType(dict(table.get("context", {}))),
+        switches=tuple(table.get("switches", ())),
     )
 
 

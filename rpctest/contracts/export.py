@@ -11,13 +11,16 @@ from __future__ import annotations
 import importlib
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rpctest._version import __version__
 from rpctest.contracts.format import ProviderContract
 from rpctest.exceptions import ConfigError
 
-__all__ = ["import_object", "export", "infer_stack"]
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.credentials import Credentials
+
+__all__ = ["import_object", "export", "infer_stack", "service_entry"]
 
 
 def import_object(spec: str) -> Any:
@@ -43,15 +46,21 @@ def import_object(spec: str) -> Any:
     return obj
 
 
-def infer_stack(provider: str | None = None, address: str | None = None, service: str | None = None) -> str | None:
-    """The stack configured for this provider or service in ``[tool.rpctest.services]``, if any."""
+def service_entry(provider: str | None = None, address: str | None = None, service: str | None = None) -> Any:
+    """The ``[tool.rpctest.services]`` entry (a ``ServiceConfig``) of this provider, address or service, if any."""
     from rpctest import config
 
     cfg = config.current()
     for entry in cfg.services.values():
         if (provider and entry.provider == provider) or (service and entry.name == service) or (address and entry.address == address):
-            return entry.stack
+            return entry
     return None
+
+
+def infer_stack(provider: str | None = None, address: str | None = None, service: str | None = None) -> str | None:
+    """The stack configured for this provider or service in ``[tool.rpctest.services]``, if any."""
+    entry = service_entry(provider, address, service)
+    return entry.stack if entry is not None else None
 
 
 def export(
@@ -61,11 +70,13 @@ def export(
     address: str | None = None,
     service: str | None = None,
     timeout: float = 5.0,
+    credentials: "Credentials | None" = None,
     **options: Any,
 ) -> ProviderContract:
     """Export the provider contract of an in-process ``provider`` or a running service at ``address``.
 
-    ``options`` go to the adapter's ``export_schema`` (e.g. pykern's ``schemas={api: {...}}``).
+    ``options`` go to the adapter's ``export_schema`` (e.g. pykern's ``schemas={api: {...}}``);
+    ``credentials`` go with the introspection call to ``address``.
     """
     from rpctest import config
     from rpctest.stacks import get_adapter
@@ -74,11 +85,16 @@ def export(
         raise ConfigError("export needs exactly one target: --provider MODULE:OBJECT or --address ADDRESS")
     adapter = get_adapter(stack)
     if provider is not None:
+        if credentials:
+            raise ConfigError("exporting from --provider reads its declarations and calls nothing: credentials are for "
+                              "exporting from a running service (--address)")
         target = import_object(provider) if isinstance(provider, str) else provider
         exported = adapter.host.export_schema(target, **options)
         source = {"provider": provider if isinstance(provider, str) else _qualname(target)}
     else:
-        exported = adapter.host.export_from_address(address, service, timeout=timeout)
+        if credentials:
+            adapter.check_credentials(credentials)
+        exported = adapter.host.export_from_address(address, service, timeout=timeout, credentials=credentials or None)
         source = {"address": address}
     contract = ProviderContract.from_export(stack, exported, **source, exported_by=f"rpctest {__version__}")
     entry = config.current().services.get(contract.service)

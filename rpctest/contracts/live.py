@@ -25,6 +25,7 @@ from rpctest.schema.validate import describe_value, pointer_join
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.contracts.states import StateHandlers
+    from rpctest.credentials import Credentials
 
 __all__ = ["Sender", "verify_live", "shape_differences", "open_sender", "open_provider", "OpenProvider"]
 
@@ -225,16 +226,30 @@ class OpenProvider:
 
 
 @contextlib.contextmanager
-def open_provider(stack: str, *, provider: Any = None, address: str | None = None, service: str | None = None, timeout: float = 5.0) -> Iterator[OpenProvider]:
+def open_provider(
+    stack: str,
+    *,
+    provider: Any = None,
+    address: str | None = None,
+    service: str | None = None,
+    timeout: float = 5.0,
+    credentials: "Credentials | None" = None,
+) -> Iterator[OpenProvider]:
     """The real provider: hosted in-process (``provider``) or running at ``address``; a peer that
-    calls it over its own protocol (``pact verifier`` for an HTTP stack) needs the address too."""
+    calls it over its own protocol (``pact verifier`` for an HTTP stack) needs the address too. Its
+    client sends ``credentials`` with every call (the stack's wire client, or its host's client of the
+    in-process service: each stack maps them)."""
     from rpctest.stacks import get_adapter
 
     adapter = get_adapter(stack)
     if (provider is None) == (address is None):
         raise ConfigError("live verification needs exactly one target: --provider MODULE:OBJECT or --address ADDRESS")
+    options: dict[str, Any] = {}
+    if credentials:  # only then: a host or client that takes none is never handed any
+        adapter.check_credentials(credentials)
+        options["credentials"] = credentials
     if provider is not None:
-        hosted = adapter.host.serve(provider)
+        hosted = adapter.host.serve(provider, **options)
         try:
             # a host whose calls are not (operation, body) takes the neutral call (Kyoukai's envelope)
             yield OpenProvider(hosted.send_call, hosted.address)
@@ -242,7 +257,7 @@ def open_provider(stack: str, *, provider: Any = None, address: str | None = Non
             hosted.stop()
         return
     assert address is not None
-    client = adapter.wire.client(address, service=service, timeout=timeout)
+    client = adapter.wire.client(address, service=service, timeout=timeout, **options)
     try:
         yield OpenProvider(lambda call: client.call(call, timeout=timeout), address)
     finally:
@@ -250,7 +265,15 @@ def open_provider(stack: str, *, provider: Any = None, address: str | None = Non
 
 
 @contextlib.contextmanager
-def open_sender(stack: str, *, provider: Any = None, address: str | None = None, service: str | None = None, timeout: float = 5.0) -> Iterator[Sender]:
+def open_sender(
+    stack: str,
+    *,
+    provider: Any = None,
+    address: str | None = None,
+    service: str | None = None,
+    timeout: float = 5.0,
+    credentials: "Credentials | None" = None,
+) -> Iterator[Sender]:
     """A sender to the real provider: hosted in-process (``provider``) or running at ``address``."""
-    with open_provider(stack, provider=provider, address=address, service=service, timeout=timeout) as opened:
+    with open_provider(stack, provider=provider, address=address, service=service, timeout=timeout, credentials=credentials) as opened:
         yield opened.send

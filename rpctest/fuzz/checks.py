@@ -17,7 +17,7 @@ from rpctest.model import ErrorKind, Reply, RpcError
 from rpctest.schema.validate import CompiledSchema, describe_value
 from rpctest.strategies.defects import Defect, Expected
 
-__all__ = ["Case", "Check", "CHECKS", "not_a_server_error", "valid_input_is_not_rejected", "caller_error_for_invalid_input", "not_found_for_unknown_operation", "response_conforms", "describe_errors"]
+__all__ = ["Case", "Check", "CHECKS", "not_a_server_error", "not_refused_as_unauthorized", "valid_input_is_not_rejected", "caller_error_for_invalid_input", "not_found_for_unknown_operation", "response_conforms", "describe_errors"]
 
 POSITIVE = "positive"
 NEGATIVE = "negative"
@@ -64,6 +64,23 @@ def not_a_server_error(case: Case, reply: Reply) -> str | None:
     failed = [e for e in reply.all_errors if e.kind is ErrorKind.SERVER_ERROR and not case.allows(e.code)]
     if failed:
         return f"the service answered with a server error: {describe_errors(failed)}"
+    return None
+
+
+def not_refused_as_unauthorized(case: Case, reply: Reply) -> str | None:
+    """A request must not be refused as unauthorized unless the operation declares that code: the
+    fuzzer sends the credentials it was given with every request, so a refusal means they are
+    missing or wrong, and every other check would be judging the authentication layer instead.
+    It needs no known-valid input: a service checks who calls before what is asked (PyCOM's
+    ``authentication="required"`` answers 5 before any argument check). Only a code the operation
+    declares excuses it: where a contract could not list codes (``codes_open``), a refusal of who
+    calls is still never what a fuzz run means to test."""
+    if case.mode == UNKNOWN_OPERATION:
+        return None
+    refused = [e for e in reply.all_errors if e.kind is ErrorKind.UNAUTHORIZED and e.code not in case.allowed_codes]
+    if refused:
+        return (f"the service refused the request as unauthorized: {describe_errors(refused)}; give the credentials it needs "
+                "(--token, --header, --auth, or [tool.rpctest.services]), or declare the code if refusing is deliberate")
     return None
 
 
@@ -122,6 +139,7 @@ def response_conforms(case: Case, reply: Reply) -> str | None:
 #: the checks every case runs, in order (the first failure is reported)
 CHECKS: list[Check] = [
     not_a_server_error,
+    not_refused_as_unauthorized,
     valid_input_is_not_rejected,
     caller_error_for_invalid_input,
     not_found_for_unknown_operation,

@@ -14,10 +14,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rpctest.credentials import redact
 from rpctest.exceptions import ConfigError
 from rpctest.schema import values
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.credentials import Credentials
     from rpctest.fuzz.engine import Failure, Target
 
 __all__ = ["REPLAY_VERSION", "write_replay", "load_replay", "replay"]
@@ -50,7 +52,8 @@ def write_replay(target: "Target", failure: "Failure", directory: Path) -> Path:
     spec = target.contract.operations.get(failure.operation)
     if spec is not None:  # replaying at an address must not need introspection (pykern has none)
         data["operation_spec"] = spec.to_dict()
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    # a service that echoes its caller's token into an error must not put it in a file CI keeps
+    text = redact(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     digest = hashlib.sha256(json.dumps([data["operation"], data["request"], data["check"]], sort_keys=True).encode()).hexdigest()[:10]
     directory.mkdir(parents=True, exist_ok=True)
     # operation names may hold what a file name cannot (Kyoukai's "GET /items/<int:id>")
@@ -76,8 +79,11 @@ def load_replay(path: Path | str) -> dict[str, Any]:
     return data
 
 
-def replay(path: Path | str, *, provider: Any = None, address: str | None = None, timeout: float = 5.0) -> tuple[bool, str]:
-    """Send the replay file's request again; (still failing, what the check says now)."""
+def replay(
+    path: Path | str, *, provider: Any = None, address: str | None = None, timeout: float = 5.0, credentials: "Credentials | None" = None
+) -> tuple[bool, str]:
+    """Send the replay file's request again; (still failing, what the check says now). ``credentials``
+    go with it to an address: a replay file never holds them (only which parts the run sent)."""
     from rpctest.contracts.format import OperationSpec, ProviderContract
     from rpctest.fuzz.checks import CHECKS, Case
     from rpctest.fuzz.engine import _executor, an_answer_came_back, case_codes, CheckFailed
@@ -102,7 +108,7 @@ def replay(path: Path | str, *, provider: Any = None, address: str | None = None
         spec = OperationSpec.from_dict(data["operation"], data["operation_spec"])
         known = ProviderContract(data["stack"], data["service"], {spec.name: spec})
     with open_target(data["stack"], provider=provider, address=address, service=data["service"], contract=known,
-                     timeout=timeout) as target:
+                     timeout=timeout, credentials=credentials) as target:
         contract: ProviderContract = target.contract
         op = contract.operations.get(data["operation"])
         case = Case(

@@ -10,11 +10,14 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 from rpctest.contracts.format import ProviderContract, load
 from rpctest.exceptions import ConfigError
 from rpctest.fuzz.engine import Target
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.credentials import Credentials
 
 __all__ = ["open_target", "provider_spec"]
 
@@ -41,7 +44,9 @@ def provider_spec(provider: Any) -> str:
     return f"{module_name}:<{type(provider).__qualname__} instance>"
 
 
-def _contract(stack: str, provider: Any, address: str | None, service: str | None, contract: Any, timeout: float) -> ProviderContract:
+def _contract(
+    stack: str, provider: Any, address: str | None, service: str | None, contract: Any, timeout: float, credentials: "Credentials | None"
+) -> ProviderContract:
     from rpctest.contracts.export import export
 
     if contract is not None:
@@ -49,7 +54,9 @@ def _contract(stack: str, provider: Any, address: str | None, service: str | Non
         if not isinstance(loaded, ProviderContract):
             raise ConfigError(f"{contract}: a consumer contract; fuzzing needs the provider's contract")
         return loaded
-    return export(stack, provider=provider, address=address, service=service, timeout=timeout)
+    # an in-process provider's contract is read from its code: only an introspection call takes them
+    return export(stack, provider=provider, address=address, service=service, timeout=timeout,
+                  credentials=credentials if address is not None else None)
 
 
 @contextlib.contextmanager
@@ -61,8 +68,10 @@ def open_target(
     service: str | None = None,
     contract: Any = None,
     timeout: float = 5.0,
+    credentials: "Credentials | None" = None,
 ) -> Iterator[Target]:
-    """A ready target (the in-process provider is stopped on exit)."""
+    """A ready target (the in-process provider is stopped on exit); ``credentials`` go with every
+    call to ``address`` (the replay files name which parts, never their values)."""
     from rpctest import config
     from rpctest.contracts.export import import_object
     from rpctest.contracts.live import open_sender
@@ -78,10 +87,12 @@ def open_target(
         # rpctest replay needs it again: a stack without introspection (AsyncAPY, Kyoukai) cannot export
         # the contract from an address
         origin["contract"] = str(Path(contract).resolve())
-    spec = _contract(stack, provider, address, service, contract, timeout)
+    if credentials:
+        origin["credentials"] = credentials.given()
+    spec = _contract(stack, provider, address, service, contract, timeout, credentials)
     if service is not None and service != spec.service:
         raise ConfigError(f"the contract is for service {spec.service!r}, not {service!r}")
     entry = config.current().services.get(spec.service)
     expected = {name: tuple(codes) for name, codes in entry.expected_errors.items()} if entry is not None else {}
-    with open_sender(stack, provider=provider, address=address, service=spec.service, timeout=timeout) as send:
+    with open_sender(stack, provider=provider, address=address, service=spec.service, timeout=timeout, credentials=credentials) as send:
         yield Target(stack=stack, contract=spec, send=send, origin={"stack": stack, **origin}, expected_errors=expected)

@@ -45,9 +45,10 @@ def _path(command: str, directory: Path | None) -> Path:
 
 def store(run: RunReport, directory: Path | None = None) -> Path | None:
     """Write ``run`` as the last run of its command; None (and a warning on stderr) if it cannot."""
-    from rpctest.contracts.format import write_text_atomic
-
     import datetime
+
+    from rpctest.contracts.format import write_text_atomic
+    from rpctest.credentials import redact
 
     from rpctest.exceptions import RpctestError
 
@@ -59,7 +60,8 @@ def store(run: RunReport, directory: Path | None = None) -> Path | None:
     data = run.to_dict()
     data["stored_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     try:
-        return write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=repr) + "\n")
+        # masked as everything a command prints is: a service may echo a token into an error message
+        return write_text_atomic(path, redact(json.dumps(data, indent=2, sort_keys=True, default=repr)) + "\n")
     except OSError as exc:
         print(f"rpctest: warning: could not keep this run for rpctest report in {path}: {exc.strerror or exc}", file=sys.stderr)
         return None

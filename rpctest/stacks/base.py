@@ -27,6 +27,7 @@ from rpctest.model import Call, ErrorKind, Reply, RpcError
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.contracts.format import OperationSpec, ProviderContract
+    from rpctest.credentials import Credentials
     from rpctest.fuzz.checks import Case
     from rpctest.fuzz.framing import FramingReport
     from rpctest.fuzz.garbage import GarbageTarget
@@ -112,6 +113,8 @@ class WireHalf(abc.ABC):
     """The half of an adapter that needs no stack library."""
 
     def client(self, address: str, *, timeout: float = 5.0, **options: Any) -> RpcClient:
+        """A client of the endpoint at ``address``; ``credentials=`` (a :class:`~rpctest.credentials.Credentials`,
+        only ever the parts :attr:`StackAdapter.credential_options` names) goes with every call."""
         raise NotImplementedError(f"{type(self).__name__} has no wire client yet")
 
     def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> HostedService:
@@ -164,8 +167,11 @@ class HostHalf(abc.ABC):
         """The provider's operations in the neutral schema: ``{"service", "operations", "notes"}``."""
         raise NotImplementedError(f"{type(self).__name__} cannot export a schema yet")
 
-    def export_from_address(self, address: str, service: str | None = None, *, timeout: float = 5.0) -> Mapping[str, Any]:
-        """As :meth:`export_schema`, from a running service (through its introspection operation)."""
+    def export_from_address(
+        self, address: str, service: str | None = None, *, timeout: float = 5.0, credentials: "Credentials | None" = None
+    ) -> Mapping[str, Any]:
+        """As :meth:`export_schema`, from a running service (through its introspection operation),
+        sending ``credentials`` as the wire client would (None: none)."""
         raise NotImplementedError(f"{type(self).__name__} cannot export a schema from a running service yet")
 
     def errors_from_exception(self, exc: BaseException) -> list[RpcError] | None:
@@ -202,6 +208,16 @@ class StackAdapter(abc.ABC):
     #: codes the stack itself answers for any operation (validation, not-found, server errors); a
     #: contract's stubbed error may use them even when the provider declares no codes of its own
     standard_error_codes: frozenset[str | int] = frozenset()
+
+    #: which parts of :class:`~rpctest.credentials.Credentials` this stack's wire client sends
+    #: (``header``, ``token``, ``auth``, ``context``, ``switch``), and why the others have no place
+    credential_options: frozenset[str] = frozenset()
+    credential_note: str = "it has no authentication or request context"
+
+    def check_credentials(self, credentials: "Credentials") -> None:
+        """Refuse, with a usage error naming what this stack takes, credentials it cannot send: a
+        token silently dropped would only come back as "access denied" on every call."""
+        credentials.refuse_unsupported(self.title or self.name, self.credential_options, self.credential_note)
 
     @abc.abstractmethod
     def classify(self, code: str | int, *, field: str | None = None, **native: Any) -> ErrorKind:

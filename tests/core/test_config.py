@@ -210,7 +210,7 @@ def test_unknown_service_key_lists_allowed_keys(tmp_path: Path) -> None:
     pyproject(tmp_path, '[tool.rpctest.services.users]\nstack = "pysoa"\nadress = "x"\n')
     message = config_error(tmp_path)
     assert "tool.rpctest.services.users.adress: unknown key 'adress'" in message
-    assert "allowed keys: address, expected_errors, match, provider, stack" in message
+    assert "allowed keys: address, auth, context, expected_errors, headers, match, provider, stack, states, switches, token" in message
 
 
 def test_missing_stack(tmp_path: Path) -> None:

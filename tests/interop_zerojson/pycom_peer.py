@@ -64,19 +64,22 @@ def wait_until_answering(address: str, interface: str, deadline: float = 20.0) -
 
 
 @contextlib.contextmanager
-def pycom_launcher(log: Path, *modules: str) -> Iterator[str]:
+def pycom_launcher(log: Path, *modules: str, nameserver: str | None = None, ready: str = "org.pycom.nameserver") -> Iterator[str]:
     """``python -m pycom -a ADDRESS pycom.apps.nameserver MODULES``: PyCOM's own launcher, with its
-    local nameserver, in a child process; yields the address (retries once if the port was taken)."""
+    local nameserver, in a child process; yields the address (retries once if the port was taken).
+    With ``nameserver``, it registers with that one instead (``-n``) and hosts none; ``ready`` is an
+    interface it serves, asked until it answers."""
+    hosted = ["-n", nameserver] if nameserver else ["pycom.apps.nameserver"]
     for attempt in range(3):
         address = free_tcp_address()
         with open(log, "ab") as out:
             process = subprocess.Popen(
-                [sys.executable, "-W", "ignore", "-m", "pycom", "-a", address, "pycom.apps.nameserver", *modules],
+                [sys.executable, "-W", "ignore", "-m", "pycom", "-a", address, *hosted, *modules],
                 cwd=HERE, stdout=out, stderr=subprocess.STDOUT,
             )
         try:
             try:
-                wait_until_answering(address, "org.pycom.nameserver")
+                wait_until_answering(address, ready)
             except Exception:
                 if process.poll() is not None and attempt < 2:
                     continue  # the port was taken between probing and binding

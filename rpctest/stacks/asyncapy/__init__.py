@@ -121,7 +121,9 @@ class AsyncAPYHost(HostHalf):
         (the stub server), where any AsyncAProto client can reach them."""
         return lambda: None
 
-    def export_from_address(self, address: str, service: str | None = None, *, timeout: float = 5.0) -> Mapping[str, Any]:
+    def export_from_address(
+        self, address: str, service: str | None = None, *, timeout: float = 5.0, credentials: Any = None
+    ) -> Mapping[str, Any]:
         raise ConfigError(
             f"AsyncAPY has no introspection, so the handlers at {address} cannot be exported from the running "
             f"server; export the contract from the code (--provider MODULE:SERVER) and pass it with --contract FILE"
@@ -154,6 +156,10 @@ class AsyncAPYAdapter(StackAdapter):
     #: a null packet makes AsyncAPY's server hang until its timeout: not a request worth generating
     null_body_sendable = False
     stub_options = frozenset({"items", "delay"})
+    #: AsyncAProto has no authentication, headers or context: a packet's fields are the whole request
+    #: and its filters route on them, so extra fields would change which handler answers
+    credential_options: frozenset[str] = frozenset()
+    credential_note = "AsyncAProto has no authentication or request context: a packet's fields are the request; put them in its request schema"
     #: packets are maps: a defect never replaces the whole packet (framing fuzz covers non-maps)
     min_defect_depth = 1
     #: a packet no handler should match (an empty one is refused as malformed before any routing)

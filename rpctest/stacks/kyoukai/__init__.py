@@ -62,9 +62,16 @@ class KyoukaiWire(WireHalf):
     """Plain HTTP/1.1: a neutral client of a running app, and a stub server; neither needs Kyoukai."""
 
     def client(self, address: str, *, service: str | None = None, timeout: float = 5.0, **options: Any) -> "KyoukaiClient":
-        """A blocking :class:`~.wire.KyoukaiClient` of ``http://HOST:PORT`` (calls carry request envelopes)."""
-        from rpctest.stacks.kyoukai.wire import KyoukaiClient
+        """A blocking :class:`~.wire.KyoukaiClient` of ``http://HOST:PORT`` (calls carry request envelopes).
 
+        ``credentials``: its headers go on every request, its basic auth as ``Authorization: Basic``,
+        its token as ``Authorization: Bearer`` (an explicit ``--header Authorization:...`` wins)."""
+        from rpctest.stacks.kyoukai.wire import KyoukaiClient, http_credentials
+
+        credentials = options.pop("credentials", None)
+        if credentials is not None:
+            headers, auth = http_credentials(credentials)
+            options.update(headers=headers, auth=auth)
         return KyoukaiClient(address, timeout=timeout, **options)
 
     def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> "KyoukaiStubServer":
@@ -86,10 +93,20 @@ class KyoukaiHost(HostHalf):
         return kyoukai if module is None else super().require(module)
 
     def serve(self, provider: Any, **options: Any) -> "KyoukaiService":
-        """Serve an app (or a factory, or ``"module:object"``) on a background thread; see :func:`.host.serve`."""
+        """Serve an app (or a factory, or ``"module:object"``) on a background thread; see :func:`.host.serve`.
+        ``credentials`` go on every request of its client (what the fuzzer and live verify send)."""
         from rpctest.stacks.kyoukai.host import serve
 
-        return serve(provider, **options)
+        credentials = options.pop("credentials", None)
+        hosted = serve(provider, **options)
+        if credentials is not None:
+            from rpctest.stacks.kyoukai.wire import http_credentials
+
+            headers, auth = http_credentials(credentials)
+            hosted.client.headers.update(headers)
+            if auth is not None:
+                hosted.client.auth = auth  # httpx takes (user, password) as basic auth
+        return hosted
 
     def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
         """Kyoukai ships no client library; its callers speak HTTP. httpx clients are answered from
@@ -135,6 +152,8 @@ class KyoukaiAdapter(StackAdapter):
     #: ``status=`` (a success status, e.g. 201), ``headers=`` (response headers), ``base_url=`` (which
     #: httpx requests are for this service, when config does not say)
     stub_options = frozenset({"status", "headers", "base_url"})
+    credential_options = frozenset({"header", "token", "auth"})
+    credential_note = "HTTP has headers, basic auth and bearer tokens, and no request context"
     #: the status and headers a stub answers with belong to its reply: they are recorded, served and
     #: compared with the reply (``Reply.meta``), as the real app's status and headers are
     reply_options = frozenset({"status", "headers"})

@@ -197,6 +197,14 @@ def response_parts(reply: Reply, *, status: int | None = None, headers: Mapping[
     return int(status or meta_status or 200), head, content
 
 
+def http_credentials(credentials: Any) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """(headers, basic auth) for a :class:`~rpctest.credentials.Credentials`: its headers, its token
+    as ``Authorization: Bearer`` (an explicit ``Authorization`` header wins), its basic auth."""
+    headers = {"Authorization": f"Bearer {credentials.token}"} if credentials.token is not None else {}
+    headers.update(credentials.header_map())
+    return headers, credentials.basic
+
+
 def send(client: Any, call: Call, timeout: float) -> Reply:
     """Send a neutral call (envelope body) with a blocking ``httpx.Client``; the reply, never a raise
     for what the network or the app does (a timeout is a TRANSPORT error)."""
@@ -222,10 +230,20 @@ class KyoukaiClient:
     ``call(Call)`` sends the envelope as HTTP (see :func:`request_parts`) and turns the response into
     a :class:`~rpctest.model.Reply` (a non-2xx status is an error whose code is the status; Kyoukai
     2.2.1.post1's canned page is flagged ``critical_page``). Every call has a timeout; a timeout or
-    a broken connection is a TRANSPORT error in the reply, never an exception or a hang.
+    a broken connection is a TRANSPORT error in the reply, never an exception or a hang. ``headers``
+    go on every request (an envelope's own ``Content-Type`` wins); ``auth`` is (user, password) for
+    HTTP basic auth.
     """
 
-    def __init__(self, address: str, *, timeout: float = 5.0, transport: Any = None) -> None:
+    def __init__(
+        self,
+        address: str,
+        *,
+        timeout: float = 5.0,
+        transport: Any = None,
+        headers: Mapping[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+    ) -> None:
         from rpctest.stacks.kyoukai.host import _require_httpx
 
         httpx = _require_httpx()
@@ -235,7 +253,9 @@ class KyoukaiClient:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.address = address.rstrip("/")
         self.timeout = timeout
-        options: dict[str, Any] = {"base_url": self.address, "timeout": timeout}
+        options: dict[str, Any] = {"base_url": self.address, "timeout": timeout, "headers": dict(headers or {})}
+        if auth is not None:
+            options["auth"] = httpx.BasicAuth(*auth)
         if transport is not None:
             options["transport"] = transport
         self._client = httpx.Client(**options)

@@ -36,10 +36,14 @@ class PykernWire(WireHalf):
         handshake (pykern's server does not enforce it), ``record=True``. It reconnects after the
         server closes the connection (``reconnect=False`` to see every later call fail instead):
         pykern's server closes on some requests (a nil ``api_args``, an ``APIProtocolError``), and
-        the fuzzer and live verification must judge each request on its own.
+        the fuzzer and live verification must judge each request on its own. ``credentials``
+        (:class:`~rpctest.credentials.Credentials`): its token goes in the handshake, as ``token=``.
         """
         from rpctest.stacks.pykern.client import PykernSyncClient
 
+        credentials = options.pop("credentials", None)
+        if credentials is not None and credentials.token is not None:
+            options["token"] = credentials.token
         options.setdefault("reconnect", True)
         return PykernSyncClient(address, service=service, timeout=timeout, **options)
 
@@ -63,9 +67,14 @@ class PykernHost(HostHalf):
         return mod
 
     def serve(self, provider: Any, **options: Any) -> "PykernService":
+        """The real server (see :func:`.host.serve`); ``credentials``' token is what its client sends
+        in the handshake, to a provider that authenticates itself (none is required of it)."""
         from rpctest.stacks.pykern.host import serve
 
         self.require()
+        credentials = options.pop("credentials", None)
+        if credentials is not None and credentials.token is not None:
+            options["client_token"] = credentials.token
         return serve(provider, **options)
 
     def export_schema(self, provider: Any, **options: Any) -> dict[str, Any]:
@@ -132,6 +141,8 @@ class PykernAdapter(StackAdapter):
     standard_error_codes = pykern_errors.STANDARD_CODES
     null_body_sendable = False  # pykern's server answers a nil api_args with APIProtocolError and closes
     stub_options = frozenset({"items", "delay", "interval"})
+    credential_options = frozenset({"token"})
+    credential_note = "its only credential is the token of the authenticate_connection handshake"
     wire = PykernWire()
     host = PykernHost()
 

@@ -72,13 +72,21 @@ class PykernUnreachable(RpctestError, ConnectionError):
     """No WebSocket could be opened to the address (refused, wrong path, not a pykern.api server)."""
 
 
-class HandshakeFailed(CallFailed):
-    """``authenticate_connection`` was answered with an error (wrong token, wrong version...)."""
+class HandshakeFailed(CallFailed, RpctestError):
+    """``authenticate_connection`` was answered with an error (wrong token, wrong version...).
 
-    def __init__(self, reply: Reply, address: str) -> None:
+    It is also an :class:`RpctestError`: the caller's setup is wrong, not the server, so the CLI
+    reports it as a usage error (exit 2) with what to give, not as a crash of its own.
+    """
+
+    def __init__(self, reply: Reply, address: str, *, token_sent: bool = False) -> None:
         super().__init__(reply)
         self.address = address
-        self.args = (f"pykern.api handshake with {address} failed: {'; '.join(map(str, self.errors))}",)
+        hint = ""
+        if any(error.code == "APIForbidden" for error in self.errors):
+            hint = ("; the server refused " + ("the token sent" if token_sent else "the connection without a token")
+                    + ": give the token it requires (--token VALUE, token = in [tool.rpctest.services], or token=)")
+        self.args = (f"pykern.api handshake with {address} failed: {'; '.join(map(str, self.errors))}{hint}",)
 
 
 def require_tornado() -> "ModuleType":
@@ -290,7 +298,7 @@ class PykernWireClient:
                 raise
             if not reply.ok:
                 await client.aclose()
-                raise HandshakeFailed(reply, address)
+                raise HandshakeFailed(reply, address, token_sent=token is not None)
         return client
 
     async def _authenticate(self) -> Reply:

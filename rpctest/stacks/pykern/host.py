@@ -336,8 +336,17 @@ class PykernService(LoopHosted, HostedService):
         client = Client(PKDict(tcp_ip="127.0.0.1", tcp_port=self._adapter.port, api_uri=self.path))  # type: ignore[union-attr]
         try:
             await asyncio.wait_for(client.connect(PKDict(token=self.token)), self.timeout)
-        except BaseException:
+        except BaseException as exc:
             client.destroy()
+            import pykern.util
+
+            if isinstance(exc, pykern.util.APIError) and str(exc).startswith("APIForbidden"):
+                # the provider's own AuthAPI refused: the caller's setup, said as a usage error
+                sent = "the token sent" if self.token is not None else "a connection without a token"
+                raise ConfigError(
+                    f"{self.service_name}'s authenticate_connection refused {sent} ({exc}): the provider authenticates "
+                    "itself; give its token (--token VALUE, or client_token=)"
+                ) from None
             raise
         return client
 
@@ -528,15 +537,18 @@ def serve(
     token: str | None = None,
     timeout: float = 5.0,
     record: bool = False,
+    client_token: str | None = None,
 ) -> PykernService:
     """Serve ``provider`` on a background thread's event loop and return it, ready.
 
     For synchronous tests, the CLI and fixtures wider than one test's loop. ``transport="local"``
     skips the socket; ``token`` makes the server require it (an ``AuthAPI`` subclass is added
-    unless the provider brings its own ``api_authenticate_connection``).
+    unless the provider brings its own ``api_authenticate_connection``) and its client send it;
+    ``client_token`` is sent by the client without being required (a provider's own AuthAPI checks it).
     """
     resolved = _with_token(resolve_provider(provider, attr_classes=attr_classes, service=service), token)
-    hosted = PykernService(resolved, transport=transport, path=path, token=token, timeout=timeout, record=record)
+    sent = client_token if client_token is not None else token
+    hosted = PykernService(resolved, transport=transport, path=path, token=sent, timeout=timeout, record=record)
     hosted.start_in_thread(f"rpctest-pykern-{resolved.service}")
     return hosted
 

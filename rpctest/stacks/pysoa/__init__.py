@@ -39,10 +39,14 @@ class PySOAWire(WireHalf):
 
         ``address`` is a ``RedisTarget`` or ``redis://host:port/db[#service.NAME]`` (what a hosted
         service or stub server reports); ``options`` are the client's (``content_type``,
-        ``protocol_version``, ``message_expiry`` ...).
+        ``protocol_version``, ``message_expiry`` ...); ``credentials``' request context and switches
+        go with every job (``context=``, ``switches=``).
         """
         from rpctest.stacks.pysoa.redis_client import PySOAWireClient
 
+        credentials = options.pop("credentials", None)
+        if credentials is not None:
+            options.update(context=dict(credentials.context), switches=tuple(credentials.switches))
         return PySOAWireClient(address, service, timeout=timeout, **options)
 
     def stub_server(
@@ -84,9 +88,15 @@ class PySOAHost(HostHalf):
         return mod
 
     def serve(self, provider: Any, **options: Any) -> "PySOAService":
+        """The real server (see :func:`.host.serve`); ``credentials``' request context and switches go
+        with every job of :meth:`~.host.PySOAService.call` (what the fuzzer and live verify send)."""
         from rpctest.stacks.pysoa.host import serve
 
-        return serve(provider, **options)
+        credentials = options.pop("credentials", None)
+        hosted = serve(provider, **options)
+        if credentials is not None:
+            hosted.job_headers = {"context": dict(credentials.context), "switches": list(credentials.switches)}
+        return hosted
 
     def export_schema(self, provider: Any, **options: Any) -> dict[str, Any]:
         """The neutral contract of a ``Server`` subclass (or ``"module:Server"``); see :mod:`.schema`.
@@ -127,6 +137,8 @@ class PySOAAdapter(StackAdapter):
     title = "PySOA"
     capabilities = Capabilities(sync_client=True, jobs=True, fields_in_errors=True)
     standard_error_codes = pysoa_errors.STANDARD_CODES
+    credential_options = frozenset({"context", "switch"})
+    credential_note = "a PySOA job carries a request context and switches, and no token or HTTP header"
     wire = PySOAWire()
     host = PySOAHost()
     #: pysoa.test's switches for its global registries of stubbed bodies: taken, so its stubs migrate

@@ -214,6 +214,9 @@ class PySOAService(HostedService):
         self.timeout = timeout
         #: tell contract recorders about every :meth:`call` (set by ``serve(record=True)``)
         self.record = False
+        #: ``call_actions`` keywords every :meth:`call` sends unless it gives its own (``context``,
+        #: ``switches``: the CLI's ``--context``/``--switch``)
+        self.job_headers: dict[str, Any] = {}
         if redis is None:
             self.address = None
         else:
@@ -250,7 +253,7 @@ class PySOAService(HostedService):
         action: dict[str, Any] = {"action": operation}
         if body is not None:
             action["body"] = body
-        reply = reply_from_job(self.call_actions([action], **meta))
+        reply = reply_from_job(self.call_actions([action], **{**self.job_headers, **meta}))
         if self.record:
             from rpctest.contracts.recorder import observe
 

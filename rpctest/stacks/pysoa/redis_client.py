@@ -327,7 +327,9 @@ class PySOAWireClient:
     Options: ``content_type`` (msgpack or JSON), ``protocol_version`` (1-3), ``message_expiry``
     (seconds, as ``call_actions(timeout=...)``), ``client_version`` (what ``meta.client_version``
     says; below 0.70.0 a server leaves ``is_caller_error`` out), ``queue_capacity`` and
-    ``maximum_message_size`` (None: no limit; PySOA's client refuses more than 100 KiB).
+    ``maximum_message_size`` (None: no limit; PySOA's client refuses more than 100 KiB); ``context``
+    and ``switches``: sent with every job (under a call's own), as a PySOA client's
+    ``context=``/``switches=`` on each call (``rpctest fuzz --context/--switch``).
 
     A job sent with ``control={"suppress_response": True}`` gets no answer from a PySOA server, so
     ``call_many`` returns at once with empty replies whose ``meta`` is ``{"suppressed": True}``.
@@ -347,9 +349,13 @@ class PySOAWireClient:
         queue_capacity: int = DEFAULT_QUEUE_CAPACITY,
         maximum_message_size: int | None = CLIENT_MAXIMUM_MESSAGE_BYTES,
         record: bool = False,
+        context: Mapping[str, Any] | None = None,
+        switches: Iterable[int] = (),
     ) -> None:
         #: tell contract recorders about every call (``--rpctest-record`` then writes them)
         self.record = record
+        self.context: dict[str, Any] = dict(context or {})
+        self.switches: list[int] = list(switches)
         self.redis, address_service = parse_address(target)
         if service is not None and address_service is not None and service != address_service:
             raise ConfigError(f"service {service!r} contradicts the address's #service.{address_service}")
@@ -471,11 +477,11 @@ class PySOAWireClient:
             reply_to=self.reply_to(service),
             expiry=expiry,
             correlation_id=headers.correlation_id or uuid.uuid1().hex,
-            switches=headers.switches,
+            switches=[*self.switches, *headers.switches],
             continue_on_error=continue_on_error,
             suppress_response=suppress_response,
             client_version=self.client_version,
-            context_extra=headers.context,
+            context_extra={**self.context, **headers.context},
             control_extra=control,
         )
         return envelope, ttl

@@ -1229,7 +1229,7 @@ def _client_for(target: Any, service: str, timeout: float) -> Any:
     return Client({service: _service_client_config(None, {"path": _REDIS_CLIENT_TRANSPORT, "kwargs": kwargs})})
 
 
-def _introspect(target: Any, service: str, timeout: float, address: str) -> Mapping[str, Any]:
+def _introspect(target: Any, service: str, timeout: float, address: str, credentials: Any = None) -> Mapping[str, Any]:
     from rpctest.stacks.pysoa.host import client_transport_cores, release_redis_connections
     from pysoa.client.errors import CallActionError, CallJobError
     from pysoa.common.errors import PySOAError
@@ -1238,7 +1238,10 @@ def _introspect(target: Any, service: str, timeout: float, address: str) -> Mapp
     seconds = max(1, math.ceil(timeout))
     client = _client_for(target, service, timeout)
     try:
-        return client.call_action(service, "introspect", body={}, timeout=seconds).body
+        headers: dict[str, Any] = {}
+        if credentials is not None:  # the context and switches a service may need to answer at all
+            headers = {"context": dict(credentials.context), "switches": list(credentials.switches)}
+        return client.call_action(service, "introspect", body={}, timeout=seconds, **headers).body
     except MessageReceiveTimeout:
         raise IntrospectionTimeout(
             f"no answer from PySOA service {service!r} at {address} to 'introspect' within {seconds} s: is the "
@@ -1253,7 +1256,7 @@ def _introspect(target: Any, service: str, timeout: float, address: str) -> Mapp
         release_redis_connections(client_transport_cores(client))
 
 
-def export_from_address(address: str, service: str | None = None, *, timeout: float = 5.0) -> dict[str, Any]:
+def export_from_address(address: str, service: str | None = None, *, timeout: float = 5.0, credentials: Any = None) -> dict[str, Any]:
     """The neutral contract of a running PySOA service, from its ``introspect`` action over Redis.
 
     ``address`` is ``redis://host:port/db`` with an optional ``#service.NAME`` (the form of
@@ -1261,10 +1264,11 @@ def export_from_address(address: str, service: str | None = None, *, timeout: fl
     goes through PySOA's own ``Client`` and Redis transport; PySOA waits in whole seconds, so the
     wait is ``timeout`` rounded up (at least 1 s), after which :class:`IntrospectionTimeout` is
     raised. ``errors`` are empty (see the service-level note): introspection does not report them.
+    ``credentials``' request context and switches go with the call.
     """
     from rpctest.stacks.pysoa.host import require_pysoa
 
     require_pysoa()
     target, name = _parse_address(address, service)
-    body = _introspect(target, name, timeout, address)
+    body = _introspect(target, name, timeout, address, credentials)
     return export_introspection(name, body)

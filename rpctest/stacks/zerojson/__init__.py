@@ -23,6 +23,7 @@ from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.credentials import Credentials
     from rpctest.stacks.zerojson.client import ZeroJSONClient
     from rpctest.stacks.zerojson.server import ZeroJSONServer
     from rpctest.strategies.defects import Defect, Expected
@@ -42,9 +43,12 @@ DEFAULT_ADDRESS = "tcp://127.0.0.1:0"
 class ZeroJSONWire(WireHalf):
     def client(self, address: str, *, service: str | None = None, timeout: float = 5.0, **options: Any) -> "ZeroJSONClient":
         """A :class:`~.client.ZeroJSONClient` (DEALER by default; ``socket_type="req"``, ``token=``,
-        ``session_id=``, ``record=True``)."""
+        ``session_id=``, ``record=True``); ``credentials``' token is the ``org.pycom.auth`` extension."""
         from rpctest.stacks.zerojson.client import ZeroJSONClient
 
+        credentials = options.pop("credentials", None)
+        if credentials is not None and credentials.token is not None:
+            options["token"] = credentials.token
         return ZeroJSONClient(address, timeout=timeout, **options)
 
     def stub_server(self, router: "StubRouter", *, address: str | None = None, **options: Any) -> "ZeroJSONServer":
@@ -71,7 +75,11 @@ class ZeroJSONHost(HostHalf):
         for service in services:
             _refuse_pycom_class(service)
         options.setdefault("address", DEFAULT_ADDRESS)
-        return serve(*services, **options)
+        credentials = options.pop("credentials", None)
+        server = serve(*services, **options)
+        if credentials is not None and credentials.token is not None:
+            server.client.token = credentials.token  # what the fuzzer and live verify call through
+        return server
 
     def export_schema(self, provider: Any, **options: Any) -> dict[str, Any]:
         """The neutral contract of a declared service (``strict=True``: extra keys are defects)."""
@@ -83,18 +91,28 @@ class ZeroJSONHost(HostHalf):
         _refuse_pycom_class(provider)
         return export_service(provider, **options)
 
-    def export_from_address(self, address: str, service: str | None = None, *, timeout: float = 5.0, **options: Any) -> dict[str, Any]:
-        """The names-only contract of interface ``service`` at ``address``, from its ``introspect``."""
+    def export_from_address(
+        self, address: str, service: str | None = None, *, timeout: float = 5.0, credentials: "Credentials | None" = None, **options: Any
+    ) -> dict[str, Any]:
+        """The names-only contract of interface ``service`` at ``address``, from its ``introspect``
+        (with ``credentials``' token: introspect is a method like the others, behind the same policy)."""
         from rpctest.stacks.zerojson.client import ZeroJSONClient
         from rpctest.stacks.zerojson.schema import export_introspection
 
         if not service:
             raise ConfigError("a ZeroJSON address serves interfaces: name the one to export with --service INTERFACE")
         self.require()
-        with ZeroJSONClient(address, timeout=timeout) as client:
+        token = credentials.token if credentials is not None else None
+        with ZeroJSONClient(address, timeout=timeout, token=token) as client:
             reply = client.call(service, "introspect", None)
         if not reply.ok:
             error = reply.all_errors[0]
+            if error.code == 5:  # access denied: introspect is behind the interface's policy like any method
+                refused = "refused the token sent" if token is not None else "requires its authenticator's token"
+                raise ConfigError(
+                    f"{service} at {address} {refused} ({error.code}: {error.message}): give the token with --token VALUE "
+                    f"(or token = in [tool.rpctest.services])"
+                )
             raise ConfigError(
                 f"{service} at {address} did not answer introspect ({error.code}: {error.message}); only PyCOM "
                 f"services derived from pycom.Service (or rpctest's Service) introspect: export from the code instead"
@@ -133,6 +151,8 @@ class ZeroJSONAdapter(StackAdapter):
     #: ``args: null`` reaches the server (a method with required arguments answers 4)
     null_body_sendable = True
     stub_options = frozenset({"attachment"})
+    credential_options = frozenset({"token"})
+    credential_note = "its one credential is the authenticator's token, sent as the org.pycom.auth extension"
     wire = ZeroJSONWire()
     host = ZeroJSONHost()
 
