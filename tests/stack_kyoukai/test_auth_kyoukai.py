@@ -50,14 +50,19 @@ def test_without_credentials_every_request_is_a_401_finding(vault: tuple[str, Pa
     assert "refused the request as unauthorized: 401" in out
 
 
-def test_a_wrong_credential_the_route_echoes_is_masked(vault: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_credential_the_route_echoes_is_masked(
+    vault: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RPCTEST_STATE_DIR", str(tmp_path / "state"))  # the run kept for `rpctest report` too
     wrong = "not-the-vault-key-4411"
     code = _fuzz(vault, tmp_path, "--mode", "positive", "--header", f"X-Api-Key:{wrong}", "--auth", f"{USER}:also-wrong-5522")
     captured = capsys.readouterr()
     assert code == 1 and "refused the request as unauthorized: 401" in captured.out, captured.out
     written = [p.read_text() for p in (tmp_path / "replays").glob("*.json")]
     assert written and all("who are you? you sent X-Api-Key=*** Authorization=Basic ***" in text for text in written)
-    for text in [captured.out, captured.err, (tmp_path / "report.json").read_text(), *written]:
+    stored = (tmp_path / "state" / "last" / "fuzz.json").read_text()
+    assert "who are you? you sent X-Api-Key=***" in stored
+    for text in [captured.out, captured.err, (tmp_path / "report.json").read_text(), stored, *written]:
         assert wrong not in text and "also-wrong-5522" not in text
 
 
