@@ -445,9 +445,15 @@ def _run_fuzz(args: argparse.Namespace) -> int:
         raise _usage("--max-examples must be at least 1")
     from hypothesis import settings
 
+    from rpctest.fuzz.engine import choose_seed
+
     stack = _stack_for(args)
     service = args.service or _address_service(args.address)
     states = _fuzz_states(args, service)
+    hypothesis_settings = settings(settings.default, database=None)  # a CLI run leaves no .hypothesis/ behind
+    seed = choose_seed(hypothesis_settings, args.seed)
+    if seed is not None:  # first, so that even a run cut short can be repeated
+        print(f"rpctest fuzz: seed: {seed} — rerun with --seed {seed}", file=sys.stderr, flush=True)
     with open_target(stack, provider=args.provider, address=args.address, service=service, contract=args.contract, timeout=args.timeout) as target:
         report = fuzz(
             target,
@@ -455,8 +461,8 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             mode=args.mode,
             max_examples=args.max_examples,
             replay_dir=args.replay_dir,
-            seed=args.seed,
-            settings=settings(settings.default, database=None),  # a CLI run leaves no .hypothesis/ behind
+            seed=seed,
+            settings=hypothesis_settings,
             states=states,
         )
         framing = _framing(stack, args, target.contract) if args.framing else None

@@ -63,6 +63,8 @@ class Failure:
     expected: Any = None
     replay_file: Path | None = None
     flaky: bool = False
+    #: the Hypothesis seed of the run that found it (None: Hypothesis derived it, ``derandomize``)
+    seed: int | None = None
 
     def render(self) -> str:
         lines = [
@@ -79,6 +81,8 @@ class Failure:
             lines.append("  (flaky: the failure did not reproduce every time; the service may keep state between calls)")
         if self.replay_file is not None:
             lines.append(f"  replay:          rpctest replay {self.replay_file}")
+        if self.seed is not None:
+            lines.append(f"  seed:            {self.seed} (the same run again: --seed {self.seed}, or --hypothesis-seed={self.seed} under pytest)")
         return "\n".join(lines)
 
 
@@ -90,6 +94,8 @@ class OperationResult:
     failure: Failure | None = None
     seconds: float = 0.0
     note: str = ""
+    #: the Hypothesis seed the cases were drawn with (None: Hypothesis derived it, ``derandomize``)
+    seed: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -101,6 +107,9 @@ class FuzzReport:
     stack: str
     service: str
     results: list[OperationResult] = field(default_factory=list)
+    #: the Hypothesis seed of every operation of the run: ``--seed`` with it draws the same cases again
+    #: (for the same source tree: Hypothesis also draws literals it finds in the code it runs)
+    seed: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -118,9 +127,10 @@ class FuzzReport:
         failed = sum(1 for r in self.results if not r.ok)
         verdict = "passed" if self.ok else "FAILED"
         seconds = sum(r.seconds for r in self.results)
+        seed = f", seed {self.seed} (rerun with --seed {self.seed})" if self.seed is not None else ""
         return (
             f"rpctest fuzz {verdict}: {self.stack}:{self.service}, {len(self.results)} check run(s), {failed} failing, "
-            f"{self.examples} case(s) in {seconds:.1f} s"
+            f"{self.examples} case(s) in {seconds:.1f} s{seed}"
         )
 
     def render(self, fmt: str = "text") -> str:
@@ -231,6 +241,25 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
 # -- running ---------------------------------------------------------------------------------------
 
 
+def choose_seed(settings: Any = None, seed: int | None = None) -> int | None:
+    """The seed a run draws its cases with: ``seed`` when given, else pytest's ``--hypothesis-seed``,
+    else a fresh one, so that every run can say which seed reproduces it. None under Hypothesis'
+    ``derandomize`` (a profile that asks for the seed Hypothesis derives from the test itself)."""
+    if seed is not None:
+        return seed
+    import random
+
+    from hypothesis import core
+    from hypothesis import settings as hypothesis_settings
+
+    if (settings or hypothesis_settings.default).derandomize:
+        return None
+    forced = getattr(core, "global_force_seed", None)  # pytest --hypothesis-seed N
+    if isinstance(forced, int):
+        return forced
+    return random.SystemRandom().randrange(2**32)
+
+
 def _settings(max_examples: int | None, base: Any = None) -> Any:
     from hypothesis import HealthCheck, settings
 
@@ -324,7 +353,7 @@ def _executor(target: Target, checks: Sequence[Check], reset: Callable[[], Any] 
     return execute
 
 
-def _failure(target: Target, failed: CheckFailed, flaky: bool, replay_dir: Path | None) -> Failure:
+def _failure(target: Target, failed: CheckFailed, flaky: bool, replay_dir: Path | None, seed: int | None = None) -> Failure:
     case = failed.case
     failure = Failure(
         operation=case.operation,
@@ -336,6 +365,7 @@ def _failure(target: Target, failed: CheckFailed, flaky: bool, replay_dir: Path 
         defect=case.defect,
         expected=case.expected,
         flaky=flaky,
+        seed=seed,
     )
     if replay_dir is not None:
         from rpctest.fuzz.replay import write_replay
@@ -362,7 +392,8 @@ def fuzz_operation(
         raise ConfigError(f"{target.service} has no operation {operation!r}; it has {', '.join(sorted(target.contract.operations))}")
     started = time.perf_counter()
     strategy = case_strategy(target, op, mode)
-    result = OperationResult(operation, mode)
+    seed = choose_seed(settings, seed)
+    result = OperationResult(operation, mode, seed=seed)
     if strategy is None:
         result.note = "nothing to generate in this mode (the request schema accepts anything)"
         return result
@@ -370,7 +401,7 @@ def fuzz_operation(
     count, failed, flaky = _run(strategy, _executor(target, all_checks, reset), _settings(max_examples, settings), seed)
     result.examples = count
     if failed is not None:
-        result.failure = _failure(target, failed, flaky, Path(replay_dir) if replay_dir is not None else None)
+        result.failure = _failure(target, failed, flaky, Path(replay_dir) if replay_dir is not None else None, seed)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -428,7 +459,8 @@ def fuzz(
             )
         chosen = list(states)
         reset = lambda: registry.entered(chosen)  # noqa: E731
-    report = FuzzReport(target.stack, target.service)
+    seed = choose_seed(settings, seed)  # one seed for the whole run, printed and stored with its report
+    report = FuzzReport(target.stack, target.service, seed=seed)
     names = list(operations) if operations is not None else sorted(target.contract.operations)
     for name in names:
         report.results.append(
