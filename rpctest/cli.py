@@ -121,11 +121,13 @@ def _address_service(address: str | None) -> str | None:
 
 
 def _stack_for(args: argparse.Namespace) -> str:
-    from rpctest.contracts.export import infer_stack
+    from rpctest.contracts.export import import_object, infer_stack
     from rpctest.exceptions import ConfigError
 
     stack = args.stack or infer_stack(args.provider, args.address, args.service or _address_service(args.address))
     if not stack:
+        if args.provider:
+            import_object(args.provider)  # a provider that cannot be imported says so before anything else
         raise ConfigError("give --stack (no [tool.rpctest.services] entry names this provider, address or service)")
     return stack
 
@@ -256,7 +258,8 @@ def _run_verify(args: argparse.Namespace) -> int:
     contracts = fmt.load_many(paths)
     report = verify(contracts)
     if args.live:
-        report = _merge_reports(report, _live_report(args, contracts))
+        live, provider = _live_report(args, contracts)
+        report.add_live(live, provider)
     elif args.provider or args.address:
         raise _usage("--provider/--address are for --live verification; add --live")
     elif args.states or args.setup:
@@ -310,7 +313,7 @@ def _run_migrate(args: argparse.Namespace) -> int:
     return 1 if args.check and result.changed else EXIT_OK
 
 
-def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
+def _live_report(args: argparse.Namespace, contracts: list[Any]) -> tuple[Any, str]:
     from rpctest.contracts.export import import_object
     from rpctest.contracts.live import open_sender, verify_live
 
@@ -322,7 +325,8 @@ def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
     setup = import_object(args.setup) if args.setup else None
     handlers = _state_handlers(args.states, service)
     with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as send:
-        return verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup, states=handlers)
+        live = verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup, states=handlers)
+    return live, f"{stack}:{service or '*'}"
 
 
 def _state_handlers(modules: list[str] | None, service: str | None) -> Any:
@@ -334,11 +338,6 @@ def _state_handlers(modules: list[str] | None, service: str | None) -> Any:
     entry = config.current().services.get(service) if service else None
     configured = list(entry.states) if entry is not None else []
     return load_state_modules([*configured, *(modules or [])])
-
-
-def _merge_reports(first: Any, second: Any) -> Any:
-    first.findings.extend(second.findings)
-    return first
 
 
 def _usage(message: str) -> Exception:
