@@ -129,6 +129,7 @@ def _stack_for(args: argparse.Namespace) -> str:
         if args.provider:
             import_object(args.provider)  # a provider that cannot be imported says so before anything else
         raise ConfigError("give --stack (no [tool.rpctest.services] entry names this provider, address or service)")
+    _quiet_stack_logs(stack)
     return stack
 
 
@@ -326,7 +327,8 @@ def _live_report(args: argparse.Namespace, contracts: list[Any]) -> tuple[Any, s
     handlers = _state_handlers(args.states, service)
     with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout) as send:
         live = verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup, states=handlers)
-    return live, f"{stack}:{service or '*'}"
+    replayed = sorted({f"{c.stack}:{c.service}" for c in live.consumers})
+    return live, ", ".join(replayed) or f"{stack}:{service or '*'}"
 
 
 def _state_handlers(modules: list[str] | None, service: str | None) -> Any:
@@ -380,9 +382,12 @@ def _run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="rpctest serve: %(levelname)s %(message)s", stream=sys.stderr)
     router = router_from_contracts(fmt.load_many(args.contracts), args.stack, states=args.state)
     adapter = get_adapter(args.stack)
+    from rpctest.progress import current
+
     try:
         # serving other machines is what rpctest serve is for: a non-loopback address is allowed, with a warning
-        server = adapter.wire.stub_server(router, address=args.address, public=True)
+        with current().task("serve", f"starting the {args.stack} stub provider" + (f" at {args.address}" if args.address else "")):
+            server = adapter.wire.stub_server(router, address=args.address, public=True)
     except RpctestError as exc:
         raise ConfigError(f"{exc} (or serve on a running server you name with --address)") from None
     done = threading.Event()
@@ -426,8 +431,9 @@ def _register_fuzz(subparsers: Any) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report")
     parser.add_argument("--framing", action="store_true", help="also attack the endpoint's framing (malformed frames; ZeroJSON, AsyncAPY)")
     parser.add_argument("--strict", action="store_true", help="with --framing: the stack's own weaknesses (e.g. no reply at all) fail too")
-    parser.add_argument("--budget", type=float, default=600.0, metavar="SECONDS",
-                        help="with --framing: stop sending cases after this long (default 600); a hosted AsyncAPY server is killed then")
+    parser.add_argument("--budget", type=float, default=120.0, metavar="SECONDS",
+                        help="with --framing: stop sending cases after this long (default 120; the cases left are listed "
+                        "as not sent); a hosted AsyncAPY server is killed then")
     parser.add_argument("--probe", metavar="JSON|FILE",
                         help="with --framing: the request of the liveness check, as JSON or as a consumer contract whose recorded "
                         "request to use; one the endpoint answers (a stub server answers its stubs' requests only)")
@@ -603,6 +609,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rpctest {__version__}")
+    _add_output_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register in _COMMANDS:
         register(subparsers)
@@ -628,15 +635,39 @@ def _silence_stdout() -> None:
 
 
 def _quiet_stack_logs(stack: Any) -> None:
-    """A command's output is rpctest's report: stack libraries that log every request stay quiet."""
-    from rpctest.exceptions import RpctestError
-    from rpctest.stacks import get_adapter
-
+    """A command's output is rpctest's report: what the stack's library logs goes to the run's log
+    file (:mod:`rpctest.stacklogs`), shown live only with ``-v``."""
     if isinstance(stack, str):
+        from rpctest import stacklogs
+
+        stacklogs.current().take(stack)
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``-q``/``-v`` before the command (``rpctest -q fuzz ...``): they apply to every command alike."""
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines: the report, the seed and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the stack libraries' logs and in-process servers' tracebacks live on stderr "
+                        "(else they go to a log file under .rpctest/logs/)")
+
+
+def _run_handler(parsed: argparse.Namespace) -> int:
+    """The handler, with the run's progress line and the capture of the stack libraries' logs."""
+    from rpctest import progress, stacklogs
+
+    quiet, verbose = bool(getattr(parsed, "quiet", False)), bool(getattr(parsed, "verbose", False))
+    command = "-".join(str(part) for part in (parsed.command, getattr(parsed, "contracts_command", None)) if part)
+    stack = getattr(parsed, "stack", None)
+    # rpctest serve's own diagnostics on rpctest.serve are its output; elsewhere they are a server's logs
+    with progress.activated(progress.Progress(sys.stderr, mode="off" if quiet else "auto")), \
+            stacklogs.captured([stack] if isinstance(stack, str) else [], command, verbose=verbose,
+                               servers=parsed.command != "serve") as logs:
         try:
-            get_adapter(stack).host.quiet_logs()
-        except RpctestError:
-            pass  # an unknown stack is reported by the command itself
+            return int(parsed.handler(parsed))
+        finally:
+            where = logs.summary()
+            if where and not quiet and not verbose:
+                print(where, file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -644,11 +675,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parsed = _parse(argv)
     if isinstance(parsed, int):
         return parsed
-    _quiet_stack_logs(getattr(parsed, "stack", None))
     from rpctest.exceptions import RpctestError
 
     try:
-        return parsed.handler(parsed)
+        return _run_handler(parsed)
     except RpctestError as exc:
         print(f"rpctest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -88,7 +88,10 @@ def export(
         exported = adapter.host.export_schema(target, **options)
         source = {"provider": provider if isinstance(provider, str) else _qualname(target)}
     else:
-        exported = adapter.host.export_from_address(address, service, timeout=timeout)
+        from rpctest.progress import current
+
+        with current().task("contracts export", f"asking {address} for its operations (timeout {timeout:g} s per reply)"):
+            exported = adapter.host.export_from_address(address, service, timeout=timeout)
         source = {"address": address}
     contract = ProviderContract.from_export(stack, exported, **source, exported_by=f"rpctest {__version__}")
     entry = config.current().services.get(contract.service)
