@@ -167,7 +167,8 @@ def verify_live(
     from rpctest.progress import current
 
     total = sum(len(c.interactions) for c in consumers)
-    with current().task("contracts verify --live", f"{stack or 'every stack'}:{service or '*'}", total=total) as task:
+    subject = ", ".join(sorted({f"{c.stack}:{c.service}" for c in consumers})) or "no consumer contract"
+    with current().task("contracts verify --live", subject, total=total) as task:
         for consumer in consumers:
             for index, item in enumerate(consumer.interactions):
                 before = len(report.findings)

@@ -83,42 +83,6 @@ def test_derandomize_keeps_hypothesis_own_seed(toy: Any) -> None:
     assert isinstance(choose_seed(settings()), int)
 
 
-_CLI_RUN = """
-import json, sys
-import toystack
-from rpctest import cli
-from rpctest.contracts import format as fmt
-from rpctest.fuzz import engine, target as target_module
-from rpctest.model import Reply, RpcError
-
-toystack.register()
-REQUEST = json.loads(sys.argv[1])
-sent = []
-
-
-class Opened:
-    def __init__(self, *args, **kwargs):
-        contract = fmt.ProviderContract("toy", "users", {"add": fmt.OperationSpec("add", request=REQUEST, response={})})
-        self.target = engine.Target("toy", contract, self.send)
-
-    def send(self, call):
-        if call.operation != "add":
-            return Reply(errors=[RpcError("NOPE", "no such operation", kind="not_found")])
-        sent.append(json.dumps(call.body, sort_keys=True))
-        return Reply(body={})
-
-    def __enter__(self):
-        return self.target
-
-    def __exit__(self, *exc):
-        return None
-
-
-target_module.open_target = Opened
-code = cli.main(sys.argv[2:])
-print(json.dumps(sent))
-sys.exit(code)
-"""
 
 
 def test_the_cli_prints_the_seed_first_and_reproduces_a_run(tmp_path: Path) -> None:
@@ -131,8 +95,8 @@ def test_the_cli_prints_the_seed_first_and_reproduces_a_run(tmp_path: Path) -> N
     def run(*extra: str) -> tuple[str, list[str]]:
         argv = ["fuzz", "--stack", "toy", "--address", "toy://x", "--max-examples", "20", "--mode", "positive",
                 "--replay-dir", str(tmp_path), *extra]
-        done = subprocess.run([sys.executable, "-c", _CLI_RUN, json.dumps(REQUEST), *argv], capture_output=True, text=True, timeout=120,
-                              env={**__import__("os").environ, "PYTHONPATH": str(Path(toystack.__file__).parent)})
+        done = subprocess.run([sys.executable, str(Path(toystack.__file__).parent / "toy_cli.py"), json.dumps(REQUEST), *argv],
+                              capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr
         return done.stderr, json.loads(done.stdout.splitlines()[-1])
 
