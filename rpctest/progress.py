@@ -69,7 +69,8 @@ class Task:
         """The progress line of this task, as it stands."""
         elapsed = self.progress.clock() - self.started
         parts: list[str] = []
-        counted = f"{self.cases}" + (f"/{self.total}" if self.total is not None else "")
+        # Hypothesis' shrinking runs more cases than max_examples: then the count alone
+        counted = f"{self.cases}" + (f"/{self.total}" if self.total is not None and self.cases <= self.total else "")
         if self.cases or self.total is not None:
             parts.append(f"{counted} case(s), {self.failing} failing")
         parts.append(f"{elapsed:.1f} s")

@@ -3,9 +3,15 @@ Hypothesis profile for a suite that must pass on a loaded machine."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 pytest_plugins = ["pytester"]
+
+# A command's progress line comes once 10 s have passed (rpctest.progress): on a loaded machine, in
+# the middle of output a test compares. Only the progress tests ask for it (they set their own).
+os.environ.setdefault("RPCTEST_PROGRESS_INTERVAL", "3600")
 
 #: Hypothesis' checks that fail a test for being slow, not wrong (with the deadline)
 SPEED_HEALTH_CHECKS = ("too_slow",)

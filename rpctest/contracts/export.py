@@ -90,6 +90,7 @@ def export(
     else:
         from rpctest.progress import current
 
+        assert address is not None  # exactly one target, checked above
         with current().task("contracts export", f"asking {address} for its operations (timeout {timeout:g} s per reply)"):
             exported = adapter.host.export_from_address(address, service, timeout=timeout)
         source = {"address": address}

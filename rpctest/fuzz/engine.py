@@ -271,7 +271,8 @@ def choose_seed(settings: Any = None, seed: int | None = None) -> int | None:
     from hypothesis import core
     from hypothesis import settings as hypothesis_settings
 
-    if (settings or hypothesis_settings.default).derandomize:
+    chosen = settings if settings is not None else hypothesis_settings.default
+    if chosen is not None and chosen.derandomize:
         return None
     forced = getattr(core, "global_force_seed", None)  # pytest --hypothesis-seed N
     if isinstance(forced, int):
