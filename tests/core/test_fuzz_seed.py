@@ -109,3 +109,45 @@ def test_the_cli_prints_the_seed_first_and_reproduces_a_run(tmp_path: Path) -> N
     assert again == first
     _, other = run("--seed", str(seed + 1))
     assert other != first
+
+
+FUZZ_TESTS = """
+import pytest
+import toystack
+from rpctest.fuzz import fuzz_tests
+from rpctest.model import Reply, RpcError
+
+toystack.register()
+
+
+@pytest.fixture
+def toy_target():
+    def send(call):
+        if call.operation != "add":
+            return Reply(errors=[RpcError("NOPE", "no such operation", kind="not_found")])
+        if isinstance(call.body, dict) and isinstance(call.body.get("age"), int) and call.body["age"] > 3:
+            return Reply(errors=[RpcError("BOOM", "age is too high", kind="server_error")])
+        return Reply(body={})
+    return send
+
+
+pytestmark = pytest.mark.rpc_fuzz(max_examples=30, mode="positive")
+test_fuzz = fuzz_tests("toy", contract=CONTRACT, target_fixture="toy_target", unknown_operation=False)
+"""
+
+
+def test_a_failing_fuzz_item_names_its_seed_and_hypothesis_seed_reruns_it(pytester: pytest.Pytester, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import toystack
+
+    contract = tmp_path / "toy.json"
+    fmt.write(fmt.ProviderContract("toy", "users", {"add": fmt.OperationSpec("add", request=REQUEST, response={}, errors=["BAD"])}), contract)
+    monkeypatch.setenv("PYTHONPATH", str(Path(toystack.__file__).parent))
+    pytester.makepyfile(FUZZ_TESTS.replace("CONTRACT", repr(str(contract))))
+    first = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider")
+    first.assert_outcomes(failed=1)
+    text = first.stdout.str()
+    seed = int(text.split("seed:", 1)[1].split()[0])
+    assert f"(the same run again: --seed {seed}, or --hypothesis-seed={seed} under pytest)" in text
+    again = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider", f"--hypothesis-seed={seed}")
+    again.assert_outcomes(failed=1)
+    assert f"seed:            {seed} " in again.stdout.str()
