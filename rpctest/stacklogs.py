@@ -175,7 +175,12 @@ def log_path(command: str, directory: Path = DEFAULT_DIR) -> Path:
     """The log file of one run of ``command``: its time and process id keep parallel runs apart."""
     stamp = time.strftime("%Y%m%d-%H%M%S")
     name = "".join(c if c.isalnum() or c in "-_" else "-" for c in command).strip("-") or "rpctest"
-    return directory / f"{name}-{stamp}-{os.getpid()}.log"
+    path = directory / f"{name}-{stamp}-{os.getpid()}.log"
+    number = 1
+    while path.exists():  # two runs in one process and second (in-process calls of main)
+        number += 1
+        path = directory / f"{name}-{stamp}-{os.getpid()}-{number}.log"
+    return path
 
 
 @contextlib.contextmanager

@@ -174,3 +174,38 @@ def toystack_registered() -> object:
             toystack.unregister()
 
     return registered()
+
+
+def test_the_stack_logs_of_a_run_go_to_a_file_of_their_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rpctest.stacklogs: records of the captured loggers reach the file (not the root logger), the lines
+    of one case are told apart by a mark, and every capture is undone afterwards."""
+    import logging
+
+    from rpctest import stacklogs
+
+    seen: list[str] = []
+
+    class Root(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    root = Root()
+    logging.getLogger().addHandler(root)
+    try:
+        paths = []
+        for _ in range(2):  # two runs in one second get two files
+            with stacklogs.captured([], "fuzz", directory=tmp_path) as logs:
+                assert stacklogs.current() is logs
+                logging.getLogger("rpctest.serve").warning("before")
+                mark = logs.mark()
+                logging.getLogger("rpctest.serve.thread").error("boom\nline two")
+                assert logs.lines_since(mark)[0].endswith("ERROR rpctest.serve.thread: boom") and logs.lines_since(mark)[1] == "line two"
+                paths.append(logs.path)
+            assert logs.summary() == f"rpctest: the stack's own logs (3 line(s)) are in {logs.path}; -v shows them live"
+        assert paths[0] != paths[1] and all(p is not None and p.read_text().count("\n") == 3 for p in paths)
+        assert seen == []  # not on the root logger, so not on stderr
+        logging.getLogger("rpctest.serve").warning("after")
+        assert seen == ["after"] and stacklogs.current().path is None  # undone
+        assert not logging.getLogger("rpctest.serve").handlers
+    finally:
+        logging.getLogger().removeHandler(root)
