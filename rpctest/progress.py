@@ -43,6 +43,7 @@ class Task:
         self.failing = 0
         self.note = ""
         self.started = progress.clock()
+        self.ticker: _Ticker | None = None
 
     def advance(self, cases: int = 1, *, failed: bool = False) -> None:
         """``cases`` more done (``failed``: one of them failed)."""
@@ -62,7 +63,10 @@ class Task:
         self.progress.update(self, force=True)
 
     def done(self) -> None:
-        """The task ended: its live line is erased (the command's report follows)."""
+        """The task ended: its ticker stops and its live line is erased (the command's report follows)."""
+        if self.ticker is not None:
+            self.ticker.stop()
+            self.ticker = None
         self.progress.erase()
 
     def line(self) -> str:
@@ -100,9 +104,13 @@ class Progress:
         self._drawn = False
 
     def start(self, command: str, subject: str, *, total: int | None = None, budget: float | None = None) -> Task:
-        """A task shown from now until its :meth:`Task.done`."""
+        """A task shown from now until its :meth:`Task.done`. While it runs, a ticker thread keeps
+        its line current even when no case completes (one reply that takes the whole timeout, a
+        server that is slow to start): a hang shows as time passing, not as silence."""
         task = Task(self, command, subject, total, budget)
         self.update(task, force=self.mode == "live")
+        if self.mode != "off":
+            task.ticker = _Ticker(lambda: self.update(task), min(self.interval, 1.0) if self.mode == "lines" else 1.0)
         return task
 
     @contextlib.contextmanager
@@ -145,6 +153,26 @@ class Progress:
             self.stream.flush()
         except (OSError, ValueError):  # a closed or broken stderr must not end the run
             self.mode = "off"
+
+
+class _Ticker:
+    """A daemon thread calling ``tick`` every ``period`` seconds until :meth:`stop` (which joins it)."""
+
+    def __init__(self, tick: Callable[[], None], period: float) -> None:
+        self._stopped = threading.Event()
+        self._tick = tick
+        self._period = max(period, 0.05)
+        self._thread = threading.Thread(target=self._run, name="rpctest-progress", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self._period):
+            self._tick()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -209,3 +209,15 @@ def test_the_stack_logs_of_a_run_go_to_a_file_of_their_own(tmp_path: Path, monke
         assert not logging.getLogger("rpctest.serve").handlers
     finally:
         logging.getLogger().removeHandler(root)
+
+
+def test_a_task_whose_case_hangs_still_shows_time_passing_and_leaves_no_thread() -> None:
+    import threading
+    import time
+
+    out = io.StringIO()
+    with Progress(out, interval=0.2).task("contracts verify --live", "pykern:wallet", total=3):
+        time.sleep(0.9)  # one reply that takes long: no case completes
+    lines = out.getvalue().splitlines()
+    assert len(lines) >= 2 and all(line.startswith("rpctest contracts verify --live: pykern:wallet — 0/3 case(s), 0 failing, ") for line in lines), lines
+    assert not [t for t in threading.enumerate() if t.name == "rpctest-progress"]
