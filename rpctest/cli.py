@@ -537,7 +537,10 @@ def _framing(stack: str, args: argparse.Namespace, contract: Any) -> Any:
         address = args.address
         hosted = None
         if address is None:
-            hosted = stack_.enter_context(adapter.framing_host(args.provider))
+            from rpctest.progress import current
+
+            with current().task("fuzz --framing", f"starting {args.provider} for the framing cases"):
+                hosted = stack_.enter_context(adapter.framing_host(args.provider))
             address = hosted.address
         report = adapter.framing_fuzz(address.split("#", 1)[0], service=contract.service, operation=operation,
                                       args=valid, timeout=min(args.timeout, 1.0), strict=args.strict, hosted=hosted,
