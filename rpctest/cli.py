@@ -147,12 +147,15 @@ def _address_service(address: str | None) -> str | None:
 
 
 def _stack_for(args: argparse.Namespace) -> str:
-    from rpctest.contracts.export import infer_stack
+    from rpctest.contracts.export import import_object, infer_stack
     from rpctest.exceptions import ConfigError
 
     stack = args.stack or infer_stack(args.provider, args.address, args.service or _address_service(args.address))
     if not stack:
+        if args.provider:
+            import_object(args.provider)  # a provider that cannot be imported says so before anything else
         raise ConfigError("give --stack (no [tool.rpctest.services] entry names this provider, address or service)")
+    _quiet_stack_logs(stack)
     return stack
 
 
@@ -298,7 +301,8 @@ def _run_verify(args: argparse.Namespace) -> int:
     contracts = load_sources(paths, broker=broker, pacts=pacts)
     report = verify(contracts)
     if args.live:
-        report = _merge_reports(report, _live_report(args, contracts))
+        live, provider = _live_report(args, contracts)
+        report.add_live(live, provider)
     elif args.provider or args.address:
         raise _usage("--provider/--address are for --live verification; add --live")
     elif args.states or args.setup:
@@ -363,7 +367,7 @@ def _run_migrate(args: argparse.Namespace) -> int:
     return 1 if args.check and result.changed else EXIT_OK
 
 
-def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
+def _live_report(args: argparse.Namespace, contracts: list[Any]) -> tuple[Any, str]:
     from rpctest.contracts.export import import_object
     from rpctest.contracts.live import open_sender, verify_live
 
@@ -376,7 +380,9 @@ def _live_report(args: argparse.Namespace, contracts: list[Any]) -> Any:
     handlers = _state_handlers(args.states, service)
     credentials = _credentials(args, stack, service)
     with open_sender(stack, provider=provider, address=args.address, service=service, timeout=args.timeout, credentials=credentials) as send:
-        return verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup, states=handlers)
+        live = verify_live(contracts, send, stack=stack, service=service, exact=args.exact, setup=setup, states=handlers)
+    replayed = sorted({f"{c.stack}:{c.service}" for c in live.consumers})
+    return live, ", ".join(replayed) or f"{stack}:{service or '*'}"
 
 
 def _state_handlers(modules: list[str] | None, service: str | None) -> Any:
@@ -388,12 +394,6 @@ def _state_handlers(modules: list[str] | None, service: str | None) -> Any:
     entry = config.current().services.get(service) if service else None
     configured = list(entry.states) if entry is not None else []
     return load_state_modules([*configured, *(modules or [])])
-
-
-def _merge_reports(first: Any, second: Any) -> Any:
-    first.findings.extend(second.findings)
-    first.observed.update(second.observed)
-    return first
 
 
 def _redact(text: str) -> str:
@@ -447,9 +447,12 @@ def _run_serve(args: argparse.Namespace) -> int:
         raise _usage("rpctest serve needs consumer contracts: CONTRACT paths, or --broker-provider NAME (with --broker URL)")
     router = router_from_contracts(load_sources(args.contracts, broker=broker), args.stack, states=args.state)
     adapter = get_adapter(args.stack)
+    from rpctest.progress import current
+
     try:
         # serving other machines is what rpctest serve is for: a non-loopback address is allowed, with a warning
-        server = adapter.wire.stub_server(router, address=args.address, public=True)
+        with current().task("serve", f"starting the {args.stack} stub provider" + (f" at {args.address}" if args.address else "")):
+            server = adapter.wire.stub_server(router, address=args.address, public=True)
     except RpctestError as exc:
         raise ConfigError(f"{exc} (or serve on a running server you name with --address)") from None
     done = threading.Event()
@@ -495,8 +498,9 @@ def _register_fuzz(subparsers: Any) -> None:
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report")
     parser.add_argument("--framing", action="store_true", help="also attack the endpoint's framing (malformed frames; ZeroJSON, AsyncAPY)")
     parser.add_argument("--strict", action="store_true", help="with --framing: the stack's own weaknesses (e.g. no reply at all) fail too")
-    parser.add_argument("--budget", type=float, default=600.0, metavar="SECONDS",
-                        help="with --framing: stop sending cases after this long (default 600); a hosted AsyncAPY server is killed then")
+    parser.add_argument("--budget", type=float, default=120.0, metavar="SECONDS",
+                        help="with --framing: stop sending cases after this long (default 120; the cases left are listed "
+                        "as not sent); a hosted AsyncAPY server is killed then")
     parser.add_argument("--probe", metavar="JSON|FILE",
                         help="with --framing: the request of the liveness check, as JSON or as a consumer contract whose recorded "
                         "request to use; one the endpoint answers (a stub server answers its stubs' requests only)")
@@ -513,10 +517,16 @@ def _run_fuzz(args: argparse.Namespace) -> int:
         raise _usage("--max-examples must be at least 1")
     from hypothesis import settings
 
+    from rpctest.fuzz.engine import choose_seed
+
     stack = _stack_for(args)
     service = args.service or _address_service(args.address)
     states = _fuzz_states(args, service)
     credentials = _credentials(args, stack, service)
+    hypothesis_settings = settings(settings.default, database=None)  # a CLI run leaves no .hypothesis/ behind
+    seed = choose_seed(hypothesis_settings, args.seed)
+    if seed is not None:  # first, so that even a run cut short can be repeated
+        print(f"rpctest fuzz: seed: {seed} — rerun with --seed {seed}", file=sys.stderr, flush=True)
     with open_target(stack, provider=args.provider, address=args.address, service=service, contract=args.contract,
                      timeout=args.timeout, credentials=credentials) as target:
         report = fuzz(
@@ -525,8 +535,8 @@ def _run_fuzz(args: argparse.Namespace) -> int:
             mode=args.mode,
             max_examples=args.max_examples,
             replay_dir=args.replay_dir,
-            seed=args.seed,
-            settings=settings(settings.default, database=None),  # a CLI run leaves no .hypothesis/ behind
+            seed=seed,
+            settings=hypothesis_settings,
             states=states,
         )
         framing = _framing(stack, args, target.contract) if args.framing else None
@@ -577,7 +587,10 @@ def _framing(stack: str, args: argparse.Namespace, contract: Any) -> Any:
         address = args.address
         hosted = None
         if address is None:
-            hosted = stack_.enter_context(adapter.framing_host(args.provider))
+            from rpctest.progress import current
+
+            with current().task("fuzz --framing", f"starting {args.provider} for the framing cases"):
+                hosted = stack_.enter_context(adapter.framing_host(args.provider))
             address = hosted.address
         report = adapter.framing_fuzz(address.split("#", 1)[0], service=contract.service, operation=operation,
                                       args=valid, timeout=min(args.timeout, 1.0), strict=args.strict, hosted=hosted,
@@ -657,6 +670,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"rpctest {__version__}")
+    _add_output_options(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for register in _COMMANDS:
         register(subparsers)
@@ -682,15 +696,39 @@ def _silence_stdout() -> None:
 
 
 def _quiet_stack_logs(stack: Any) -> None:
-    """A command's output is rpctest's report: stack libraries that log every request stay quiet."""
-    from rpctest.exceptions import RpctestError
-    from rpctest.stacks import get_adapter
-
+    """A command's output is rpctest's report: what the stack's library logs goes to the run's log
+    file (:mod:`rpctest.stacklogs`), shown live only with ``-v``."""
     if isinstance(stack, str):
+        from rpctest import stacklogs
+
+        stacklogs.current().take(stack)
+
+
+def _add_output_options(parser: argparse.ArgumentParser) -> None:
+    """``-q``/``-v`` before the command (``rpctest -q fuzz ...``): they apply to every command alike."""
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress lines: the report, the seed and errors only")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show the stack libraries' logs and in-process servers' tracebacks live on stderr "
+                        "(else they go to a log file under .rpctest/logs/)")
+
+
+def _run_handler(parsed: argparse.Namespace) -> int:
+    """The handler, with the run's progress line and the capture of the stack libraries' logs."""
+    from rpctest import progress, stacklogs
+
+    quiet, verbose = bool(getattr(parsed, "quiet", False)), bool(getattr(parsed, "verbose", False))
+    command = "-".join(str(part) for part in (parsed.command, getattr(parsed, "contracts_command", None)) if part)
+    stack = getattr(parsed, "stack", None)
+    # rpctest serve's own diagnostics on rpctest.serve are its output; elsewhere they are a server's logs
+    with progress.activated(progress.Progress(sys.stderr, mode="off" if quiet else "auto")), \
+            stacklogs.captured([stack] if isinstance(stack, str) else [], command, verbose=verbose,
+                               servers=parsed.command != "serve") as logs:
         try:
-            get_adapter(stack).host.quiet_logs()
-        except RpctestError:
-            pass  # an unknown stack is reported by the command itself
+            return int(parsed.handler(parsed))
+        finally:
+            where = logs.summary()
+            if where and not quiet and not verbose:
+                print(where, file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -698,11 +736,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parsed = _parse(argv)
     if isinstance(parsed, int):
         return parsed
-    _quiet_stack_logs(getattr(parsed, "stack", None))
     from rpctest.exceptions import RpctestError
 
     try:
-        return parsed.handler(parsed)
+        return _run_handler(parsed)
     except RpctestError as exc:
         print(_redact(f"rpctest: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE

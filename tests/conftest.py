@@ -11,6 +11,10 @@ import pytest
 
 pytest_plugins = ["pytester"]
 
+# A command's progress line comes once 10 s have passed (rpctest.progress): on a loaded machine, in
+# the middle of output a test compares. Only the progress tests ask for it (they set their own).
+os.environ.setdefault("RPCTEST_PROGRESS_INTERVAL", "3600")
+
 #: Hypothesis' checks that fail a test for being slow, not wrong (with the deadline)
 SPEED_HEALTH_CHECKS = ("too_slow",)
 
@@ -35,11 +39,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    _private_state_dir()
     """No test here is about speed (benchmarks/ measures that), so a loaded CI machine must not fail
     one with ``FailedHealthCheck: Input generation is slow`` or a ``DeadlineExceeded``: the profile in
     force (Hypothesis' ``ci`` profile under ``CI``, else its default) gets no deadline and those
     checks suppressed. A profile chosen with ``--hypothesis-profile`` is left alone."""
+    _private_state_dir()
     if config.getoption("hypothesis_profile", None):
         return
     from hypothesis import HealthCheck, settings

@@ -98,7 +98,11 @@ def use_providers(*contracts: Contract | Path | str) -> contextlib.AbstractConte
 
 
 def check_stub(stack: str, service: str, action: str, body: Any, errors: list["RpcError"], side_effect: Any) -> None:
-    """Raise :class:`ContractDrift` if this stub contradicts a known provider contract."""
+    """Raise :class:`ContractDrift` if this stub contradicts a known provider contract.
+
+    Hidden from pytest's tracebacks (``__tracebackhide__``): the message says what is wrong, the
+    user's line says where; this function's source only buried both (74 lines for one drift)."""
+    __tracebackhide__ = True
     provider = registry.get(stack, service)
     if provider is None:
         return

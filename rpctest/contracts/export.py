@@ -37,12 +37,22 @@ def import_object(spec: str) -> Any:
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
-        raise ConfigError(f"cannot import {module_name!r} for provider {spec!r}: {exc}") from None
+        raise ConfigError(
+            f"cannot import {module_name!r} for provider {spec!r}: {type(exc).__name__}: {exc} (run rpctest from the "
+            f"directory {module_name!r} imports from, usually the project root, with the project's dependencies installed; "
+            f"or fix the MODULE part of MODULE:OBJECT)"
+        ) from None
+    owner = module_name
     for part in attr_path.split("."):
         try:
             obj = getattr(obj, part)
         except AttributeError:
-            raise ConfigError(f"provider {spec!r}: {module_name} has no attribute {attr_path!r}") from None
+            import difflib
+
+            close = difflib.get_close_matches(part, [name for name in dir(obj) if not name.startswith("_")], n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ConfigError(f"provider {spec!r}: {owner} has no attribute {part!r}{hint}") from None
+        owner = f"{owner}.{part}"
     return obj
 
 
@@ -92,9 +102,13 @@ def export(
         exported = adapter.host.export_schema(target, **options)
         source = {"provider": provider if isinstance(provider, str) else _qualname(target)}
     else:
+        from rpctest.progress import current
+
+        assert address is not None  # exactly one target, checked above
         if credentials:
             adapter.check_credentials(credentials)
-        exported = adapter.host.export_from_address(address, service, timeout=timeout, credentials=credentials or None)
+        with current().task("contracts export", f"asking {address} for its operations (timeout {timeout:g} s per reply)"):
+            exported = adapter.host.export_from_address(address, service, timeout=timeout, credentials=credentials or None)
         source = {"address": address}
     contract = ProviderContract.from_export(stack, exported, **source, exported_by=f"rpctest {__version__}")
     entry = config.current().services.get(contract.service)

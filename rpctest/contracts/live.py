@@ -153,7 +153,6 @@ def verify_live(
     Recorded provider states go through ``states`` (default: every handler this process registered).
     """
     from rpctest.contracts.states import registry
-    from rpctest.stacks import get_adapter
 
     handlers = states if states is not None else registry
 
@@ -167,25 +166,40 @@ def verify_live(
         for c in contracts if isinstance(c, ProviderContract)
         for name, op in c.operations.items() if op.kind == "subscription"
     }
-    for consumer in consumers:
-        for index, item in enumerate(consumer.interactions):
-            report.interactions += 1
-            if setup is not None:
-                setup(item.operation, item.request)
-            call = item.as_call(consumer.stack, consumer.service)  # a recorded stream is subscribed to
-            if (consumer.stack, consumer.service, item.operation) in subscriptions:
-                call.meta["kind"] = "subscribe"  # a wire client must SUBSCRIBE, not CALL
-            seen = report.observed.setdefault(f"{consumer.stack}:{consumer.service}.{item.operation}", [])
-            for check, message, pointer, expected, actual in _replay(item, call, send, handlers, exact, get_adapter(consumer.stack), seen):
-                report.findings.append(
-                    Finding(
-                        check=check, message=message, consumer=consumer.consumer, stack=consumer.stack,
-                        service=consumer.service, operation=item.operation, interaction=index,
-                        contract=consumer.path, pointer=f"/interactions/{index}{pointer}",
-                        expected=expected, actual=actual, tests=list(item.tests),
-                    )
-                )
+    from rpctest.progress import current
+
+    total = sum(len(c.interactions) for c in consumers)
+    subject = ", ".join(sorted({f"{c.stack}:{c.service}" for c in consumers})) or "no consumer contract"
+    with current().task("contracts verify --live", subject, total=total) as task:
+        for consumer in consumers:
+            for index, item in enumerate(consumer.interactions):
+                before = len(report.findings)
+                _replay_one(report, consumer, index, item, send, handlers, exact, setup, subscriptions)
+                task.advance(failed=len(report.findings) > before)
     return report
+
+
+def _replay_one(report: Report, consumer: ConsumerContract, index: int, item: RecordedInteraction, send: Sender, handlers: "StateHandlers",
+                exact: bool, setup: Callable[[str, Any], Any] | None, subscriptions: set[tuple[str, str, str]]) -> None:
+    """Replay one recorded interaction and add its findings to ``report``."""
+    from rpctest.stacks import get_adapter
+
+    report.interactions += 1
+    if setup is not None:
+        setup(item.operation, item.request)
+    call = item.as_call(consumer.stack, consumer.service)  # a recorded stream is subscribed to
+    if (consumer.stack, consumer.service, item.operation) in subscriptions:
+        call.meta["kind"] = "subscribe"  # a wire client must SUBSCRIBE, not CALL
+    seen = report.observed.setdefault(f"{consumer.stack}:{consumer.service}.{item.operation}", [])
+    for check, message, pointer, expected, actual in _replay(item, call, send, handlers, exact, get_adapter(consumer.stack), seen):
+        report.findings.append(
+            Finding(
+                check=check, message=message, consumer=consumer.consumer, stack=consumer.stack,
+                service=consumer.service, operation=item.operation, interaction=index,
+                contract=consumer.path, pointer=f"/interactions/{index}{pointer}",
+                expected=expected, actual=actual, tests=list(item.tests),
+            )
+        )
 
 
 def _replay(item: RecordedInteraction, call: Call, send: Sender, handlers: "StateHandlers", exact: bool, adapter: Any,

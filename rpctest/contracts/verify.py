@@ -97,6 +97,15 @@ class Verdict:
         return 0 if self.ok else 1
 
 
+@dataclass(frozen=True)
+class Replayed:
+    """What a live verification replayed: its interactions, their consumer contracts, the provider."""
+
+    interactions: int
+    consumer_contracts: int
+    provider: str
+
+
 @dataclass
 class Report(Verdict):
     """Everything one verification found, and what it looked at."""
@@ -108,15 +117,28 @@ class Report(Verdict):
     #: the error codes live verification saw per operation (``stack:service.operation`` -> codes),
     #: for the coverage matrix of ``rpctest report --html``
     observed: dict[str, list[str]] = field(default_factory=dict)
+    #: what ``--live`` replayed, when it ran: the interactions and consumer contracts of one provider
+    #: (``stack:service``), fewer than the static checks looked at
+    replayed: Replayed | None = None
 
     def summary(self) -> str:
         warnings = len(self.findings) - len(self.errors)
         tail = f", {warnings} warning(s)" if warnings else ""
         verdict = "passed" if self.ok else "FAILED"
+        live = ""
+        if self.replayed is not None:
+            live = (f"; replayed {self.replayed.interactions} interaction(s) of {self.replayed.consumer_contracts} consumer "
+                    f"contract(s) against the live provider {self.replayed.provider}")
         return (
             f"rpctest contracts verify {verdict}: {len(self.errors)} finding(s){tail} in {self.interactions} "
-            f"interaction(s) of {len(self.consumers)} consumer contract(s) against {len(self.providers)} provider contract(s)"
+            f"interaction(s) of {len(self.consumers)} consumer contract(s) against {len(self.providers)} provider contract(s){live}"
         )
+
+    def add_live(self, live: "Report", provider: str) -> None:
+        """Take in the findings of a live verification of ``provider``, and count what it replayed."""
+        self.findings.extend(live.findings)
+        self.observed.update(live.observed)
+        self.replayed = Replayed(live.interactions, len(live.consumers), provider)
 
     suite_name = "rpctest.contracts"
 
@@ -128,6 +150,7 @@ class Report(Verdict):
             "interactions": self.interactions,
             "consumer_contracts": [str(c.path) if c.path else f"{c.consumer}:{c.stack}:{c.service}" for c in self.consumers],
             "provider_contracts": [str(p.path) if p.path else f"{p.stack}:{p.service}" for p in self.providers],
+            **({"replayed": dataclasses.asdict(self.replayed)} if self.replayed is not None else {}),
         }
 
     def cases(self) -> list[tuple[str, str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from rpctest.exceptions import ConfigError, RpctestError, TransportError
 from rpctest.fuzz.applicable import split_checks
 from rpctest.fuzz.checks import CHECKS, NEGATIVE, POSITIVE, UNKNOWN_OPERATION, Case, Check, describe_errors
 from rpctest.model import Call, ErrorKind, Reply, RpcError
+from rpctest.progress import Task
+from rpctest.progress import current as current_progress
 from rpctest.schema.validate import compile_schema, describe_value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,6 +34,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["MODES", "Target", "Failure", "OperationResult", "FuzzReport", "fuzz", "fuzz_operation", "fuzz_unknown_operation", "probe", "UNKNOWN_OPERATION_NAME"]
 
 MODES = ("positive", "negative", "all")
+#: lines of the stack's log a failure's report shows (the log file has the rest)
+_LOG_LINES = 6
+_NOTABLE = re.compile(r"\b(?:WARNING|ERROR|CRITICAL)\b|^Traceback")
 #: the operation name probed for the not-found check (no real service has it)
 UNKNOWN_OPERATION_NAME = "rpctest_no_such_operation"
 
@@ -66,6 +72,12 @@ class Failure:
     expected: Any = None
     replay_file: Path | None = None
     flaky: bool = False
+    #: the Hypothesis seed of the run that found it (None: Hypothesis derived it, ``derandomize``)
+    seed: int | None = None
+    #: what the stack logged while the minimal request ran (an in-process server's traceback), and
+    #: the run's log file holding all of it (:mod:`rpctest.stacklogs`; a CLI run only)
+    log: list[str] = field(default_factory=list)
+    log_file: Path | None = None
 
     def render(self) -> str:
         lines = [
@@ -82,6 +94,15 @@ class Failure:
             lines.append("  (flaky: the failure did not reproduce every time; the service may keep state between calls)")
         if self.replay_file is not None:
             lines.append(f"  replay:          rpctest replay {self.replay_file}")
+        if self.seed is not None:
+            lines.append(f"  seed:            {self.seed} (the same run again: --seed {self.seed}, or --hypothesis-seed={self.seed} under pytest)")
+        if self.log:
+            # from the first warning or error on (a request log line says less than the traceback)
+            first = next((i for i, line in enumerate(self.log) if _NOTABLE.search(line)), 0)
+            shown = self.log[first:first + _LOG_LINES]
+            where = f"; all of the run's logs: {self.log_file}" if self.log_file is not None else ""
+            lines.append(f"  logged:          {len(shown)} of {len(self.log)} line(s) the stack logged for it{where}")
+            lines.extend(f"    | {line[:300]}" for line in shown)
         return "\n".join(lines)
 
 
@@ -95,6 +116,8 @@ class OperationResult:
     note: str = ""
     #: the error codes the operation's replies carried, in the order first seen (the coverage matrix)
     codes: list[str] = field(default_factory=list)
+    #: the Hypothesis seed the cases were drawn with (None: Hypothesis derived it, ``derandomize``)
+    seed: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -106,6 +129,9 @@ class FuzzReport:
     stack: str
     service: str
     results: list[OperationResult] = field(default_factory=list)
+    #: the Hypothesis seed of every operation of the run: ``--seed`` with it draws the same cases again
+    #: (for the same source tree: Hypothesis also draws literals it finds in the code it runs)
+    seed: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -123,9 +149,10 @@ class FuzzReport:
         failed = sum(1 for r in self.results if not r.ok)
         verdict = "passed" if self.ok else "FAILED"
         seconds = sum(r.seconds for r in self.results)
+        seed = f", seed {self.seed} (rerun with --seed {self.seed})" if self.seed is not None else ""
         return (
             f"rpctest fuzz {verdict}: {self.stack}:{self.service}, {len(self.results)} check run(s), {failed} failing, "
-            f"{self.examples} case(s) in {seconds:.1f} s"
+            f"{self.examples} case(s) in {seconds:.1f} s{seed}"
         )
 
     def run_report(self) -> "RunReport":
@@ -143,12 +170,14 @@ class FuzzReport:
 class CheckFailed(AssertionError):
     """Raised inside the Hypothesis test so that it shrinks the request; carries the judgement."""
 
-    def __init__(self, case: Case, reply: Reply, check: str, message: str) -> None:
+    def __init__(self, case: Case, reply: Reply, check: str, message: str, log: Sequence[str] = ()) -> None:
         super().__init__(f"{check}: {message}")
         self.case = case
         self.reply = reply
         self.check = check
         self.message = message
+        #: what the stack logged while this case ran
+        self.log = list(log)
 
 
 def an_answer_came_back(case: Case, reply: Reply) -> str | None:
@@ -242,6 +271,26 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
 # -- running ---------------------------------------------------------------------------------------
 
 
+def choose_seed(settings: Any = None, seed: int | None = None) -> int | None:
+    """The seed a run draws its cases with: ``seed`` when given, else pytest's ``--hypothesis-seed``,
+    else a fresh one, so that every run can say which seed reproduces it. None under Hypothesis'
+    ``derandomize`` (a profile that asks for the seed Hypothesis derives from the test itself)."""
+    if seed is not None:
+        return seed
+    import random
+
+    from hypothesis import core
+    from hypothesis import settings as hypothesis_settings
+
+    chosen = settings if settings is not None else hypothesis_settings.default
+    if chosen is not None and chosen.derandomize:
+        return None
+    forced = getattr(core, "global_force_seed", None)  # pytest --hypothesis-seed N
+    if isinstance(forced, int):
+        return forced
+    return random.SystemRandom().randrange(2**32)
+
+
 def _settings(max_examples: int | None, base: Any = None) -> Any:
     from hypothesis import HealthCheck, settings
 
@@ -257,20 +306,28 @@ def _settings(max_examples: int | None, base: Any = None) -> Any:
     return settings(parent, **options)
 
 
-def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: Any, seed: int | None = None) -> tuple[int, CheckFailed | None, bool]:
-    """Run ``execute`` on drawn cases; (cases run, the minimal failure, whether it was flaky)."""
+def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: Any, seed: int | None = None,
+         task: Task | None = None) -> tuple[int, CheckFailed | None, bool]:
+    """Run ``execute`` on drawn cases; (cases run, the minimal failure, whether it was flaky).
+    ``task`` hears of every case (the command's progress line)."""
     import hypothesis
     from hypothesis.errors import Flaky
 
     count = [0]
+    shrinking = [False]
 
     @hypothesis_settings
     @hypothesis.given(strategy)
     def property_(case: Case) -> None:
         count[0] += 1
+        if task is not None:
+            task.advance()
         try:
             execute(case)
         except CheckFailed:
+            if task is not None and not shrinking[0]:
+                shrinking[0] = True
+                task.set_note("a check failed; shrinking the request")
             raise
         except RpctestError as exc:  # nothing about this case (an unreachable endpoint): the run cannot go on
             raise _RunEnded(exc) from exc
@@ -320,8 +377,12 @@ def _executor(target: Target, checks: Sequence[Check], reset: Callable[[], Any] 
     from the same data and one example's writes cannot decide the next one's answer. The error
     codes of the replies go into ``seen``."""
 
+    from rpctest import stacklogs
+
     def execute(case: Case) -> None:
         case = routed_case(target, case)
+        logs = stacklogs.current()
+        mark = logs.mark()
         if reset is None:
             reply = _send(target, case)
         else:
@@ -334,12 +395,12 @@ def _executor(target: Target, checks: Sequence[Check], reset: Callable[[], Any] 
             if message:
                 if case.routing:
                     message = f"{message} [{case.routing}]"
-                raise CheckFailed(case, reply, getattr(check, "__name__", str(check)), message)
+                raise CheckFailed(case, reply, getattr(check, "__name__", str(check)), message, logs.lines_since(mark))
 
     return execute
 
 
-def _failure(target: Target, failed: CheckFailed, flaky: bool, replay_dir: Path | None) -> Failure:
+def _failure(target: Target, failed: CheckFailed, flaky: bool, replay_dir: Path | None, seed: int | None = None) -> Failure:
     case = failed.case
     failure = Failure(
         operation=case.operation,
@@ -351,7 +412,13 @@ def _failure(target: Target, failed: CheckFailed, flaky: bool, replay_dir: Path 
         defect=case.defect,
         expected=case.expected,
         flaky=flaky,
+        seed=seed,
+        log=failed.log,
     )
+    if failure.log:
+        from rpctest import stacklogs
+
+        failure.log_file = stacklogs.current().path
     if replay_dir is not None:
         from rpctest.fuzz.replay import write_replay
 
@@ -377,15 +444,20 @@ def fuzz_operation(
         raise ConfigError(f"{target.service} has no operation {operation!r}; it has {', '.join(sorted(target.contract.operations))}")
     started = time.perf_counter()
     strategy = case_strategy(target, op, mode)
-    result = OperationResult(operation, mode)
+    seed = choose_seed(settings, seed)
+    result = OperationResult(operation, mode, seed=seed)
     if strategy is None:
         result.note = "nothing to generate in this mode (the request schema accepts anything)"
         return result
     all_checks, _, result.note = split_checks(op.request, [an_answer_came_back, *(checks if checks is not None else CHECKS)])
-    count, failed, flaky = _run(strategy, _executor(target, all_checks, reset, result.codes), _settings(max_examples, settings), seed)
+    hypothesis_settings = _settings(max_examples, settings)
+    with current_progress().task("fuzz", f"{target.service}.{operation} ({mode})", total=hypothesis_settings.max_examples) as task:
+        count, failed, flaky = _run(strategy, _executor(target, all_checks, reset, result.codes), hypothesis_settings, seed, task)
+        if failed is not None:
+            task.failed()
     result.examples = count
     if failed is not None:
-        result.failure = _failure(target, failed, flaky, Path(replay_dir) if replay_dir is not None else None)
+        result.failure = _failure(target, failed, flaky, Path(replay_dir) if replay_dir is not None else None, seed)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -443,7 +515,8 @@ def fuzz(
             )
         chosen = list(states)
         reset = lambda: registry.entered(chosen)  # noqa: E731
-    report = FuzzReport(target.stack, target.service)
+    seed = choose_seed(settings, seed)  # one seed for the whole run, printed and stored with its report
+    report = FuzzReport(target.stack, target.service, seed=seed)
     names = list(operations) if operations is not None else sorted(target.contract.operations)
     for name in names:
         report.results.append(

@@ -455,6 +455,9 @@ def run_framing(
         raise ValueError(f"framing case names must be unique; repeated: {', '.join(duplicates)}")
     report = FramingReport(stack=stack, target=target, timeout=float(timeout), strict=strict)
     started = time.perf_counter()
+    from rpctest.progress import current
+
+    task = current().start("fuzz --framing", f"{stack or 'endpoint'} {target}".strip(), total=len(cases), budget=budget)
     try:
         if liveness is not None:
             alive, why = _probe(liveness)
@@ -483,10 +486,10 @@ def run_framing(
             result = FramingResult(case, outcome, severity, message, seconds=seconds,
                                    reproducer=reproduce(case) if reproduce is not None else "")
             report.results.append(result)
-            if liveness is None:
-                continue
-            result.alive, why = _probe(liveness)
-            if result.alive:
+            if liveness is not None:
+                result.alive, why = _probe(liveness)
+            task.advance(failed=result.severity == "failure" or result.alive is False)
+            if liveness is None or result.alive:
                 continue
             result.severity = "failure"
             result.message = (
@@ -500,6 +503,7 @@ def run_framing(
                 break
     finally:
         report.seconds = time.perf_counter() - started
+        task.done()
     return report
 
 

@@ -48,6 +48,7 @@ def write_replay(target: "Target", failure: "Failure", directory: Path) -> Path:
         "reply": _reply_data(failure.reply),
         "defect": failure.defect.to_dict() if failure.defect is not None else None,
         "expected": failure.expected.to_dict() if failure.expected is not None else None,
+        "seed": failure.seed,  # the run's seed: rpctest fuzz --seed draws the same cases again
     }
     spec = target.contract.operations.get(failure.operation)
     if spec is not None:  # replaying at an address must not need introspection (pykern has none)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from rpctest.fuzz.checks import Case
     from rpctest.fuzz.framing import FramingReport
     from rpctest.fuzz.garbage import GarbageTarget
+    from rpctest.stacklogs import StackLogs
     from rpctest.strategies.defects import Defect, Expected, Routed
     from rpctest.stubs.router import StubRouter
 
@@ -178,9 +179,18 @@ class HostHalf(abc.ABC):
         """The neutral errors a native exception carries, or None if it is not one of this stack's."""
         return None
 
-    def quiet_logs(self) -> None:
-        """Silence a stack library that logs every request to the terminal (the CLI's output is its
-        report); a no-op for stacks that log through Python's logging."""
+    #: the loggers of the stack library and of rpctest's host of it (children included), whose records
+    #: a command sends to its log file instead of the terminal (:mod:`rpctest.stacklogs`)
+    log_names: tuple[str, ...] = ()
+
+    def capture_logs(self, logs: "StackLogs") -> Callable[[], None]:
+        """Send what the stack library logs to ``logs`` (a command's log file, not the terminal, whose
+        output is rpctest's report); return the undo. Python's logging of :attr:`log_names` by
+        default; a library with output of its own (pykern's pkdebug) or that logs on the root logger
+        (AsyncAPY) overrides this."""
+        from rpctest.stacklogs import take_loggers
+
+        return take_loggers(self.log_names, logs.handler)
 
 
 class StackAdapter(abc.ABC):

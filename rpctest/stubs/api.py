@@ -205,6 +205,7 @@ class stub_action:
         """Activate the stub and return its handle; a stub already active returns the same handle and
         stays active until it is stopped as often as it was started (as a nested ``with`` of one
         stub object, or a decorated test that enters its own stub again, expect)."""
+        __tracebackhide__ = True  # a stub refused here fails at the test's line, not in rpctest's frames
         if self._stub is not None:
             self._depth += 1
             return self._stub.handle
@@ -246,6 +247,7 @@ class stub_action:
             self.router.remove(stub)
 
     def __enter__(self) -> StubHandle:
+        __tracebackhide__ = True
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -286,6 +288,7 @@ def started_stubs() -> Iterator[Callable[..., StubHandle]]:
     started: list[stub_action] = []
 
     def make(service: str, action: str, *args: Any, **kwargs: Any) -> StubHandle:
+        __tracebackhide__ = True
         stub = stub_action(service, action, *args, **kwargs)
         handle = stub.start()
         started.append(stub)

@@ -100,6 +100,7 @@ def decorate_callable(func: Callable[..., Any], patcher: Any, *, is_async: bool 
 
         @functools.wraps(func)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True  # a failing stub is reported at the test, not in rpctest's wrapper
             with contextlib.ExitStack() as stack:
                 extra = _enter_all(stack, wrapper.patchings, kwargs)  # type: ignore[attr-defined]
                 return await func(*args, *extra, **kwargs)
@@ -108,6 +109,7 @@ def decorate_callable(func: Callable[..., Any], patcher: Any, *, is_async: bool 
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True  # a failing stub is reported at the test, not in rpctest's wrapper
             with contextlib.ExitStack() as stack:
                 extra = _enter_all(stack, wrapper.patchings, kwargs)  # type: ignore[attr-defined]
                 return func(*args, *extra, **kwargs)
@@ -131,10 +133,15 @@ def decorate_class(cls: type, copy: Callable[[], Callable[[Any], Any]]) -> type:
 
 
 def _enter_all(stack: contextlib.ExitStack, patchings: list[Any], kwargs: dict[str, Any]) -> list[Any]:
-    """Enter every patching in order; collect the positional extras as mock.patch does."""
+    """Enter every patching in order; collect the positional extras as mock.patch does.
+
+    Entered by hand rather than with ``stack.enter_context``, so that a stub refused when it starts
+    (a drifted stub) leaves no contextlib frame between the test and the message."""
+    __tracebackhide__ = True
     extra = []
     for patching in patchings:
-        value = stack.enter_context(patching)
+        value = type(patching).__enter__(patching)
+        stack.push(functools.partial(type(patching).__exit__, patching))
         if getattr(patching, "attribute_name", None) is not None:
             kwargs.update(value)
         elif is_default(patching):

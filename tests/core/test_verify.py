@@ -399,3 +399,51 @@ def test_a_bad_request_stubbed_as_a_caller_error_is_consistent(tmp_path: Path) -
     assert [f.check for f in verify([provider, consumer([caller])]).errors] == []
     assert [f.check for f in verify([provider, consumer([])]).errors] == ["request_schema"]
     assert [f.check for f in verify([provider, consumer([server])]).errors] == ["request_schema"]
+
+
+def test_verify_live_counts_what_it_replayed(tree: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The static checks look at every consumer contract; --live replays one provider's interactions
+    only, and the summary says how many it replayed (it said 19 when it replayed 5)."""
+    import contextlib
+
+    from rpctest.contracts import live
+
+    write_consumer(tree, GOOD, GOOD)
+    write_consumer(tree, GOOD, GOOD, GOOD, service="others", name="web--toy--others.json")
+    (tree / "providers/others.json").write_text(json.dumps({**PROVIDER, "service": "others"}))
+
+    @contextlib.contextmanager
+    def sender(stack: str, **kwargs: Any) -> Iterator[Any]:
+        import datetime
+
+        yield lambda call: Reply(body={"user": {"id": 1, "name": "Ann", "born": datetime.date(1990, 1, 2)}})
+
+    monkeypatch.setattr(live, "open_sender", sender)
+    code, out, _ = run(tree, capsys, "--live", "--stack", "toy", "--address", "toy://x", "--service", "users")
+    assert code == 0, out
+    assert ("passed: 0 finding(s) in 5 interaction(s) of 2 consumer contract(s) against 2 provider contract(s); "
+            "replayed 2 interaction(s) of 1 consumer contract(s) against the live provider toy:users") in out
+    code, out, _ = run(tree, capsys, "--live", "--stack", "toy", "--address", "toy://x", "--service", "nobody")
+    assert "replayed 0 interaction(s) of 0 consumer contract(s) against the live provider toy:nobody" in out
+    code, out, _ = run(tree, capsys, "--format", "json", "--live", "--stack", "toy", "--address", "toy://x", "--service", "users")
+    assert json.loads(out)["summary"]["replayed"] == {"interactions": 2, "consumer_contracts": 1, "provider": "toy:users"}
+
+
+def test_a_provider_that_cannot_be_imported_is_named_without_stack(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--provider mod:Typo`` without --stack: the import error, not "give --stack"."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mysvc.py").write_text("class Server:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["contracts", "export", "--provider", "mysvc:Servr"]) == 2
+    err = capsys.readouterr().err
+    assert "provider 'mysvc:Servr': mysvc has no attribute 'Servr'; did you mean 'Server'?" in err
+    assert "give --stack" not in err
+    assert main(["fuzz", "--provider", "no_such_module_here:Server"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot import 'no_such_module_here' for provider 'no_such_module_here:Server': ModuleNotFoundError: No module named 'no_such_module_here'" in err
+    assert "run rpctest from the directory" in err
+    (tmp_path / "broken.py").write_text("import no_such_dependency_either\n")
+    assert main(["contracts", "verify", str(tmp_path), "--live", "--provider", "broken:Server"]) == 2
+    assert "cannot import 'broken' for provider 'broken:Server': ModuleNotFoundError: No module named 'no_such_dependency_either'" in capsys.readouterr().err
+    assert main(["contracts", "export", "--provider", "mysvc:Server"]) == 2  # imports, but names no stack
+    assert "give --stack" in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -164,9 +165,15 @@ def test_cli_replay_prints_its_verdict_not_kyoukais_tracebacks(tmp_path: Path) -
         report = fuzz(target, max_examples=5, seed=0, settings=settings(database=None), replay_dir=tmp_path)
     replay_file = next(r.failure.replay_file for r in report.results if r.failure is not None)
     rpctest = Path(sys.executable).parent / "rpctest"
-    done = subprocess.run([str(rpctest), "replay", str(replay_file)], capture_output=True, text=True, timeout=120)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([str(rpctest), "replay", str(replay_file)], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(root)})
     assert done.returncode == 1 and done.stdout.startswith("STILL FAILING: "), done
-    assert done.stderr == ""
+    # Kyoukai's tracebacks are in the run's log file; stderr only says where
+    [log] = (tmp_path / ".rpctest" / "logs").glob("replay-*.log")
+    assert done.stderr.splitlines() == [f"rpctest: the stack's own logs ({len(log.read_text().splitlines())} line(s)) are in "
+                                        f"{log.relative_to(tmp_path)}; -v shows them live"], done.stderr
+    assert "Error in Kyoukai request handling!" in log.read_text() and "Traceback" in log.read_text()
 
 
 def test_cli_fuzz_against_a_running_endpoint(kyoukai_service: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,6 +54,7 @@ from rpctest.stacks.asyncapy import errors as asyncapy_errors
 from rpctest.stacks.base import Capabilities, HostHalf, StackAdapter, WireHalf
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stacklogs import StackLogs
     from rpctest.stacks.asyncapy.client import AsyncAPYSyncClient
     from rpctest.stacks.asyncapy.host import AsyncAPYService
     from rpctest.stacks.asyncapy.stub_server import AsyncAPYStubServer
@@ -129,11 +130,21 @@ class AsyncAPYHost(HostHalf):
             f"server; export the contract from the code (--provider MODULE:SERVER) and pass it with --contract FILE"
         )
 
-    def quiet_logs(self) -> None:
-        """AsyncAPY logs every connection on the root logger: drop those records (CLI only)."""
-        from rpctest.stacks.asyncapy.host import quiet_logs
+    log_names = ("rpctest.asyncapy.host",)
 
-        quiet_logs()
+    def capture_logs(self, logs: "StackLogs") -> Callable[[], None]:
+        """AsyncAPY logs every connection on the root logger: those records go to ``logs``, the
+        root logger's other records stay where they were going."""
+        from rpctest.stacks.asyncapy.host import divert_logs
+
+        undo_root = divert_logs(logs.handler)
+        undo_logging = super().capture_logs(logs)
+
+        def undo() -> None:
+            undo_logging()
+            undo_root()
+
+        return undo
 
 
 def stub_patterns(stub: "Stub") -> Any:

@@ -38,7 +38,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from rpctest.exceptions import CallTimeout, ConfigError, StackUnavailable
 from rpctest.model import Call, ErrorKind, Reply, RpcError
@@ -110,15 +110,35 @@ def isolated_server(**options: Any) -> Any:
 
 
 def quiet_logs() -> None:
-    """Drop AsyncAPY's records from the root logger (it logs every connection there), for the CLI."""
+    """Drop AsyncAPY's records from the root logger (it logs every connection there): the child
+    process of a framing run, whose output nobody reads."""
     root = logging.getLogger()
     if not any(isinstance(f, _AsyncAPYRecords) for f in root.filters):
         root.addFilter(_AsyncAPYRecords())
 
 
+def divert_logs(handler: logging.Handler) -> Callable[[], None]:
+    """Send AsyncAPY's records on the root logger to ``handler`` instead (a command's log file);
+    return the undo."""
+    diverter = _AsyncAPYRecords(handler)
+    root = logging.getLogger()
+    root.addFilter(diverter)
+    return lambda: root.removeFilter(diverter)
+
+
 class _AsyncAPYRecords(logging.Filter):
+    """Takes AsyncAPY's records off the root logger (to ``handler``, if any); the others pass."""
+
+    def __init__(self, handler: logging.Handler | None = None) -> None:
+        super().__init__()
+        self.handler = handler
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return "asyncapy" not in record.pathname.replace("\\", "/").split("/")
+        if "asyncapy" not in record.pathname.replace("\\", "/").split("/"):
+            return True
+        if self.handler is not None:
+            self.handler.handle(record)
+        return False
 
 
 # -- what is hosted --------------------------------------------------------------------------------------

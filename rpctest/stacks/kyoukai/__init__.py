@@ -130,11 +130,8 @@ class KyoukaiHost(HostHalf):
             f"export the contract from the code (--provider MODULE:APP) and pass it with --contract FILE"
         )
 
-    def quiet_logs(self) -> None:
-        """Kyoukai logs a traceback for each canned 500 it writes: the CLI's report says it instead."""
-        import logging
-
-        logging.getLogger("Kyoukai").setLevel(logging.CRITICAL + 1)  # and Kyoukai.HTTP11 under it
+    #: Kyoukai logs a traceback for each canned 500 it writes (on Kyoukai and Kyoukai.HTTP11)
+    log_names = ("Kyoukai", "asphalt", "rpctest.kyoukai.host")
 
     def version_problem(self) -> str | None:
         """What is wrong with this environment's Kyoukai install, with the fix (for ``rpctest doctor``)."""

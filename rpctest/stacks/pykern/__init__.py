@@ -19,6 +19,7 @@ from rpctest.stacks.pykern import errors as pykern_errors
 from rpctest.stacks.pykern.schema import api_schema
 
 if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stacklogs import StackLogs
     from rpctest.stacks.pykern.host import PykernService
     from rpctest.strategies.defects import Defect, Expected
     from rpctest.stubs.router import StubRouter
@@ -101,20 +102,34 @@ class PykernHost(HostHalf):
         error = _error_from_exception(exc)
         return None if error is None else [error]
 
-    def quiet_logs(self) -> None:
-        """pykern's pkdebug writes lines per request to stderr: send them nowhere."""
+    #: tornado logs the tracebacks of the WebSocket server pykern runs on
+    log_names = ("pykern", "tornado", "rpctest.pykern.host")
+
+    def capture_logs(self, logs: "StackLogs") -> Callable[[], None]:
+        """pykern's pkdebug writes lines per request to stderr, not through logging: it writes to
+        ``logs`` instead, until the undo puts it back on its configured output."""
+        undo_logging = super().capture_logs(logs)
         try:
             from pykern import pkdebug
         except ImportError:
-            return
-        pkdebug.init(output=_Discard())
+            return undo_logging
+        pkdebug.init(output=_Lines(logs))
+
+        def undo() -> None:
+            pkdebug.init()
+            undo_logging()
+
+        return undo
 
 
-class _Discard:
-    """A writable that keeps nothing (pkdebug accepts any object with ``write``)."""
+class _Lines:
+    """A writable (what pkdebug accepts as output) handing each line to a command's log file."""
+
+    def __init__(self, logs: "StackLogs") -> None:
+        self.logs = logs
 
     def write(self, text: str) -> int:
-        return len(text)
+        return self.logs.write_text(text)
 
     def flush(self) -> None:
         pass

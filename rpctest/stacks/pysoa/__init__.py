@@ -79,6 +79,8 @@ class PySOAWire(WireHalf):
 class PySOAHost(HostHalf):
     library = "pysoa"
     extra = "pysoa"
+    #: pysoa.server logs every action's exception with its traceback
+    log_names = ("pysoa", "rpctest.pysoa.host")
 
     def require(self, module: str | None = None) -> Any:
         mod = super().require(module)

@@ -61,6 +61,9 @@ class ZeroJSONWire(WireHalf):
 class ZeroJSONHost(HostHalf):
     library = "zmq"
     extra = "zerojson"
+    #: none of its own: the hosted services run in rpctest's own ZeroJSON server, which logs a
+    #: service's failure on rpctest.serve (captured for every stack)
+    log_names = ()
 
     def serve(self, provider: Any, **options: Any) -> "ZeroJSONServer":
         """Host ``provider``: a service declared with :mod:`.service` (class or instance), a list of
