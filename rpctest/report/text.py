@@ -26,8 +26,8 @@ def render_text(report: RunReport) -> str:
         for finding in report.findings:
             lines.extend(finding.text)
     lines.extend(report.notes)
-    if "seed" in report.meta and report.meta["seed"] is not None:
-        lines.append(f"seed: {report.meta['seed']} (rpctest {report.command} --seed {report.meta['seed']} repeats this run)"
-                     if report.command == "fuzz" else f"seed: {report.meta['seed']}")
+    seed = report.meta.get("seed")
+    if seed is not None and f"seed {seed}" not in report.summary:  # a fuzz summary says it, with how to rerun
+        lines.append(f"seed: {seed} (rpctest {report.command} --seed {seed} repeats this run)" if report.command == "fuzz" else f"seed: {seed}")
     lines.append(report.summary)
     return "\n".join(lines) + "\n"

@@ -171,6 +171,9 @@ def test_text_shows_the_seed_that_repeats_a_fuzz_run() -> None:
     assert "**seed**: 1234" in render(report, "markdown")
     assert "::notice title=rpctest fuzz::seed 1234" in render(report, "github")
     assert '<property name="seed" value="1234" />' in render(report, "junit")
+    # said once: where the summary already gives the seed (a fuzz run's does), the text adds no line
+    said = RunReport("fuzz", "rpctest.fuzz", True, "rpctest fuzz passed: 3 case(s), seed 1234 (rerun with --seed 1234)", meta={"seed": 1234})
+    assert render(said, "text").splitlines() == [said.summary]
 
 
 def test_the_neutral_json_keys_take_none_of_a_commands_own() -> None:
