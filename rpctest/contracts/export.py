@@ -78,6 +78,7 @@ def export(
         exported = adapter.host.export_schema(target, **options)
         source = {"provider": provider if isinstance(provider, str) else _qualname(target)}
     else:
+        assert address is not None  # exactly one of the two, checked above
         exported = adapter.host.export_from_address(address, service, timeout=timeout)
         source = {"address": address}
     contract = ProviderContract.from_export(stack, exported, **source, exported_by=f"rpctest {__version__}")

@@ -226,6 +226,7 @@ def open_sender(stack: str, *, provider: Any = None, address: str | None = None,
         finally:
             hosted.stop()
         return
+    assert address is not None  # exactly one of the two, checked above
     client = adapter.wire.client(address, service=service, timeout=timeout)
     try:
         yield lambda call: client.call(call, timeout=timeout)
