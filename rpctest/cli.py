@@ -469,7 +469,8 @@ def _run_fuzz(args: argparse.Namespace) -> int:
         if path:
             with open(path, "w", encoding="utf-8") as fh:
                 fh.write(_combined(fmt, [r.render(fmt) for r in reports]))
-    return max(r.exit_code for r in reports)
+    exit_code: int = max(r.exit_code for r in reports)
+    return exit_code
 
 
 def _fuzz_states(args: argparse.Namespace, service: str | None) -> list[Any]:
@@ -643,7 +644,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rpctest.exceptions import RpctestError
 
     try:
-        return parsed.handler(parsed)
+        code: int = parsed.handler(parsed)
+        return code
     except RpctestError as exc:
         print(f"rpctest: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -16,7 +16,7 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from rpctest.contracts.format import OperationSpec, ProviderContract
 from rpctest.exceptions import ConfigError, RpctestError, TransportError
@@ -24,6 +24,9 @@ from rpctest.fuzz.applicable import split_checks
 from rpctest.fuzz.checks import CHECKS, NEGATIVE, POSITIVE, UNKNOWN_OPERATION, Case, Check, describe_errors
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.schema.validate import compile_schema, describe_value
+
+if TYPE_CHECKING:  # pragma: no cover - Hypothesis is imported when a run starts
+    import hypothesis
 
 __all__ = ["MODES", "Target", "Failure", "OperationResult", "FuzzReport", "fuzz", "fuzz_operation", "fuzz_unknown_operation", "probe", "UNKNOWN_OPERATION_NAME"]
 
@@ -42,7 +45,7 @@ class Target:
     #: how ``rpctest replay`` reaches it again: ``{"provider": "pkg.mod:Server"}`` or ``{"address": ...}``
     origin: dict[str, Any] = field(default_factory=dict)
     #: per-operation codes valid input may legitimately get (beyond those the contract declares)
-    expected_errors: dict[str, Sequence[str | int]] = field(default_factory=dict)
+    expected_errors: Mapping[str, Sequence[str | int]] = field(default_factory=dict)
 
     @property
     def service(self) -> str:
@@ -234,7 +237,7 @@ def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
 def _settings(max_examples: int | None, base: Any = None) -> Any:
     from hypothesis import HealthCheck, settings
 
-    parent = base or settings.default
+    parent: Any = base or settings.default
     options: dict[str, Any] = {
         "deadline": None,
         "report_multiple_bugs": False,
@@ -246,7 +249,7 @@ def _settings(max_examples: int | None, base: Any = None) -> Any:
     return settings(parent, **options)
 
 
-def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: Any, seed: int | None = None) -> tuple[int, CheckFailed | None, bool]:
+def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: hypothesis.settings, seed: int | None = None) -> tuple[int, CheckFailed | None, bool]:
     """Run ``execute`` on drawn cases; (cases run, the minimal failure, whether it was flaky)."""
     import hypothesis
     from hypothesis.errors import Flaky
