@@ -221,7 +221,7 @@ def _kyoukai_problems(probe: _Probe) -> list[Problem]:
     doctor's lookups: one rule for the doctor and for ``require_kyoukai``."""
     from rpctest.stacks.kyoukai.host import install_problem
 
-    found = install_problem(probe.version_of, probe.has_module)
+    found = install_problem(probe.version_of, probe.has_module, probe.requirers)
     return [] if found is None else [Problem(*found)]
 
 
