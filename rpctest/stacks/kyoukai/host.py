@@ -281,7 +281,7 @@ def _component_class() -> type:
         class RpctestKyoukaiComponent(kyoukai.KyoukaiComponent):  # type: ignore[misc, name-defined]
             rpctest_service: "KyoukaiService | None" = None
 
-            def get_protocol(self, ctx: Any, serv_info: tuple) -> Any:
+            def get_protocol(self, ctx: Any, serv_info: tuple[Any, ...]) -> Any:
                 protocol = super().get_protocol(ctx, serv_info)
                 if self.rpctest_service is not None:
                     self.rpctest_service._adopt(protocol)
