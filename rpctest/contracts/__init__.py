@@ -7,7 +7,14 @@ verify`` runs, importable into a provider's own test suite), :func:`verify_live`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover - what __getattr__ below loads, named for type checkers
+    from rpctest.contracts.drift import ContractDrift, use_providers
+    from rpctest.contracts.export import export
+    from rpctest.contracts.format import ConsumerContract, ContractError, ProviderContract, load, load_many, write
+    from rpctest.contracts.live import verify_live
+    from rpctest.contracts.verify import Finding, Report, verify, verify_paths
 
 __all__ = [
     "ContractError",
@@ -44,9 +51,11 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    import importlib
+if not TYPE_CHECKING:  # hidden from type checkers: a module __getattr__ would make any misspelt name an Any
 
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'rpctest.contracts' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        import importlib
+
+        if name in _LAZY:
+            return getattr(importlib.import_module(_LAZY[name]), name)
+        raise AttributeError(f"module 'rpctest.contracts' has no attribute {name!r}")
