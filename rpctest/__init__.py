@@ -6,9 +6,9 @@ and imports no stack library.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rpctest._lazy import lazy_getattr
 from rpctest._version import __version__ as __version__
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,15 +67,8 @@ _EXPORTS = {
 __all__ = ["__version__", *_EXPORTS]
 
 
-if not TYPE_CHECKING:  # hidden from type checkers: a module __getattr__ would make any misspelt name an Any
-
-    def __getattr__(name: str) -> Any:
-        module = _EXPORTS.get(name)
-        if module is None:
-            raise AttributeError(f"module 'rpctest' has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        globals()[name] = value
-        return value
+if not TYPE_CHECKING:  # hidden from type checkers: rpctest/_lazy.py says why
+    __getattr__ = lazy_getattr(__name__, _EXPORTS)
 
 
 def __dir__() -> list[str]:

@@ -7,7 +7,9 @@ verify`` runs, importable into a provider's own test suite), :func:`verify_live`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rpctest._lazy import lazy_getattr
 
 if TYPE_CHECKING:  # pragma: no cover - what __getattr__ below loads, named for type checkers
     from rpctest.contracts.drift import ContractDrift, use_providers
@@ -51,11 +53,5 @@ _LAZY = {
 }
 
 
-if not TYPE_CHECKING:  # hidden from type checkers: a module __getattr__ would make any misspelt name an Any
-
-    def __getattr__(name: str) -> Any:
-        import importlib
-
-        if name in _LAZY:
-            return getattr(importlib.import_module(_LAZY[name]), name)
-        raise AttributeError(f"module 'rpctest.contracts' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers: rpctest/_lazy.py says why
+    __getattr__ = lazy_getattr(__name__, _LAZY)

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from rpctest._lazy import lazy_getattr
 
 if TYPE_CHECKING:  # pragma: no cover - what __getattr__ below loads, named for type checkers
     from rpctest.fuzz.checks import CHECKS
@@ -45,11 +47,5 @@ from rpctest.fuzz.profiles import register_profiles
 register_profiles()  # named profiles exist once fuzzing is imported; loading one is the user's choice
 
 
-if not TYPE_CHECKING:  # hidden from type checkers: a module __getattr__ would make any misspelt name an Any
-
-    def __getattr__(name: str) -> Any:
-        import importlib
-
-        if name in _LAZY:
-            return getattr(importlib.import_module(_LAZY[name]), name)
-        raise AttributeError(f"module 'rpctest.fuzz' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers: rpctest/_lazy.py says why
+    __getattr__ = lazy_getattr(__name__, _LAZY)
