@@ -278,4 +278,4 @@ def typecheck(session: nox.Session) -> None:
     import hook of an editable install, and a user's mypy reads the installed package's py.typed."""
     session.install(".[dev]", MYPY)
     session.run("mypy")
-    session.run("python", "-m", *PYTEST, "tests/typecheck", *session.posargs)
+    session.run("python", "-m", *PYTEST, "tests/typecheck", *session.posargs, env={"RPCTEST_REQUIRE_MYPY": "1"})

@@ -9,16 +9,26 @@ no mypy configuration, as a user's project would be.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import rpctest
 import rpctest.contracts
 import rpctest.fuzz
 import rpctest.strategies
+
+# mypy is in the dev extra and the typecheck session; a plain `pytest` elsewhere skips these, saying
+# why, and the session (RPCTEST_REQUIRE_MYPY=1) fails them instead
+if importlib.util.find_spec("mypy") is None:
+    if os.environ.get("RPCTEST_REQUIRE_MYPY") == "1":
+        pytest.fail("RPCTEST_REQUIRE_MYPY=1, but mypy is not installed: pip install 'rpctest[dev]'", pytrace=False)
+    pytest.skip("mypy is not installed (pip install 'rpctest[dev]'; nox -s typecheck runs these)", allow_module_level=True)
 
 #: every package whose public names users import, with those names
 PUBLIC = {
