@@ -12,7 +12,7 @@ import os
 
 import nox
 
-nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pysoa", "interop-pykern", "interop-zerojson", "interop-kyoukai", "interop-asyncapy", "compat-pytest8", "compat-pytest8-mock", "compat-pytest9", "compat-pytest9-mock", "install", "docs", "report", "pact"]
+nox.options.sessions = ["core", "pysoa", "pykern", "zerojson", "kyoukai", "asyncapy", "interop-pysoa", "interop-pykern", "interop-zerojson", "interop-kyoukai", "interop-asyncapy", "compat-pytest8", "compat-pytest8-mock", "compat-pytest9", "compat-pytest9-mock", "install", "docs", "report", "pact", "typecheck"]
 nox.options.reuse_existing_virtualenvs = True
 nox.options.error_on_missing_interpreters = True
 
@@ -282,3 +282,18 @@ def report(session: nox.Session) -> None:
     session.install("-e", ".", *TEST_TOOLS, "playwright>=1.40", "pillow>=10", "lxml>=5")
     env = {"RPCTEST_REQUIRE_BROWSER": os.environ.get("RPCTEST_REQUIRE_BROWSER", "0")}
     session.run("python", "-m", *PYTEST, "tests/report", "tests/core/test_report_formats.py", *session.posargs, env=env)
+
+
+#: the mypy release the typecheck session checks with: strict mode's findings change between releases
+MYPY = "mypy==2.4.1"
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over rpctest/ ([tool.mypy] in pyproject.toml, docs/typing.md) with no stack library
+    installed, as the core session tests it; then a user's module importing the public API type-checks
+    (tests/typecheck). rpctest goes in as users get it, not editable: mypy cannot see through the
+    import hook of an editable install, and a user's mypy reads the installed package's py.typed."""
+    session.install(".[dev]", MYPY)
+    session.run("mypy")
+    session.run("python", "-m", *PYTEST, "tests/typecheck", *session.posargs, env={"RPCTEST_REQUIRE_MYPY": "1"})

@@ -739,7 +739,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from rpctest.exceptions import RpctestError
 
     try:
-        return _run_handler(parsed)
+        code: int = _run_handler(parsed)
+        return code
     except RpctestError as exc:
         print(_redact(f"rpctest: error: {exc}"), file=sys.stderr)
         return EXIT_USAGE

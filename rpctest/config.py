@@ -22,7 +22,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Iterable, Mapping
 
-from rpctest.exceptions import ConfigError
+from rpctest.exceptions import ConfigError as ConfigError  # re-exported: callers catch config.ConfigError
 
 __all__ = [
     "CONFIG_FILE",
@@ -183,7 +183,8 @@ def schema() -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _parsed_schema() -> dict[str, Any]:
-    return json.loads(_schema_text())
+    parsed: dict[str, Any] = json.loads(_schema_text())
+    return parsed
 
 
 @functools.lru_cache(maxsize=1)
@@ -349,7 +350,8 @@ def merge(cfg: RpctestConfig, **overrides: Any) -> RpctestConfig:
             raise ConfigError(f"unknown rpctest setting {key!r}; known settings: {', '.join(_OVERRIDE_TYPES)}")
         if value is None:
             continue
-        if not isinstance(value, _OVERRIDE_TYPES[key]):
+        expected: Any = _OVERRIDE_TYPES[key]  # Any: isinstance against it must not narrow value to object
+        if not isinstance(value, expected):
             raise ConfigError(f"rpctest setting {key}: {value!r} has the wrong type")
         if key == "max_contract_size" and (isinstance(value, bool) or value < 1):
             raise ConfigError(f"rpctest setting max_contract_size: {value!r} is not a positive number of bytes")

@@ -19,7 +19,7 @@ import importlib.util
 import platform
 import re
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Mapping, NamedTuple
 
 from rpctest.stacks import STACKS
 from rpctest.stacks.environments import Requirers, installed_requirements
@@ -221,7 +221,7 @@ def _kyoukai_problems(probe: _Probe) -> list[Problem]:
     doctor's lookups: one rule for the doctor and for ``require_kyoukai``."""
     from rpctest.stacks.kyoukai.host import install_problem
 
-    found = install_problem(probe.version_of, probe.has_module)
+    found = install_problem(probe.version_of, probe.has_module, probe.requirers)
     return [] if found is None else [Problem(*found)]
 
 
@@ -307,7 +307,8 @@ def _diagnose_stack(stack: str, extra: str, module: str, probe: _Probe) -> Stack
             f"reinstall it. {_missing_fix(stack, probe)}",
         )
         return StackReport(stack, "broken", versions, [problem])
-    problems = _RULES.get(stack, lambda _probe: [])(probe)
+    rule = _RULES.get(stack)
+    problems = rule(probe) if rule is not None else []
     status: Status = "broken" if any(p.severity == "error" for p in problems) else "usable"
     return StackReport(stack, status, versions, problems)
 
@@ -334,7 +335,7 @@ def to_json(reports: Iterable[StackReport], env: dict[str, str | None] | None = 
     }
 
 
-def _versions_line(versions: dict[str, str | None]) -> str:
+def _versions_line(versions: Mapping[str, str | None]) -> str:
     return ", ".join(f"{dist} {version or 'not installed'}" for dist, version in versions.items())
 
 

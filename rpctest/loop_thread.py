@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from typing import Any
+from typing import Any, Self
 
 __all__ = ["close_loop", "LoopHosted", "LoopServer", "running_loop"]
 
@@ -96,7 +96,7 @@ class LoopServer:
 
     # -- the thread mode -------------------------------------------------------------------------------
 
-    def start(self) -> Any:
+    def start(self) -> Self:
         """Start serving on a private event loop in a daemon thread (returns once it listens)."""
         with self._state_lock:
             if self._stopped:

@@ -245,7 +245,7 @@ def any_of(*options: Any) -> Matcher:
 
 
 #: the public factories: one given uncalled (``body={"id": integer}``) is a usage error, not a value
-_FACTORIES = frozenset({like, each_like, regex, integer, decimal, datetime, any_of})
+_FACTORIES: frozenset[object] = frozenset({like, each_like, regex, integer, decimal, datetime, any_of})
 
 
 # -- taking matchers out of a value -------------------------------------------------------------------
@@ -391,7 +391,7 @@ def _format_of(rule: Mapping[str, Any]) -> Any:
 
 
 def _cascades(rule: Mapping[str, Any] | None) -> bool:
-    return bool(rule) and rule.get("match") == "type"
+    return rule is not None and bool(rule) and rule.get("match") == "type"
 
 
 def _under(rules: Rules, pattern: str) -> bool:
@@ -410,7 +410,7 @@ def rule_differences(rules: Rules, example: Any, actual: Any, *, base: str = "")
     return found
 
 
-def _walk(rules: Rules, example: Any, actual: Any, pointer: str, pattern: str, cascade: bool, found: list) -> None:
+def _walk(rules: Rules, example: Any, actual: Any, pointer: str, pattern: str, cascade: bool, found: list[Any]) -> None:
     rule = rules.get(pattern)
     if rule is not None:
         problem = _check(rule, example, actual)
@@ -531,7 +531,7 @@ def _rule_problem(rule: Any) -> str | None:
         return f"unknown rule {match!r} (known: {', '.join(sorted(_KNOWN))})"
     if match == "regex":
         try:
-            re.compile(rule.get("regex"))
+            re.compile(rule.get("regex"))  # type: ignore[type-var]  # a non-string is a TypeError, caught below
         except (re.error, TypeError):
             return f"{rule.get('regex')!r} is not a regular expression"
     if match in ("datetime", "timestamp", "date", "time"):

@@ -12,7 +12,7 @@ Importing it stays cheap, like the plugin: everything heavy is imported inside t
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, cast
 
 import pytest
 
@@ -153,9 +153,9 @@ def pysoa_service(request: pytest.FixtureRequest) -> Iterator[Callable[..., "PyS
     """
     from rpctest.stacks import get_adapter
 
-    def serve(server_class: Any, settings: dict | None = None, *, transport: str = "local", redis: Any = "fake", **kw: Any) -> "PySOAService":
+    def serve(server_class: Any, settings: dict[str, Any] | None = None, *, transport: str = "local", redis: Any = "fake", **kw: Any) -> "PySOAService":
         target = _redis_target(request, redis) if transport == "redis" else None
-        return get_adapter("pysoa").host.serve(server_class, settings=settings, transport=transport, redis=target, **kw)
+        return cast("PySOAService", get_adapter("pysoa").host.serve(server_class, settings=settings, transport=transport, redis=target, **kw))  # pysoa's host serves a PySOAService
 
     yield from _hosted(serve)
 
@@ -295,7 +295,8 @@ def _redis_target(request: pytest.FixtureRequest, redis: Any) -> "RedisTarget":
     if redis == "fake":
         return redis_backend.fake()
     if redis == "real":
-        return request.getfixturevalue("rpctest_redis")
+        real: RedisTarget = request.getfixturevalue("rpctest_redis")
+        return real
     if isinstance(redis, redis_backend.RedisTarget):
         return redis
     from rpctest.exceptions import ConfigError

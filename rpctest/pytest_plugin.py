@@ -9,7 +9,7 @@ that needs it.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Generator, Iterator
 
 import pytest
 
@@ -61,7 +61,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             group.addoption(flag, action="append", default=None, dest=f"rpctest_{name}", metavar="PATH", help=help_text + " (repeatable)")
         else:
             group.addoption(flag, default=None, dest=f"rpctest_{name}", help=help_text)
-        parser.addini(f"rpctest_{name}", help_text, type=kind if kind in ("bool", "paths") else "string", default=default)
+        ini_type: Any = kind if kind in ("bool", "paths") else "string"  # Any: pytest types it as a Literal
+        parser.addini(f"rpctest_{name}", help_text, type=ini_type, default=default)
     for alias, name in _ALIASES.items():
         group.addoption(alias, default=None, dest=f"rpctest_{name}", help=f"the same as --rpctest-{name.replace('_', '-')}")
 
@@ -116,7 +117,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call" and report.failed:
         item.stash[call_failed] = True

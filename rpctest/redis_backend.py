@@ -177,7 +177,8 @@ def find_redis_server_binary() -> str | None:
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _ping(host: str, port: int, timeout: float = 0.25) -> bool:
@@ -190,7 +191,7 @@ def _ping(host: str, port: int, timeout: float = 0.25) -> bool:
         return False
 
 
-def _kill(proc: subprocess.Popen) -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -229,9 +230,9 @@ class RedisServerProcess:
         self.extra_args = list(extra_args)
         self.host = "127.0.0.1"
         self.port: int | None = None
-        self._proc: subprocess.Popen | None = None
-        self._tmpdir: tempfile.TemporaryDirectory | None = None
-        self._finalizer: weakref.finalize | None = None
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
+        self._finalizer: weakref.finalize[..., Any] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -264,7 +265,7 @@ class RedisServerProcess:
         )
 
     def _start_on(self, port: int, attempt: int) -> tuple[bool, str]:
-        assert self._tmpdir is not None
+        assert self._tmpdir is not None and self.binary is not None  # start() checked both
         log_path = os.path.join(self._tmpdir.name, f"redis-{attempt}.log")
         args = [
             self.binary,

@@ -7,7 +7,16 @@ verify`` runs, importable into a provider's own test suite), :func:`verify_live`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from rpctest._lazy import lazy_getattr
+
+if TYPE_CHECKING:  # pragma: no cover - what __getattr__ below loads, named for type checkers
+    from rpctest.contracts.drift import ContractDrift, use_providers
+    from rpctest.contracts.export import export
+    from rpctest.contracts.format import ConsumerContract, ContractError, ProviderContract, load, load_many, write
+    from rpctest.contracts.live import verify_live
+    from rpctest.contracts.verify import Finding, Report, verify, verify_paths
 
 __all__ = [
     "ContractError",
@@ -44,9 +53,5 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'rpctest.contracts' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers: rpctest/_lazy.py says why
+    __getattr__ = lazy_getattr(__name__, _LAZY)

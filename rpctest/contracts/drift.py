@@ -120,7 +120,7 @@ def check_stub(stack: str, service: str, action: str, body: Any, errors: list["R
         close = difflib.get_close_matches(action, list(provider.operations), n=1)
         hint = f"; did you mean {close[0]!r}?" if close else f"; it has: {', '.join(sorted(provider.operations))}"
         raise ContractDrift(f"{where}: the provider contract {_name(provider)} has no operation {action!r}{hint}")
-    problems = []
+    problems: list[str] = []
     bodies = [body] if body is not None else []
     if isinstance(side_effect, Mapping):
         bodies.append(side_effect)

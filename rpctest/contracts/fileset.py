@@ -166,7 +166,8 @@ def _read_journal(directory: Path) -> dict[str, Any] | None:
     ) and isinstance(removals, list) and all(_plain_name(name) for name in removals)
     if not names_ok:
         raise ContractError(path, "is not the journal of an rpctest recording; delete it and record again")
-    return data
+    journal: dict[str, Any] = data
+    return journal
 
 
 def _plain_name(name: Any) -> bool:

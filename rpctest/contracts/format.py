@@ -391,7 +391,7 @@ def _matchers_from_data(data: Any) -> dict[str, dict[str, Any]]:
 
     if not data:
         return {}
-    matchers = values.decode(data)
+    matchers: dict[str, dict[str, Any]] = values.decode(data)
     for side, rules in matchers.items():
         problem = check_rules(rules, f"matchers/{side}")
         if problem:
@@ -529,7 +529,8 @@ def _quoted(name: Any) -> str:
 def file_schema() -> dict[str, Any]:
     """The published JSON Schema of contract files."""
     path = Path(__file__).resolve().parent.parent / "schemas" / "contract.schema.json"
-    return json.loads(path.read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
 
 
 @functools.lru_cache(maxsize=None)
@@ -813,7 +814,7 @@ def load_many(paths: Iterable[Path | str], *, max_size: int | None = None) -> li
 
     limit = max_size if max_size is not None else _configured_max_size()
     with gc_paused():
-        contracts = []
+        contracts: list[Contract] = []
         for files, sets in _scan(paths):
             for directory in sets:
                 check_complete(directory)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from rpctest.contracts.format import (
     ConsumerContract,
@@ -144,7 +144,7 @@ class Recorder:
             return commit(consumers, writes, removals)
 
 
-def _recorded_meta(stack: str, reply: Reply) -> dict:
+def _recorded_meta(stack: str, reply: Reply) -> dict[str, Any]:
     """The reply options a contract keeps, as the stack's adapter says (none for a stack rpctest
     does not know: whoever emitted the interaction knows better than to expect any)."""
     from rpctest.exceptions import ConfigError

@@ -8,7 +8,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+from rpctest._lazy import lazy_getattr
+
+if TYPE_CHECKING:  # pragma: no cover - what __getattr__ below loads, named for type checkers
+    from rpctest.fuzz.checks import CHECKS
+    from rpctest.fuzz.engine import Failure, FuzzReport, Target, fuzz, fuzz_operation
+    from rpctest.fuzz.framing import FramingCase, FramingOutcome, FramingReport, run_framing
+    from rpctest.fuzz.pytest_support import fuzz_tests
+    from rpctest.fuzz.replay import replay
+    from rpctest.fuzz.target import open_target
 
 __all__ = [
     "fuzz", "fuzz_operation", "Target", "FuzzReport", "Failure", "open_target", "fuzz_tests", "replay", "CHECKS",
@@ -37,9 +47,5 @@ from rpctest.fuzz.profiles import register_profiles
 register_profiles()  # named profiles exist once fuzzing is imported; loading one is the user's choice
 
 
-def __getattr__(name: str) -> Any:
-    import importlib
-
-    if name in _LAZY:
-        return getattr(importlib.import_module(_LAZY[name]), name)
-    raise AttributeError(f"module 'rpctest.fuzz' has no attribute {name!r}")
+if not TYPE_CHECKING:  # hidden from type checkers: rpctest/_lazy.py says why
+    __getattr__ = lazy_getattr(__name__, _LAZY)

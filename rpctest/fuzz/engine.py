@@ -17,7 +17,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
 from rpctest.contracts.format import OperationSpec, ProviderContract
 from rpctest.exceptions import ConfigError, RpctestError, TransportError
@@ -28,7 +28,9 @@ from rpctest.progress import Task
 from rpctest.progress import current as current_progress
 from rpctest.schema.validate import compile_schema, describe_value
 
-if TYPE_CHECKING:  # pragma: no cover
+if TYPE_CHECKING:  # pragma: no cover - Hypothesis is imported when a run starts
+    import hypothesis
+
     from rpctest.report.model import RunReport
 
 __all__ = ["MODES", "Target", "Failure", "OperationResult", "FuzzReport", "fuzz", "fuzz_operation", "fuzz_unknown_operation", "probe", "UNKNOWN_OPERATION_NAME"]
@@ -51,7 +53,7 @@ class Target:
     #: how ``rpctest replay`` reaches it again: ``{"provider": "pkg.mod:Server"}`` or ``{"address": ...}``
     origin: dict[str, Any] = field(default_factory=dict)
     #: per-operation codes valid input may legitimately get (beyond those the contract declares)
-    expected_errors: dict[str, Sequence[str | int]] = field(default_factory=dict)
+    expected_errors: Mapping[str, Sequence[str | int]] = field(default_factory=dict)
 
     @property
     def service(self) -> str:
@@ -294,7 +296,7 @@ def choose_seed(settings: Any = None, seed: int | None = None) -> int | None:
 def _settings(max_examples: int | None, base: Any = None) -> Any:
     from hypothesis import HealthCheck, settings
 
-    parent = base or settings.default
+    parent: Any = base or settings.default
     options: dict[str, Any] = {
         "deadline": None,
         "report_multiple_bugs": False,
@@ -306,7 +308,7 @@ def _settings(max_examples: int | None, base: Any = None) -> Any:
     return settings(parent, **options)
 
 
-def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: Any, seed: int | None = None,
+def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: hypothesis.settings, seed: int | None = None,
          task: Task | None = None) -> tuple[int, CheckFailed | None, bool]:
     """Run ``execute`` on drawn cases; (cases run, the minimal failure, whether it was flaky).
     ``task`` hears of every case (the command's progress line)."""

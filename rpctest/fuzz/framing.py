@@ -82,7 +82,7 @@ IMPROVEMENT_KINDS = frozenset({ErrorKind.CALLER_ERROR, ErrorKind.NOT_FOUND})
 
 _NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
-Expectation = Literal["error", "no_reply", "close", "survive"]
+Expectation = Literal["error", "no_reply", "close", "survive", "answer"]
 OutcomeKind = Literal["reply", "no_reply", "close", "transport_error"]
 Severity = Literal["ok", "weakness", "failure"]
 
@@ -518,8 +518,8 @@ def _probe(liveness: Liveness) -> tuple[bool, str]:
 # -- rendering ---------------------------------------------------------------------------------------
 
 
-def _clip(text: Any, limit: int) -> str:
-    text = "" if text is None else str(text)
+def _clip(value: Any, limit: int) -> str:
+    text = "" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 

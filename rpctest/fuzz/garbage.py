@@ -362,7 +362,7 @@ class GarbageReport:
     hangs: int = 0
     checks: int = 0
     seconds: float = 0.0
-    answers: Counter = field(default_factory=Counter)
+    answers: Counter[str] = field(default_factory=Counter)
     findings: list[str] = field(default_factory=list)
 
     @property

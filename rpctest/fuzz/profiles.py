@@ -6,9 +6,11 @@ examples, derandomized so CI is repeatable, no example database. ``rpctest-quick
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["PROFILES", "register_profiles"]
 
-PROFILES = {
+PROFILES: dict[str, dict[str, Any]] = {
     "rpctest-ci": {"max_examples": 200, "derandomize": True, "database": None, "deadline": None, "print_blob": True},
     "rpctest-quick": {"max_examples": 20, "deadline": None},
 }

@@ -94,7 +94,7 @@ def fuzz_tests(
     return test_fuzz
 
 
-_TARGETS = pytest.StashKey[dict]()
+_TARGETS = pytest.StashKey[dict[Any, Any]]()
 
 
 def _target(request: pytest.FixtureRequest, stack: str, spec: ProviderContract, provider: Any, address: str | None, fixture: str | None) -> Any:

@@ -232,7 +232,7 @@ _QUALIFIERS = {form: name for name in ("Required", "NotRequired", "ReadOnly") fo
 _FINAL = _forms("Final")
 _STRINGS = _forms("LiteralString")
 _NEVER = _forms("Never") + _forms("NoReturn")
-_CALLABLES = (cabc.Callable, typing.Callable)
+_CALLABLES: tuple[object, ...] = (cabc.Callable, typing.Callable)
 
 
 def _is_typeddict(tp: Any) -> bool:

@@ -77,9 +77,9 @@ def _validator_class() -> Any:
     import jsonschema
     from jsonschema import validators
 
-    standard_type = jsonschema.Draft202012Validator.VALIDATORS["type"]
-    standard_items = jsonschema.Draft202012Validator.VALIDATORS["items"]
-    standard_prefix_items = jsonschema.Draft202012Validator.VALIDATORS["prefixItems"]
+    standard_type: Callable[..., Iterator[Any]] = jsonschema.Draft202012Validator.VALIDATORS["type"]
+    standard_items: Callable[..., Iterator[Any]] = jsonschema.Draft202012Validator.VALIDATORS["items"]
+    standard_prefix_items: Callable[..., Iterator[Any]] = jsonschema.Draft202012Validator.VALIDATORS["prefixItems"]
 
     def sequence(instance: Any) -> Any:
         """A set as a list in the canonical order of its contract file (jsonschema indexes arrays)."""
@@ -95,7 +95,7 @@ def _validator_class() -> Any:
     def prefix_items_keyword(validator: Any, prefix: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
         return standard_prefix_items(validator, prefix, sequence(instance), schema)
 
-    standard_pattern = jsonschema.Draft202012Validator.VALIDATORS["pattern"]
+    standard_pattern: Callable[..., Iterator[Any]] = jsonschema.Draft202012Validator.VALIDATORS["pattern"]
 
     def pattern_keyword(validator: Any, pattern: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[Any]:
         if "x-rpctest-match" in schema:  # the Python rule decides (and says why); the pattern is its JSON view
@@ -175,7 +175,7 @@ def _validator_class() -> Any:
     standard_validators = jsonschema.Draft202012Validator.VALIDATORS
     # enum and const share one equality on every jsonschema version (4.17 compared enums with
     # Python's ``in``, later versions structurally): a tuple equals the list it is sent as
-    return validators.extend(
+    return validators.extend(  # type: ignore[no-untyped-call]  # jsonschema leaves extend unannotated
         jsonschema.Draft202012Validator,
         validators={
             "type": type_keyword,

@@ -109,7 +109,7 @@ def _float(text: str) -> float:
     return float(text)
 
 
-def _decode_map(pairs: Any) -> dict:
+def _decode_map(pairs: Any) -> dict[Any, Any]:
     return {_hashable(decode(key)): decode(item) for key, item in pairs}
 
 
@@ -141,15 +141,15 @@ _PAYLOAD_TYPES: dict[str, type] = {
     "$object": dict,
     "$dict": dict,
 }
-_JSON_NAMES = {str: "string", list: "array", dict: "object"}
+_JSON_NAMES: dict[type, str] = {str: "string", list: "array", dict: "object"}
 
 
-def _timedelta(parts: list) -> datetime.timedelta:
+def _timedelta(parts: list[Any]) -> datetime.timedelta:
     days, seconds, microseconds = parts
     return datetime.timedelta(days=days, seconds=seconds, microseconds=microseconds)
 
 
-def _object(ref: dict) -> ObjectRef:
+def _object(ref: dict[str, Any]) -> ObjectRef:
     cls, text = ref["class"], ref["repr"]
     if not isinstance(cls, str) or not isinstance(text, str):
         raise TypeError("'class' and 'repr' must be strings")

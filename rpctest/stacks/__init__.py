@@ -50,7 +50,7 @@ def get_adapter(stack: str) -> "StackAdapter":
                 f"the {name} stack is not supported by this version of rpctest yet ({module_name} is missing)"
             ) from None
         raise
-    adapter = getattr(module, attr)
+    adapter: StackAdapter = getattr(module, attr)
     _loaded[name] = adapter
     return adapter
 

@@ -18,9 +18,9 @@ must produce) stays as cheap as ``import rpctest``.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from rpctest._lazy import lazy_getattr
 from rpctest.strategies.defects import DEFECT_KINDS, Defect, Expected, InvalidRequest, path_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,13 +48,8 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'rpctest.strategies' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+if not TYPE_CHECKING:  # hidden from type checkers: rpctest/_lazy.py says why
+    __getattr__ = lazy_getattr(__name__, _LAZY)
 
 
 def __dir__() -> list[str]:

@@ -114,12 +114,16 @@ class DefectCompiler:
         self, schema: Mapping[str, Any], options: list[Any], guards: tuple[Check, ...], depth: int
     ) -> list[SearchStrategy[Hit]]:
         check = self.check(schema)
-        out = []
+        out: list[SearchStrategy[Hit]] = []
+
+        def refuted(hit: Hit) -> bool:
+            return not check(hit[0])
+
         for option in options:
             if option is False:
                 continue
             for site in self.sites(option, (*guards, check), depth):
-                out.append(site.filter(lambda hit, check=check: not check(hit[0])))
+                out.append(site.filter(refuted))
         return out
 
     def _node(self, schema: Mapping[str, Any], guards: tuple[Check, ...], depth: int) -> list[SearchStrategy[Hit]]:
@@ -305,9 +309,9 @@ class DefectCompiler:
                 candidates.append(st.one_of(st.sampled_from(near), self.valid.text(max_size=12)) if near else self.valid.text(max_size=12))
             elif name == "integer":
                 numbers = [option for option in options if isinstance(option, int) and not isinstance(option, bool)]
-                near = [number + delta for number in numbers for delta in (-1, 1)]
+                nearby = [number + delta for number in numbers for delta in (-1, 1)]
                 ints = st.integers(INT64_MIN, INT64_MAX)
-                candidates.append(st.one_of(st.sampled_from(near), ints) if near else ints)
+                candidates.append(st.one_of(st.sampled_from(nearby), ints) if nearby else ints)
             elif name == "number":
                 candidates.append(st.floats(allow_nan=False, allow_infinity=False))
             elif name == "boolean":
@@ -374,8 +378,12 @@ class DefectCompiler:
                 # longer draw makes Hypothesis prefer shallower sites)
                 others = {**node, "properties": without(properties, key), "required": [name for name in required if name != key]}
                 siblings = self.valid.valid(others)
+
+                def placed(pair: tuple[Hit, Any], key: str = key) -> Hit:
+                    return _put(pair[1], key, pair[0])
+
                 for child in children:  # one site per leaf: Hypothesis picks among all of them evenly
-                    out.append(st.tuples(child, siblings).map(lambda pair, key=key: _put(pair[1], key, pair[0])))
+                    out.append(st.tuples(child, siblings).map(placed))
 
         if isinstance(extra, Mapping) and extra:
             children = self.sites(extra, (), depth + 1)
@@ -587,11 +595,11 @@ class DefectCompiler:
                 continue
             relation = ("<=" if exclusive else "<") if side == "below" else (">=" if exclusive else ">")
             keyword = keywords[1] if exclusive else keywords[0]
-            out.append(
-                self._own(schema, "out_of_range", values, keywords, guards,
-                          lambda value, relation=relation, limit=limit, keyword=keyword:
-                          f"{_short(value)} {relation} {limit} ({keyword})")
-            )
+
+            def describe(value: Any, relation: str = relation, limit: Any = limit, keyword: str = keyword) -> str:
+                return f"{_short(value)} {relation} {limit} ({keyword})"
+
+            out.append(self._own(schema, "out_of_range", values, keywords, guards, describe))
         return out
 
     def _beyond(self, limit: Any, exclusive: bool, side: str, native: str | None, integral: bool, step: Any) -> SearchStrategy[Any] | None:
@@ -600,7 +608,7 @@ class DefectCompiler:
             import decimal
 
             edge = decimal.Decimal(limit)
-            kwargs = {"max_value": edge} if below else {"min_value": edge}
+            kwargs: dict[str, Any] = {"max_value": edge} if below else {"min_value": edge}
             return st.one_of(st.just(edge) if exclusive else st.nothing(),
                              st.decimals(allow_nan=False, allow_infinity=False, **kwargs))
         if below:

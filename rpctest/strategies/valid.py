@@ -362,7 +362,7 @@ def float_bounds(schema: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def _characters(allow_surrogates: bool) -> SearchStrategy[str]:
-    excluded = () if allow_surrogates else ("Cs",)
+    excluded: tuple[Any, ...] = () if allow_surrogates else ("Cs",)  # Any: Hypothesis types the names as literals
     if "exclude_categories" in inspect.signature(st.characters).parameters:
         return st.characters(exclude_categories=excluded)
     return st.characters(blacklist_categories=excluded)  # Hypothesis before the rename
@@ -425,6 +425,7 @@ def _simple_pattern(pattern: str) -> tuple[bool, bool, list[tuple[str, int, int 
         if match is None:
             return left, right, None
         atom, quantifier = match.group(1), match.group(2)
+        high: int | None
         low, high = 1, 1
         if quantifier == "*":
             low, high = 0, None
@@ -450,7 +451,7 @@ def pattern_shape(pattern: str) -> tuple[int, int, bool, bool] | None:
         try:
             from re import _parser as parser  # type: ignore[attr-defined]
         except ImportError:  # Python < 3.11
-            import sre_parse as parser  # type: ignore[no-redef]
+            import sre_parse as parser
         parsed = parser.parse(pattern)
         low, high = parsed.getwidth()
         data = list(parsed.data)
@@ -478,7 +479,8 @@ def check_for(schema: Any) -> Check:
         return fast
     from rpctest.schema.validate import _validator_class
 
-    return _validator_class()(schema).is_valid
+    check: Callable[[Any], bool] = _validator_class()(schema).is_valid
+    return check
 
 
 # -- the compiler -----------------------------------------------------------------------------------------
@@ -637,7 +639,7 @@ class SchemaCompiler:
 
     def _numbers(self, schema: Mapping[str, Any]) -> tuple[SearchStrategy[Any], bool]:
         ints, exact = self._integers(schema)
-        step = schema.get("multipleOf")
+        step: Any = schema.get("multipleOf")
         if _is_number(step) and not isinstance(step, int) and step > 0:
             # floats hit a float multiple only by luck: draw k * step instead, checked by the filter
             scaled = {key: schema[key] / step for key in _NUMERIC_BOUNDS if _is_number(schema.get(key))}
@@ -716,7 +718,7 @@ class SchemaCompiler:
         @st.composite
         def padded(draw: Any) -> str:
             for _ in range(3):  # a core of the wrong length is redrawn a few times before giving up
-                value = draw(core)
+                value: str = draw(core)
                 if hi is not None and len(value) > hi:
                     continue
                 need = max(0, lo - len(value))
@@ -825,7 +827,7 @@ class SchemaCompiler:
             else:
                 fixed[key] = self.valid(extra)
         optional = {key: self.valid(sub) for key, sub in properties.items() if key not in fixed}
-        base = st.fixed_dictionaries(fixed, optional=optional or None)
+        base = st.fixed_dictionaries(fixed, optional=optional) if optional else st.fixed_dictionaries(fixed)
         exact = not ({"propertyNames", "minProperties", "maxProperties"} & schema.keys())
         if extra is False:
             return base, exact
@@ -854,8 +856,8 @@ class SchemaCompiler:
         if native == "datetime":
             # naive or UTC (what PySOA's msgpack ext 1 and 10 carry), a day inside datetime's range: a
             # stack that sends float seconds rounds 9999-12-31T23:59:59.999999 into year 10000
-            bounds = {"min_value": datetime.datetime(1, 1, 2), "max_value": datetime.datetime(9999, 12, 30)}
-            return st.one_of(st.datetimes(**bounds), st.datetimes(**bounds, timezones=st.just(self.utc))), True
+            low, high = datetime.datetime(1, 1, 2), datetime.datetime(9999, 12, 30)
+            return st.one_of(st.datetimes(low, high), st.datetimes(low, high, timezones=st.just(self.utc))), True
         if native == "date":
             return st.dates(), True
         if native == "time":

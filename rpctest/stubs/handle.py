@@ -52,7 +52,8 @@ class StubHandle(mock.MagicMock):
 
     @property
     def stub(self) -> "Stub":
-        return self.__dict__["_rpctest_stub"]
+        stub: Stub = self.__dict__["_rpctest_stub"]
+        return stub
 
     def _rpctest_record(self, call: "Call") -> Any:
         """Record ``call`` exactly as MagicMock records a call; returns what the mock itself returned."""

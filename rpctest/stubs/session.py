@@ -54,5 +54,5 @@ class StubSession(dict):  # type: ignore[type-arg]
         return f"<StubSession {self.id}{' ended' if self.ended else ''} {dict(self)!r}>"
 
     # a session is one connection's identity: equal only to itself, and usable as a key
-    __eq__ = object.__eq__  # type: ignore[assignment]
+    __eq__ = object.__eq__
     __hash__ = object.__hash__  # type: ignore[assignment]

@@ -129,3 +129,21 @@ def test_x(monkeypatch):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*rpctest.toml names no [[]services.payments[]]; configured services: wallet (pykern)*", "E       [[]services.payments[]]"])
 
+
+
+def test_missing_kyoukai_next_to_werkzeug_3_gets_the_advice_not_a_type_error() -> None:
+    """Kyoukai absent and werkzeug 3 installed (a Flask project, say): the advice names the werkzeug pin
+    and what installing Kyoukai's would break, instead of the rule crashing on its own lookups."""
+    from rpctest.stacks.kyoukai.host import install_problem
+
+    versions = {"werkzeug": "3.1.9", "flask": "3.1.0"}
+
+    def requirers(distribution: str) -> list[tuple[str, str]]:
+        return [("flask 3.1.0", ">=3.1")] if distribution == "werkzeug" else []
+
+    found = install_problem(versions.get, lambda module: module != "kyoukai", requirers)
+    assert found is not None
+    what, fix = found
+    assert what == "Kyoukai is not installed"
+    assert fix.startswith("Do not install Kyoukai into this environment: ")
+    assert "werkzeug" in fix and "flask 3.1.0" in fix

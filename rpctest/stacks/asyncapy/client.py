@@ -43,9 +43,9 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from rpctest.exceptions import CallTimeout, ConfigError, RpctestError
@@ -68,6 +68,7 @@ __all__ = [
 ]
 
 _logger = logging.getLogger("rpctest.asyncapy.client")
+_T = TypeVar("_T")
 
 STACK = "asyncapy"
 SCHEME = "asyncapy"
@@ -128,7 +129,7 @@ def _framing(framing: Framing | None, options: Mapping[str, Any]) -> Framing:
     base = framing or Framing()
     if not options:
         return base
-    values = {"header_size": base.header_size, "byteorder": base.byteorder, "version": base.version, "encoding": base.encoding}
+    values: dict[str, Any] = {"header_size": base.header_size, "byteorder": base.byteorder, "version": base.version, "encoding": base.encoding}
     values.update(options)
     return Framing(**values)
 
@@ -572,7 +573,7 @@ class AsyncAPYSyncClient:
     def timeout(self) -> float:
         return self._client.timeout
 
-    def _run(self, coroutine: Any, timeout: float | None) -> Any:
+    def _run(self, coroutine: Coroutine[Any, Any, _T], timeout: float | None) -> _T:
         try:
             if self._closed:
                 raise RuntimeError(f"this AsyncAPYSyncClient for {self.address} is closed")
@@ -580,7 +581,8 @@ class AsyncAPYSyncClient:
         except BaseException:
             coroutine.close()  # never started: close it, or it warns that it was never awaited
             raise
-        return self._runner.run(coroutine, wait)
+        result: _T = self._runner.run(coroutine, wait)
+        return result
 
     def call(self, call: Call, *, timeout: float | None = None) -> Reply:
         """As :meth:`AsyncAPYClient.call`, blocking."""

@@ -32,7 +32,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from rpctest.exceptions import TransportError
 from rpctest.fuzz.framing import FramingCase, FramingOutcome, FramingReport, run_framing
@@ -86,11 +86,11 @@ def framing_cases(framing: Framing, packet: Mapping[str, Any], *, server_timeout
         if server_timeout is not None
         else {"expect": "no_reply"}
     )
-    held = {**timed, "weakness": _TIMEOUT_WEAKNESS.format(wait=wait)}
-    malformed = {"expect": "error", "codes": (errors.ERR_REQUEST_MALFORMED,), "kind": ErrorKind.CALLER_ERROR}
-    header = {"expect": "error", "codes": (errors.ERR_HEADER_INVALID,), "kind": ErrorKind.CALLER_ERROR}
-    silent = {"expect": "close", "weakness": _SILENT_WEAKNESS}
-    other_order = "little" if framing.byteorder == "big" else "big"
+    held: dict[str, Any] = {**timed, "weakness": _TIMEOUT_WEAKNESS.format(wait=wait)}
+    malformed: dict[str, Any] = {"expect": "error", "codes": (errors.ERR_REQUEST_MALFORMED,), "kind": ErrorKind.CALLER_ERROR}
+    header: dict[str, Any] = {"expect": "error", "codes": (errors.ERR_HEADER_INVALID,), "kind": ErrorKind.CALLER_ERROR}
+    silent: dict[str, Any] = {"expect": "close", "weakness": _SILENT_WEAKNESS}
+    other_order: Literal["little", "big"] = "little" if framing.byteorder == "big" else "big"
     wrong_order = len(body + b"  ").to_bytes(framing.header_size, other_order) + bytes([22, 0]) + body
     # MessagePack map16 of 16 fixstr -> fixint entries, by hand: ZiProto 1.0 (and rpctest's codec) refuse it
     map16 = b"\xde\x00\x10" + b"".join(bytes([0xA2]) + f"k{i:x}".encode() + bytes([i]) for i in range(16))
@@ -218,7 +218,7 @@ def _cpu(process: Any) -> tuple[float, float | None] | None:
     """``(on a CPU, waiting for one or None)`` seconds of the server process so far, None without one."""
     if process is None:
         return None
-    runnable = process.runnable_seconds()
+    runnable: tuple[float, float | None] | None = process.runnable_seconds()
     if runnable is not None:
         return runnable
     used = process.cpu_seconds()
@@ -341,13 +341,15 @@ def _cut_short(rng: random.Random, shape: FrameShape) -> bytes:
     """Part of a length header, a header alone, or a body shorter than AsyncAPY's 5 bytes."""
     valid = shape.valid
     header = shape.wrap.framing.header_size  # type: ignore[attr-defined]
-    return rng.choice((valid[: rng.randrange(1, header)], valid[:header], valid[: header + 1], valid[: header + 2],
-                       shape.wrap(rng.choice((b"", b"{", b"{}", b"[]", b" ")))))
+    cut: bytes = rng.choice((valid[: rng.randrange(1, header)], valid[:header], valid[: header + 1], valid[: header + 2],
+                             shape.wrap(rng.choice((b"", b"{", b"{}", b"[]", b" ")))))
+    return cut
 
 
 def _two_frames(rng: random.Random, shape: FrameShape) -> bytes:
     """A valid frame followed by another frame, or by bytes that are no frame."""
-    return shape.valid + rng.choice((shape.valid, shape.wrap(b"null"), rng.randbytes(rng.randrange(1, 64))))
+    frames: bytes = shape.valid + rng.choice((shape.valid, shape.wrap(b"null"), rng.randbytes(rng.randrange(1, 64))))
+    return frames
 
 
 def _header_layout(rng: random.Random, shape: FrameShape) -> bytes:
@@ -355,14 +357,16 @@ def _header_layout(rng: random.Random, shape: FrameShape) -> bytes:
     framing: Framing = shape.wrap.framing  # type: ignore[attr-defined]
     size = len(shape.payload) + 2
     sizes = [other for other in (2, 4, 8) if other != framing.header_size]
-    header_size, order = rng.choice([(framing.header_size, "little" if framing.byteorder == "big" else "big"),
-                                     *((other, framing.byteorder) for other in sizes)])
+    layouts: list[tuple[int, Literal["little", "big"]]] = [(framing.header_size, "little" if framing.byteorder == "big" else "big"),
+                                                          *((other, framing.byteorder) for other in sizes)]
+    header_size, order = rng.choice(layouts)
     return size.to_bytes(header_size, order) + bytes([framing.version, 0]) + shape.payload
 
 
 def _falsy(rng: random.Random, shape: FrameShape) -> bytes:
     """A falsy payload (AsyncAPY dispatches nothing and holds the connection) or a non-map one."""
-    return shape.wrap(rng.choice((b"null", b"false", b"0", b'""', b"[]", b"{ }", b"[1, 2]", b"42", b"true", b'"x"', b'"{}"')))
+    frame: bytes = shape.wrap(rng.choice((b"null", b"false", b"0", b'""', b"[]", b"{ }", b"[1, 2]", b"42", b"true", b'"x"', b'"{}"')))
+    return frame
 
 
 def _other_protocol(rng: random.Random, shape: FrameShape) -> bytes:

@@ -472,7 +472,7 @@ def _connection_closed(session: Any) -> bool:
     if closed is not None:
         return bool(closed)
     try:
-        return stream.socket.fileno() == -1
+        return bool(stream.socket.fileno() == -1)  # type: ignore[union-attr]  # no stream: AttributeError, caught
     except (AttributeError, OSError):
         return False
 

@@ -158,7 +158,7 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         #: sessions open now (and leaked ones), as AsyncAPY counts them for ``session_limit``
         self.sessions = 0
         self._listener: socket.socket | None = None
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self._numbers = itertools.count(1)
         self._init_loop_state()
         self.thread_name = "rpctest-asyncapy-stub"
@@ -225,7 +225,8 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         """Send ``body`` as the packet (the operation is not on AsyncAPY's wire; it names the call)."""
         timeout = meta.pop("timeout", None)
         call = Call(STACK, self.service or self.client.client.service, operation, body, meta=meta)
-        return self.client.call(call, timeout=timeout)
+        reply: Reply = self.client.call(call, timeout=timeout)
+        return reply
 
     # -- connections -----------------------------------------------------------------------------------
 

@@ -202,7 +202,7 @@ class Framing:
             raise ValueError(f"a Content-Length of {length} does not fit in {self.header_size} bytes")
         return length.to_bytes(self.header_size, self.byteorder)
 
-    def read_length(self, header: bytes) -> int:
+    def read_length(self, header: bytes | bytearray) -> int:
         """The Content-Length in the first ``header_size`` bytes of ``header``."""
         return int.from_bytes(header[: self.header_size], self.byteorder)
 

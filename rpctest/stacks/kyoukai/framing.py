@@ -104,8 +104,9 @@ def _line_ends(rng: random.Random, shape: FrameShape) -> bytes:
 
 def _pipelined(rng: random.Random, shape: FrameShape) -> bytes:
     """A valid request followed by garbage, or by a second request that is not one."""
-    return shape.valid.replace(b"Connection: close", b"Connection: keep-alive") + rng.choice(
+    units: bytes = shape.valid.replace(b"Connection: close", b"Connection: keep-alive") + rng.choice(
         (rng.randbytes(rng.randrange(1, 64)), b"GET / HTTP/1.1\r\n\r\n", shape.valid[: rng.randrange(1, len(shape.valid))]))
+    return units
 
 
 def _other_protocol(rng: random.Random, shape: FrameShape) -> bytes:

@@ -49,7 +49,7 @@ import logging
 import re
 import threading
 import weakref
-from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Literal, Mapping
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Iterable, Literal, Mapping
 
 from rpctest.binding import check_bind_host
 from rpctest.exceptions import ConfigError, StackUnavailable
@@ -125,6 +125,7 @@ def _major(version: str | None) -> int | None:
 def install_problem(
     version_of: Callable[[str], str | None] | None = None,
     importable: Callable[[str], bool] | None = None,
+    requirers: Callable[[str], Iterable[tuple[str, str]]] | None = None,
 ) -> tuple[str, str] | None:
     """``(what is wrong, the fix)`` with this environment's Kyoukai install, or None when usable.
 
@@ -142,9 +143,9 @@ def install_problem(
         version = version_of("Kyoukai")
     importable = importable or _importable
     if not importable("kyoukai"):
-        from rpctest.stacks.environments import install_advice
+        from rpctest.stacks.environments import install_advice, installed_requirements
 
-        return "Kyoukai is not installed", install_advice("kyoukai", version_of, importable)
+        return "Kyoukai is not installed", install_advice("kyoukai", version_of, requirers or installed_requirements)
     if version is not None and version not in SUPPORTED_VERSIONS:
         why = (
             " (pip picks 2.1.4 when it resolves Kyoukai's own pins next to packages that need newer "
@@ -280,7 +281,7 @@ def _component_class() -> type:
         class RpctestKyoukaiComponent(kyoukai.KyoukaiComponent):  # type: ignore[misc, name-defined]
             rpctest_service: "KyoukaiService | None" = None
 
-            def get_protocol(self, ctx: Any, serv_info: tuple) -> Any:
+            def get_protocol(self, ctx: Any, serv_info: tuple[Any, ...]) -> Any:
                 protocol = super().get_protocol(ctx, serv_info)
                 if self.rpctest_service is not None:
                     self.rpctest_service._adopt(protocol)

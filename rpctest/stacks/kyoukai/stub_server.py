@@ -135,7 +135,8 @@ class KyoukaiStubServer(LoopServer, HostedService):
 
     def call(self, operation: str, body: Any = None, **meta: Any) -> Reply:
         """Call one route over HTTP: ``operation`` as ``"METHOD /path"``, ``body`` a request envelope."""
-        return self.client.call(Call(stubbing.STACK, self.service or "kyoukai", operation, body, meta=meta), timeout=meta.get("timeout"))
+        reply: Reply = self.client.call(Call(stubbing.STACK, self.service or "kyoukai", operation, body, meta=meta), timeout=meta.get("timeout"))
+        return reply
 
     # -- connections -----------------------------------------------------------------------------------
 

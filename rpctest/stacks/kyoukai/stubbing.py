@@ -202,7 +202,7 @@ def install(router: "StubRouter") -> Callable[[], None]:
     mock = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
     mock.route().mock(side_effect=handle)
     mock.start()
-    stopped = []
+    stopped: list[bool] = []
 
     def undo() -> None:
         if not stopped:

@@ -120,7 +120,7 @@ class _MemoryTransport(asyncio.Transport):
             return
         self._connection._buffer += bytes(data)
 
-    def writelines(self, list_of_data: Iterable[bytes]) -> None:
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
         for data in list_of_data:
             self.write(data)
 

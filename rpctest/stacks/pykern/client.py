@@ -33,7 +33,7 @@ import itertools
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Coroutine, Iterable, Sequence, TypeVar
 
 from rpctest.exceptions import CallTimeout, RpctestError, StackUnavailable
 from rpctest.model import Call, CallFailed, ErrorKind, Reply, RpcError
@@ -57,6 +57,7 @@ __all__ = [
 ]
 
 _logger = logging.getLogger("rpctest.pykern.client")
+_T = TypeVar("_T")
 
 STACK = "pykern"
 #: the code of the error a call gets when the connection is gone (pykern's client-side class)
@@ -99,7 +100,8 @@ def require_tornado() -> "ModuleType":
             f"the pykern.api wire client and stub server run on tornado, which is not importable ({exc}). "
             "Install it with: pip install 'tornado>=6.1' (the wire half needs no pykern)"
         ) from exc
-    return tornado.websocket
+    websocket: ModuleType = tornado.websocket
+    return websocket
 
 
 def disconnected_reply(reason: str) -> Reply:
@@ -128,8 +130,8 @@ class _Pending:
 
     def __init__(self, api_name: Any, *, subscription: bool) -> None:
         self.api_name = api_name
-        self.future: asyncio.Future | None = None if subscription else asyncio.get_running_loop().create_future()
-        self.queue: asyncio.Queue | None = asyncio.Queue() if subscription else None
+        self.future: asyncio.Future[Any] | None = None if subscription else asyncio.get_running_loop().create_future()
+        self.queue: asyncio.Queue[Any] | None = asyncio.Queue() if subscription else None
 
     @property
     def is_subscription(self) -> bool:
@@ -669,14 +671,15 @@ class PykernSyncClient:
         self._ready.set()
         await self._stop.wait()
 
-    def _submit(self, coroutine: Any, wait: float) -> Any:
+    def _submit(self, coroutine: Coroutine[Any, Any, _T], wait: float) -> _T:
         assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
         done, _ = concurrent.futures.wait([future], wait + _CLOSE_WAIT)
         if not done:  # the coroutine's own timeout should have fired first
             future.cancel()
             raise CallTimeout(f"the pykern.api client thread for {self.address} did not answer within {wait:g} s")
-        return future.result()
+        result: _T = future.result()
+        return result
 
     def _check_open(self) -> None:
         if self._closed:
@@ -687,7 +690,7 @@ class PykernSyncClient:
         """The asyncio client underneath (use it only on this wrapper's loop)."""
         return self._client
 
-    def run(self, coroutine: Any, timeout: float) -> Any:
+    def run(self, coroutine: Coroutine[Any, Any, _T], timeout: float) -> _T:
         """Run ``coroutine`` on this client's loop and return its result, waiting at most about
         ``timeout`` seconds: for raw protocol work beside the client's calls (more connections on the
         same loop, as :mod:`rpctest.stacks.pykern.framing` opens)."""

@@ -63,7 +63,7 @@ _PREFIX = re.compile(r"\A([A-Za-z_][A-Za-z0-9_]*): (.*)\Z", re.DOTALL)
 def classify(code: str | int, *, field: str | None = None, caller_error: bool | None = None, **_: Any) -> ErrorKind:
     """The :class:`ErrorKind` of a pykern error class name (see the module docstring for the rule)."""
     if code in _KINDS:
-        return _KINDS[code]  # type: ignore[index]
+        return _KINDS[code]
     if caller_error is False or (caller_error is None and code in _DECLARED_SERVER_ERRORS):
         return ErrorKind.SERVER_ERROR
     return ErrorKind.CALLER_ERROR

@@ -120,8 +120,8 @@ class _Connection:
         self.handler = handler
         self.number = number
         self.peer = getattr(getattr(handler, "request", None), "remote_ip", "?")
-        self.tasks: set[asyncio.Task] = set()
-        self.streams: dict[int, asyncio.Task] = {}
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.streams: dict[int, asyncio.Task[Any]] = {}
         self.closed = asyncio.get_running_loop().create_future()
         self.destroyed = False
         #: what pykern's server keeps per connection (``self.session``), for the stubs' side effects
@@ -337,7 +337,8 @@ class PykernStubServer(LoopServer, HostedService):
         meta.setdefault("kind", "call")
         timeout = meta.pop("timeout", None)
         call = Call(STACK, self.service, operation, {} if body is None else body, meta=meta)
-        return self.client.call(call, timeout=timeout)
+        reply: Reply = self.client.call(call, timeout=timeout)
+        return reply
 
     # -- connections -----------------------------------------------------------------------------------
 

@@ -76,7 +76,8 @@ def stub_seconds(reply: Reply, stub: Any, key: str) -> float:
 def _api_error(text: str) -> BaseException:
     import pykern.util
 
-    return pykern.util.APIError(text)
+    error: BaseException = pykern.util.APIError(text)
+    return error
 
 
 def _kind_error(api_name: str, subscribe: bool) -> BaseException:
@@ -217,7 +218,7 @@ def install(router: "StubRouter") -> Callable[[], None]:
 
 def _session(client: Any) -> StubSession:
     """The client's session: one per ``Client``, as pykern's server keeps one per connection."""
-    session = client.__dict__.get(_SESSION)
+    session: StubSession | None = client.__dict__.get(_SESSION)
     if session is None:
         session = client.__dict__[_SESSION] = StubSession(f"pykern client {client.uri}")
     return session

@@ -93,7 +93,8 @@ def _short(value: Any, limit: int = 80) -> str:
 def pack(value: Any) -> bytes:
     """``value`` as pykern packs it (bin for bytes, arrays for tuples, doubles for floats)."""
     try:
-        return msgpack.packb(value, use_bin_type=True, default=_default)
+        packed: bytes = msgpack.packb(value, use_bin_type=True, default=_default)
+        return packed
     except (TypeError, ValueError, OverflowError) as exc:
         raise Unpackable(f"msgpack cannot pack this message: {exc}") from None
 
@@ -138,7 +139,7 @@ def auth_args(token: Any = None, version: Any = AUTH_API_VERSION) -> dict[str, A
 class Message:
     """One decoded message: the whole map, plus its checked ``call_id`` and ``msg_kind``."""
 
-    fields: dict
+    fields: dict[str, Any]
     call_id: int
     kind: int
 

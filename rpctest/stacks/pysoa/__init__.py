@@ -210,6 +210,6 @@ class PySOAAdapter(StackAdapter):
 adapter = PySOAAdapter()
 
 
-def serve(server_class: Any, settings: dict | None = None, **options: Any) -> "PySOAService":
+def serve(server_class: Any, settings: dict[str, Any] | None = None, **options: Any) -> "PySOAService":
     """Run ``server_class`` in-process (``transport="local"`` or ``"redis"``); see :mod:`.host`."""
     return adapter.host.serve(server_class, settings=settings, **options)

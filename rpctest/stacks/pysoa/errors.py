@@ -64,7 +64,7 @@ def classify(code: str | int, *, field: str | None = None, is_caller_error: bool
 def from_wire(error: Mapping[str, Any] | Any) -> RpcError:
     """A neutral error from a wire dict or any object with PySOA's error attributes."""
     get = error.get if isinstance(error, Mapping) else (lambda key, default=None: getattr(error, key, default))
-    code = get("code")
+    code: Any = get("code")
     field = get("field")
     details = {key: get(key) for key in NATIVE_FIELDS if get(key) is not None}
     kind = classify(code, field=field, is_caller_error=details.get("is_caller_error"))

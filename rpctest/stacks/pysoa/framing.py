@@ -78,7 +78,8 @@ def _fields(rng: random.Random, shape: FrameShape) -> bytes:
         holder.pop(key, None)
     else:
         holder[key] = rng.choice((None, "", "x", -1, 0, 2**63 - 1, 1e308, [], {}, [1], True, b"\xff"))
-    return shape.wrap(wire.encode_payload(envelope))
+    frame: bytes = shape.wrap(wire.encode_payload(envelope))
+    return frame
 
 
 def _json_payload(rng: random.Random, shape: FrameShape) -> bytes:
@@ -92,7 +93,8 @@ def _ext_types(rng: random.Random, shape: FrameShape) -> bytes:
     envelope = _envelope(shape)
     code, data = rng.choice((1, 2, 3, 4, 5, 10, 0, 99, 127)), rng.randbytes(rng.choice((0, 1, 3, 7, 8, 11, 12, 16)))
     envelope["body"]["actions"][0]["body"] = {"x": msgpack.ExtType(code, data)}
-    return shape.wrap(wire.encode_payload(envelope))
+    frame: bytes = shape.wrap(wire.encode_payload(envelope))
+    return frame
 
 
 _BREAKAGES = (_protocol, _content_type, _chunks, _fields, _json_payload, _ext_types)

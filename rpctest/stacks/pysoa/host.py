@@ -106,11 +106,12 @@ def _install_fake_routing(fake_server: Any) -> str:
         if _fake_refcount == 0:
             original = StandardRedisClient.__dict__["_get_connection_list"]
 
-            def _get_connection_list(cls: Any, hosts: Any = None, **connection_kwargs: Any) -> list[Any]:
+            def _get_connection_list(cls: type[Any], /, hosts: Any = None, **connection_kwargs: Any) -> list[Any]:
                 server = _fake_host_for(hosts)
                 if server is not None:
                     return [fakeredis.FakeStrictRedis(server=server, db=connection_kwargs.get("db", 0) or 0)]
-                return original.__get__(None, cls)(hosts, **connection_kwargs)
+                connections: list[Any] = original.__get__(None, cls)(hosts, **connection_kwargs)
+                return connections
 
             installed = classmethod(_get_connection_list)
             _fake_patch.update(original=original, installed=installed)
@@ -198,7 +199,7 @@ class PySOAService(HostedService):
     def __init__(
         self,
         *,
-        server_class: type,
+        server_class: type[Any],
         server: Any,
         client: Any,
         transport: Literal["local", "redis"],
@@ -340,7 +341,8 @@ class PySOAService(HostedService):
 
     def _request_queue_key(self) -> str:
         core = self.server.transport.core
-        return core.QUEUE_NAME_PREFIX + self.server.transport._receive_queue_name
+        key: str = core.QUEUE_NAME_PREFIX + self.server.transport._receive_queue_name
+        return key
 
     def _server_connection(self, queue_key: str) -> Any:
         return self.server.transport.core.backend_layer.get_connection(queue_key)
@@ -475,7 +477,7 @@ def close_idle_loops(handlers: Mapping[str, Any]) -> None:
 
 
 def serve(
-    server_class: type,
+    server_class: type[Any],
     settings: Mapping[str, Any] | None = None,
     *,
     transport: Literal["local", "redis"] = "local",
@@ -511,6 +513,7 @@ def serve(
     user_client = dict(client_settings or {})
     user_client_transport = user_client.pop("transport", None) or {}
 
+    service: PySOAService | None
     if transport == "local":
         client = Client(
             {
@@ -541,7 +544,7 @@ def serve(
     else:
         host, port = target.host, target.port
 
-    service: PySOAService | None = None
+    service = None
     try:
         user_server_transport = server_settings.get("transport") or {}
         server_extra = dict(user_server_transport.get("kwargs", {})) if "redis_gateway" in str(
@@ -604,4 +607,5 @@ def _wake_message(core: Any) -> bytes:
         "body": {},
     }
     header = "content-type:{};".format(serializer.mime_type).encode("ascii")
-    return ProtocolVersion.VERSION_3.prefix + header + serializer.dict_to_blob(envelope)
+    message: bytes = ProtocolVersion.VERSION_3.prefix + header + serializer.dict_to_blob(envelope)
+    return message

@@ -462,7 +462,7 @@ class PySOAWireClient:
         with self._ids_lock:
             return next(self._request_ids)
 
-    def _request(self, calls: Sequence[Call], service: str, request_id: int) -> tuple[dict, int]:
+    def _request(self, calls: Sequence[Call], service: str, request_id: int) -> tuple[dict[str, Any], int]:
         """The request envelope and its key TTL, with job headers from the calls' meta."""
         headers = _job_headers(calls)
         control = dict(headers.control)
@@ -486,7 +486,7 @@ class PySOAWireClient:
         )
         return envelope, ttl
 
-    def _send(self, service: str, envelope: dict, ttl: int) -> None:
+    def _send(self, service: str, envelope: dict[str, Any], ttl: int) -> None:
         frame = wire.encode_message(envelope, protocol_version=self.protocol_version, content_type=self.content_type)
         if self.maximum_message_size is not None and len(frame) > self.maximum_message_size:
             raise wire.WireError(
@@ -495,7 +495,7 @@ class PySOAWireClient:
             )
         self._connection.push(wire.request_queue_key(service), [frame], ttl)
 
-    def _receive(self, service: str, request_id: int, wait: float, calls: Sequence[Call]) -> dict:
+    def _receive(self, service: str, request_id: int, wait: float, calls: Sequence[Call]) -> dict[str, Any]:
         """The response envelope for ``request_id``; drops late and expired replies on the way."""
         key = self.response_queue(service)
         deadline = time.monotonic() + wait

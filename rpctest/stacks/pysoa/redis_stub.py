@@ -195,8 +195,9 @@ class _Request:
         self.envelope = message.envelope
 
     @property
-    def meta(self) -> dict:
-        return self.envelope["meta"]
+    def meta(self) -> dict[str, Any]:
+        meta: dict[str, Any] = self.envelope["meta"]
+        return meta
 
     @property
     def job(self) -> Any:
@@ -345,7 +346,7 @@ class PySOAStubServer(HostedService):
     # -- calling it ------------------------------------------------------------------------------
 
     @property
-    def client(self) -> PySOAWireClient:  # type: ignore[override]
+    def client(self) -> PySOAWireClient:
         """A wire client on this server's Redis (closed by :meth:`stop`)."""
         with self._state_lock:
             if self._stopped:

@@ -390,7 +390,7 @@ def _unknown_live_spec(field: Any) -> dict[str, Any]:
 def _convert(spec: Mapping[str, Any]) -> tuple[Schema, list[Note]]:
     """One node: dispatch on the introspection type, then the annotations every node shares."""
     notes = _Notes()
-    kind = spec.get("type") if isinstance(spec, Mapping) else None
+    kind: Any = spec.get("type") if isinstance(spec, Mapping) else None
     converter = _CONVERTERS.get(kind) if isinstance(kind, str) else None
     if converter is None:
         return _unknown(spec, notes), notes.items
@@ -479,7 +479,7 @@ def _string_keys(schema: Schema) -> bool:
 
 def _c_schemaless(spec: Mapping[str, Any], notes: _Notes) -> Schema:
     node: Schema = {"type": "object"}
-    key_spec = spec.get("key_type") if isinstance(spec.get("key_type"), Mapping) else {"type": "hashable"}
+    key_spec: Mapping[str, Any] = spec["key_type"] if isinstance(spec.get("key_type"), Mapping) else {"type": "hashable"}
     if key_spec.get("type") not in ("hashable", "anything"):
         key_schema, key_notes = _convert(key_spec)
         if _string_keys(key_schema):
@@ -878,7 +878,8 @@ def _code_value(node: ast.AST, namespace: Mapping[str, Any]) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.Name) and isinstance(namespace.get(node.id), str):
-        return namespace[node.id]
+        value: str = namespace[node.id]
+        return value
     return None
 
 
@@ -952,7 +953,7 @@ def _part(
     return schema, [{"pointer": f"/{part}{note['pointer']}", "note": note["note"]} for note in notes]
 
 
-def _operation(description: str, request: tuple[Schema, list[Note]], response: tuple[Schema, list[Note]]) -> dict:
+def _operation(description: str, request: tuple[Schema, list[Note]], response: tuple[Schema, list[Note]]) -> dict[str, Any]:
     return {
         "description": description,
         "request": request[0],
@@ -981,7 +982,7 @@ def _live_operation(action: Any) -> dict[str, Any]:
 def _note_validate_override(action: Any, operation: dict[str, Any]) -> None:
     from pysoa.server.action.base import Action
 
-    if not (isinstance(action, type) and issubclass(action, Action)) or action.validate is Action.validate:
+    if not (isinstance(action, type) and issubclass(action, Action)) or getattr(action, "validate") is Action.validate:  # noqa: B009 - typed access to the untyped Action's subclass
         return
     sentence = f"{_class_name(action)}.validate() checks the request in Python; those checks are not expressed."
     if getattr(action, "request_schema", None):
@@ -1054,7 +1055,7 @@ def _switched_branches(name: str, action: Any) -> list[tuple[str, Any]]:
     return named
 
 
-def _served_actions(server_class: type) -> dict[str, Any]:
+def _served_actions(server_class: type[Any]) -> dict[str, Any]:
     """Every action a client can call on ``server_class``, as pysoa 1.4.9 serves them.
 
     What we found in pysoa 1.4.9: ``Server.execute_job`` answers ``introspect`` (the server's
@@ -1089,7 +1090,7 @@ def _provider_operation(name: str, action: Any, declared: Iterable[str]) -> dict
 
 
 def export_provider(
-    server_class: type, *, expected_errors: Mapping[str, Iterable[str]] | None = None
+    server_class: type[Any], *, expected_errors: Mapping[str, Iterable[str]] | None = None
 ) -> dict[str, Any]:
     """The neutral contract of a PySOA ``Server`` subclass, from its live action classes.
 
@@ -1139,7 +1140,7 @@ def _check_server_class(server_class: Any) -> None:
 
     if not (isinstance(server_class, type) and issubclass(server_class, Server)):
         raise TypeError(f"a PySOA schema export needs a pysoa.server.Server subclass, not {server_class!r}")
-    if not server_class.service_name:
+    if not getattr(server_class, "service_name", None):  # getattr: mypy sees the untyped Server's subclass as a bare type
         raise TypeError(f"{server_class.__name__} has no service_name")
 
 
@@ -1241,7 +1242,8 @@ def _introspect(target: Any, service: str, timeout: float, address: str, credent
         headers: dict[str, Any] = {}
         if credentials is not None:  # the context and switches a service may need to answer at all
             headers = {"context": dict(credentials.context), "switches": list(credentials.switches)}
-        return client.call_action(service, "introspect", body={}, timeout=seconds, **headers).body
+        body: Mapping[str, Any] = client.call_action(service, "introspect", body={}, timeout=seconds, **headers).body
+        return body
     except MessageReceiveTimeout:
         raise IntrospectionTimeout(
             f"no answer from PySOA service {service!r} at {address} to 'introspect' within {seconds} s: is the "

@@ -248,6 +248,7 @@ class _Builder:
         if type(field).errors is fields.Base.errors:
             return st.nothing()  # Base.errors rejects every value (conformity 1.28.2's Deprecated has no other)
         overrides = registered()
+        klass: Any  # a Conformity class: untyped, so mypy would see a bare type
         for klass in type(field).__mro__:
             if klass in overrides:
                 return self._checked(field, overrides[klass](field), tries=_TRIES)
@@ -294,7 +295,8 @@ class _Builder:
     # -- scalars -----------------------------------------------------------------------------------
 
     def _alphabet(self) -> SearchStrategy:
-        return st.characters(exclude_categories=()) if self.surrogates else st.characters(exclude_categories=("Cs",))
+        surrogates: Any = "Cs"  # Any: Hypothesis types the category names as literals
+        return st.characters(exclude_categories=()) if self.surrogates else st.characters(exclude_categories=(surrogates,))
 
     def _text(self, min_size: int = 0, max_size: int | None = None) -> SearchStrategy:
         return st.text(self._alphabet(), min_size=min_size, max_size=max_size)
@@ -360,7 +362,7 @@ class _Builder:
         hi: float | None = None
         exclude_lo = exclude_hi = False
         for name in ("gt", "gte"):
-            bound = getattr(field, name, None)
+            bound: Any = getattr(field, name, None)
             if _finite(bound) and (lo is None or float(bound) >= lo):
                 lo, exclude_lo = float(bound), name == "gt"
         for name in ("lt", "lte"):
@@ -532,7 +534,11 @@ class _Builder:
             if strategy.is_empty:
                 continue
             if key != "__default__":
-                strategy = strategy.map(lambda value, key=key: _with_switch(value, path, key))
+
+                def switched(value: Any, key: Any = key) -> Any:
+                    return _with_switch(value, path, key)
+
+                strategy = strategy.map(switched)
             branches.append(strategy)
         return (st.one_of(branches) if branches else st.nothing()), False
 

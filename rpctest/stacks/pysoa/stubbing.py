@@ -52,8 +52,8 @@ def install(router: "StubRouter") -> Callable[[], None]:
     """Patch ``Client`` once for all stubs; return the undo function."""
     from pysoa.client.client import Client
 
-    original_send = Client.send_request
-    original_get = Client.get_all_responses
+    original_send: Callable[..., int] = Client.send_request
+    original_get: Callable[..., Iterator[Any]] = Client.get_all_responses
     # parameter names after self, to read arguments without inspect's slow Signature.bind per call
     names = tuple(inspect.signature(original_send).parameters)[1:]
     state = {"active": True}
@@ -70,17 +70,17 @@ def install(router: "StubRouter") -> Callable[[], None]:
 
     send_request.__wrapped__ = original_send  # type: ignore[attr-defined]
     get_all_responses.__wrapped__ = original_get  # type: ignore[attr-defined]
-    Client.send_request = send_request  # type: ignore[method-assign]
-    Client.get_all_responses = get_all_responses  # type: ignore[method-assign]
+    Client.send_request = send_request
+    Client.get_all_responses = get_all_responses
 
     def undo() -> None:
         state["active"] = False
         # Only unpatch if nobody patched over us meanwhile (pysoa's own stub_action may have);
         # otherwise our inactive wrappers stay in the chain and simply delegate.
         if Client.send_request is send_request:
-            Client.send_request = original_send  # type: ignore[method-assign]
+            Client.send_request = original_send
         if Client.get_all_responses is get_all_responses:
-            Client.get_all_responses = original_get  # type: ignore[method-assign]
+            Client.get_all_responses = original_get
 
     return undo
 
@@ -95,7 +95,7 @@ def _pysoa_types() -> tuple[Any, Any, Any]:
 
 
 def _pending(client: Any, service_name: str) -> _Pending:
-    table = client.__dict__.setdefault("_rpctest_pending", {})
+    table: dict[str, _Pending] = client.__dict__.setdefault("_rpctest_pending", {})
     return table.setdefault(service_name, _Pending())
 
 
@@ -109,7 +109,7 @@ def _as_action_request(item: Any) -> Any:
     raise TypeError(f"a PySOA action request must be an ActionRequest or a dict, not {item!r}")
 
 
-def _send(router: "StubRouter", original: Any, names: tuple[str, ...], client: Any, args: tuple, kwargs: dict) -> int:
+def _send(router: "StubRouter", original: Callable[..., int], names: tuple[str, ...], client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
     ActionResponse, JobResponse, PySOATransportError = _pysoa_types()
     arguments = dict(zip(names, args))
     arguments.update(kwargs)
@@ -169,7 +169,7 @@ def _send(router: "StubRouter", original: Any, names: tuple[str, ...], client: A
     return request_id
 
 
-def _receive(original: Any, client: Any, service_name: str, args: tuple, kwargs: dict) -> Iterator[Any]:
+def _receive(original: Callable[..., Iterator[Any]], client: Any, service_name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Iterator[Any]:
     pending = _pending(client, service_name)
     if service_name in client.settings:
         for request_id, response in original(client, service_name, *args, **kwargs):

@@ -120,7 +120,7 @@ class RedisMessage:
     a declared content type that was not understood and fell back to a default is kept there too.
     """
 
-    envelope: dict
+    envelope: dict[str, Any]
     protocol_version: int = 3
     content_type: str = CONTENT_TYPE_MSGPACK
     headers: dict[str, str] = field(default_factory=dict)
@@ -339,16 +339,17 @@ def _reject_timestamps(value: Any) -> None:
 # --- payload serializers --------------------------------------------------------------------
 
 
-def _pack_msgpack(envelope: dict) -> bytes:
+def _pack_msgpack(envelope: dict[str, Any]) -> bytes:
     try:
-        return msgpack.packb(envelope, default=_ext_default, **_PACK_KWARGS)
+        packed: bytes = msgpack.packb(envelope, default=_ext_default, **_PACK_KWARGS)
+        return packed
     except WireError:
         raise
     except (TypeError, ValueError, OverflowError) as exc:
         raise WireError(f"cannot encode the envelope as msgpack: {exc}") from exc
 
 
-def _dump_json(envelope: dict) -> bytes:
+def _dump_json(envelope: dict[str, Any]) -> bytes:
     """PySOA's JSON serializer is ``json.dumps`` with every default; spelled out so it stays that way."""
     try:
         text = json.dumps(envelope, ensure_ascii=True, allow_nan=True, sort_keys=False, separators=(", ", ": "))
@@ -389,7 +390,7 @@ def _check_content_type(content_type: str) -> None:
         raise WireError(f"unknown content-type {content_type!r}: PySOA knows {', '.join(CONTENT_TYPES)}")
 
 
-def encode_payload(envelope: dict, content_type: str = CONTENT_TYPE_MSGPACK) -> bytes:
+def encode_payload(envelope: dict[str, Any], content_type: str = CONTENT_TYPE_MSGPACK) -> bytes:
     """Serialize an envelope exactly as PySOA's serializer for ``content_type`` does (no framing)."""
     _check_content_type(content_type)
     if not isinstance(envelope, dict):
@@ -399,7 +400,7 @@ def encode_payload(envelope: dict, content_type: str = CONTENT_TYPE_MSGPACK) -> 
     return _pack_msgpack(envelope)
 
 
-def decode_payload(payload: bytes, content_type: str = CONTENT_TYPE_MSGPACK, *, unicode_errors: str = "strict") -> dict:
+def decode_payload(payload: bytes, content_type: str = CONTENT_TYPE_MSGPACK, *, unicode_errors: str = "strict") -> dict[str, Any]:
     """Deserialize a payload and insist on a map, as every PySOA envelope is one.
 
     ``unicode_errors="surrogatepass"`` reads strings with lone surrogates, which PySOA's client can
@@ -514,7 +515,7 @@ def _frame_bytes(protocol_version: int, content_type: str) -> bytes:
 
 
 def encode_message(
-    envelope: dict, *, protocol_version: int = 3, content_type: str = CONTENT_TYPE_MSGPACK
+    envelope: dict[str, Any], *, protocol_version: int = 3, content_type: str = CONTENT_TYPE_MSGPACK
 ) -> bytes:
     """The list element PySOA pushes for ``envelope``, byte for byte.
 
@@ -547,7 +548,7 @@ def decode_message(
 # --- chunking (server responses, protocol 3) ------------------------------------------------
 
 
-def encode_chunks(envelope: dict, chunk_size: int, *, content_type: str = CONTENT_TYPE_MSGPACK) -> list[bytes]:
+def encode_chunks(envelope: dict[str, Any], chunk_size: int, *, content_type: str = CONTENT_TYPE_MSGPACK) -> list[bytes]:
     """The list elements a PySOA server pushes when chunking responses larger than ``chunk_size``.
 
     A payload that fits is sent whole, as one unchunked element, exactly as PySOA does.
@@ -639,7 +640,7 @@ def _as_sent(value: Any) -> Any:
     return value
 
 
-def _action_request(action: Any) -> dict:
+def _action_request(action: Any) -> dict[str, Any]:
     """``{action, body}`` from a name, a mapping, or an object with ``action``/``body`` attributes."""
     if isinstance(action, str):
         name, body = action, {}
@@ -677,7 +678,7 @@ def request_envelope(
     client_version: Sequence[int] = DEFAULT_CLIENT_VERSION,
     context_extra: Mapping[str, Any] | None = None,
     control_extra: Mapping[str, Any] | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The request envelope PySOA's client sends, with its exact key order.
 
     That order is ``request_id, meta{client_version, reply_to, __expiry__}, body{control, context,
@@ -702,7 +703,7 @@ def request_envelope(
     return {"request_id": request_id, "meta": meta, "body": body}
 
 
-def envelope_errors(envelope: Mapping[str, Any]) -> tuple[list[dict], list[list[dict]]]:
+def envelope_errors(envelope: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
     """(job errors, errors of each action) of a response envelope, as the dicts on the wire.
 
     A job error (e.g. a RESPONSE_TOO_LARGE) comes with no actions at all; an action error sits

@@ -273,7 +273,7 @@ class ZeroJSONClient:
             sock.send_multipart(frames, flags=zmq.NOBLOCK)
             if not self._wait(sock, zmq.POLLIN, deadline):
                 return None
-            answer = sock.recv_multipart()
+            answer: list[bytes] = sock.recv_multipart()
             done = True
         finally:
             if not done:

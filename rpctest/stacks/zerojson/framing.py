@@ -126,7 +126,7 @@ def framing_cases(
 
     call = wire.COMMAND_CALL
     valid = body(call_args=args, **({"extensions": {wire.AUTH_EXTENSION: token}} if token else {}))
-    no_reply = {"expect": "no_reply", "weakness": _NO_REPLY_WEAKNESS}
+    no_reply: dict[str, Any] = {"expect": "no_reply", "weakness": _NO_REPLY_WEAKNESS}
 
     # -- frame count and envelope
     add("no-application-frames", "Only the empty delimiter, no application frames.", [],
@@ -215,7 +215,7 @@ def framing_cases(
         **_error(wire.METHOD_NOT_FOUND))
 
     # -- what breaks decoders: nesting, long integers, long strings, bad text (issue 15)
-    unknown = {"expect": "error", "codes": (wire.METHOD_NOT_FOUND,), "kind": ErrorKind.NOT_FOUND}
+    unknown: dict[str, Any] = {"expect": "error", "codes": (wire.METHOD_NOT_FOUND,), "kind": ErrorKind.NOT_FOUND}
     add("json-nested-1000", "A body of 1000 nested arrays (2 KB), deeper than Python's JSON decoder recurses.",
         [call, b"[" * NESTING + b"]" * NESTING],
         source="observed of PyCOM 0.6.0: json.loads raises RecursionError, which its decoder (catching ValueError) "

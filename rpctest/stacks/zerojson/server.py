@@ -338,7 +338,7 @@ class ZeroJSONServer(HostedService):
     # -- calling it --------------------------------------------------------------------------------------
 
     @property
-    def client(self) -> ZeroJSONClient:  # type: ignore[override]
+    def client(self) -> ZeroJSONClient:
         """A client of this server on its context (closed by :meth:`stop`)."""
         from rpctest.stacks.zerojson.client import ZeroJSONClient
 
@@ -643,7 +643,8 @@ class ZeroJSONServer(HostedService):
             response = self._guarded(lambda: self._invoke(local, data, None, _CallState()), data)
             if response.code != wire.OK:
                 raise RemoteError(response.error, code=response.code)
-            return response.result
+            result: Mapping[str, Any] = response.result
+            return result
         address = self._locate(AUTHENTICATOR_INTERFACE)
         if address is None:
             raise ServiceNotFound(f"Service with interface '{AUTHENTICATOR_INTERFACE}' not found")
@@ -669,7 +670,8 @@ class ZeroJSONServer(HostedService):
         if reply.errors:
             error = reply.errors[0]
             raise RemoteError(error.message or None, code=int(error.code))
-        return reply.body
+        body: Mapping[str, Any] = reply.body
+        return body
 
     def _nested_call(self, address: str, interface: str, method: str, args: Any) -> Reply:
         """A blocking call from this server's thread to another server (CallTimeout answers 1)."""

@@ -45,7 +45,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 from rpctest.stacks.zerojson import wire
 from rpctest.stacks.zerojson.errors import AccessDenied, BadRequest, code_number
@@ -84,7 +84,7 @@ Posthook = Callable[["InterfaceInfo", "MethodInfo", wire.Response], None]
 # -- sessions and requests --------------------------------------------------------------------------
 
 
-class Session(dict):
+class Session(dict[str, Any]):
     """A stateful interface's per-caller state: a dict with the ``session_id`` the caller sends back.
 
     :meth:`discard` drops it from the server at once; the reply that discards it still carries its
@@ -301,6 +301,18 @@ def _declare(
     )
     setattr(func, _METHOD_ATTR, info)
     return func
+
+
+@overload
+def method(
+    name: _F, *, results: Iterable[str] = (), attachments: tuple[str | None, str | None] = (None, None)
+) -> _F: ...
+
+
+@overload
+def method(
+    name: str | None = None, *, results: Iterable[str] = (), attachments: tuple[str | None, str | None] = (None, None)
+) -> Callable[[_F], _F]: ...
 
 
 def method(

@@ -34,13 +34,13 @@ def raises_call_action_error(**kwargs: Any) -> Iterator[Any]:
 
     with pytest.raises(Client.CallActionError, **kwargs) as exc_info:
         yield exc_info
-    exc_info.soa_errors = list(exc_info.value.actions[0].errors)  # type: ignore[attr-defined]
+    exc_info.soa_errors = list(exc_info.value.actions[0].errors)
 
 
 def _code_set(codes: Codes) -> set[str]:
     """One code or an iterable of them, as pysoa accepts (a str is one code, not its letters)."""
     if isinstance(codes, (str, bytes)):
-        return {codes}  # type: ignore[arg-type]
+        return {codes}
     try:
         return set(codes)
     except TypeError:

@@ -22,7 +22,7 @@ __all__ = ["action_stubber", "server_settings", "service_client_settings", "serv
 
 
 def _service_name(server_class: type) -> str:
-    name = getattr(server_class, "service_name", None)
+    name: str | None = getattr(server_class, "service_name", None)
     if not name:
         raise TypeError(f"the server_class fixture must give a pysoa Server subclass with a service_name, not {server_class!r}")
     return name
@@ -55,7 +55,7 @@ def service_client_class(server_class: type) -> type:
     default = _service_name(server_class)
 
     class ServiceClient(Client):  # type: ignore[misc]
-        def call_action(self, action: str, body: Any = None, service_name: str | None = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        def call_action(self, action: str, body: Any = None, service_name: str | None = None, **kwargs: Any) -> Any:
             return super().call_action(service_name or default, action, body=body, **kwargs)
 
     return ServiceClient

@@ -80,7 +80,7 @@ def _raises(exception: Any, **kwargs: Any) -> Iterator[Any]:
     """pytest.raises, plus ``.exception`` (unittest's name for ``.value``) once the block has exited."""
     with pytest.raises(exception, **kwargs) as exc_info:
         yield exc_info
-    exc_info.exception = exc_info.value  # type: ignore[attr-defined]
+    exc_info.exception = exc_info.value
 
 
 class UnitTestPolyfills:

@@ -28,13 +28,14 @@ from rpctest.stacks.pysoa.pysoa_test.polyfills import UnitTestPolyfills
 __all__ = ["BaseServerTestCase", "UnitTestServerTestCase", "PyTestServerTestCase", "ServerTestCase", "settings_for"]
 
 
-def settings_for(server_class: type) -> Mapping[str, Any]:
+def settings_for(server_class: type[Any]) -> Mapping[str, Any]:
     """The server settings pysoa.test falls back to: Django's ``SOA_SERVER_SETTINGS`` for a Django server,
     else ``SOA_SERVER_SETTINGS`` (or ``settings``) of the module named by ``$PYSOA_SETTINGS_MODULE``."""
     if getattr(server_class, "use_django", False):
         from django.conf import settings as django_settings  # type: ignore[import-not-found]
 
-        return django_settings.SOA_SERVER_SETTINGS
+        django_server_settings: Mapping[str, Any] = django_settings.SOA_SERVER_SETTINGS
+        return django_server_settings
     name = os.environ.get("PYSOA_SETTINGS_MODULE")
     if not name:
         raise AssertionError(
@@ -48,7 +49,8 @@ def settings_for(server_class: type) -> Mapping[str, Any]:
         raise AssertionError(f"could not import PYSOA_SETTINGS_MODULE {name!r}: {exc}") from exc
     for attribute in ("SOA_SERVER_SETTINGS", "settings"):
         if hasattr(module, attribute):
-            return getattr(module, attribute)
+            module_settings: Mapping[str, Any] = getattr(module, attribute)
+            return module_settings
     raise AssertionError(f"PYSOA_SETTINGS_MODULE {name!r} has neither SOA_SERVER_SETTINGS nor settings")
 
 
@@ -59,7 +61,7 @@ class BaseServerTestCase:
     ``server_settings``; then :meth:`setup_pysoa` gives ``self.client`` and ``self.service_name``.
     """
 
-    server_class: type | None = None
+    server_class: type[Any] | None = None
     server_settings: Mapping[str, Any] | None = None
 
     def setup_pysoa(self) -> None:
@@ -101,7 +103,8 @@ class BaseServerTestCase:
         __tracebackhide__ = True
         with raises_call_action_error() as exc_info:
             self.call_action(action, body, **kwargs)
-        return exc_info.soa_errors
+        errors: list[Any] = exc_info.soa_errors
+        return errors
 
     def assertActionRunsWithFieldErrors(
         self, action: str, body: Any, field_errors: Mapping[str, Codes], only: bool = False, **kwargs: Any
