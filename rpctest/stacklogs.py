@@ -178,9 +178,13 @@ def _logs_dir() -> Path:
     from rpctest.report.state import state_dir
 
     try:
-        return state_dir() / "logs"
+        directory = state_dir() / "logs"
     except RpctestError:  # a broken [tool.rpctest] table is the command's to report
         return DEFAULT_DIR
+    try:  # said as the user would type it, where it is under the working directory
+        return directory.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return directory
 
 
 def log_path(command: str, directory: Path = DEFAULT_DIR) -> Path:

@@ -29,6 +29,8 @@ def rpctest(*argv: str, cwd: Path, timeout: float = 300, env: dict[str, str] | N
     path = os.pathsep.join([str(ROOT), str(TESTS), os.environ.get("PYTHONPATH", "")])
     # progress lines (one per 10 s in a log) come on a loaded machine only: not what these runs count
     quiet_progress = {"RPCTEST_PROGRESS_INTERVAL": "3600"}  # (tests/conftest.py sets it too, for in-process runs)
+    # the run's state (kept runs, stack logs) in its own directory, as a project's .rpctest/ would be
+    quiet_progress["RPCTEST_STATE_DIR"] = str(cwd / ".rpctest")
     done = subprocess.run([sys.executable, "-m", "rpctest", *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, "PYTHONPATH": path, **quiet_progress, **(env or {})})
     return Run(done.returncode, done.stdout, done.stderr)

@@ -221,3 +221,24 @@ def test_a_task_whose_case_hangs_still_shows_time_passing_and_leaves_no_thread()
     lines = out.getvalue().splitlines()
     assert len(lines) >= 2 and all(line.startswith("rpctest contracts verify --live: pykern:wallet — 0/3 case(s), 0 failing, ") for line in lines), lines
     assert not [t for t in threading.enumerate() if t.name == "rpctest-progress"]
+
+
+def test_a_runs_stack_logs_go_to_the_state_directory_said_relative_to_where_the_user_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beside the runs kept for ``rpctest report``: ``RPCTEST_STATE_DIR`` moves both, and a path under
+    the working directory is shown as the user would type it."""
+    import logging
+
+    from rpctest import stacklogs
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RPCTEST_STATE_DIR", str(tmp_path / "state"))
+    with stacklogs.captured([], "fuzz") as logs:
+        logging.getLogger("rpctest.serve").warning("kept")
+    assert logs.path.parent == Path("state") / "logs"
+    assert "kept" in (tmp_path / logs.path).read_text()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    with stacklogs.captured([], "fuzz") as logs:
+        logging.getLogger("rpctest.serve").warning("kept")
+    assert logs.path.parent == tmp_path / "state" / "logs"

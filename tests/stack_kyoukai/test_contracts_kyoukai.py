@@ -167,7 +167,7 @@ def test_cli_replay_prints_its_verdict_not_kyoukais_tracebacks(tmp_path: Path) -
     rpctest = Path(sys.executable).parent / "rpctest"
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run([str(rpctest), "replay", str(replay_file)], capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(root)})
+                          env={**os.environ, "PYTHONPATH": str(root), "RPCTEST_STATE_DIR": str(tmp_path / ".rpctest")})
     assert done.returncode == 1 and done.stdout.startswith("STILL FAILING: "), done
     # Kyoukai's tracebacks are in the run's log file; stderr only says where
     [log] = (tmp_path / ".rpctest" / "logs").glob("replay-*.log")
