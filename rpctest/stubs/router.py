@@ -15,7 +15,7 @@ import inspect
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Iterator, Mapping, TypeVar
 
 from rpctest.exceptions import StubUsageError, UnmatchedCall
 from rpctest.matchers import blank_where_ruled, rule_differences, with_examples_where_ruled
@@ -32,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call", "ANY_ATTACHMENT"]
 
 _MISSING = object()
+_T = TypeVar("_T")
 
 
 def _short(value: Any, limit: int = 120) -> str:
@@ -91,6 +92,7 @@ class Stub:
         # same thing every call, so what can be worked out once is.
         self._plain = effect is None and self.options.get("items") is None
         self._make_body = template(self.body)
+        self._attachment = self.options.get("attachment")  # a binary side payload (ZeroJSON)
         self._reply_meta = {name: self.options[name] for name in self.adapter.reply_options if name in self.options}
 
     @property
@@ -181,7 +183,7 @@ class Stub:
             # the fast path every in-process stub and stub server shares: record, then answer a
             # fresh copy of the prebuilt body (a consumer mutating it changes no later reply)
             handle._rpctest_record(call)
-            return Reply(body=self._make_body(), errors=list(self.errors), attachment=self.options.get("attachment"),
+            return Reply(body=self._make_body(), errors=list(self.errors), attachment=self._attachment,
                          meta=dict(self._reply_meta))
         reply = self._reply(call)
         given = self._reply_meta
@@ -311,6 +313,7 @@ class StubRouter:
         self._scopes: list[StubScope] = []
         self._listeners: list[Callable[[Interaction], None]] = []
         self._ids = itertools.count(1)
+        self._memo: tuple[tuple[object, object], dict[Hashable, Any]] | None = None
 
     # registration -------------------------------------------------------------------------------
 
@@ -345,6 +348,23 @@ class StubRouter:
                 undo()
             else:
                 self._interceptors[stub.stack] = (undo, count - 1)
+
+    def memo(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, worked out once per ``key`` for as long as the active stubs and the
+        configuration stay the same: what an interceptor would otherwise work out on every call
+        from both (which service a pykern client's URI or an httpx request's base URL is for)."""
+        from rpctest import config
+
+        state = (self._lookup, config.current())
+        memo = self._memo
+        if memo is None or memo[0][0] is not state[0] or memo[0][1] is not state[1]:
+            memo = self._memo = (state, {})
+        table = memo[1]
+        try:
+            return table[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = table[key] = compute()
+            return value
 
     def active(self, stack: str | None = None) -> list[Stub]:
         with self._lock:

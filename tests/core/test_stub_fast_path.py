@@ -129,3 +129,38 @@ def test_a_template_of_an_unusual_object_deep_copies_it() -> None:
     assert first["thing"] is not value["thing"] and first["thing"].items == [1]
     first["thing"].items.append(2)
     assert second["thing"].items == [1] and value["thing"].items == [1]
+
+
+def test_calls_the_fast_path_and_the_mock_recorded_keep_their_order(toy: ToyAdapter) -> None:
+    """Fast-path records are filed before the mock's own (a value set on the handle takes the mock's
+    way), so the lists stay in call order whichever way each call was recorded."""
+    with stub_action("svc", "get", stack="toy", body={"x": 1}) as handle:
+        assert toy_call("svc", "get", {"n": 1}) == {"x": 1}
+        handle.side_effect = [{"x": 2}]
+        assert toy_call("svc", "get", {"n": 2}) == {"x": 2}
+        handle.side_effect = None
+        assert toy_call("svc", "get", {"n": 3}) == {"x": 1}
+    assert handle.call_bodies == ({"n": 1}, {"n": 2}, {"n": 3})
+    assert handle.mock_calls == [mock.call({"n": 1}), mock.call({"n": 2}), mock.call({"n": 3})]
+    assert handle.call_args == mock.call({"n": 3}) and handle.call_count == 3
+
+
+def test_records_made_by_other_threads_while_the_test_reads_are_all_kept(toy: ToyAdapter) -> None:
+    """A stub server answers on its own thread while the test may read the handle."""
+    import threading
+
+    with stub_action("svc", "get", stack="toy", body={}) as handle:
+        def calls(start: int) -> None:
+            for n in range(start, start + 500):
+                toy_call("svc", "get", {"n": n})
+
+        threads = [threading.Thread(target=calls, args=(start,)) for start in (0, 500)]
+        for thread in threads:
+            thread.start()
+        while any(thread.is_alive() for thread in threads):
+            assert len(handle.call_args_list) <= 1000
+        for thread in threads:
+            thread.join()
+    assert sorted(body["n"] for body in handle.call_bodies) == list(range(1000))
+    assert len(handle.mock_calls) == 1000
+

@@ -14,7 +14,6 @@ and real actions after it are not sent, as a real server would not run them.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -85,13 +84,18 @@ def install(router: "StubRouter") -> Callable[[], None]:
     return undo
 
 
-@functools.lru_cache(maxsize=None)
+#: pysoa's classes once imported (:func:`_pysoa_types`)
+_TYPES: tuple[Any, Any, Any, Any] | None = None
+
+
 def _pysoa_types() -> tuple[Any, Any, Any, Any]:
     """pysoa's classes, imported once (the import statement costs a few microseconds per call)."""
+    global _TYPES
     from pysoa.common.transport.errors import PySOATransportError
     from pysoa.common.types import ActionRequest, ActionResponse, JobResponse
 
-    return ActionResponse, JobResponse, PySOATransportError, ActionRequest
+    _TYPES = (ActionResponse, JobResponse, PySOATransportError, ActionRequest)
+    return _TYPES
 
 
 def _pending(client: Any, service_name: str) -> _Pending:
@@ -116,7 +120,7 @@ _META_KEYS = ("context", "switches", "correlation_id", "control_extra")
 
 def _send(router: "StubRouter", original: Any, names: tuple[str, ...], client: Any, args: tuple[Any, ...],
           kwargs: dict[str, Any]) -> int:
-    ActionResponse, JobResponse, PySOATransportError, ActionRequest = _pysoa_types()
+    ActionResponse, JobResponse, PySOATransportError, ActionRequest = _TYPES or _pysoa_types()
     arguments = dict(zip(names, args)) if args else kwargs  # ``**kwargs`` is this call's own dict
     if args:
         arguments.update(kwargs)
