@@ -56,6 +56,9 @@ class Case:
     #: the stub server's options when it runs beside the real server (a PySOA stub server and server
     #: of one service on one Redis would take each other's requests: the stub gets a Redis of its own)
     beside_real: Callable[[ExitStack], dict[str, Any]] | None = None
+    #: a client of the bare echo's kind for the stub server too (where the figures show that the time
+    #: goes to rpctest's client rather than its stub server): (stack, address) -> one call
+    bare_client: Callable[[ExitStack, str], Callable[[], None]] | None = None
 
 
 def _pysoa(redis: Any) -> Case:
@@ -92,7 +95,7 @@ def _zerojson() -> Case:
 
         return Shop
 
-    return Case("zerojson", "Shop", "price", "price", {"sku": "pear"}, 4, provider, "ZeroMQ DEALER/ROUTER")
+    return Case("zerojson", "com.example.shop", "price", "price", {"sku": "pear"}, 4, provider, "ZeroMQ DEALER/ROUTER")
 
 
 def _kyoukai() -> Case:
@@ -101,8 +104,22 @@ def _kyoukai() -> Case:
 
         return make_app
 
+    def http_client(stack: ExitStack, address: str) -> Callable[[], None]:
+        import http.client
+        import urllib.parse
+
+        where = urllib.parse.urlsplit(address)
+        connection = http.client.HTTPConnection(where.hostname or "127.0.0.1", where.port, timeout=5)
+        stack.callback(connection.close)
+
+        def one() -> None:
+            connection.request("GET", "/items/apple")
+            json.loads(connection.getresponse().read())
+
+        return one
+
     return Case("kyoukai", "shop", "GET /items/<string(maxlength=16):sku>", "GET /items/apple", None,
-                {"sku": "apple", "price": 3}, provider, "HTTP/1.1 keep-alive")
+                {"sku": "apple", "price": 3}, provider, "HTTP/1.1 keep-alive", bare_client=http_client)
 
 
 def _asyncapy() -> Case:
@@ -216,10 +233,19 @@ def round_trip_figures(case: Case, calls: int, rounds: int) -> list[Figure]:
             stack.callback(lambda client=client: _sync(client.close()))
             call = neutral_call(case)
             sides[name] = lambda client=client, call=call: per_call_wall(calls, lambda: _sync(client.call(call)))
+        if case.bare_client is not None:
+            plain = case.bare_client(stack, stub.address)
+            sides["bare client + stub server"] = lambda: per_call_wall(calls, plain)
         samples = interleaved(sides, rounds)
     bare_us = statistics.median(samples["bare"]) * 1e6
+    extra = [] if case.bare_client is None else [
+        Figure(f"{case.stack} bare client + stub server / bare echo",
+               statistics.median(samples["bare client + stub server"]) * 1e6, "us/call",
+               median_ratio(samples["bare client + stub server"], samples["bare"]), note="the stub server alone"),
+    ]
     return [
         Figure(f"{case.stack} bare echo, {case.transport}", bare_us, "us/call"),
+        *extra,
         Figure(f"{case.stack} rpctest client + stub server / bare echo", statistics.median(samples["stub server"]) * 1e6,
                "us/call", median_ratio(samples["stub server"], samples["bare"]), "<= 1.5"),
         Figure(f"{case.stack} rpctest client + real server / bare echo", statistics.median(samples["real server"]) * 1e6,
