@@ -38,12 +38,13 @@ PARTS: list[tuple[str, str, list[str], list[str]]] = [
     ("zerojson", "zerojson", ["bench_wire.py", "--stack", "zerojson"], ["--starts", "20", "--rounds", "5"]),
     ("kyoukai", "kyoukai", ["bench_wire.py", "--stack", "kyoukai"], ["--starts", "20", "--rounds", "5"]),
     ("asyncapy", "asyncapy", ["bench_wire.py", "--stack", "asyncapy"], ["--starts", "20", "--rounds", "5"]),
+    ("kyoukai", "bench-kyoukai", ["bench_kyoukai.py"], ["--examples", "50", "--rounds", "1"]),
 ]
 
 
 def environment(session: str) -> tuple[Path | None, str]:
     """The session's python, creating the environment when it is missing; (None, why) if it cannot."""
-    python = ROOT / ".nox" / session.replace("-", "_") / "bin" / "python"
+    python = ROOT / ".nox" / session / "bin" / "python"
     if python.exists():
         return python, ""
     nox = shutil.which("nox") or (str(Path(sys.executable).with_name("nox")) if Path(sys.executable).with_name("nox").exists() else None)
