@@ -166,9 +166,14 @@ def first_reply(case: Case, server: Any) -> None:
     try:
         reply = _sync(client.call(neutral_call(case)))
     finally:
-        _sync(client.close())
+        _close(client)
     if not reply.ok:
         raise SystemExit(f"bench_wire: {case.stack} answered {reply.all_errors} to {case.call}: fix the case")
+
+
+def _close(client: Any) -> None:
+    """Close a sync or an async client."""
+    _sync(client.close())
 
 
 def _sync(value: Any) -> Any:
@@ -217,6 +222,11 @@ def start_figures(case: Case, count: int) -> list[Figure]:
     ]
 
 
+def _calls_through(client: Any, call: Any, calls: int) -> Callable[[], float]:
+    """One round of ``calls`` calls through ``client``: wall seconds per call."""
+    return lambda: per_call_wall(calls, lambda: _sync(client.call(call)))
+
+
 def round_trip_figures(case: Case, calls: int, rounds: int) -> list[Figure]:
     from rpctest.stacks import get_adapter
 
@@ -229,10 +239,9 @@ def round_trip_figures(case: Case, calls: int, rounds: int) -> list[Figure]:
         bare = BARE[case.stack](stack)
         sides: dict[str, Callable[[], float]] = {"bare": lambda: per_call_wall(calls, bare)}
         for name, server in (("stub server", stub), ("real server", real)):
-            client = adapter.wire.client(server.address)
-            stack.callback(lambda client=client: _sync(client.close()))
-            call = neutral_call(case)
-            sides[name] = lambda client=client, call=call: per_call_wall(calls, lambda: _sync(client.call(call)))
+            client: Any = adapter.wire.client(server.address)
+            stack.callback(_close, client)
+            sides[name] = _calls_through(client, neutral_call(case), calls)
         if case.bare_client is not None:
             plain = case.bare_client(stack, stub.address)
             sides["bare client + stub server"] = lambda: per_call_wall(calls, plain)
@@ -260,7 +269,7 @@ def round_trip_figures(case: Case, calls: int, rounds: int) -> list[Figure]:
 def _bare_redis(stack: ExitStack) -> Callable[[], None]:
     """LPUSH a msgpack request onto one list and BLPOP it on a thread that LPUSHes it back: a
     request and a reply over Redis lists, as PySOA's Redis gateway does, with nothing else."""
-    import msgpack
+    import msgpack  # type: ignore[import-untyped, unused-ignore]
     import redis as redis_py
 
     url = stack.enter_context(_redis_url())
@@ -310,13 +319,13 @@ def _redis_url() -> Any:
 
 
 def _bare_websocket(stack: ExitStack) -> Callable[[], None]:
-    import msgpack
+    import msgpack  # type: ignore[import-untyped, unused-ignore]
     import tornado.httpserver
     import tornado.netutil
     import tornado.web
     import tornado.websocket
 
-    class Echo(tornado.websocket.WebSocketHandler):
+    class Echo(tornado.websocket.WebSocketHandler):  # type: ignore[misc, unused-ignore]
         def on_message(self, message: Any) -> None:
             self.write_message(msgpack.packb(msgpack.unpackb(message)), binary=True)
 
