@@ -33,6 +33,9 @@ __all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call", "ANY_AT
 
 _MISSING = object()
 _T = TypeVar("_T")
+#: ``rpctest.config``, imported on first use (:meth:`StubRouter.memo` runs on every call; the module,
+#: not its ``current``, so that a test patching ``config.current`` is obeyed)
+_config: Any = None
 
 
 def _short(value: Any, limit: int = 120) -> str:
@@ -353,8 +356,12 @@ class StubRouter:
         """``compute()``, worked out once per ``key`` for as long as the active stubs and the
         configuration stay the same: what an interceptor would otherwise work out on every call
         from both (which service a pykern client's URI or an httpx request's base URL is for)."""
-        from rpctest import config
+        global _config
+        config = _config
+        if config is None:
+            from rpctest import config
 
+            _config = config
         state = (self._lookup, config.current())
         memo = self._memo
         if memo is None or memo[0][0] is not state[0] or memo[0][1] is not state[1]:
