@@ -39,6 +39,7 @@ PARTS: list[tuple[str, str, list[str], list[str]]] = [
     ("kyoukai", "kyoukai", ["bench_wire.py", "--stack", "kyoukai"], ["--starts", "20", "--rounds", "5"]),
     ("asyncapy", "asyncapy", ["bench_wire.py", "--stack", "asyncapy"], ["--starts", "20", "--rounds", "5"]),
     ("kyoukai", "bench-kyoukai", ["bench_kyoukai.py"], ["--examples", "50", "--rounds", "1"]),
+    ("kyoukai", "bench-kyoukai", ["bench_first_bug.py"], ["--seeds", "5"]),
 ]
 
 
