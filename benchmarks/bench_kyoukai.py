@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 def _require_schemathesis() -> Any:
@@ -42,7 +43,7 @@ def _require_schemathesis() -> Any:
     except ImportError:
         sys.exit(
             "bench_kyoukai: schemathesis is not installed here. Install it next to Kyoukai without letting pip "
-            "touch Kyoukai: pip install -c "$(rpctest constraints kyoukai --path)" schemathesis (then check 'rpctest doctor')"
+            "touch Kyoukai: pip install -c \"$(rpctest constraints kyoukai --path)\" schemathesis (then check 'rpctest doctor')"
         )
     from rpctest.stacks.kyoukai.host import version_problem
 
@@ -142,6 +143,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=100, help="Hypothesis examples per operation for each tool (default 100)")
     parser.add_argument("--rounds", type=int, default=3, help="runs of each tool; the median is reported (default 3)")
+    parser.add_argument("--json", action="store_true", help="also one JSON line per figure (run_all.py)")
     args = parser.parse_args()
     schemathesis = _require_schemathesis()
     import logging
@@ -181,6 +183,15 @@ def main() -> int:
         print(f"  {label:<40} {value:8.1f} cases/s" + ("" if label == "rpctest" else f"   rpctest is {rp / value:.2f}x"))
     print("  goal (issue #8): rpctest >= 2x Schemathesis as its users run it (the HTTP line); the last line isolates "
           "generation and checking, with both tools on rpctest's transport")
+    if args.json:
+        from timing import Figure, report
+
+        report([
+            Figure("Kyoukai fuzz cases/s: rpctest / Schemathesis over HTTP", rp, "cases/s",
+                   rp / medians["schemathesis (HTTP, default checks)"], ">= 2"),
+            Figure("Kyoukai fuzz cases/s: rpctest / Schemathesis on rpctest's in-thread path", rp, "cases/s",
+                   rp / medians["schemathesis (rpctest's in-thread path)"], note="generation and checks alone"),
+        ], as_json=True)
     return 0
 
 

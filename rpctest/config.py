@@ -297,7 +297,9 @@ def load(start: Path | str | None = None) -> RpctestConfig:
 # the process-wide configuration
 
 
-_current: tuple[Path | None, RpctestConfig] | None = None
+#: the configuration in effect, with the working directory it was loaded for (a str: ``os.getcwd()``
+#: is compared on every stubbed call of some stacks, and a Path costs more to build than the syscall)
+_current: tuple[str | None, RpctestConfig] | None = None
 
 
 def current() -> RpctestConfig:
@@ -309,10 +311,10 @@ def current() -> RpctestConfig:
     global _current
     if _current is not None:
         cwd, cfg = _current
-        if cwd is None or cwd == Path.cwd():
+        if cwd is None or cwd == os.getcwd():
             return cfg
     cfg = load()
-    _current = (Path.cwd(), cfg)
+    _current = (os.getcwd(), cfg)
     return cfg
 
 

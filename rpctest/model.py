@@ -113,7 +113,7 @@ class CallFailed(Exception):
         super().__init__("; ".join(str(e) for e in self.errors) or "call failed")
 
 
-@dataclass
+@dataclass(slots=True)  # a stub records one per call: no per-instance __dict__ (issue 21)
 class Call:
     """One operation invoked on one service.
 

@@ -15,13 +15,15 @@ import inspect
 import itertools
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable, Iterator, Mapping, TypeVar
 
 from rpctest.exceptions import StubUsageError, UnmatchedCall
 from rpctest.matchers import blank_where_ruled, rule_differences, with_examples_where_ruled
 from rpctest.model import Call, Interaction, ProviderState, Reply, RpcError
-from rpctest.stubs.copying import copy_body
+from rpctest.stubs.copying import copy_body, template
 from rpctest.stubs.session import SESSION
+
+from rpctest.stubs.handle import UNSET as _UNSET
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.base import StackAdapter
@@ -30,6 +32,10 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Stub", "StubScope", "StubRouter", "router", "describe_call", "ANY_ATTACHMENT"]
 
 _MISSING = object()
+_T = TypeVar("_T")
+#: ``rpctest.config``, imported on first use (:meth:`StubRouter.memo` runs on every call; the module,
+#: not its ``current``, so that a test patching ``config.current`` is obeyed)
+_config: Any = None
 
 
 def _short(value: Any, limit: int = 120) -> str:
@@ -85,6 +91,12 @@ class Stub:
             items = list(effect) if not hasattr(effect, "__next__") else None
             self._effects_given = len(items) if items is not None else -1
             self._effects = iter(items) if items is not None else effect
+        # The fast path's prebuilt parts (:meth:`respond`): a stub answering its own body answers the
+        # same thing every call, so what can be worked out once is.
+        self._plain = effect is None and self.options.get("items") is None
+        self._make_body = template(self.body)
+        self._attachment = self.options.get("attachment")  # a binary side payload (ZeroJSON)
+        self._reply_meta = {name: self.options[name] for name in self.adapter.reply_options if name in self.options}
 
     @property
     def stack(self) -> str:
@@ -147,12 +159,14 @@ class Stub:
         return self.matchers
 
     def matches(self, call: Call) -> bool:
+        # every call of every stack asks every stub this: the cheapest tests first, and a stub with
+        # no request pattern (most) skips the pattern's machinery
         return (
-            call.stack == self.stack
+            call.operation == self.action
             and call.service == self.service
-            and call.operation == self.action
-            and not self.request_differences(call.body)
-            and self._attachment_matches(call)
+            and call.stack == self.adapter.name
+            and ((self.match is None and not self.exact) or not self.request_differences(call.body))
+            and (self.match_attachment is ANY_ATTACHMENT or call.attachment == self.match_attachment)
         )
 
     def _attachment_matches(self, call: Call) -> bool:
@@ -167,8 +181,15 @@ class Stub:
         ``status=`` and ``headers=``) go into the reply's ``meta``, so that whoever answers from the
         reply (a stub server) and whoever records it (contract recording) sees them.
         """
+        handle = self.handle
+        if self._plain and handle._mock_side_effect is None and handle._mock_return_value is _UNSET:
+            # the fast path every in-process stub and stub server shares: record, then answer a
+            # fresh copy of the prebuilt body (a consumer mutating it changes no later reply)
+            handle._rpctest_record(call)
+            return Reply(body=self._make_body(), errors=list(self.errors), attachment=self._attachment,
+                         meta=dict(self._reply_meta))
         reply = self._reply(call)
-        given = {name: self.options[name] for name in self.adapter.reply_options if name in self.options}
+        given = self._reply_meta
         if given:
             reply = dataclasses.replace(reply, meta={**(reply.meta or {}), **given})
         return reply
@@ -198,7 +219,7 @@ class Stub:
         if items is not None:  # a subscription stub (``items=``): the stream, and its list as the body
             items = [copy_body(item) for item in items]
             return Reply(body=list(items), errors=list(self.errors), items=items, attachment=attachment)
-        return Reply(body=copy_body(self.body), errors=list(self.errors), attachment=attachment)
+        return Reply(body=self._make_body(), errors=list(self.errors), attachment=attachment)
 
     def _apply(self, effect: Any, call: Call) -> Reply:
         if isinstance(effect, BaseException) or (isinstance(effect, type) and issubclass(effect, BaseException)):
@@ -295,6 +316,7 @@ class StubRouter:
         self._scopes: list[StubScope] = []
         self._listeners: list[Callable[[Interaction], None]] = []
         self._ids = itertools.count(1)
+        self._memo: tuple[tuple[object, object], dict[Hashable, Any]] | None = None
 
     # registration -------------------------------------------------------------------------------
 
@@ -329,6 +351,27 @@ class StubRouter:
                 undo()
             else:
                 self._interceptors[stub.stack] = (undo, count - 1)
+
+    def memo(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """``compute()``, worked out once per ``key`` for as long as the active stubs and the
+        configuration stay the same: what an interceptor would otherwise work out on every call
+        from both (which service a pykern client's URI or an httpx request's base URL is for)."""
+        global _config
+        config = _config
+        if config is None:
+            from rpctest import config
+
+            _config = config
+        state = (self._lookup, config.current())
+        memo = self._memo
+        if memo is None or memo[0][0] is not state[0] or memo[0][1] is not state[1]:
+            memo = self._memo = (state, {})
+        table = memo[1]
+        try:
+            return table[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = table[key] = compute()
+            return value
 
     def active(self, stack: str | None = None) -> list[Stub]:
         with self._lock:

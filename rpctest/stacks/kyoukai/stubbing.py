@@ -185,7 +185,7 @@ def install(router: "StubRouter") -> Callable[[], None]:
         base = base_of(url)
         with _lock:
             over_wire = base in serving_over_wire
-        service = None if over_wire else service_for_base(base, router)
+        service = None if over_wire else router.memo((STACK, base), lambda: service_for_base(base, router))
         if service is None:
             return request  # respx: pass through to the network
         content = request.read()

@@ -256,6 +256,10 @@ class KyoukaiClient:
         options: dict[str, Any] = {"base_url": self.address, "timeout": timeout, "headers": dict(headers or {})}
         if auth is not None:
             options["auth"] = httpx.BasicAuth(*auth)
+        if self.address.startswith("http://"):
+            # plain HTTP: no CA store to load (httpx loads one per client otherwise, tens of
+            # milliseconds: most of a stub server's start to its first reply, issue 21)
+            options["verify"] = False
         if transport is not None:
             options["transport"] = transport
         self._client = httpx.Client(**options)

@@ -143,7 +143,7 @@ def install(router: "StubRouter") -> Callable[[], None]:
 
     def _call(client: Any, api_name: str, api_args: Any, kind: str) -> tuple[Call, Any]:
         meta = {"kind": kind, SESSION: _session(client)}
-        call = Call(_STACK, service_for_uri(client.uri, router), api_name, api_args, meta=meta)
+        call = Call(_STACK, _service_of(client, router), api_name, api_args, meta=meta)
         if client.uri in serving_over_wire:
             return call, None
         return call, router.match(call)
@@ -214,6 +214,13 @@ def install(router: "StubRouter") -> Callable[[], None]:
                 setattr(Client, name, originals[name])
 
     return undo
+
+
+def _service_of(client: Any, router: "StubRouter") -> str:
+    """:func:`service_for_uri` of the client's URI (every call asks; the router remembers it for as
+    long as the stubs and the configuration it depends on stay the same)."""
+    uri = client.uri
+    return router.memo((_STACK, uri), lambda: service_for_uri(uri, router))
 
 
 def _session(client: Any) -> StubSession:

@@ -14,7 +14,6 @@ and real actions after it are not sent, as a real server would not run them.
 
 from __future__ import annotations
 
-import functools
 import inspect
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
@@ -85,60 +84,80 @@ def install(router: "StubRouter") -> Callable[[], None]:
     return undo
 
 
-@functools.lru_cache(maxsize=None)
-def _pysoa_types() -> tuple[Any, Any, Any]:
-    """pysoa's classes, imported once (the import statement costs a few microseconds per call)."""
-    from pysoa.common.transport.errors import PySOATransportError
-    from pysoa.common.types import ActionResponse, JobResponse
+#: pysoa's classes once imported (:func:`_pysoa_types`)
+_TYPES: tuple[Any, Any, Any, Any] | None = None
 
-    return ActionResponse, JobResponse, PySOATransportError
+
+def _pysoa_types() -> tuple[Any, Any, Any, Any]:
+    """pysoa's classes, imported once (the import statement costs a few microseconds per call)."""
+    global _TYPES
+    from pysoa.common.transport.errors import PySOATransportError
+    from pysoa.common.types import ActionRequest, ActionResponse, JobResponse
+
+    _TYPES = (ActionResponse, JobResponse, PySOATransportError, ActionRequest)
+    return _TYPES
 
 
 def _pending(client: Any, service_name: str) -> _Pending:
-    table: dict[str, _Pending] = client.__dict__.setdefault("_rpctest_pending", {})
-    return table.setdefault(service_name, _Pending())
+    try:
+        return client.__dict__["_rpctest_pending"][service_name]  # type: ignore[no-any-return]
+    except KeyError:
+        table = client.__dict__.setdefault("_rpctest_pending", {})
+        return table.setdefault(service_name, _Pending())  # type: ignore[no-any-return]
 
 
-def _as_action_request(item: Any) -> Any:
-    from pysoa.common.types import ActionRequest
-
-    if isinstance(item, ActionRequest):
+def _as_action_request(item: Any, action_request: Any) -> Any:
+    if isinstance(item, action_request):
         return item
     if isinstance(item, dict):
-        return ActionRequest(**item)
+        return action_request(**item)
     raise TypeError(f"a PySOA action request must be an ActionRequest or a dict, not {item!r}")
 
 
-def _send(router: "StubRouter", original: Callable[..., int], names: tuple[str, ...], client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> int:
-    ActionResponse, JobResponse, PySOATransportError = _pysoa_types()
-    arguments = dict(zip(names, args))
-    arguments.update(kwargs)
+#: the arguments of ``send_request`` that a stubbed call keeps in its meta (when given)
+_META_KEYS = ("context", "switches", "correlation_id", "control_extra")
+
+
+def _send(router: "StubRouter", original: Any, names: tuple[str, ...], client: Any, args: tuple[Any, ...],
+          kwargs: dict[str, Any]) -> int:
+    ActionResponse, JobResponse, PySOATransportError, ActionRequest = _TYPES or _pysoa_types()
+    arguments = dict(zip(names, args)) if args else kwargs  # ``**kwargs`` is this call's own dict
+    if args:
+        arguments.update(kwargs)
     service_name = arguments["service_name"]
-    requests = [_as_action_request(a) for a in arguments["actions"]]
     continue_on_error = bool(arguments.get("continue_on_error", False))
-    meta = {
-        key: arguments[key]
-        for key in ("context", "switches", "correlation_id", "control_extra")
-        if arguments.get(key) is not None
-    }
-    calls = [
-        Call("pysoa", service_name, r.action, r.body if r.body is not None else {}, meta=dict(meta)) for r in requests
-    ]
-    stubbed = {i: stub for i, call in enumerate(calls) if (stub := router.match(call)) is not None}
-    configured = service_name in client.settings
-    real = [i for i in range(len(calls)) if i not in stubbed]
-    if real and not configured:
+    meta = {}
+    for key in _META_KEYS:
+        value = arguments.get(key)
+        if value is not None:
+            meta[key] = value
+    requests: list[Any] = []
+    calls: list[Call] = []
+    stubbed: dict[int, Any] = {}  # index -> stub, in request order
+    real: list[int] = []
+    for index, item in enumerate(arguments["actions"]):
+        request = item if type(item) is ActionRequest else _as_action_request(item, ActionRequest)
+        requests.append(request)
+        call = Call("pysoa", service_name, request.action, request.body if request.body is not None else {},
+                    meta=dict(meta) if meta else {})
+        calls.append(call)
+        stub = router.match(call)
+        if stub is None:
+            real.append(index)
+        else:
+            stubbed[index] = stub
+    if real and service_name not in client.settings:
         raise router.unmatched(calls[real[0]], reason=f"and the client has no configuration for {service_name!r}")
     if not stubbed:
-        return original(client, *args, **kwargs)
+        return original(client, *args, **kwargs)  # type: ignore[no-any-return]
 
     stub_actions: dict[int, Any] = {}
     job_errors: list[Any] = []
     transport_error: BaseException | None = None
     stop_at: int | None = None
-    for i in sorted(stubbed):
+    for i, stub in stubbed.items():
         try:
-            reply = router.respond(stubbed[i], calls[i])
+            reply = router.respond(stub, calls[i])
         except PySOATransportError as exc:
             transport_error, stop_at = exc, i
             break
@@ -149,23 +168,21 @@ def _send(router: "StubRouter", original: Callable[..., int], names: tuple[str, 
         stub_actions[i] = ActionResponse(
             action=requests[i].action,
             body=reply.body if reply.body is not None else {},
-            errors=[pysoa_errors.to_native(e) for e in reply.errors],
+            errors=[pysoa_errors.to_native(e) for e in reply.errors] if reply.errors else [],
         )
         if reply.errors and not continue_on_error:
             stop_at = i
             break
 
-    to_send = [i for i in real if stop_at is None or i < stop_at]
     pending = _pending(client, service_name)
+    to_send = [i for i in real if stop_at is None or i < stop_at] if real else real
     if to_send:
         arguments["actions"] = [requests[i] for i in to_send]
-        request_id = original(client, **arguments)
+        request_id: int = original(client, **arguments)
         pending.merges[request_id] = _Merge(to_send, stub_actions, job_errors, transport_error, continue_on_error)
         return request_id
     request_id = _STUB_REQUEST_ID_BASE + router.next_id()
-    pending.stubbed[request_id] = transport_error or JobResponse(
-        errors=job_errors, actions=[stub_actions[i] for i in sorted(stub_actions)]
-    )
+    pending.stubbed[request_id] = transport_error or JobResponse(errors=job_errors, actions=list(stub_actions.values()))
     return request_id
 
 
