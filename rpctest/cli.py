@@ -295,6 +295,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     from rpctest.contracts.sources import load_sources
     from rpctest.contracts.verify import verify
 
+    _check_outputs(args.output)
     paths = args.paths or [config.current().contracts_dir]
     broker = broker_query(args)
     pacts: list[Any] = []
@@ -335,6 +336,15 @@ def _run_diff(args: argparse.Namespace) -> int:
         consumers = [c for c in load_sources(args.consumers or [], broker=broker) if isinstance(c, fmt.ConsumerContract)]
     report = diff(old, new, consumers, old_label=args.old, new_label=args.new)
     return _emit([report.run_report()], args.format, args.output)
+
+
+def _check_outputs(*paths: str | None) -> None:
+    """Refuse report paths that cannot be written before a run starts, not after it (its findings lost)."""
+    from rpctest.contracts.format import check_output_path
+
+    for path in paths:
+        if path:
+            check_output_path(path)
 
 
 def _emit(runs: list[Any], fmt: str, output: str | None) -> int:
@@ -515,6 +525,7 @@ def _run_fuzz(args: argparse.Namespace) -> int:
         raise _usage("fuzz needs --provider MODULE:OBJECT or --address ADDRESS")
     if args.max_examples < 1:
         raise _usage("--max-examples must be at least 1")
+    _check_outputs(args.output, args.junit, args.json)
     from hypothesis import settings
 
     from rpctest.fuzz.engine import choose_seed
