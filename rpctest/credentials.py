@@ -191,14 +191,21 @@ def parse_auth(text: str, *, where: str = "--auth") -> tuple[str, str]:
 
 def parse_context(text: str, *, where: str = "--context") -> tuple[str, Any]:
     """``KEY=VALUE`` as (key, value): VALUE is JSON when it parses as JSON (``user_id=42`` is the
-    number 42, ``roles=["admin"]`` a list), else the text as it is (``locale=en_US``)."""
+    number 42, ``roles=["admin"]`` a list), else the text as it is (``locale=en_US``). A VALUE that
+    starts as a JSON object, array or string does (``{``, ``[``, ``"``) must be JSON: sent as text, a
+    brace the shell ate would reach the service as a string nobody asked for."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
         raise ConfigError(f"{where}: give KEY=VALUE (e.g. user_id=42, or switches=1,2), not {text!r}")
     try:
         return key, json.loads(raw)
-    except ValueError:
+    except json.JSONDecodeError as exc:
+        if raw.lstrip().startswith(("{", "[", '"')):
+            raise ConfigError(
+                f"{where}: the value of {key} starts as JSON but is not valid JSON ({exc.msg} at column {exc.colno} of "
+                f"{raw!r}); quote the whole option for the shell (--context '{key}={{\"id\": 42}}')"
+            ) from None
         return key, raw
 
 

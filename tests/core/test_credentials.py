@@ -131,3 +131,21 @@ def test_every_command_that_reaches_a_target_takes_them(capsys: pytest.CaptureFi
         out = capsys.readouterr().out
         assert all(option in out for option in ("--header NAME:VALUE", "--token VALUE", "--auth USER:PASSWORD",
                                                 "--context KEY=VALUE", "--switch N")), command
+
+
+@pytest.mark.parametrize("text", ['user={"id": 42', "roles=[admin]", 'who="alice'])
+def test_context_that_looks_like_json_but_does_not_parse_is_refused(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--context user={"id": 42`` (a brace lost to the shell) used to be sent as the text '{"id": 42',
+    silently; a VALUE that starts as JSON does must parse as JSON, and the error says where it breaks."""
+    code = main(["fuzz", "--stack", "pysoa", "--address", "redis://127.0.0.1:9/0#service.x", "--context", text])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--context" in err and "is not valid JSON" in err and "column" in err, err
+    assert "Traceback" not in err
+
+
+def test_context_text_values_stay_text() -> None:
+    assert credentials.parse_context("locale=en_US") == ("locale", "en_US")
+    assert credentials.parse_context("switches=1,2") == ("switches", "1,2")
+    assert credentials.parse_context("user_id=42") == ("user_id", 42)
+    assert credentials.parse_context('roles=["admin"]') == ("roles", ["admin"])
