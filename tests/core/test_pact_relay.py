@@ -219,3 +219,15 @@ def test_the_guides_pact_file_is_the_one_the_export_writes(tmp_path: Path) -> No
                  "-o", str(tmp_path / "pacts")]) == 0
     written = {p.relative_to(tmp_path) for p in (tmp_path / "pacts").iterdir()}
     assert shown <= written, (shown, written)
+
+
+def test_the_docs_give_the_verifier_the_paths_the_relay_serves() -> None:
+    """docs/pact-broker.md's CI snippet sent the verifier to /pact/messages and /pact/states (calling them
+    "examples"), which the relay answers with 404: every relay path the docs show is one it serves."""
+    from rpctest.contracts.pact_relay import MESSAGE_PATH, STATE_PATH
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    shown = {(page.name, path) for page in docs.glob("*.md")
+             for path in re.findall(r"(?:message:\d+|:\d+)(/pact/[A-Za-z_-]+)", page.read_text(encoding="utf-8"))}
+    assert shown, "the docs show the relay's paths"
+    assert {(page, path) for page, path in shown if path not in (MESSAGE_PATH, STATE_PATH)} == set()
