@@ -693,10 +693,24 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
     try:
         return build_parser().parse_args(argv)
     except SystemExit as exc:
+        if exc.code == EXIT_USAGE:
+            _hint_output_options(sys.argv[1:] if argv is None else list(argv))
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or EXIT_OK
         print(exc.code, file=sys.stderr)
         return EXIT_USAGE
+
+
+def _hint_output_options(argv: list[str]) -> None:
+    """After argparse refused ``-q``/``-v`` given after the command, say where they go (they are
+    options of ``rpctest`` itself, applying to every command alike)."""
+    options = ("-q", "--quiet", "-v", "--verbose")
+    ends = argv.index("--") if "--" in argv else len(argv)
+    late = [i for i, arg in enumerate(argv[:ends]) if arg in options and any(not a.startswith("-") for a in argv[:i])]
+    if late:
+        flag = argv[late[0]]
+        rest = " ".join(arg for i, arg in enumerate(argv) if i not in late)
+        print(f"rpctest: {flag} goes before the command: rpctest {flag} {rest}", file=sys.stderr)
 
 
 def _silence_stdout() -> None:
