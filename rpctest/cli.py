@@ -295,6 +295,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     from rpctest.contracts.sources import load_sources
     from rpctest.contracts.verify import verify
 
+    _check_outputs(args.output)
     paths = args.paths or [config.current().contracts_dir]
     broker = broker_query(args)
     pacts: list[Any] = []
@@ -335,6 +336,15 @@ def _run_diff(args: argparse.Namespace) -> int:
         consumers = [c for c in load_sources(args.consumers or [], broker=broker) if isinstance(c, fmt.ConsumerContract)]
     report = diff(old, new, consumers, old_label=args.old, new_label=args.new)
     return _emit([report.run_report()], args.format, args.output)
+
+
+def _check_outputs(*paths: str | None) -> None:
+    """Refuse report paths that cannot be written before a run starts, not after it (its findings lost)."""
+    from rpctest.contracts.format import check_output_path
+
+    for path in paths:
+        if path:
+            check_output_path(path)
 
 
 def _emit(runs: list[Any], fmt: str, output: str | None) -> int:
@@ -515,6 +525,7 @@ def _run_fuzz(args: argparse.Namespace) -> int:
         raise _usage("fuzz needs --provider MODULE:OBJECT or --address ADDRESS")
     if args.max_examples < 1:
         raise _usage("--max-examples must be at least 1")
+    _check_outputs(args.output, args.junit, args.json)
     from hypothesis import settings
 
     from rpctest.fuzz.engine import choose_seed
@@ -682,10 +693,24 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace | int:
     try:
         return build_parser().parse_args(argv)
     except SystemExit as exc:
+        if exc.code == EXIT_USAGE:
+            _hint_output_options(sys.argv[1:] if argv is None else list(argv))
         if exc.code is None or isinstance(exc.code, int):
             return exc.code or EXIT_OK
         print(exc.code, file=sys.stderr)
         return EXIT_USAGE
+
+
+def _hint_output_options(argv: list[str]) -> None:
+    """After argparse refused ``-q``/``-v`` given after the command, say where they go (they are
+    options of ``rpctest`` itself, applying to every command alike)."""
+    options = ("-q", "--quiet", "-v", "--verbose")
+    ends = argv.index("--") if "--" in argv else len(argv)
+    late = [i for i, arg in enumerate(argv[:ends]) if arg in options and any(not a.startswith("-") for a in argv[:i])]
+    if late:
+        flag = argv[late[0]]
+        rest = " ".join(arg for i, arg in enumerate(argv) if i not in late)
+        print(f"rpctest: {flag} goes before the command: rpctest {flag} {rest}", file=sys.stderr)
 
 
 def _silence_stdout() -> None:

@@ -172,13 +172,33 @@ def redact(text: str) -> str:
 
 
 def parse_header(text: str, *, where: str = "--header") -> tuple[str, str]:
-    """``NAME:VALUE`` as (name, value), the name checked as an HTTP field name."""
+    """``NAME:VALUE`` as (name, value), the name checked as an HTTP field name, the value as one HTTP
+    can carry (:func:`check_header_value`)."""
     name, sep, value = text.partition(":")
     name = name.strip()
     if not sep or not _HEADER_NAME.match(name):
         shown = name if _HEADER_NAME.match(name) else repr(name)
-        raise ConfigError(f"{where}: give NAME:VALUE, e.g. 'X-Api-Key: ${{API_KEY}}' ({shown} is not a header name followed by ':')")
-    return name, value.strip()
+        raise ConfigError(f"{where}: give NAME:VALUE, e.g. \"X-Api-Key: $API_KEY\" ({shown} is not a header name followed by ':')")
+    return name, check_header_value(value.strip(), where=f"{where} {name}")
+
+
+def check_header_value(value: str, *, where: str) -> str:
+    """``value``, if an HTTP header can carry it: printable ASCII (and tabs) on one line. Anything else
+    is refused here, where it is given: sent, a line break failed every request as a transport error
+    and a non-ASCII character crashed the HTTP client. The message says where, never which character
+    (the value may be a secret)."""
+    for index, char in enumerate(value):
+        if char in "\r\n":
+            problem = "a line break"
+        elif ord(char) > 126:
+            problem = "a character outside printable ASCII"
+        elif ord(char) < 32 and char != "\t":
+            problem = "a control character"
+        else:
+            continue
+        raise ConfigError(f"{where}: the value holds {problem} (at {index}); an HTTP header value is printable ASCII on one "
+                          "line: give it encoded as the service expects (e.g. base64)")
+    return value
 
 
 def parse_auth(text: str, *, where: str = "--auth") -> tuple[str, str]:
@@ -191,14 +211,21 @@ def parse_auth(text: str, *, where: str = "--auth") -> tuple[str, str]:
 
 def parse_context(text: str, *, where: str = "--context") -> tuple[str, Any]:
     """``KEY=VALUE`` as (key, value): VALUE is JSON when it parses as JSON (``user_id=42`` is the
-    number 42, ``roles=["admin"]`` a list), else the text as it is (``locale=en_US``)."""
+    number 42, ``roles=["admin"]`` a list), else the text as it is (``locale=en_US``). A VALUE that
+    starts as a JSON object, array or string does (``{``, ``[``, ``"``) must be JSON: sent as text, a
+    brace the shell ate would reach the service as a string nobody asked for."""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
         raise ConfigError(f"{where}: give KEY=VALUE (e.g. user_id=42, or switches=1,2), not {text!r}")
     try:
         return key, json.loads(raw)
-    except ValueError:
+    except json.JSONDecodeError as exc:
+        if raw.lstrip().startswith(("{", "[", '"')):
+            raise ConfigError(
+                f"{where}: the value of {key} starts as JSON but is not valid JSON ({exc.msg} at column {exc.colno} of "
+                f"{raw!r}); quote the whole option for the shell (--context '{key}={{\"id\": 42}}')"
+            ) from None
         return key, raw
 
 
@@ -291,8 +318,9 @@ def from_service(entry: Any, *, environ: Mapping[str, str] | None = None, over: 
     table = f"[tool.rpctest.services.{entry.name}]"
     headers = tuple((name, interpolate(value, where=f"{table} headers.{name}", environ=environ))
                     for name, value in entry.headers.items() if name.lower() not in replaced)
-    for name, _ in headers:
+    for name, value in headers:
         parse_header(f"{name}:", where=f"{table} headers")
+        check_header_value(value, where=f"{table} headers.{name}")
     token = None
     if entry.token is not None and given.token is None:
         token = interpolate(entry.token, where=f"{table} token", environ=environ)

@@ -207,6 +207,30 @@ def _file_name(document: Any, provider: str, index: int, taken: set[str]) -> str
     return name
 
 
+class BrokerStatusError(ConfigError):
+    """The broker answered an HTTP error status (``status``); the message says what to do."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def check_broker(query: BrokerQuery) -> None:
+    """Ask the broker's index once, so that a URL that is no Pact Broker (an HTML page, a 5xx, nothing
+    listening) is a usage error within seconds. Pact's own client, given one, retries for a minute and
+    exits as if the broker had refused the pacts. A 401 or 403 is a broker wanting other credentials:
+    left for the command that follows to report as its refusal."""
+    try:
+        index = _get_json(query, query.url, what="the broker's index")
+    except BrokerStatusError as exc:
+        if exc.status in (401, 403):
+            return
+        raise
+    if not isinstance(index, dict) or not isinstance(index.get("_links"), dict):
+        raise ConfigError(f"{query.url} answered JSON without the HAL _links of a Pact Broker's index: is it the "
+                          f"broker's base URL (e.g. https://broker.example.com)?")
+
+
 def _origin(url: str) -> tuple[str, str]:
     parts = urllib.parse.urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
@@ -239,8 +263,8 @@ def _request_json(query: BrokerQuery, url: str, *, body: Any, what: str) -> Any:
             raw = response.read(limit + 1)
     except urllib.error.HTTPError as exc:
         exc.close()
-        raise ConfigError(f"cannot fetch {what}: the broker answered {exc.code} {exc.reason} for "
-                          f"{request.get_method()} {url}{_advice(exc.code)}") from None
+        raise BrokerStatusError(exc.code, f"cannot fetch {what}: the broker answered {exc.code} {exc.reason} for "
+                                f"{request.get_method()} {url}{_advice(exc.code)}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         if isinstance(reason, TimeoutError) or isinstance(exc, TimeoutError):

@@ -59,6 +59,8 @@ __all__ = [
     "dump",
     "write",
     "write_text_atomic",
+    "OutputPathError",
+    "check_output_path",
     "write_new_file",
     "iter_contract_files",
     "file_schema",
@@ -853,12 +855,41 @@ def write(contract: Contract, path: Path | str) -> Path:
     return write_text_atomic(path, text)
 
 
-def write_text_atomic(path: Path | str, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (contracts, and documents made from them such as OpenAPI)."""
+class OutputPathError(RpctestError, OSError):
+    """A file rpctest was told to write cannot be written there (a directory, a path under a regular
+    file, no permission): the user's mistake, so a usage error that names the path, not a traceback.
+    Still an :class:`OSError`, so callers that handle a failed write keep doing so."""
+
+
+def check_output_path(path: Path | str) -> Path:
+    """``path``, if a file can be written there; else :class:`OutputPathError` saying why. Commands that
+    run for long (fuzz, live verification) call it for their output options before they start, so a
+    mistyped path never costs a run whose findings could then not be written."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    write_new_file(tmp, text, like=path)
+    if path.is_dir():
+        raise OutputPathError(f"cannot write {path}: it is a directory; give the path of a file (such as {path / 'report'})")
+    existing = next((p for p in path.parents if p.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise OutputPathError(f"cannot write {path}: {existing} is a file, not a directory; give the path of a file in a directory")
+    if existing is not None and not os.access(existing, os.W_OK | os.X_OK):
+        raise OutputPathError(f"cannot write {path}: no permission to write in {existing}; give the path of a file in a directory you can write")
+    return path
+
+
+def write_text_atomic(path: Path | str, text: str) -> Path:
+    """Write ``text`` to ``path`` atomically (contracts, and documents made from them such as OpenAPI).
+
+    Every output option (``--html``, ``--junit``, ``-o``) ends here, so this is where a path that cannot
+    be a file becomes one clear :class:`OutputPathError`; whatever was at ``path`` is left as it was."""
+    path = check_output_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+        write_new_file(tmp, text, like=path)
+    except OSError as exc:
+        raise OutputPathError(
+            f"cannot write {path}: {exc.strerror or exc}; give the path of a file in a directory you can write"
+        ) from None
     try:
         os.replace(tmp, path)
     except BaseException:

@@ -137,11 +137,16 @@ def _stderr(message: str) -> None:
 # -- running git ---------------------------------------------------------------------------------------
 
 class _GitFailed(Exception):
+    """git failed; ``reason`` is the line of its stderr that says why: its first ``fatal:``/``error:``
+    line (git often ends with advice, such as "and the repository exists.", that alone misleads), else
+    its last line."""
+
     def __init__(self, stderr: str, timed_out: float | None = None) -> None:
-        lines = [line for line in stderr.strip().splitlines() if line.strip()]
-        self.last = lines[-1].strip() if lines else "git failed"
+        lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+        said = [line for line in lines if line.startswith(("fatal:", "error:"))]
+        self.reason = (said or lines or ["git failed"])[0 if said else -1]
         self.timed_out = timed_out
-        super().__init__(self.last)
+        super().__init__(self.reason)
 
 
 @dataclass(frozen=True)
@@ -190,7 +195,7 @@ def _extract(git: _Git, spec: GitSpec, rev: str, cache: Path) -> Path:
         kind = git.run("cat-file", "-t", f"{rev}:{spec.path}").decode().strip()
         oid = git.run("rev-parse", "--verify", "--end-of-options", f"{rev}:{spec.path}").decode().strip()
     except _GitFailed as exc:
-        problem = f"no answer in {exc.timed_out:.0f} s" if exc.timed_out else exc.last
+        problem = f"no answer in {exc.timed_out:.0f} s" if exc.timed_out else exc.reason
         raise ConfigError(f"cannot read {spec.shown}: {problem} {hint}") from None
     target = cache / "trees" / oid
     name = Path(spec.path).name
@@ -266,7 +271,7 @@ def _fetched(spec: GitSpec, cache: Path, timeout: float, warn: Callable[[str], N
         try:
             remote = _remote_refs(git, spec.url, timeout)
         except _GitFailed as exc:
-            problem = f"no answer in {exc.timed_out:.0f} s" if exc.timed_out else exc.last
+            problem = f"no answer in {exc.timed_out:.0f} s" if exc.timed_out else exc.reason
             cached = _local_ref(git, _HEADS + spec.ref) or _local_ref(git, _OTHER + spec.ref)
             if cached is None:
                 raise ConfigError(
@@ -355,7 +360,7 @@ def _fetch(git: _Git, spec: GitSpec, refspecs: list[str], timeout: float, depth:
         git.run("fetch", "--quiet", "--no-tags", *(["--depth=1"] if depth else []), "--", str(spec.url), *refspecs,
                 timeout=timeout)
     except _GitFailed as exc:
-        problem = f"no answer in {exc.timed_out:.0f} s" if exc.timed_out else exc.last
+        problem = f"no answer in {exc.timed_out:.0f} s" if exc.timed_out else exc.reason
         raise ConfigError(f"cannot read {spec.shown}: fetching {spec.ref} from {spec.shown_url} failed ({redact(problem)})") from None
 
 

@@ -96,13 +96,20 @@ def _is_pact(data: Any) -> bool:
 def run(args: argparse.Namespace) -> int:
     import subprocess
 
-    from rpctest.contracts.broker import ENVIRONMENT
+    from rpctest.contracts.broker import ENVIRONMENT, BrokerQuery, check_broker
 
     files = pact_files(args.paths)
     url = args.broker or os.environ.get(ENVIRONMENT["url"])
     if not url:
         raise ConfigError(f"rpctest contracts publish needs the broker's URL: give --broker URL or set {ENVIRONMENT['url']}")
-    argv = [pact_command(), "broker", "publish", *map(str, files), "--broker-base-url", url,
+    pact = pact_command()
+    env = dict(os.environ)
+    for key, value in (("token", args.broker_token), ("username", args.broker_username), ("password", args.broker_password)):
+        if value:
+            env[ENVIRONMENT[key]] = value
+    check_broker(BrokerQuery(url=url.rstrip("/"), provider="", token=env.get(ENVIRONMENT["token"]) or None,
+                             username=env.get(ENVIRONMENT["username"]) or None, password=env.get(ENVIRONMENT["password"]) or None))
+    argv = [pact, "broker", "publish", *map(str, files), "--broker-base-url", url,
             "--consumer-app-version", args.consumer_app_version]
     if args.branch:
         argv += ["--branch", args.branch]
@@ -110,10 +117,6 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--tag", tag]
     if args.build_url:
         argv += ["--build-url", args.build_url]
-    env = dict(os.environ)
-    for key, value in (("token", args.broker_token), ("username", args.broker_username), ("password", args.broker_password)):
-        if value:
-            env[ENVIRONMENT[key]] = value
     print(f"rpctest: publishing {len(files)} Pact file(s) to {url} as version {args.consumer_app_version}", file=sys.stderr)
     try:
         done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, timeout=PUBLISH_TIMEOUT, check=False)

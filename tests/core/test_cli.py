@@ -167,3 +167,15 @@ def test_the_framing_probe_is_json_or_a_recorded_request() -> None:
         cli._probe_request("{not json", ["add"])
     with pytest.raises(ConfigError, match="no recorded request of echo"):
         cli._probe_request(consumer, ["echo"])
+
+
+@pytest.mark.parametrize("flag", ["-q", "--verbose"])
+def test_quiet_or_verbose_after_the_command_says_where_it_goes(flag: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``rpctest contracts verify -q`` answered only "unrecognized arguments: -q": the options that apply
+    to every command go before it, and the error says so with the command line that works."""
+    from rpctest.cli import main
+
+    assert main(["contracts", "verify", "contracts", flag]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments" in err
+    assert f"rpctest: {flag} goes before the command: rpctest {flag} contracts verify contracts" in err, err

@@ -81,3 +81,59 @@ def test_publish_without_the_pact_command_says_how_to_install_it(tmp_path: Path,
     (tmp_path / "web-users.json").write_text(json.dumps(PACT))
     assert main(["contracts", "publish", str(tmp_path), "--consumer-app-version", "1", "--broker", "http://b"]) == 2
     assert "pip install 'rpctest[pact]'" in capsys.readouterr().err
+
+
+class _NotABroker:
+    """A web server that is not a Pact Broker: a login page (HTML, 200) or a failing one (500)."""
+
+    def __init__(self, status: int) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def _handle(self) -> None:
+                page = b"<html><body>Sign in</body></html>"
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            do_GET = do_POST = _handle
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, name="not-a-broker", daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize(("status", "says"), [(200, "did not answer JSON"), (500, "the broker answered 500")])
+def test_a_url_that_is_not_a_broker_is_a_usage_error_at_once(
+    status: int, says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pact broker publish`` retried a 500 for a minute and then exited 1 (the code for a broker that
+    refused the pacts); a URL that is no Pact Broker is the caller's mistake: exit 2 within seconds,
+    saying what answered."""
+    import time
+
+    (tmp_path / "web-users.json").write_text(json.dumps(PACT))
+    server = _NotABroker(status)
+    try:
+        started = time.monotonic()
+        code = main(["contracts", "publish", str(tmp_path), "--consumer-app-version", "1", "--broker", server.url])
+        took = time.monotonic() - started
+    finally:
+        server.close()
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert says in err and server.url in err, err
+    assert took < 10

@@ -228,3 +228,14 @@ def test_plain_paths_are_not_git_sources() -> None:
     assert parse_git_spec("contracts/consumers") is None
     with pytest.raises(ConfigError, match="a revision is written git:REF:PATH"):
         parse_git_spec("git:main")
+
+
+def test_a_url_that_is_no_repository_gives_gits_reason_not_its_last_line(consumer_repo: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """git ends its complaint with "Please make sure you have the correct access rights / and the
+    repository exists."; its last line alone read "(and the repository exists.)", saying the opposite of
+    what was wrong. The message gives git's ``fatal:`` reason."""
+    assert main(["contracts", "verify", f"git+file://{consumer_repo}/nowhere@main#contracts"]) == 2
+    err = capsys.readouterr().err
+    assert "does not appear to be a git repository" in err, err
+    assert "and the repository exists" not in err, err

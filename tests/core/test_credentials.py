@@ -131,3 +131,47 @@ def test_every_command_that_reaches_a_target_takes_them(capsys: pytest.CaptureFi
         out = capsys.readouterr().out
         assert all(option in out for option in ("--header NAME:VALUE", "--token VALUE", "--auth USER:PASSWORD",
                                                 "--context KEY=VALUE", "--switch N")), command
+
+
+@pytest.mark.parametrize("text", ['user={"id": 42', "roles=[admin]", 'who="alice'])
+def test_context_that_looks_like_json_but_does_not_parse_is_refused(text: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--context user={"id": 42`` (a brace lost to the shell) used to be sent as the text '{"id": 42',
+    silently; a VALUE that starts as JSON does must parse as JSON, and the error says where it breaks."""
+    code = main(["fuzz", "--stack", "pysoa", "--address", "redis://127.0.0.1:9/0#service.x", "--context", text])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--context" in err and "is not valid JSON" in err and "column" in err, err
+    assert "Traceback" not in err
+
+
+def test_context_text_values_stay_text() -> None:
+    assert credentials.parse_context("locale=en_US") == ("locale", "en_US")
+    assert credentials.parse_context("switches=1,2") == ("switches", "1,2")
+    assert credentials.parse_context("user_id=42") == ("user_id", 42)
+    assert credentials.parse_context('roles=["admin"]') == ("roles", ["admin"])
+
+
+@pytest.mark.parametrize(("value", "says"), [("a\nb", "a line break"), ("caf\u00e9", "outside printable ASCII"),
+                                             ("a\x00b", "a control character")])
+def test_a_header_value_http_cannot_carry_is_refused_where_it_is_given(value: str, says: str) -> None:
+    """A newline in ``--header`` failed every fuzz case as a TRANSPORT error (209 failures, exit 1), and
+    a non-ASCII value crashed with a UnicodeEncodeError (exit 3): both are refused as they are parsed."""
+    with pytest.raises(ConfigError) as raised:
+        from_options(headers=[f"X-Api-Key: {value}"])
+    assert str(raised.value).startswith("--header X-Api-Key: ") and says in str(raised.value)
+    assert "base64" in str(raised.value)
+
+
+def test_a_configured_header_value_is_checked_after_interpolation() -> None:
+    entry = config.ServiceConfig(name="shop", stack="kyoukai", headers={"X-Api-Key": "${KEY}"})
+    with pytest.raises(ConfigError, match=r"\[tool.rpctest.services.shop\] headers.X-Api-Key: .*a line break"):
+        from_service(entry, environ={"KEY": "one\r\ntwo"})
+    assert from_service(entry, environ={"KEY": "ok-123"}).headers == (("X-Api-Key", "ok-123"),)
+
+
+def test_the_header_hint_quotes_as_a_shell_expands() -> None:
+    """The hint read 'X-Api-Key: ${API_KEY}' (single quotes): copied, it sent the text ${API_KEY}, since
+    rpctest reads ${VAR} only in the configuration file; it shows the shell's double quotes."""
+    with pytest.raises(ConfigError) as raised:
+        from_options(headers=["NoColon"])
+    assert "\"X-Api-Key: $API_KEY\"" in str(raised.value) and "${" not in str(raised.value)

@@ -151,3 +151,20 @@ def test_a_failing_fuzz_item_names_its_seed_and_hypothesis_seed_reruns_it(pytest
     again = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider", f"--hypothesis-seed={seed}")
     again.assert_outcomes(failed=1)
     assert f"seed:            {seed} " in again.stdout.str()
+
+
+@pytest.mark.parametrize("option", ["--junit", "--json", "-o"])
+def test_a_report_path_that_cannot_be_written_is_refused_before_the_run(tmp_path: Path, option: str) -> None:
+    """``--junit DIR`` used to fail after the whole run, at the write, and the run's findings were
+    never shown; the paths are checked first (exit 2, nothing sent), so no run is lost to a typo."""
+    import subprocess
+    import sys
+
+    import toystack
+
+    argv = ["fuzz", "--stack", "toy", "--address", "toy://x", "--max-examples", "5", "--mode", "positive", option, str(tmp_path)]
+    done = subprocess.run([sys.executable, str(Path(toystack.__file__).parent / "toy_cli.py"), json.dumps(REQUEST), *argv],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert f"rpctest: error: cannot write {tmp_path}: it is a directory" in done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == []  # no case was sent

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import threading
+from pathlib import Path
 from typing import Any, Iterator
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
@@ -203,3 +205,29 @@ def test_stopping_releases_the_thread_and_the_port(provider: Provider, handlers:
 def test_usage_errors_exit_2_with_what_to_do(args: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["pact-relay", *args]) == 2
     assert says in capsys.readouterr().err
+
+
+def test_the_guides_pact_file_is_the_one_the_export_writes(tmp_path: Path) -> None:
+    """docs/pact-relay.md's step 2 runs ``pact verifier -f FILE`` on the example consumer's pact: FILE
+    must be what ``rpctest contracts export --format pact`` names it (the guide said
+    ``rpctest-examples-users.pact.json``; the export writes ``rpctest-examples-users.json``)."""
+    repo = Path(__file__).resolve().parents[2]
+    guide = (repo / "docs" / "pact-relay.md").read_text(encoding="utf-8")
+    shown = {Path(name) for name in re.findall(r"pact verifier -f (\S+)", guide) if name != "PACT.json"}
+    assert shown, "the guide runs pact verifier on a file"
+    assert main(["contracts", "export", "--format", "pact", "--consumers", str(repo / "contracts" / "consumers"),
+                 "-o", str(tmp_path / "pacts")]) == 0
+    written = {p.relative_to(tmp_path) for p in (tmp_path / "pacts").iterdir()}
+    assert shown <= written, (shown, written)
+
+
+def test_the_docs_give_the_verifier_the_paths_the_relay_serves() -> None:
+    """docs/pact-broker.md's CI snippet sent the verifier to /pact/messages and /pact/states (calling them
+    "examples"), which the relay answers with 404: every relay path the docs show is one it serves."""
+    from rpctest.contracts.pact_relay import MESSAGE_PATH, STATE_PATH
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    shown = {(page.name, path) for page in docs.glob("*.md")
+             for path in re.findall(r"(?:message:\d+|:\d+)(/pact/[A-Za-z_-]+)", page.read_text(encoding="utf-8"))}
+    assert shown, "the docs show the relay's paths"
+    assert {(page, path) for page, path in shown if path not in (MESSAGE_PATH, STATE_PATH)} == set()

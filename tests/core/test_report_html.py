@@ -161,3 +161,21 @@ def test_keeping_a_run_never_costs_the_verdict(tmp_path: Path) -> None:
     done = subprocess.run(command, cwd=tmp_path, env={**env, "RPCTEST_STATE_DIR": str(blocked)}, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done
     assert f"could not keep this run for rpctest report in {blocked / 'last' / 'diff.json'}" in done.stderr
+
+
+@pytest.mark.parametrize("where", ["a directory", "under a file"])
+def test_an_output_path_that_cannot_be_a_file_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """``--html DIR`` (or a path under a regular file) is the user's mistake: exit 2 naming the path and
+    what to give instead, not an internal error with a traceback; and nothing already there is lost."""
+    (tmp_path / "keep.txt").write_text("mine", encoding="utf-8")
+    out = tmp_path if where == "a directory" else tmp_path / "keep.txt" / "r.html"
+    code = cli.main(["report", "--html", str(out), "--state-dir", str(tmp_path / "state"), str(CONTRACTS)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and "internal error" not in err
+    assert f"rpctest: error: cannot write {out}" in err
+    assert "give the path of a file" in err
+    assert (tmp_path / "keep.txt").read_text(encoding="utf-8") == "mine"
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

@@ -447,3 +447,14 @@ def test_a_provider_that_cannot_be_imported_is_named_without_stack(tmp_path: Pat
     assert "cannot import 'broken' for provider 'broken:Server': ModuleNotFoundError: No module named 'no_such_dependency_either'" in capsys.readouterr().err
     assert main(["contracts", "export", "--provider", "mysvc:Server"]) == 2  # imports, but names no stack
     assert "give --stack" in capsys.readouterr().err
+
+
+def test_a_report_path_under_a_file_is_refused_before_verifying(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``-o`` naming a path under a regular file is a usage error naming both, before any contract is read
+    or provider called (a live verification would otherwise run to the end and then fail to write)."""
+    (tmp_path / "notes.txt").write_text("mine", encoding="utf-8")
+    out = tmp_path / "notes.txt" / "report.md"
+    assert main(["contracts", "verify", str(tmp_path / "absent"), "--format", "markdown", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"rpctest: error: cannot write {out}: {tmp_path / 'notes.txt'} is a file, not a directory" in err, err
+    assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"

@@ -88,3 +88,13 @@ def test_an_in_process_app_gets_the_credentials(tmp_path: Path, capsys: pytest.C
     capsys.readouterr()
     assert main(args) == 1
     assert "refused the request as unauthorized: 401" in capsys.readouterr().out
+
+
+def test_a_token_http_cannot_carry_is_a_usage_error(vault: tuple[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--token`` goes to Kyoukai as ``Authorization: Bearer``: a non-ASCII token crashed the HTTP client
+    with a UnicodeEncodeError (exit 3); it is refused before any request, saying where, not what."""
+    code = _fuzz(vault, tmp_path, "--token", "t\u00f6ken")
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "--token (sent as Authorization: Bearer): the value holds a character outside printable ASCII" in err, err
+    assert "Traceback" not in err and "t\u00f6ken" not in err

@@ -199,8 +199,14 @@ def response_parts(reply: Reply, *, status: int | None = None, headers: Mapping[
 
 def http_credentials(credentials: Any) -> tuple[dict[str, str], tuple[str, str] | None]:
     """(headers, basic auth) for a :class:`~rpctest.credentials.Credentials`: its headers, its token
-    as ``Authorization: Bearer`` (an explicit ``Authorization`` header wins), its basic auth."""
-    headers = {"Authorization": f"Bearer {credentials.token}"} if credentials.token is not None else {}
+    as ``Authorization: Bearer`` (an explicit ``Authorization`` header wins), its basic auth. The token,
+    becoming a header value here, is checked as one (headers were checked where they were given)."""
+    from rpctest.credentials import check_header_value
+
+    headers = {}
+    if credentials.token is not None:
+        token = check_header_value(credentials.token, where="--token (sent as Authorization: Bearer)")
+        headers["Authorization"] = f"Bearer {token}"
     headers.update(credentials.header_map())
     return headers, credentials.basic
 
