@@ -118,9 +118,6 @@ def main_pykern() -> int:
     from rpctest.contracts.report import finding_lines
     from rpctest.stacks.pykern import serve_async
 
-    from rpctest.stacks import get_adapter
-
-    get_adapter("pykern").host.quiet_logs()  # pykern logs every call to stderr otherwise
     collector = _run_examples("examples/pykern")
     apis = ", ".join(sorted(n[4:] for n in vars(WalletAPI) if n.startswith("api_")))
     print(f"pykern  service 'wallet' (examples/pykern/service.py): {apis}")
@@ -206,7 +203,6 @@ def main_asyncapy() -> int:
     from rpctest.stacks import get_adapter
 
     adapter = get_adapter("asyncapy")
-    adapter.host.quiet_logs()  # AsyncAPY logs every connection on the root logger
     collector = _run_examples("examples/asyncapy")
     print("AsyncAPY service 'calc' (examples/asyncapy/service.py): add, divide, echo")
     _print_outcomes(collector, {"test_consumer.py": "consumer tests, stub server (tcp)", "test_service.py": "provider tests, real AsyncAPY"})
@@ -240,6 +236,7 @@ def main_asyncapy() -> int:
     fuzz_ok = _fuzz("asyncapy", build_server(), "examples.asyncapy.service:build_server", lambda: None)
     print("\nrpctest fuzz --framing: the real server in a child process (server timeout 1 s), watched for CPU and sessions")
     with ServerProcess("examples.asyncapy.service:build_server", server_timeout=1) as process:
+        assert process.address is not None  # a started ServerProcess listens
         framing = fuzz_framing(process.address, {"action": "add", "a": 1, "b": 2}, timeout=1.0, server_timeout=1, process=process, budget=120)
     print("        " + framing.summary())
     _explain_weaknesses("AsyncAPY closes or times out instead of answering")
@@ -373,7 +370,14 @@ if __name__ == "__main__":
     stack = sys.argv[1] if len(sys.argv) > 1 else "pysoa"
     if stack not in stacks:
         sys.exit(f"usage: _demo_run.py [{'|'.join(stacks)}] [SUMMARY_FILE]")
-    code = stacks[stack]()
+    from rpctest import stacklogs
+
+    # the stack libraries' logs (pykern logs every call, AsyncAPY every connection) go to a log file of
+    # the run, as they do for every rpctest command, not between the demo's lines
+    with stacklogs.captured([stack], f"demo-{stack}") as logs:
+        code = stacks[stack]()
+    if logs.count:
+        print(f"        (the stack's own logs, {logs.count} line(s): {logs.path})")
     if len(sys.argv) > 2:
         Path(sys.argv[2]).write_text(json.dumps({"ok": code == 0, "notes": NOTES}), encoding="utf-8")
     sys.exit(code)
