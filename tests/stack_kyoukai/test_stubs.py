@@ -121,6 +121,23 @@ def test_a_users_respx_routes_answer_beside_the_stubs_and_a_reply_stays_fresh() 
     assert stub.call_body == {"path": {"sku": "pear"}}
 
 
+def test_a_stubbed_response_reads_as_a_transports_does_streamed_sized_and_decoded() -> None:
+    """The stub answers with a stream whose content is already known: a streaming read, the length
+    header and an encoded body the stub declares (httpx decodes it) all behave as over a socket."""
+    import gzip
+
+    packed = gzip.compress(b'{"sku": "fig"}')
+    with stub_action("shop", ITEM, stack="kyoukai", body={"sku": "pear", "price": 4}), \
+            stub_action("shop", "GET /packed", stack="kyoukai", body=packed, headers={"Content-Encoding": "gzip"}):
+        with httpx.Client(base_url=SHOP, timeout=5) as client:
+            with client.stream("GET", "/items/pear") as streamed:
+                chunks = list(streamed.iter_bytes())
+                length = streamed.headers["content-length"]
+            unpacked = client.get("/packed")
+    assert json.loads(b"".join(chunks)) == {"sku": "pear", "price": 4} and int(length) == len(b"".join(chunks))
+    assert unpacked.json() == {"sku": "fig"}
+
+
 def test_stub_server_answers_urllib_with_404_405_and_diagnostics(kyoukai_stub_server: Any) -> None:
     address = kyoukai_stub_server.address
     with stub_action("shop", "POST /orders", stack="kyoukai", body={"id": 5}) as stub:

@@ -114,13 +114,16 @@ def find_stub(
     for stub in reversed(router.active(STACK)):
         if stub.service != service:
             continue
-        for stub_method, route in stub_routes(stub):
-            if route.match(path) is None:
+        # a stub's routes are worked out once while the stubs stay the same (an endpoint name means
+        # reading the provider contract)
+        for stub_method, route in router.memo((STACK, "routes", stub), functools.partial(stub_routes, stub)):
+            values = route.match(path)
+            if values is None:
                 continue
             if stub_method != method and not (stub_method == "GET" and method == "HEAD"):
                 allowed.add(stub_method)
                 continue
-            envelope = envelope_from_request(path, query, content, content_type, route=route)
+            envelope = envelope_from_request(path, query, content, content_type, route=route, path_values=values)
             call = Call(STACK, service, stub.action, envelope, meta={"method": method, "path": path})
             if stub.matches(call):
                 return stub, call, allowed
@@ -215,9 +218,8 @@ def _service_of(router: "StubRouter", request: "httpx.Request") -> str | None:
     request to one of rpctest's own stub servers or hosted apps always does)."""
     url = request.url
     base = f"{url.scheme}://{url.netloc.decode('ascii')}".lower()
-    with _lock:
-        if base in serving_over_wire:
-            return None
+    if base in serving_over_wire:  # a set's membership test is atomic; only its writers take the lock
+        return None
     return router.memo((STACK, base), lambda: service_for_base(base, router))
 
 
@@ -227,14 +229,22 @@ def _respond(router: "StubRouter", service: str, request: "httpx.Request", conte
     import httpx
 
     url = request.url
-    stub, call, _allowed = find_stub(
-        router, service, request.method, url.path, url.query.decode("ascii", "replace"), content,
-        request.headers.get("content-type"),
-    )
+    kind = request.headers.get("content-type") if content else None  # (httpx's header lookup is not free)
+    stub, call, _allowed = find_stub(router, service, request.method, url.path, url.query.decode("ascii", "replace"),
+                                     content, kind)
     if stub is None:
         raise router.unmatched(call, reason=f"httpx request to {url}")
     result = _answer_of(router.respond(stub, call), stub)
-    return httpx.Response(result.status, headers=result.headers, content=result.content, request=request)
+    headers = result.headers
+    if any(name.lower() == "content-encoding" for name, _ in headers):  # httpx must decode what the stub encoded
+        return httpx.Response(result.status, headers=headers, content=result.content, request=request)
+    # the body is in memory and needs no decoding: the response is a stream, as a real transport's is,
+    # whose content is already known (httpx would otherwise run the bytes through its decoders)
+    if not any(name.lower() == "content-length" for name, _ in headers):
+        headers = [*headers, ("Content-Length", str(len(result.content)))]
+    response = httpx.Response(result.status, headers=headers, stream=httpx.ByteStream(result.content), request=request)
+    response._content = result.content
+    return response
 
 
 def register_endpoint(base: str) -> None:
