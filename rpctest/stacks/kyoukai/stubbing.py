@@ -79,12 +79,21 @@ def _parsed(operation: str) -> tuple[str, RouteTemplate]:
     return parse_operation(operation)
 
 
-def stub_routes(stub: "Stub") -> list[tuple[str, RouteTemplate]]:
+@functools.lru_cache(maxsize=512)
+def _routes_of_action(action: str) -> tuple[tuple[str, RouteTemplate], ...] | None:
+    """The route an action written as ``"METHOD /path"`` names, or None for an endpoint name:
+    worked out once per action, as every request asks it of every stub."""
+    if split_operation(action) is None:
+        return None
+    return (_parsed(action.split("?", 1)[0]),)
+
+
+def stub_routes(stub: "Stub") -> "list[tuple[str, RouteTemplate]] | tuple[tuple[str, RouteTemplate], ...]":
     """The (method, route) pairs a stub answers: from its action, or from the provider contract when
     the action is an endpoint name."""
-    if split_operation(stub.action) is not None:
-        method, route = _parsed(stub.action.split("?", 1)[0])
-        return [(method, route)]
+    routes_of_action = _routes_of_action(stub.action)
+    if routes_of_action is not None:
+        return routes_of_action
     from rpctest.contracts.drift import registry
 
     provider = registry.get(STACK, stub.service)
@@ -114,9 +123,7 @@ def find_stub(
     for stub in reversed(router.active(STACK)):
         if stub.service != service:
             continue
-        # a stub's routes are worked out once while the stubs stay the same (an endpoint name means
-        # reading the provider contract)
-        for stub_method, route in router.memo((STACK, "routes", stub), functools.partial(stub_routes, stub)):
+        for stub_method, route in stub_routes(stub):
             values = route.match(path)
             if values is None:
                 continue
