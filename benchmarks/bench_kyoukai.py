@@ -142,7 +142,8 @@ def run_schemathesis_cli(document: dict[str, Any], address: str, examples: int) 
                 "-n", str(examples), "--seed", "0", "--generation-database", "none", "--continue-on-failure",
                 "--workers", "1", "--no-color"]
         started = time.perf_counter()
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False)
+        # run in the temporary folder: the command keeps a crash cache (.schemathesis/) in its working directory
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False, cwd=folder)
         seconds = time.perf_counter() - started
     cases = _CLI_CASES.search(done.stdout)
     fuzzing = _CLI_FUZZING.search(done.stdout)
