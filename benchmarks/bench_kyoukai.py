@@ -22,11 +22,18 @@ What is compared, and why it is fair:
   rpctest runs its full positive checks (no 5xx, not rejected, response matches its schema).
 
 Cases per second = cases sent / wall time of that tool's whole run (generation, sending, checking).
+
+Schemathesis is measured three ways: through its Python API over HTTP on a real port (a ``requests``
+session, its default checks), through its command as most of its users run it (``schemathesis run``,
+alias ``st run``, on the exported document with ``--url`` at the app on a real port, ``--phases
+fuzzing --mode positive -n N``, its default checks; the wall time of the command, its start included,
+and, as a further line, the fuzzing time the command prints itself), and on rpctest's in-thread path.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import sys
 import time
@@ -69,7 +76,7 @@ def run_rpctest(hosted: Any, contract: Any, examples: int) -> tuple[int, float, 
     return report.examples, time.perf_counter() - started, report.ok
 
 
-def run_schemathesis(schemathesis: Any, document: dict, examples: int, send: Any) -> tuple[int, float, int]:
+def run_schemathesis(schemathesis: Any, document: dict[str, Any], examples: int, send: Any) -> tuple[int, float, int]:
     """Schemathesis' fuzzing phase (positive cases) over every operation; ``send(case)`` returns
     whether the case was a finding (a server error, or a failed check)."""
     from hypothesis import given
@@ -83,7 +90,7 @@ def run_schemathesis(schemathesis: Any, document: dict, examples: int, send: Any
     for result in schema.get_all_operations():
         operation = result.ok()
 
-        @_settings(examples)
+        @_settings(examples)  # type: ignore[untyped-decorator, unused-ignore]
         @given(operation.as_strategy(GenerationMode.POSITIVE))
         def test(case: Any) -> None:
             count[0] += 1
@@ -110,6 +117,40 @@ def schemathesis_over_http(address: str) -> tuple[Any, Any]:
         return False
 
     return send, session
+
+
+#: what ``st run`` prints: "Test cases:\n  60 generated, ..." and "Fuzzing (in 0.45s)"
+_CLI_CASES = re.compile(r"Test cases:\s*(\d+) generated")
+_CLI_FUZZING = re.compile(r"Fuzzing \(in ([0-9.]+)s\)")
+
+
+def run_schemathesis_cli(document: dict[str, Any], address: str, examples: int) -> tuple[int, float, float]:
+    """Schemathesis as its users run it: the ``schemathesis run`` command (``st run``) in its own
+    process, on the exported OpenAPI document, against the app on a real port, its default checks,
+    the fuzzing phase only, positive cases, ``-n`` examples per operation, no example database.
+    Returns (cases it says it generated, wall seconds of the whole command including its start, the
+    fuzzing seconds it prints itself)."""
+    import json
+    import subprocess
+    import tempfile
+
+    command = Path(sys.executable).with_name("schemathesis")
+    with tempfile.TemporaryDirectory(prefix="rpctest-bench-") as folder:
+        schema = Path(folder) / "openapi.json"
+        schema.write_text(json.dumps(document))
+        argv = [str(command), "run", str(schema), "--url", address, "--phases", "fuzzing", "--mode", "positive",
+                "-n", str(examples), "--seed", "0", "--generation-database", "none", "--continue-on-failure",
+                "--workers", "1", "--no-color"]
+        started = time.perf_counter()
+        # run in the temporary folder: the command keeps a crash cache (.schemathesis/) in its working directory
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=900, check=False, cwd=folder)
+        seconds = time.perf_counter() - started
+    cases = _CLI_CASES.search(done.stdout)
+    fuzzing = _CLI_FUZZING.search(done.stdout)
+    if cases is None or fuzzing is None:
+        sys.exit(f"bench_kyoukai: 'schemathesis run' printed no case count (exit {done.returncode}):\n"
+                 f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+    return int(cases.group(1)), seconds, float(fuzzing.group(1))
 
 
 def schemathesis_inline(app: Any) -> tuple[Any, Any]:
@@ -156,10 +197,14 @@ def main() -> int:
     logging.getLogger("Kyoukai").setLevel(logging.CRITICAL + 1)
     contract = export("kyoukai", provider=make_app)
     document = to_openapi(contract)
-    rates: dict[str, list[float]] = {"rpctest": [], "schemathesis (HTTP, default checks)": [], "schemathesis (rpctest's in-thread path)": []}
+    cli_wall, cli_own = "schemathesis CLI (st run, wall time)", "schemathesis CLI (its own fuzzing time)"
+    rates: dict[str, list[float]] = {"rpctest": [], "schemathesis (HTTP, default checks)": [], cli_wall: [], cli_own: [],
+                                     "schemathesis (rpctest's in-thread path)": []}
     with serve(make_app, transport="local") as hosted, serve(make_app, transport="http") as over_http:
-        http_send, session = schemathesis_over_http(over_http.address)
-        inline_send, sender = schemathesis_inline(hosted.app)
+        address = over_http.address
+        assert address is not None  # served over HTTP: it has one
+        http_send, session = schemathesis_over_http(address)
+        inline_send, sender = schemathesis_inline(getattr(hosted, "app"))  # the local transport's app
         try:
             for _ in range(args.rounds):  # interleaved, so a noisy moment hits every tool
                 ORDERS.reset()
@@ -172,6 +217,12 @@ def main() -> int:
                     cases, seconds, findings = run_schemathesis(schemathesis, document, args.examples, send)
                     rates[label].append(cases / seconds)
                     print(f"{label:<40} {cases:5d} cases {seconds:6.2f} s {cases / seconds:8.1f}/s  ({findings} finding(s))")
+                ORDERS.reset()
+                cases, seconds, fuzzing = run_schemathesis_cli(document, address, args.examples)
+                rates[cli_wall].append(cases / seconds)
+                rates[cli_own].append(cases / fuzzing)
+                print(f"{cli_wall:<40} {cases:5d} cases {seconds:6.2f} s {cases / seconds:8.1f}/s  "
+                      f"(fuzzing {fuzzing:.2f} s by its own count: {cases / fuzzing:.1f}/s)")
         finally:
             session.close()
             sender.close()
@@ -181,14 +232,19 @@ def main() -> int:
     print(f"\nmedian of {args.rounds} round(s), {args.examples} examples per operation, schemathesis {version}:")
     for label, value in medians.items():
         print(f"  {label:<40} {value:8.1f} cases/s" + ("" if label == "rpctest" else f"   rpctest is {rp / value:.2f}x"))
-    print("  goal (issue #8): rpctest >= 2x Schemathesis as its users run it (the HTTP line); the last line isolates "
-          "generation and checking, with both tools on rpctest's transport")
+    print("  goal (issue #8): rpctest >= 2x Schemathesis as its users run it (the HTTP line through its Python API, the "
+          "st run lines through its command); the last line isolates generation and checking, with both tools on "
+          "rpctest's transport")
     if args.json:
         from timing import Figure, report
 
         report([
             Figure("Kyoukai fuzz cases/s: rpctest / Schemathesis over HTTP", rp, "cases/s",
                    rp / medians["schemathesis (HTTP, default checks)"], ">= 2"),
+            Figure("Kyoukai fuzz cases/s: rpctest / Schemathesis CLI (st run) over HTTP", rp, "cases/s",
+                   rp / medians[cli_wall], ">= 2", note="wall time of the command, its start included"),
+            Figure("Kyoukai fuzz cases/s: rpctest / st run's own fuzzing time", rp, "cases/s",
+                   rp / medians[cli_own], note="the time st run prints for its fuzzing phase"),
             Figure("Kyoukai fuzz cases/s: rpctest / Schemathesis on rpctest's in-thread path", rp, "cases/s",
                    rp / medians["schemathesis (rpctest's in-thread path)"], note="generation and checks alone"),
         ], as_json=True)

@@ -257,7 +257,7 @@ def kyoukai_stub_server() -> Iterator[Any]:
     """An HTTP/1.1 stub server (``http://127.0.0.1:PORT``) answering from the test's Kyoukai stubs.
 
     For consumer code on any HTTP client (urllib, requests, another process); httpx clients are
-    answered in-process by the same stubs through respx. A request no stub matches gets 404 (405
+    answered in-process by the same stubs at httpx's transport. A request no stub matches gets 404 (405
     when only other methods are stubbed for the path) and a line in ``.diagnostics``.
     """
     yield from _stub_server("kyoukai")

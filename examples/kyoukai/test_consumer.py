@@ -1,4 +1,4 @@
-"""The consumer's tests: the ``shop`` service is stubbed (respx under httpx; a stub server for urllib)."""
+"""The consumer's tests: the ``shop`` service is stubbed (at httpx's transport; a stub server for urllib)."""
 
 from examples.kyoukai.consumer import ShopClient, latest_order_count
 from rpctest import stub_action

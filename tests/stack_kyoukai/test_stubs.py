@@ -1,4 +1,4 @@
-"""Kyoukai consumer stubs: respx under httpx clients, the HTTP/1.1 stub server for any client."""
+"""Kyoukai consumer stubs: answered at httpx's transport, the HTTP/1.1 stub server for any client."""
 
 from __future__ import annotations
 
@@ -96,6 +96,46 @@ def test_requests_for_other_services_and_real_apps_pass_through(kyoukai_service:
         with httpx.Client(timeout=5) as client:
             assert client.get(SHOP + "/orders").json() == {"orders": ["stubbed"]}
             assert client.get(real.address + "/orders").json() == {"orders": []}  # the real app
+
+
+def test_a_users_respx_routes_answer_beside_the_stubs_and_a_reply_stays_fresh() -> None:
+    """rpctest answers at httpx's transport; a request for another host reaches the transport that
+    was there before, so a user's own respx mock (sync and async) still answers it. Each reply is a
+    fresh object: mutating one changes neither the next reply nor the recorded call."""
+    respx = pytest.importorskip("respx")
+
+    async def other_async() -> Any:
+        async with httpx.AsyncClient(timeout=5) as client:
+            return (await client.get("http://weather.test/today")).json()
+
+    with respx.mock(assert_all_called=True) as users:
+        today = users.get("http://weather.test/today").respond(json={"sky": "clear"})
+        with stub_action("shop", ITEM, stack="kyoukai", body={"sku": "pear", "tags": ["fresh"]}, base_url=SHOP) as stub:
+            with httpx.Client(timeout=5) as client:
+                first = client.get(SHOP + "/items/pear").json()
+                first["tags"].append("mutated")
+                assert client.get("http://weather.test/today").json() == {"sky": "clear"}
+                assert client.get(SHOP + "/items/pear").json() == {"sku": "pear", "tags": ["fresh"]}
+            assert asyncio.run(other_async()) == {"sky": "clear"}
+        assert (stub.call_count, today.call_count) == (2, 2)
+    assert stub.call_body == {"path": {"sku": "pear"}}
+
+
+def test_a_stubbed_response_reads_as_a_transports_does_streamed_sized_and_decoded() -> None:
+    """The stub answers with a stream whose content is already known: a streaming read, the length
+    header and an encoded body the stub declares (httpx decodes it) all behave as over a socket."""
+    import gzip
+
+    packed = gzip.compress(b'{"sku": "fig"}')
+    with stub_action("shop", ITEM, stack="kyoukai", body={"sku": "pear", "price": 4}), \
+            stub_action("shop", "GET /packed", stack="kyoukai", body=packed, headers={"Content-Encoding": "gzip"}):
+        with httpx.Client(base_url=SHOP, timeout=5) as client:
+            with client.stream("GET", "/items/pear") as streamed:
+                chunks = list(streamed.iter_bytes())
+                length = streamed.headers["content-length"]
+            unpacked = client.get("/packed")
+    assert json.loads(b"".join(chunks)) == {"sku": "pear", "price": 4} and int(length) == len(b"".join(chunks))
+    assert unpacked.json() == {"sku": "fig"}
 
 
 def test_stub_server_answers_urllib_with_404_405_and_diagnostics(kyoukai_stub_server: Any) -> None:

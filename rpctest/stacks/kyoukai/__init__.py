@@ -11,7 +11,7 @@ exception) with a canned ``HTTP/1.0 500`` page: rpctest reproduces and reports t
 * :class:`LocalTransport` / :class:`LocalSyncTransport`: httpx transports that drive the app's real
   HTTP backend over memory (``httpx.AsyncClient(transport=LocalTransport(app), base_url="http://app")``);
 * :mod:`.errors`: HTTP statuses as :class:`~rpctest.model.ErrorKind`;
-* stubs for consumers (:mod:`.stubbing`: respx under httpx clients; :mod:`.stub_server`: HTTP for
+* stubs for consumers (:mod:`.stubbing`: answers at httpx's transport; :mod:`.stub_server`: HTTP for
   any other client), route contracts and OpenAPI 3.1 (:mod:`.schema`, :func:`route_schema`), the
   request envelope and wire client (:mod:`.wire`), route templates without werkzeug (:mod:`.routes`).
 
@@ -110,7 +110,7 @@ class KyoukaiHost(HostHalf):
 
     def install_stub_interceptor(self, router: "StubRouter") -> Callable[[], None]:
         """Kyoukai ships no client library; its callers speak HTTP. httpx clients are answered from
-        the stubs through respx (see :mod:`.stubbing`); other clients use the stub server."""
+        the stubs at httpx's transport (see :mod:`.stubbing`); other clients use the stub server."""
         from rpctest.stacks.kyoukai.stubbing import install
 
         return install(router)

@@ -13,7 +13,7 @@ connection alone (:func:`rpctest.untrusted.contained`).
 
 It runs on the caller's loop (``await server.astart()`` / ``astop()``) or on a private loop in a
 daemon thread (:func:`serve_stubs`, ``start()`` / ``stop()``), and stops promptly, closing every
-connection. Its address is registered so that the in-process respx stubs leave requests to it alone.
+connection. Its address is registered so that the in-process httpx interception leaves requests to it alone.
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
-"""Kyoukai stubs for consumer code: which stub answers an HTTP request, and httpx interception (respx).
+"""Kyoukai stubs for consumer code: which stub answers an HTTP request, and httpx interception.
 
 A Kyoukai stub names its route as ``"METHOD /template"`` (``"GET /items/<int:item_id>"``), a
 concrete ``"METHOD /path"`` (``"GET /items/5"``) or a route endpoint name (``"shop.get_item"``,
 resolved through the provider contract rpctest knows for that service: ``use_providers`` or
 ``[tool.rpctest] providers``). :func:`find_stub` matches one HTTP request against the active stubs
-(newest first, as the router does); the stub server and the respx interceptor both use it, so a
+(newest first, as the router does); the stub server and the httpx interceptor both use it, so a
 request gets the same answer in-process and over a socket.
 
-**httpx clients** (:func:`install`): while Kyoukai stubs are active, a respx router sits under
-every httpx client of the process. A request is for a stubbed Kyoukai service when its base URL is
+**httpx clients** (:func:`install`): while Kyoukai stubs are active, rpctest answers at httpx's
+transport (``HTTPTransport.handle_request`` and its async twin) for every httpx client of the process. A request is for a stubbed Kyoukai service when its base URL is
 that service's ``address`` in ``[tool.rpctest.services]`` or a stub's ``base_url=`` option, or,
 when neither says anything, when exactly one Kyoukai service is stubbed. Those requests are answered
 from the stubs; a request no stub matches raises :class:`~rpctest.exceptions.UnmatchedCall` naming
@@ -29,6 +29,8 @@ from rpctest.stacks.kyoukai.routes import RouteTemplate, parse_operation, split_
 from rpctest.stacks.kyoukai.wire import envelope_from_request, response_parts
 
 if TYPE_CHECKING:  # pragma: no cover
+    import httpx
+
     from rpctest.stubs.router import Stub, StubRouter
 
 __all__ = [
@@ -77,12 +79,21 @@ def _parsed(operation: str) -> tuple[str, RouteTemplate]:
     return parse_operation(operation)
 
 
-def stub_routes(stub: "Stub") -> list[tuple[str, RouteTemplate]]:
+@functools.lru_cache(maxsize=512)
+def _routes_of_action(action: str) -> tuple[tuple[str, RouteTemplate], ...] | None:
+    """The route an action written as ``"METHOD /path"`` names, or None for an endpoint name:
+    worked out once per action, as every request asks it of every stub."""
+    if split_operation(action) is None:
+        return None
+    return (_parsed(action.split("?", 1)[0]),)
+
+
+def stub_routes(stub: "Stub") -> "list[tuple[str, RouteTemplate]] | tuple[tuple[str, RouteTemplate], ...]":
     """The (method, route) pairs a stub answers: from its action, or from the provider contract when
     the action is an endpoint name."""
-    if split_operation(stub.action) is not None:
-        method, route = _parsed(stub.action.split("?", 1)[0])
-        return [(method, route)]
+    routes_of_action = _routes_of_action(stub.action)
+    if routes_of_action is not None:
+        return routes_of_action
     from rpctest.contracts.drift import registry
 
     provider = registry.get(STACK, stub.service)
@@ -113,12 +124,13 @@ def find_stub(
         if stub.service != service:
             continue
         for stub_method, route in stub_routes(stub):
-            if route.match(path) is None:
+            values = route.match(path)
+            if values is None:
                 continue
             if stub_method != method and not (stub_method == "GET" and method == "HEAD"):
                 allowed.add(stub_method)
                 continue
-            envelope = envelope_from_request(path, query, content, content_type, route=route)
+            envelope = envelope_from_request(path, query, content, content_type, route=route, path_values=values)
             call = Call(STACK, service, stub.action, envelope, meta={"method": method, "path": path})
             if stub.matches(call):
                 return stub, call, allowed
@@ -167,49 +179,79 @@ def _answer_of(reply: Reply, stub: "Stub") -> Answer:
 
 
 def install(router: "StubRouter") -> Callable[[], None]:
-    """Put a respx router under every httpx client for the Kyoukai stubs; return the undo function."""
-    try:
-        import respx
-    except ImportError as exc:
-        from rpctest.exceptions import StackUnavailable
+    """Answer httpx requests for stubbed Kyoukai services from the stubs; return the undo function.
 
-        raise StackUnavailable(
-            f"respx is not importable ({exc}); rpctest stubs Kyoukai services for httpx clients with it. "
-            f"Install it with: pip install 'respx>=0.21' (rpctest's kyoukai extra brings it), or point the client at "
-            f"the kyoukai_stub_server fixture instead"
-        ) from None
+    rpctest's own interception point: ``httpx.HTTPTransport.handle_request`` and
+    ``httpx.AsyncHTTPTransport.handle_async_request`` are wrapped, so a stubbed request costs what a
+    ``mock.patch`` of the transport costs plus the stub's own work. respx's router, used here before,
+    converted every request to httpcore's form and back, inspected its side effect's signature and
+    recorded each call: twice the cost of the patch, for routing rpctest does itself. Any request
+    that is not for a stubbed service goes to the transport method that was there before, so a
+    user's respx mock (which patches httpcore, under the transport, or the client's transport
+    lookup, above it) still answers its own routes.
+    """
     import httpx
 
-    def handle(request: httpx.Request) -> Any:
-        url = str(request.url)
-        base = base_of(url)
-        with _lock:
-            over_wire = base in serving_over_wire
-        service = None if over_wire else router.memo((STACK, base), lambda: service_for_base(base, router))
-        if service is None:
-            return request  # respx: pass through to the network
-        content = request.read()
-        stub, call, _allowed = find_stub(
-            router, service, request.method, request.url.path, request.url.query.decode("ascii", "replace"),
-            content, request.headers.get("content-type"),
-        )
-        if stub is None:
-            raise router.unmatched(call, reason=f"httpx request to {url}")
-        reply = router.respond(stub, call)
-        result = _answer_of(reply, stub)
-        return httpx.Response(result.status, headers=result.headers, content=result.content, request=request)
+    sync_before = httpx.HTTPTransport.handle_request
+    async_before = httpx.AsyncHTTPTransport.handle_async_request
 
-    mock = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
-    mock.route().mock(side_effect=handle)
-    mock.start()
+    def handle_request(self: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        service = _service_of(router, request)
+        if service is None:
+            return sync_before(self, request)
+        return _respond(router, service, request, request.read())
+
+    async def handle_async_request(self: httpx.AsyncHTTPTransport, request: httpx.Request) -> httpx.Response:
+        service = _service_of(router, request)
+        if service is None:
+            return await async_before(self, request)
+        return _respond(router, service, request, await request.aread())
+
+    httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
+    httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
     stopped: list[bool] = []
 
     def undo() -> None:
         if not stopped:
             stopped.append(True)
-            mock.stop(quiet=True)
+            httpx.HTTPTransport.handle_request = sync_before  # type: ignore[method-assign]
+            httpx.AsyncHTTPTransport.handle_async_request = async_before  # type: ignore[method-assign]
 
     return undo
+
+
+def _service_of(router: "StubRouter", request: "httpx.Request") -> str | None:
+    """The stubbed Kyoukai service an httpx request is for, or None: it goes over the network (a
+    request to one of rpctest's own stub servers or hosted apps always does)."""
+    url = request.url
+    base = f"{url.scheme}://{url.netloc.decode('ascii')}".lower()
+    if base in serving_over_wire:  # a set's membership test is atomic; only its writers take the lock
+        return None
+    return router.memo((STACK, base), lambda: service_for_base(base, router))
+
+
+def _respond(router: "StubRouter", service: str, request: "httpx.Request", content: bytes) -> "httpx.Response":
+    """The stub's answer to an httpx request, as an ``httpx.Response``; :class:`UnmatchedCall` when
+    no stub matches (strict, never a silent 200)."""
+    import httpx
+
+    url = request.url
+    kind = request.headers.get("content-type") if content else None  # (httpx's header lookup is not free)
+    stub, call, _allowed = find_stub(router, service, request.method, url.path, url.query.decode("ascii", "replace"),
+                                     content, kind)
+    if stub is None:
+        raise router.unmatched(call, reason=f"httpx request to {url}")
+    result = _answer_of(router.respond(stub, call), stub)
+    headers = result.headers
+    if any(name.lower() == "content-encoding" for name, _ in headers):  # httpx must decode what the stub encoded
+        return httpx.Response(result.status, headers=headers, content=result.content, request=request)
+    # the body is in memory and needs no decoding: the response is a stream, as a real transport's is,
+    # whose content is already known (httpx would otherwise run the bytes through its decoders)
+    if not any(name.lower() == "content-length" for name, _ in headers):
+        headers = [*headers, ("Content-Length", str(len(result.content)))]
+    response = httpx.Response(result.status, headers=headers, stream=httpx.ByteStream(result.content), request=request)
+    response._content = result.content
+    return response
 
 
 def register_endpoint(base: str) -> None:

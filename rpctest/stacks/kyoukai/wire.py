@@ -107,15 +107,17 @@ def _decoded_query(query_string: str) -> dict[str, Any]:
 
 
 def envelope_from_request(
-    path: str, query_string: str, content: bytes, content_type: str | None = None, *, route: RouteTemplate | None = None
+    path: str, query_string: str, content: bytes, content_type: str | None = None, *, route: RouteTemplate | None = None,
+    path_values: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The envelope of a request a stub received (``route``: the stub's template, for ``path``)."""
+    """The envelope of a request a stub received (``route``: the stub's template, for ``path``;
+    ``path_values``: what ``route.match(path)`` gave, when the caller has matched it already)."""
     envelope: dict[str, Any] = {}
     if route is not None and route.is_template:
-        values = route.match(path)
+        values = route.match(path) if path_values is None else path_values
         if values:
             envelope["path"] = values
-    query = _decoded_query(query_string)
+    query = _decoded_query(query_string) if query_string else None
     if query:
         envelope["query"] = query
     if content:
