@@ -90,3 +90,15 @@ def test_other_addresses_stay_with_httpx_so_in_process_stubs_answer() -> None:
         with KyoukaiClient("http://127.0.0.1:9") as client:
             reply = client.call(Call("kyoukai", "shop", "GET /items/<sku>", {"path": {"sku": "fig"}}))
     assert reply.body == {"sku": "fig"}
+
+
+def test_a_route_is_parsed_once_and_bad_ones_still_fail_every_time() -> None:
+    from rpctest.exceptions import ConfigError
+    from rpctest.stacks.kyoukai.routes import RouteTemplate
+
+    assert RouteTemplate.parse("/items/<int:item_id>") is RouteTemplate.parse("/items/<int:item_id>")
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="names <a> twice"):
+            RouteTemplate.parse("/x/<a>/<a>")
+        with pytest.raises(ConfigError, match="starts with '/'"):
+            RouteTemplate.parse(["/items"])  # type: ignore[arg-type]
