@@ -102,3 +102,16 @@ def test_a_route_is_parsed_once_and_bad_ones_still_fail_every_time() -> None:
             RouteTemplate.parse("/x/<a>/<a>")
         with pytest.raises(ConfigError, match="starts with '/'"):
             RouteTemplate.parse(["/items"])  # type: ignore[arg-type]
+
+
+def test_threads_sharing_one_client_each_get_their_own_reply(server: object) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with KyoukaiClient(server.address) as client:  # type: ignore[attr-defined]
+        def one(index: int) -> tuple[object, object, object]:
+            reply = client.call(Call("kyoukai", "shop", "GET /items/<sku>", {"path": {"sku": f"s{index}"}}))
+            return list(reply.errors), reply.body, reply.meta.get("request")
+
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(one, range(40)))
+    assert answers == [([], {"sku": "pear", "price": 4}, f"GET /items/s{index}") for index in range(40)]

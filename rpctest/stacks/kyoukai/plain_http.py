@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import http.client
 import select
+import threading
 from typing import Mapping
 from urllib.parse import quote, urlsplit
 
@@ -29,7 +30,8 @@ _SAFE = "!#$%&'()*+,/:;=?@[]~"
 
 class PlainHTTP:
     """One kept-alive HTTP/1.1 connection to ``http://HOST:PORT[/base]``; :meth:`send` never raises
-    for what the network does (a timeout or a broken connection is a TRANSPORT error in the reply)."""
+    for what the network does (a timeout or a broken connection is a TRANSPORT error in the reply).
+    Threads sharing a client take turns on the connection (httpx's pool let them share it too)."""
 
     def __init__(self, address: str, headers: Mapping[str, str], auth: tuple[str, str] | None) -> None:
         parts = urlsplit(address)
@@ -41,6 +43,7 @@ class PlainHTTP:
             token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode("latin-1")).decode("ascii")
             self._headers["Authorization"] = f"Basic {token}"
         self._connection: http.client.HTTPConnection | None = None
+        self._lock = threading.Lock()
 
     def _open(self, timeout: float) -> http.client.HTTPConnection:
         """The kept-alive connection, a new one when the server closed it (readable while idle:
@@ -61,21 +64,26 @@ class PlainHTTP:
         from rpctest.stacks.kyoukai.host import reply_from_parts
 
         path = quote(self._base + target, safe=_SAFE)
-        connection = self._open(timeout)
-        try:
-            connection.request(method, path, body=content, headers={**self._headers, **headers})
-            response = connection.getresponse()
-            body = response.read()
-        except TimeoutError:
-            self.close()
-            return Reply(errors=[RpcError("TRANSPORT", f"no reply to {method} {target} within {timeout:g}s", kind=ErrorKind.TRANSPORT)])
-        except (OSError, http.client.HTTPException, UnicodeError) as exc:
-            self.close()
-            return Reply(errors=[RpcError("TRANSPORT", f"{method} {target}: {type(exc).__name__}: {exc}", kind=ErrorKind.TRANSPORT)])
+        with self._lock:
+            connection = self._open(timeout)
+            try:
+                connection.request(method, path, body=content, headers={**self._headers, **headers})
+                response = connection.getresponse()
+                body = response.read()
+            except TimeoutError:
+                self._drop()
+                return Reply(errors=[RpcError("TRANSPORT", f"no reply to {method} {target} within {timeout:g}s", kind=ErrorKind.TRANSPORT)])
+            except (OSError, http.client.HTTPException, UnicodeError) as exc:
+                self._drop()
+                return Reply(errors=[RpcError("TRANSPORT", f"{method} {target}: {type(exc).__name__}: {exc}", kind=ErrorKind.TRANSPORT)])
         version = "HTTP/1.0" if response.version == 10 else "HTTP/1.1"
         return reply_from_parts(response.status, response.reason, version, response.getheaders(), body)
 
     def close(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def _drop(self) -> None:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
