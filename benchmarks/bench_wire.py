@@ -483,13 +483,16 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--json", action="store_true", help="also one JSON line per figure (run_all.py)")
     args = parser.parse_args()
-    from rpctest.stacks import get_adapter
+    import tempfile
 
-    host = get_adapter(args.stack).host
-    if hasattr(host, "quiet_logs"):
-        host.quiet_logs()
+    from rpctest import stacklogs
+
     with ExitStack() as stack:
         stack.callback(_LOOP.close)
+        # the stack's logs go to a file, as under rpctest's commands: pykern's pkdebug writes three
+        # lines per call, AsyncAPY logs every connection on the root logger
+        logs_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-wire-")))
+        stack.enter_context(stacklogs.captured([args.stack], "bench-wire", directory=logs_dir))
         case = case_for(args.stack, stack)
         if args.stack == "asyncapy" and not _installed("asyncapy"):
             raise SystemExit("bench_wire: AsyncAPY is not installed (it is not on PyPI; see docs/stacks/asyncapy.md)")

@@ -608,28 +608,33 @@ class KyoukaiService(LoopHosted, HostedService):
 
 
 def reply_from_response(response: "httpx.Response") -> Reply:
-    """The neutral reply for an HTTP response (see the module docstring)."""
-    status = response.status_code
+    """The neutral reply for an httpx response (see the module docstring)."""
     reason = response.extensions.get("reason_phrase", b"") or b""
     reason_text = reason.decode("latin-1") if isinstance(reason, bytes) else str(reason)
     version = response.extensions.get("http_version", b"HTTP/1.1")
     version_text = version.decode("ascii") if isinstance(version, bytes) else str(version)
     headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.raw]
-    meta = {"status": status, "reason": reason_text, "http_version": version_text, "headers": headers}
-    content = response.content
+    return reply_from_parts(response.status_code, reason_text, version_text, headers, response.content)
+
+
+def reply_from_parts(status: int, reason: str, version: str, headers: list[tuple[str, str]], content: bytes) -> Reply:
+    """The neutral reply for an HTTP response's parts, whichever client read them (httpx, or
+    :mod:`.plain_http` for rpctest's own servers): the same reply for the same bytes."""
+    meta = {"status": status, "reason": reason, "http_version": version, "headers": headers}
     body: Any = None
     if content and status != 204:
         text = content.decode("utf-8", errors="replace")
         body = text
-        if response.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        content_type = ", ".join(value for name, value in headers if name.lower() == "content-type")
+        if content_type.split(";")[0].strip() == "application/json":
             try:
                 body = decode_json(text)
             except Undecodable:
                 body = text
     if 200 <= status < 300:
         return Reply(body=body, meta=meta)
-    critical = is_critical_page(version_text, status, headers, content)
-    error = error_for_status(status, reason_text, critical=critical, body=content.decode("utf-8", errors="replace")[:2000])
+    critical = is_critical_page(version, status, headers, content)
+    error = error_for_status(status, reason, critical=critical, body=content.decode("utf-8", errors="replace")[:2000])
     return Reply(body=body, errors=[error], meta=meta)
 
 

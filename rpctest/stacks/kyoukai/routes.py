@@ -21,6 +21,7 @@ provider contract; a stub may also name a concrete path (``"GET /items/5"``).
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from urllib.parse import quote
 from dataclasses import dataclass, field
@@ -179,6 +180,15 @@ class RouteTemplate:
 
     @classmethod
     def parse(cls, template: str) -> "RouteTemplate":
+        """The route of ``template``, parsed once per template: the client, the stub server and the
+        fuzzer parse the same few routes on every request (a template is immutable, so one parse
+        serves them all)."""
+        if not isinstance(template, str):
+            raise ConfigError(f"a Kyoukai route path starts with '/', not {template!r}")
+        return _parsed_route(template) if cls is RouteTemplate else cls._parse(template)
+
+    @classmethod
+    def _parse(cls, template: str) -> "RouteTemplate":
         if not isinstance(template, str) or not template.startswith("/"):
             raise ConfigError(f"a Kyoukai route path starts with '/', not {template!r}")
         params: list[Param] = []
@@ -238,6 +248,11 @@ class RouteTemplate:
             "required": [p.name for p in self.params],
             "additionalProperties": False,
         }
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_route(template: str) -> RouteTemplate:
+    return RouteTemplate._parse(template)
 
 
 #: what stays as it is in a path (RFC 3986 pchar and "/"); anything else is percent-encoded

@@ -19,13 +19,16 @@ for :class:`KyoukaiClient`.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 from urllib.parse import parse_qsl, urlencode
 
 from rpctest.exceptions import ConfigError
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.stacks.kyoukai.routes import RouteTemplate, split_operation
 from rpctest.untrusted import Undecodable, decode_json
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rpctest.stacks.kyoukai.plain_http import PlainHTTP
 
 __all__ = [
     "ENVELOPE_KEYS",
@@ -227,9 +230,26 @@ def send(client: Any, call: Call, timeout: float) -> Reply:
         return Reply(errors=[RpcError("TRANSPORT", f"no reply to {method} {target} within {timeout:g}s", kind=ErrorKind.TRANSPORT)])
     except (httpx.TransportError, httpx.InvalidURL) as exc:
         return Reply(errors=[RpcError("TRANSPORT", f"{method} {target}: {type(exc).__name__}: {exc}", kind=ErrorKind.TRANSPORT)])
-    reply = reply_from_response(response)
+    return with_request(reply_from_response(response), method, target, content)
+
+
+def with_request(reply: Reply, method: str, target: str, content: bytes | None) -> Reply:
+    """``reply`` saying which request it answers (``meta["request"]``, what reports quote)."""
     reply.meta["request"] = f"{method} {target}" + (f" {content.decode('utf-8', 'replace')}" if content else "")
     return reply
+
+
+def _base_of(address: str) -> str:
+    from rpctest.stacks.kyoukai.stubbing import base_of
+
+    return base_of(address)
+
+
+def _over_wire() -> set[str]:
+    """The base URLs of rpctest's own Kyoukai servers in this process (:data:`.stubbing.serving_over_wire`)."""
+    from rpctest.stacks.kyoukai import stubbing
+
+    return stubbing.serving_over_wire
 
 
 class KyoukaiClient:
@@ -271,14 +291,30 @@ class KyoukaiClient:
         if transport is not None:
             options["transport"] = transport
         self._client = httpx.Client(**options)
+        #: rpctest's own servers (stub servers, hosted apps) are called over plain http.client: see
+        #: :mod:`.plain_http`; None where httpx must carry every request
+        self._plain: PlainHTTP | None = None
+        self._base = ""
+        if transport is None and self.address.startswith("http://"):
+            from rpctest.stacks.kyoukai.plain_http import PlainHTTP
+
+            self._plain = PlainHTTP(self.address, options["headers"], auth)
+            self._base = _base_of(self.address)
 
     def call(self, call: Call, *, timeout: float | None = None) -> Reply:
-        return send(self._client, call, self.timeout if timeout is None else timeout)
+        timeout = self.timeout if timeout is None else timeout
+        if self._plain is not None and self._base in _over_wire():
+            method, target, headers, content = request_parts(call.operation, call.body)
+            reply = self._plain.send(method, target, headers, content, timeout)
+            return reply if reply.errors and reply.errors[0].kind is ErrorKind.TRANSPORT else with_request(reply, method, target, content)
+        return send(self._client, call, timeout)
 
     def call_many(self, calls: Any, *, timeout: float | None = None) -> list[Reply]:
         return [self.call(call, timeout=timeout) for call in calls]
 
     def close(self) -> None:
+        if self._plain is not None:
+            self._plain.close()
         self._client.close()
 
     def __enter__(self) -> "KyoukaiClient":

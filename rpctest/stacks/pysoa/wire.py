@@ -46,6 +46,8 @@ __all__ = [
     "encode_payload",
     "decode_payload",
     "encode_message",
+    "message_from_payload",
+    "chunks_from_payload",
     "decode_message",
     "encode_chunks",
     "decode_chunks",
@@ -527,6 +529,13 @@ def encode_message(
     return frame + encode_payload(envelope, content_type)
 
 
+def message_from_payload(payload: bytes, *, protocol_version: int = 3, content_type: str = CONTENT_TYPE_MSGPACK) -> bytes:
+    """The list element for a payload already encoded (by :func:`encode_payload`): what
+    :func:`encode_message` returns, for a server that measures the payload before sending it."""
+    _check_content_type(content_type)
+    return _frame_bytes(protocol_version, content_type) + payload
+
+
 def decode_message(
     data: bytes, *, default_content_type: str | None = None, unicode_errors: str = "strict"
 ) -> RedisMessage:
@@ -555,7 +564,13 @@ def encode_chunks(envelope: dict[str, Any], chunk_size: int, *, content_type: st
     """
     if chunk_size <= 0:
         raise WireError(f"chunk_size must be positive, not {chunk_size!r}")
-    payload = encode_payload(envelope, content_type)
+    return chunks_from_payload(encode_payload(envelope, content_type), chunk_size, content_type=content_type)
+
+
+def chunks_from_payload(payload: bytes, chunk_size: int, *, content_type: str = CONTENT_TYPE_MSGPACK) -> list[bytes]:
+    """:func:`encode_chunks` for a payload already encoded."""
+    if chunk_size <= 0:
+        raise WireError(f"chunk_size must be positive, not {chunk_size!r}")
     if len(payload) <= chunk_size:
         return [_frame_bytes(3, content_type) + payload]
     count = math.ceil(len(payload) / chunk_size)

@@ -1,0 +1,117 @@
+"""rpctest's Kyoukai client calls rpctest's own servers over plain http.client (issue 21, item 3):
+the same replies as through httpx, keep-alive that survives a server closing, a timeout that is a
+TRANSPORT error, and every other address still carried by httpx."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from typing import Iterator
+
+import httpx
+import pytest
+
+from rpctest import stub_action
+from rpctest.model import Call, ErrorKind
+from rpctest.stacks.kyoukai.stub_server import serve_stubs
+from rpctest.stacks.kyoukai.wire import KyoukaiClient, send
+from rpctest.stubs.router import StubRouter
+
+
+@pytest.fixture
+def server() -> Iterator[object]:
+    router = StubRouter(intercept=False)
+    stub_action("shop", "GET /items/<sku>", stack="kyoukai", router=router, body={"sku": "pear", "price": 4}).start()
+    stub_action("shop", "POST /items", stack="kyoukai", router=router, errors=[{"code": 409, "message": "taken"}]).start()
+    with serve_stubs(router) as running:
+        yield running
+
+
+@pytest.mark.parametrize("operation, body", [
+    ("GET /items/<sku>", {"path": {"sku": "pear"}, "query": {"q": "é x"}}),
+    ("POST /items", {"body": {"sku": "pear"}}),
+    ("GET /nothing", None),
+])
+def test_the_plain_path_answers_what_httpx_answers(server: object, operation: str, body: object) -> None:
+    call = Call("kyoukai", "shop", operation, body)
+    address = server.address  # type: ignore[attr-defined]
+    with KyoukaiClient(address) as client, httpx.Client(base_url=address, timeout=5) as plain_httpx:
+        assert client._plain is not None
+        fast, slow = client.call(call), send(plain_httpx, call, 5)
+    assert (fast.body, fast.errors) == (slow.body, slow.errors)
+    for key in ("status", "reason", "http_version", "request"):
+        assert fast.meta[key] == slow.meta[key]
+    assert dict(fast.meta["headers"]) == dict(slow.meta["headers"])
+
+
+def test_a_server_closing_the_kept_alive_connection_is_reconnected(server: object) -> None:
+    call = Call("kyoukai", "shop", "GET /items/<sku>", {"path": {"sku": "pear"}})
+    with KyoukaiClient(server.address) as client:  # type: ignore[attr-defined]
+        assert client.call(call).body == {"sku": "pear", "price": 4}
+        assert client._plain is not None and client._plain._connection is not None
+        sock = client._plain._connection.sock
+        assert sock is not None
+        for writer in list(server._writers):  # type: ignore[attr-defined]
+            server._loop.call_soon_threadsafe(writer.close)  # type: ignore[attr-defined]
+        _wait_readable(sock)
+        assert client.call(call).body == {"sku": "pear", "price": 4}
+
+
+def _wait_readable(sock: socket.socket) -> None:
+    import select
+
+    assert select.select([sock], [], [], 5)[0], "the server did not close the connection"
+
+
+def test_no_reply_within_the_timeout_is_a_transport_error() -> None:
+    from rpctest.stacks.kyoukai import stubbing
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: accepted.append(listener.accept()[0]))
+    thread.start()
+    address = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stubbing.register_endpoint(address)
+    try:
+        with KyoukaiClient(address, timeout=0.2) as client:
+            reply = client.call(Call("kyoukai", "shop", "GET /items/pear", None))
+        assert reply.errors[0].kind is ErrorKind.TRANSPORT
+        assert "within 0.2s" in reply.errors[0].message
+    finally:
+        stubbing.unregister_endpoint(address)
+        thread.join(5)
+        for sock in accepted:
+            sock.close()
+        listener.close()
+
+
+def test_other_addresses_stay_with_httpx_so_in_process_stubs_answer() -> None:
+    with stub_action("shop", "GET /items/<sku>", stack="kyoukai", body={"sku": "fig"}):
+        with KyoukaiClient("http://127.0.0.1:9") as client:
+            reply = client.call(Call("kyoukai", "shop", "GET /items/<sku>", {"path": {"sku": "fig"}}))
+    assert reply.body == {"sku": "fig"}
+
+
+def test_a_route_is_parsed_once_and_bad_ones_still_fail_every_time() -> None:
+    from rpctest.exceptions import ConfigError
+    from rpctest.stacks.kyoukai.routes import RouteTemplate
+
+    assert RouteTemplate.parse("/items/<int:item_id>") is RouteTemplate.parse("/items/<int:item_id>")
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="names <a> twice"):
+            RouteTemplate.parse("/x/<a>/<a>")
+        with pytest.raises(ConfigError, match="starts with '/'"):
+            RouteTemplate.parse(["/items"])  # type: ignore[arg-type]
+
+
+def test_threads_sharing_one_client_each_get_their_own_reply(server: object) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with KyoukaiClient(server.address) as client:  # type: ignore[attr-defined]
+        def one(index: int) -> tuple[object, object, object]:
+            reply = client.call(Call("kyoukai", "shop", "GET /items/<sku>", {"path": {"sku": f"s{index}"}}))
+            return list(reply.errors), reply.body, reply.meta.get("request")
+
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(one, range(40)))
+    assert answers == [([], {"sku": "pear", "price": 4}, f"GET /items/s{index}") for index in range(40)]
