@@ -32,7 +32,7 @@ from unittest import mock
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import Figure, interleaved, median_ratio, per_call, report  # noqa: E402
+from timing import Figure, interleaved, median_ratio, per_call, report, stack_logs_elsewhere  # noqa: E402
 
 WALLET_REPLY = {"account": "ann", "balance": 70}
 ITEM_REPLY = {"sku": "apple", "price": 3}
@@ -123,13 +123,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--json", action="store_true", help="also one JSON line per figure (run_all.py)")
     args = parser.parse_args()
-    if args.stack == "pykern":
-        from rpctest.stacks import get_adapter
-
-        get_adapter("pykern").host.quiet_logs()
     make = pykern_figures if args.stack == "pykern" else kyoukai_figures
     print(f"{args.stack} in-process stubs ({args.calls} calls x {args.rounds} interleaved rounds, medians of CPU time)")
-    report(make(args.calls, args.rounds), as_json=args.json)
+    with stack_logs_elsewhere([args.stack], "bench-stubs"):
+        figures = make(args.calls, args.rounds)
+    report(figures, as_json=args.json)
     return 0
 
 

@@ -106,14 +106,13 @@ def main() -> None:
     parser.add_argument("--setups", type=int, default=2, help="pykern Setup runs (about 2 s each)")
     parser.add_argument("--calls", type=int, default=2000)
     args = parser.parse_args()
-    from rpctest.stacks import get_adapter
+    from timing import stack_logs_elsewhere
 
-    get_adapter("pykern").host.quiet_logs()  # pykern logs every call otherwise
-
-    ours = asyncio.run(rpctest_start(args.starts))
-    theirs = asyncio.run(setup_start(args.setups))
-    rt_ours = asyncio.run(rpctest_round_trip(args.calls))
-    rt_bare = asyncio.run(bare_round_trip(args.calls))
+    with stack_logs_elsewhere(["pykern"], "bench-pykern"):
+        ours = asyncio.run(rpctest_start(args.starts))
+        theirs = asyncio.run(setup_start(args.setups))
+        rt_ours = asyncio.run(rpctest_round_trip(args.calls))
+        rt_bare = asyncio.run(bare_round_trip(args.calls))
     ours_median, theirs_median = statistics.median(ours), statistics.median(theirs)
     print(f"start to first reply   rpctest serve_async  median {ours_median:8.1f} ms  (max {max(ours):.1f}, n={len(ours)})")
     print(f"                       pykern unit_util.Setup median {theirs_median:7.1f} ms  (n={len(theirs)})")

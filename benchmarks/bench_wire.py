@@ -36,7 +36,7 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from timing import Figure, interleaved, median_ratio, per_call_wall, report, start_figure, starts  # noqa: E402
+from timing import Figure, interleaved, median_ratio, per_call_wall, report, stack_logs_elsewhere, start_figure, starts  # noqa: E402
 
 
 @dataclass
@@ -483,16 +483,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--json", action="store_true", help="also one JSON line per figure (run_all.py)")
     args = parser.parse_args()
-    import tempfile
-
-    from rpctest import stacklogs
-
     with ExitStack() as stack:
         stack.callback(_LOOP.close)
-        # the stack's logs go to a file, as under rpctest's commands: pykern's pkdebug writes three
-        # lines per call, AsyncAPY logs every connection on the root logger
-        logs_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-wire-")))
-        stack.enter_context(stacklogs.captured([args.stack], "bench-wire", directory=logs_dir))
+        stack.enter_context(stack_logs_elsewhere([args.stack], "bench-wire"))
         case = case_for(args.stack, stack)
         if args.stack == "asyncapy" and not _installed("asyncapy"):
             raise SystemExit("bench_wire: AsyncAPY is not installed (it is not on PyPI; see docs/stacks/asyncapy.md)")

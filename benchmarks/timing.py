@@ -9,13 +9,16 @@ per figure (``benchmarks/run_all.py`` collects those into one table). Nothing he
 
 from __future__ import annotations
 
+import contextlib
 import json
 import statistics
+import tempfile
 import time
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
-__all__ = ["Figure", "JSON_PREFIX", "interleaved", "median_ratio", "report", "starts", "per_call", "per_call_wall", "start_figure"]
+__all__ = ["stack_logs_elsewhere", "Figure", "JSON_PREFIX", "interleaved", "median_ratio", "report", "starts", "per_call", "per_call_wall", "start_figure"]
 
 #: the marker of a figure's JSON line in a benchmark's output (``run_all.py`` reads those lines)
 JSON_PREFIX = "RPCTEST-FIGURE "
@@ -116,3 +119,15 @@ def report(figures: Iterable[Figure], *, as_json: bool = False) -> None:
         print(f"  {figure.name:<58} {figure.median:10.1f} {figure.unit:<7}{worst}{ratio}{goal}{note}")
         if as_json:
             print(JSON_PREFIX + json.dumps(asdict(figure)))
+
+
+@contextlib.contextmanager
+def stack_logs_elsewhere(stacks: Iterable[str], name: str) -> Iterator[None]:
+    """The stack libraries' logs go to a temporary file while a benchmark runs, as under rpctest's
+    commands: pykern's pkdebug writes lines on every call, AsyncAPY logs every connection, and
+    writing them to a terminal would be part of what is timed."""
+    from rpctest import stacklogs
+
+    with tempfile.TemporaryDirectory(prefix=f"{name}-") as directory, \
+            stacklogs.captured(list(stacks), name, directory=Path(directory)):
+        yield

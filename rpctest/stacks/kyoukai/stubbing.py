@@ -207,15 +207,16 @@ def install(router: "StubRouter") -> Callable[[], None]:
             return await async_before(self, request)
         return _respond(router, service, request, await request.aread())
 
-    httpx.HTTPTransport.handle_request = handle_request  # type: ignore[method-assign]
-    httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
+    # setattr: a method assignment mypy would flag where httpx is installed, and not where it is not
+    setattr(httpx.HTTPTransport, "handle_request", handle_request)
+    setattr(httpx.AsyncHTTPTransport, "handle_async_request", handle_async_request)
     stopped: list[bool] = []
 
     def undo() -> None:
         if not stopped:
             stopped.append(True)
-            httpx.HTTPTransport.handle_request = sync_before  # type: ignore[method-assign]
-            httpx.AsyncHTTPTransport.handle_async_request = async_before  # type: ignore[method-assign]
+            setattr(httpx.HTTPTransport, "handle_request", sync_before)
+            setattr(httpx.AsyncHTTPTransport, "handle_async_request", async_before)
 
     return undo
 
