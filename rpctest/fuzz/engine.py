@@ -98,6 +98,9 @@ class Failure:
             lines.append(f"  replay:          rpctest replay {self.replay_file}")
         if self.seed is not None:
             lines.append(f"  seed:            {self.seed} (the same run again: --seed {self.seed}, or --hypothesis-seed={self.seed} under pytest)")
+        else:
+            lines.append("  seed:            none: derandomized (Hypothesis' derandomize setting, e.g. its ci profile under CI=true): "
+                         "every run of this source draws the same cases")
         if self.log:
             # from the first warning or error on (a request log line says less than the traceback)
             first = next((i for i, line in enumerate(self.log) if _NOTABLE.search(line)), 0)

@@ -37,7 +37,7 @@ def _run(seed: int | None, replay_dir: Path | None = None, fail: bool = False) -
 
     contract = fmt.ProviderContract("toy", "users", {"add": fmt.OperationSpec("add", request=REQUEST, response={}, errors=["BAD"])})
     report = fuzz(Target("toy", contract, send), mode="positive", max_examples=30, unknown_operation=False, seed=seed,
-                  replay_dir=replay_dir, settings=settings(settings.default, database=None))
+                  replay_dir=replay_dir, settings=settings(settings.default, database=None, derandomize=False))
     return report, sent
 
 
@@ -80,7 +80,7 @@ def test_derandomize_keeps_hypothesis_own_seed(toy: Any) -> None:
 
     assert choose_seed(settings(derandomize=True)) is None
     assert choose_seed(settings(derandomize=True), 5) == 5
-    assert isinstance(choose_seed(settings()), int)
+    assert isinstance(choose_seed(settings(derandomize=False)), int)  # (Hypothesis' ci profile derandomizes)
 
 
 
@@ -143,6 +143,12 @@ def test_a_failing_fuzz_item_names_its_seed_and_hypothesis_seed_reruns_it(pytest
     fmt.write(fmt.ProviderContract("toy", "users", {"add": fmt.OperationSpec("add", request=REQUEST, response={}, errors=["BAD"])}), contract)
     monkeypatch.setenv("PYTHONPATH", str(Path(toystack.__file__).parent))
     pytester.makepyfile(FUZZ_TESTS.replace("CONTRACT", repr(str(contract))))
+    # under CI=true Hypothesis loads its ci profile, which derandomizes: the report says so instead of a seed
+    monkeypatch.setenv("CI", "true")
+    derandomized = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider")
+    derandomized.assert_outcomes(failed=1)
+    assert "seed:            none: derandomized (Hypothesis' derandomize setting" in derandomized.stdout.str()
+    monkeypatch.delenv("CI")
     first = pytester.runpytest_subprocess("-p", "rpctest", "-p", "no:cacheprovider")
     first.assert_outcomes(failed=1)
     text = first.stdout.str()
