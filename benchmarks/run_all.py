@@ -2,7 +2,7 @@
 
 Run from the repository: ``python benchmarks/run_all.py [--runs 3] [--quick] [--only STACK ...]
 [--markdown]``. Each part runs with the ``python`` of its nox session (``.nox/<session>/bin/python``),
-created first with ``nox -s <session> -- --co -q`` where it is missing (a part whose environment cannot
+created first with ``nox -s <session> --install-only`` where it is missing (a part whose environment cannot
 be made is reported as not measured, with the reason). The parts run in turn, run after run, so load
 on the machine falls on every part alike; each figure's value in the table is the median of its runs
 (the worst start time is the worst of all runs). Nothing asserts a time: the table says, per figure,
@@ -43,16 +43,28 @@ PARTS: list[tuple[str, str, list[str], list[str]]] = [
 ]
 
 
+def _nox() -> tuple[list[str], dict[str, str]]:
+    """How to run nox, and its environment: as ``python3 scripts/test.py`` does it (the bootstrap
+    ``.venv``, which has nox, made when missing; the real AsyncAPY passed on where it lies), so the
+    README's commands work on a machine with nothing but Python."""
+    env = dict(os.environ)
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from _bootstrap import ASYNCAPY, ensure_venv
+
+    if ASYNCAPY:
+        env.setdefault("RPCTEST_ASYNCAPY", ASYNCAPY)
+    found = shutil.which("nox")
+    return ([found] if found else [str(ensure_venv()), "-m", "nox"]), env
+
+
 def environment(session: str) -> tuple[Path | None, str]:
     """The session's python, creating the environment when it is missing; (None, why) if it cannot."""
     python = ROOT / ".nox" / session / "bin" / "python"
     if python.exists():
         return python, ""
-    nox = shutil.which("nox") or (str(Path(sys.executable).with_name("nox")) if Path(sys.executable).with_name("nox").exists() else None)
-    if nox is None:
-        return None, f"no .nox/{session} and no nox to create it (pip install nox)"
-    print(f"run_all: creating .nox/{session} (nox -s {session} -- --co -q)", flush=True)
-    done = subprocess.run([nox, "-s", session, "--", "--co", "-q"], cwd=ROOT, capture_output=True, text=True)
+    nox, env = _nox()
+    print(f"run_all: creating .nox/{session} (nox -s {session} --install-only)", flush=True)
+    done = subprocess.run([*nox, "-s", session, "--install-only"], cwd=ROOT, capture_output=True, text=True, env=env)
     if done.returncode != 0 or not python.exists():
         return None, f"nox -s {session} failed: {(done.stdout + done.stderr).strip().splitlines()[-1:]}"
     return python, ""
