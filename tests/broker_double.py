@@ -74,6 +74,8 @@ class BrokerDouble:
                     "href": f"{base}/pacts/provider/{{provider}}/for-verification", "templated": True}
             links["pb:publish-contracts"] = {"href": f"{base}/contracts/publish"}
             return 200, {"_links": links}
+        if method == "GET" and path.endswith("/for-verification"):  # pact verifier reads the resource before it POSTs
+            return 200, {"_links": {"self": {"href": base + path}}}
         if method == "POST" and path.endswith("/for-verification"):
             provider = path.split("/")[3]
             pacts_base = self.pact_base or base

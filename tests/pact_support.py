@@ -13,18 +13,20 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
 from rpctest.contracts import format as fmt
-from rpctest.schema import values
+
+if TYPE_CHECKING:
+    from broker_double import BrokerDouble
 
 TESTS_DIR = Path(__file__).resolve().parent
 ROOT = TESTS_DIR.parent
 CONSUMERS = ROOT / "contracts" / "consumers"
 
-__all__ = ["to_pact", "write_pact", "example_pact", "Relay", "relay", "verify", "CONSUMERS"]
+__all__ = ["verify_from_broker", "to_pact", "write_pact", "example_pact", "Relay", "relay", "verify", "CONSUMERS"]
 
 
 # -- pact files: rpctest's own exporter ------------------------------------------------------------------
@@ -159,73 +161,7 @@ def verify(pact: Path, provider: str, running: Relay) -> subprocess.CompletedPro
                           capture_output=True, text=True, timeout=180)
 
 
-class BrokerDouble:
-    """A Pact Broker stand-in (no broker can run here): the few HAL resources ``pact verifier -b URL
-    --consumer-version-selectors ... --publish`` walks, serving ``pacts`` for ``provider``, and every
-    request it got in :attr:`requests` (method, path, JSON body) so a test reads what was published."""
-
-    def __init__(self, provider: str, pacts: list[dict[str, Any]]) -> None:
-        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-        self.requests: list[tuple[str, str, Any]] = []
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802
-                double.requests.append(("GET", self.path, None))
-                base = double.url
-                if self.path == "/":
-                    self._send(200, {"_links": {"pb:provider-pacts-for-verification": {
-                        "href": base + "/pacts/provider/{provider}/for-verification", "templated": True}}})
-                elif self.path == f"/pacts/provider/{provider}/for-verification":
-                    self._send(200, {"_links": {"self": {"href": base + self.path}}})
-                elif self.path.startswith(f"/pacts/provider/{provider}/pact/"):
-                    index = int(self.path.rsplit("/", 1)[1])
-                    self._send(200, {**pacts[index], "_links": {"pb:publish-verification-results": {
-                        "href": f"{base}/pacts/provider/{provider}/pact/{index}/verification-results"}}})
-                else:
-                    self._send(404, {})
-
-            def do_POST(self) -> None:  # noqa: N802
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"null")
-                double.requests.append(("POST", self.path, body))
-                if self.path.endswith("/for-verification"):
-                    self._send(200, {"_embedded": {"pacts": [
-                        {"shortDescription": f"pact {index}", "verificationProperties": {"pending": False, "notices": []},
-                         "_links": {"self": {"href": f"{double.url}/pacts/provider/{provider}/pact/{index}", "name": f"pact {index}"}}}
-                        for index in range(len(pacts))]}})
-                else:
-                    self._send(201, {})
-
-            def _send(self, status: int, data: Any) -> None:
-                content = json.dumps(data).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/hal+json")
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = False
-        self._server.block_on_close = True
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
-        self._thread.start()
-
-    def published(self) -> list[Any]:
-        """The verification results the verifier POSTed."""
-        return [body for method, path, body in self.requests if method == "POST" and path.endswith("/verification-results")]
-
-    def close(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
-
-
-def verify_from_broker(broker: BrokerDouble, provider: str, running: Relay, version: str) -> subprocess.CompletedProcess[str]:
+def verify_from_broker(broker: "BrokerDouble", provider: str, running: Relay, version: str) -> subprocess.CompletedProcess[str]:
     """The real ``pact verifier`` fetching ``provider``'s pacts from ``broker`` and publishing its
     results there (``--publish --provider-version``), with the arguments the relay printed."""
     arguments = running.verifier_arguments(Path("unused"))[4:]

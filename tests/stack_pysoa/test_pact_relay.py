@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pact_support import BrokerDouble, consumer, example_pact, outcome, relay, verify, verify_from_broker, write_pact
+from broker_double import BrokerDouble, running_broker
+from pact_support import consumer, example_pact, outcome, relay, verify, verify_from_broker, write_pact
 
 __all__ = ["relay"]
 
@@ -40,18 +41,16 @@ def test_the_verifier_publishes_its_results_to_a_broker(relay: Any, tmp_path: Pa
     """``pact verifier -b BROKER --publish`` through the relay: the pact comes from the broker, the
     result goes back to it (a recording HTTP double: no Pact Broker can run here)."""
     pact = json.loads(example_pact("rpctest-examples--pysoa--users", tmp_path).read_text())
-    broker = BrokerDouble("users", [pact])
-    try:
+    with running_broker(BrokerDouble(pacts={"rpctest-examples": pact})) as broker:
         result = verify_from_broker(broker, "users", relay(*PROVIDER), "1.2.3")
         assert result.returncode == 0, outcome(result)
         planted = relay("--stack", "pysoa", "--provider", "stack_pysoa.pact_planted:PlantedUserServer",
                         "--setup", "examples.pysoa.service:provider_state")
         result = verify_from_broker(broker, "users", planted, "1.2.4")
         assert result.returncode == 1, outcome(result)
-    finally:
-        broker.close()
-    assert [(r["providerApplicationVersion"], r["success"]) for r in broker.published()] == [("1.2.3", True), ("1.2.4", False)]
-    [selectors] = [body for method, path, body in broker.requests if method == "POST" and path.endswith("/for-verification")][:1]
+    published = [r.body for r in broker.requests if r.method == "POST" and r.path.endswith("/verification-results")]
+    assert [(r["providerApplicationVersion"], r["success"]) for r in published] == [("1.2.3", True), ("1.2.4", False)]
+    [selectors] = [r.body for r in broker.requests if r.method == "POST" and r.path.endswith("/for-verification")][:1]
     assert selectors["consumerVersionSelectors"] == [{"mainBranch": True}]
 
 
