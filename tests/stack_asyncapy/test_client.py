@@ -5,6 +5,9 @@ resets, broken frames, peers that never close). Nothing here may hang: every wai
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import socket
 import threading
 import time
 
@@ -184,7 +187,7 @@ async def test_half_close_before_anything_is_a_silent_close(server):
 
 
 @pytest.mark.asyncio
-async def test_the_client_sends_what_asyncapys_client_sends():
+async def test_the_client_sends_what_asyncapys_client_sends(via):
     """Every vector packet a client produces, sent through ``request``, gives the recorded bytes."""
     seen: list[bytes] = []
 
@@ -200,14 +203,48 @@ async def test_the_client_sends_what_asyncapys_client_sends():
                 packets.append((decoded["payload"], decoded["encoding"], blob_bytes(event["data"])))
     assert len(packets) >= 15
     async with scripted_server(capture) as (host, port):
-        client = AsyncAPYClient(host, port, timeout=2)
         for payload, encoding, expected in packets:
-            exchange = await client.request(payload, encoding=encoding)
+            exchange = await via.request(host, port, payload, encoding=encoding)
             assert exchange.sent == expected and exchange.silent
     assert seen == [expected for _, _, expected in packets]
 
 
 # -- scripted peers: the recorded replies, resets, broken frames ----------------------------------------------
+
+
+class _Via:
+    """One of rpctest's two clients behind one awaitable face: the asyncio client, or the blocking one
+    in a worker thread (its requests take the plain-socket path, which must end every connection as
+    the asyncio client does). Each request opens a client of that kind and closes it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    async def request(self, host: str, port: int, packet, *, timeout: float = 2, **options):
+        if self.kind == "asyncio":
+            return await AsyncAPYClient(host, port, timeout=timeout).request(packet, **options)
+        return await asyncio.to_thread(self._blocking, host, port, timeout, "request", packet, options)
+
+    async def call(self, host: str, port: int, call: Call, *, timeout: float = 2):
+        if self.kind == "asyncio":
+            return await AsyncAPYClient(host, port, timeout=timeout).call(call)
+        return await asyncio.to_thread(self._blocking, host, port, timeout, "call", call, {})
+
+    async def send_raw(self, host: str, port: int, data, *, timeout: float = 2):
+        if self.kind == "asyncio":
+            return await AsyncAPYClient(host, port, timeout=timeout).send_raw(data)
+        return await asyncio.to_thread(self._blocking, host, port, timeout, "send_raw", data, {})
+
+    @staticmethod
+    def _blocking(host: str, port: int, timeout: float, method: str, argument, options):
+        with AsyncAPYSyncClient(host, port, timeout=timeout) as client:
+            return getattr(client, method)(argument, **options)
+
+
+@pytest.fixture(params=["asyncio", "blocking"])
+def via(request) -> _Via:
+    return _Via(request.param)
+
 
 
 def _replies():
@@ -219,7 +256,7 @@ def _replies():
 
 @pytest.mark.asyncio
 @pytest.mark.parametrize(("vector", "blob"), list(_replies()))
-async def test_the_recorded_replies_become_neutral_replies(vector, blob):
+async def test_the_recorded_replies_become_neutral_replies(vector, blob, via):
     data = blob_bytes(blob) if blob else b""
 
     async def answer(reader, writer):
@@ -228,7 +265,7 @@ async def test_the_recorded_replies_become_neutral_replies(vector, blob):
         await writer.drain()
 
     async with scripted_server(answer) as (host, port):
-        reply = await AsyncAPYClient(host, port, timeout=2).call(_call("op", {"action": "x"}))
+        reply = await via.call(host, port, _call("op", {"action": "x"}))
     if blob is None:
         assert [e.code for e in reply.errors] == [errors.CLOSED_WITHOUT_REPLY]
         return
@@ -240,21 +277,20 @@ async def test_the_recorded_replies_become_neutral_replies(vector, blob):
 
 
 @pytest.mark.asyncio
-async def test_a_reset_is_reported_as_a_reset():
+async def test_a_reset_is_reported_as_a_reset(via):
     async def rst(reader, writer):
         await reader.read(65536)
         reset(writer)
 
     async with scripted_server(rst) as (host, port):
-        client = AsyncAPYClient(host, port, timeout=2)
-        exchange = await client.request({"a": 1})
-        reply = await client.call(_call("op", {"a": 1}))
+        exchange = await via.request(host, port, {"a": 1})
+        reply = await via.call(host, port, _call("op", {"a": 1}))
     assert exchange.end == "reset" and exchange.silent
     assert [(e.code, e.kind) for e in reply.errors] == [(errors.CONNECTION_RESET, ErrorKind.TRANSPORT)]
 
 
 @pytest.mark.asyncio
-async def test_frames_before_a_reset_are_the_reply():
+async def test_frames_before_a_reset_are_the_reply(via):
     async def answer_then_reset(reader, writer):
         await reader.read(65536)
         writer.write(Framing().encode({"part": 1}))
@@ -263,12 +299,12 @@ async def test_frames_before_a_reset_are_the_reply():
         reset(writer)
 
     async with scripted_server(answer_then_reset) as (host, port):
-        reply = await AsyncAPYClient(host, port, timeout=2).call(_call("op", {"a": 1}))
+        reply = await via.call(host, port, _call("op", {"a": 1}))
     assert reply.ok and reply.body == {"part": 1} and reply.meta == {"end": "reset"}
 
 
 @pytest.mark.asyncio
-async def test_a_peer_that_never_closes_times_out_with_what_arrived():
+async def test_a_peer_that_never_closes_times_out_with_what_arrived(via):
     frame = Framing().encode({"part": 1})
 
     async def linger(reader, writer):
@@ -278,8 +314,7 @@ async def test_a_peer_that_never_closes_times_out_with_what_arrived():
         await asyncio.sleep(10)
 
     async with scripted_server(linger) as (host, port):
-        client = AsyncAPYClient(host, port, timeout=0.3)
-        exchange = await client.request({"a": 1})
+        exchange = await via.request(host, port, {"a": 1}, timeout=0.3)
         with pytest.raises(CallTimeout, match="1 frame"):
             reply_from_exchange(exchange)
     assert exchange.end == "timeout" and exchange.packets == [{"part": 1}] and exchange.leftover == frame[:3]
@@ -295,7 +330,7 @@ async def test_a_peer_that_never_closes_times_out_with_what_arrived():
         (bytes.fromhex("0000000516007b7d7d"), errors.ERR_REQUEST_MALFORMED, "does not parse"),
     ],
 )
-async def test_a_broken_reply_raises_wire_error_naming_the_address(reply, code, words):
+async def test_a_broken_reply_raises_wire_error_naming_the_address(reply, code, words, via):
     async def answer(reader, writer):
         await reader.read(65536)
         writer.write(reply)
@@ -304,18 +339,31 @@ async def test_a_broken_reply_raises_wire_error_naming_the_address(reply, code, 
     good = Framing().encode({"first": 1})
     async with scripted_server(answer) as (host, port):
         with pytest.raises(WireError) as caught:
-            await AsyncAPYClient(host, port, timeout=2).call(_call("op", {"a": 1}))
+            await via.call(host, port, _call("op", {"a": 1}))
         reply = good + reply  # what ``answer`` sends from now on
-        exchange = await AsyncAPYClient(host, port, timeout=2).request({"a": 1})
+        exchange = await via.request(host, port, {"a": 1})
     assert caught.value.code == code and words in str(caught.value) and f"127.0.0.1:{port}" in str(caught.value)
     assert exchange.packets == [{"first": 1}], "the frames before the broken one are kept"
     assert (exchange.error is None) == (words == "inside a frame"), "a cut frame is leftover bytes, not a broken frame"
 
 
 @pytest.mark.asyncio
-async def test_an_address_nobody_listens_on_is_unreachable():
-    with pytest.raises(AsyncAPYUnreachable, match="cannot connect"):
-        await AsyncAPYClient("127.0.0.1", free_port(), timeout=1).request({"a": 1})
+async def test_an_address_nobody_listens_on_is_unreachable(via):
+    port = free_port()
+    with pytest.raises(AsyncAPYUnreachable, match="cannot connect") as caught:
+        await via.request("127.0.0.1", port, {"a": 1}, timeout=1)
+    assert f"asyncapy://127.0.0.1:{port}: [Errno {errno.ECONNREFUSED}]" in str(caught.value), "the address and the system's reason"
+    assert isinstance(caught.value.__cause__, ConnectionRefusedError), "the system's reason stays the cause"
+
+
+@pytest.mark.asyncio
+async def test_a_server_that_answers_before_reading_the_whole_request_resets_it_and_its_answer_is_kept(via, server):
+    """Bytes the server never read make its close a reset, which the blocking client meets on its
+    send rather than on a read: both clients still keep the answer and call it a reset."""
+    host, port, _ = parse_address(server.address)
+    data = Framing().frame(b"{" + b"x" * 4_000_000, length=10)  # a 10-byte body whose version byte is wrong
+    exchange = await via.send_raw(host, port, data, timeout=5)
+    assert exchange.error_codes == [errors.ERR_HEADER_INVALID] and exchange.end == "reset"
 
 
 @pytest.mark.asyncio
@@ -363,6 +411,74 @@ def test_the_blocking_client_joins_its_thread_and_refuses_use_after_close():
     finally:
         stub_server.stop()
     assert set(threading.enumerate()) <= before
+
+
+def test_the_blocking_client_starts_a_thread_only_for_a_send_in_pieces():
+    """Calls, requests and one-write sends go over a plain socket in the caller's thread; a send in
+    several writes runs on the private loop, started then and joined by close()."""
+    stub_server = AsyncAPYStubServer(_router(), timeout=0.5).start()
+    try:
+        before = set(threading.enumerate())
+        client = AsyncAPYSyncClient.from_address(stub_server.address, timeout=2)
+        assert client.call(_call("echo", {"action": "echo", "text": 1})).body == {"status": "ok", "echo": 1}
+        assert client.request({"action": "multi"}).packets == [{"part": 1}, {"part": 2}, {"part": 3}]
+        assert client.send_raw(Framing().encode({"action": "echo", "text": 2})).packets == [{"status": "ok", "echo": 2}]
+        assert set(threading.enumerate()) == before, "no thread for one write"
+        data = Framing().encode({"action": "echo", "text": 3})
+        assert client.send_raw([data[:4], data[4:]], pause=0.01).packets == [{"status": "ok", "echo": 3}]
+        assert len(set(threading.enumerate()) - before) == 1, "the loop thread, for the send in pieces"
+        client.close()
+        assert set(threading.enumerate()) == before
+    finally:
+        stub_server.stop()
+
+
+def test_the_blocking_client_times_out_on_a_peer_that_never_answers_and_closes_its_socket():
+    """A peer that accepts and never sends: CallTimeout within the deadline, saying so, and the
+    client's socket is closed (the peer reads its end of the connection)."""
+    with socket.create_server(("127.0.0.1", 0)) as listener, \
+            AsyncAPYSyncClient("127.0.0.1", listener.getsockname()[1], timeout=0.3) as client:
+        listener.settimeout(5)
+        started = time.monotonic()
+        with pytest.raises(CallTimeout, match="within 0.3 s.*still open after 0.3 s"):
+            client.call(_call("op", {"action": "op"}))
+        took = time.monotonic() - started
+        peer, _ = listener.accept()
+        with peer:
+            peer.settimeout(5)
+            received = b""
+            while chunk := peer.recv(65536):  # b"" only once the client has closed its socket
+                received += chunk
+        exchange = client.request({"action": "op"}, timeout=0.2)
+        listener.accept()[0].close()
+    assert 0.29 <= took < 0.3 + 4, "the call's own deadline ends it: a bound, not a speed"
+    assert received == Framing().encode({"action": "op"})
+    assert exchange.end == "timeout" and exchange.frames == [] and 0.19 <= exchange.elapsed < 4.2
+
+
+def test_the_blocking_client_says_when_it_cannot_connect_in_time():
+    """A listener whose accept queue is full drops the handshake: the connect times out within the
+    call's deadline and says so."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = [socket.socket() for _ in range(3)]
+        try:
+            for filler in fillers:
+                filler.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    filler.connect(("127.0.0.1", port))
+            time.sleep(0.05)
+            started = time.monotonic()
+            with AsyncAPYSyncClient("127.0.0.1", port, timeout=0.3) as client, \
+                    pytest.raises(AsyncAPYUnreachable, match=f"cannot connect to the AsyncAPY server at asyncapy://127.0.0.1:{port} within 0.3 s"):
+                client.request({"a": 1})
+            took = time.monotonic() - started
+        finally:
+            for filler in fillers:
+                filler.close()
+    assert took < 0.3 + 4
 
 
 def test_record_tells_the_contract_recorders():

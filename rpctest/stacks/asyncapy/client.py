@@ -43,14 +43,16 @@ import concurrent.futures
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from rpctest.exceptions import CallTimeout, ConfigError, RpctestError
 from rpctest.model import Call, Reply
-from rpctest.stacks.asyncapy import errors
+from rpctest.stacks.asyncapy import blocking, errors
+from rpctest.stacks.asyncapy.blocking import End
 from rpctest.stacks.asyncapy.wire import Frame, FrameDecoder, Framing, WireError, encoding_number
 
 __all__ = [
@@ -77,7 +79,6 @@ DEFAULT_SERVICE = "asyncapy"
 _CLOSE_WAIT = 1.0
 _FRAMING_KEYS = ("header_size", "byteorder", "encoding", "version")
 
-End = Literal["closed", "timeout", "reset"]
 
 
 class AsyncAPYUnreachable(RpctestError, ConnectionError):
@@ -236,6 +237,37 @@ def reply_from_exchange(exchange: Exchange, *, operation: str | None = None) -> 
     return Reply(body=packets[0] if packets else None, errors=failures, meta=meta)
 
 
+def unreachable(address: str, wait: float, exc: OSError) -> AsyncAPYUnreachable:
+    """The error of a connection that could not be opened (both clients raise it): a timeout says the
+    wait, anything else says the system's reason and keeps it as the cause."""
+    if isinstance(exc, TimeoutError):
+        error = AsyncAPYUnreachable(f"cannot connect to the AsyncAPY server at {address} within {wait:g} s")
+        error.__suppress_context__ = True  # as ``raise ... from None``: the timeout says nothing more
+        return error
+    error = AsyncAPYUnreachable(f"cannot connect to the AsyncAPY server at {address}: {exc}")
+    error.__cause__ = exc
+    return error
+
+
+def call_frame(framing: Framing, call: Call) -> bytes:
+    """The frame a neutral call sends: its body as the packet, in ``call.meta["encoding"]`` if given
+    (the operation is not sent: AsyncAPY routes by the packet's fields)."""
+    if not isinstance(call, Call):
+        raise TypeError(f"call() takes a rpctest Call, not {type(call).__name__}; send a packet with request()")
+    encoding = call.meta.get("encoding")
+    return framing.encode_value(call.body, encoding=encoding_number(encoding) if encoding is not None else None)
+
+
+def finish_call(call: Call, exchange: Exchange, *, record: bool) -> Reply:
+    """The neutral reply of a call's exchange, told to the contract recorders when ``record``."""
+    reply = reply_from_exchange(exchange, operation=call.operation)
+    if record:
+        from rpctest.contracts.recorder import observe
+
+        observe(call, reply, source="client")
+    return reply
+
+
 def split_writes(data: bytes | Sequence[bytes], chunks: int | None) -> list[bytes]:
     """The writes to make: ``data`` as one write (or its items, if a sequence), each cut into ``chunks`` bytes."""
     writes = [bytes(data)] if isinstance(data, (bytes, bytearray, memoryview)) else [bytes(item) for item in data]
@@ -324,10 +356,8 @@ class AsyncAPYClient:
         try:
             async with asyncio.timeout_at(deadline):
                 _transport, peer = await loop.create_connection(_Peer, self.host, self.port)
-        except TimeoutError:
-            raise AsyncAPYUnreachable(f"cannot connect to the AsyncAPY server at {self.address} within {wait:g} s") from None
-        except OSError as exc:
-            raise AsyncAPYUnreachable(f"cannot connect to the AsyncAPY server at {self.address}: {exc}") from exc
+        except OSError as exc:  # TimeoutError included
+            raise unreachable(self.address, wait, exc)  # unreachable() sets its cause
         try:
             send_error = await peer.send(pieces, pause, shut_wr, deadline)
             await peer.wait_end(deadline)
@@ -349,16 +379,8 @@ class AsyncAPYClient:
         ``call.meta["encoding"]`` (``"json"``/``"ziproto"``) overrides the framing's encoding for this
         call. The operation name is not sent: AsyncAPY routes by the packet's fields.
         """
-        if not isinstance(call, Call):
-            raise TypeError(f"call() takes a rpctest Call, not {type(call).__name__}; send a packet with request()")
-        encoding = call.meta.get("encoding")
-        exchange = await self.request(call.body, timeout=timeout, encoding=encoding_number(encoding) if encoding is not None else None)
-        reply = reply_from_exchange(exchange, operation=call.operation)
-        if self.record:
-            from rpctest.contracts.recorder import observe
-
-            observe(call, reply, source="client")
-        return reply
+        exchange = await self.send_raw(call_frame(self.framing, call), timeout=timeout)
+        return finish_call(call, exchange, record=self.record)
 
     async def call_many(self, calls: Iterable[Call], *, timeout: float | None = None) -> list[Reply]:
         """The calls one after another, a connection each (AsyncAPY has no batches)."""
@@ -529,10 +551,13 @@ class _LoopThread:
 
 
 class AsyncAPYSyncClient:
-    """The blocking :class:`~rpctest.stacks.base.RpcClient` for AsyncAPY: an :class:`AsyncAPYClient`
-    on a private event loop in a daemon thread.
+    """The blocking :class:`~rpctest.stacks.base.RpcClient` for AsyncAPY.
 
-    Arguments are those of :class:`AsyncAPYClient`. :meth:`close` stops the loop and joins the
+    Arguments are those of :class:`AsyncAPYClient`, and so are the results and errors. A request (and
+    every :meth:`call`, and a :meth:`send_raw` of one write) goes over a plain blocking socket in the
+    caller's thread (:mod:`.blocking`): no thread hop and no event loop per call. A :meth:`send_raw` in
+    several writes (pieces, pauses) runs the :class:`AsyncAPYClient` on a private event loop, started
+    in a daemon thread the first time one is needed. :meth:`close` stops that loop and joins its
     thread; use it (or ``with``) always.
     """
 
@@ -547,9 +572,10 @@ class AsyncAPYSyncClient:
         record: bool = False,
     ) -> None:
         self._client = AsyncAPYClient(host, port, framing=framing, timeout=timeout, service=service, record=record)
+        self._address = self._client.address  # built once: every exchange and error names it
         self._closed = False
-        self._runner = _LoopThread(f"rpctest-asyncapy-client {self._client.address}")
-        self._runner.start()
+        self._lock = threading.Lock()
+        self._runner: _LoopThread | None = None
 
     @classmethod
     def from_address(cls, address: str, *, framing: Framing | None = None, **options: Any) -> "AsyncAPYSyncClient":
@@ -558,12 +584,12 @@ class AsyncAPYSyncClient:
 
     @property
     def client(self) -> AsyncAPYClient:
-        """The asyncio client underneath (use it only on this wrapper's loop)."""
+        """The asyncio client underneath (its settings; run it on a loop of your own)."""
         return self._client
 
     @property
     def address(self) -> str:
-        return self._client.address
+        return self._address
 
     @property
     def framing(self) -> Framing:
@@ -573,27 +599,54 @@ class AsyncAPYSyncClient:
     def timeout(self) -> float:
         return self._client.timeout
 
-    def _run(self, coroutine: Coroutine[Any, Any, _T], timeout: float | None) -> _T:
+    def _wait(self, timeout: float | None) -> float:
+        """The seconds this exchange may take; RuntimeError once closed, ValueError for a bad timeout."""
+        if self._closed:
+            raise RuntimeError(f"this AsyncAPYSyncClient for {self.address} is closed")
+        return self._client._wait(timeout)
+
+    def _exchange(self, data: bytes, shut_wr: bool, wait: float) -> Exchange:
+        """One connection in this thread: ``data`` in one write, then everything until the server ends it."""
+        client = self._client
+        started = time.monotonic()
+        deadline = started + wait
         try:
+            sock = blocking.connect(client.host, client.port, deadline)
+        except OSError as exc:  # TimeoutError included
+            raise unreachable(self.address, wait, exc)  # unreachable() sets its cause
+        with sock:
+            got = blocking.exchange(sock, data, shut_wr, deadline)
+        return build_exchange(
+            self.address, client.framing, sent=data, received=got.data, end=got.end,
+            elapsed=got.ended_at - started, send_error=got.send_error, waited=wait,
+        )
+
+    def _on_loop(self, coroutine: Coroutine[Any, Any, _T], wait: float) -> _T:
+        """Run ``coroutine`` on the private loop (started now if it is not yet)."""
+        with self._lock:
             if self._closed:
+                coroutine.close()  # never started: close it, or it warns that it was never awaited
                 raise RuntimeError(f"this AsyncAPYSyncClient for {self.address} is closed")
-            wait = self._client._wait(timeout)
-        except BaseException:
-            coroutine.close()  # never started: close it, or it warns that it was never awaited
-            raise
-        result: _T = self._runner.run(coroutine, wait)
+            if self._runner is None:
+                self._runner = _LoopThread(f"rpctest-asyncapy-client {self.address}")
+                self._runner.start()
+            runner = self._runner
+        result: _T = runner.run(coroutine, wait)
         return result
 
     def call(self, call: Call, *, timeout: float | None = None) -> Reply:
         """As :meth:`AsyncAPYClient.call`, blocking."""
-        return self._run(self._client.call(call, timeout=timeout), timeout)
+        wait = self._wait(timeout)
+        exchange = self._exchange(call_frame(self.framing, call), False, wait)
+        return finish_call(call, exchange, record=self._client.record)
 
     def call_many(self, calls: Iterable[Call], *, timeout: float | None = None) -> list[Reply]:
         return [self.call(call, timeout=timeout) for call in calls]
 
     def request(self, packet: Any, *, timeout: float | None = None, encoding: int | str | None = None) -> Exchange:
         """As :meth:`AsyncAPYClient.request`, blocking."""
-        return self._run(self._client.request(packet, timeout=timeout, encoding=encoding), timeout)
+        wait = self._wait(timeout)
+        return self._exchange(self.framing.encode_value(packet, encoding=encoding), False, wait)
 
     def send_raw(
         self,
@@ -605,14 +658,21 @@ class AsyncAPYSyncClient:
         timeout: float | None = None,
     ) -> Exchange:
         """As :meth:`AsyncAPYClient.send_raw`, blocking."""
-        return self._run(self._client.send_raw(data, chunks=chunks, pause=pause, shut_wr=shut_wr, timeout=timeout), timeout)
+        wait = self._wait(timeout)
+        pieces = split_writes(data, chunks)
+        if len(pieces) <= 1:
+            return self._exchange(pieces[0] if pieces else b"", shut_wr, wait)
+        return self._on_loop(self._client.send_raw(pieces, pause=pause, shut_wr=shut_wr, timeout=wait), wait)
 
     def close(self) -> None:
-        """Stop the loop and join its thread (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        self._runner.stop()
+        """Stop the private loop, if one was started, and join its thread (idempotent)."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.stop()
 
     def __enter__(self) -> "AsyncAPYSyncClient":
         return self

@@ -1,0 +1,92 @@
+"""One AsyncAProto connection over a plain blocking socket: the blocking client's own path.
+
+Why not the asyncio client on a loop thread: a request is one connection, one write and a read until
+the server closes, which a blocking socket does with a handful of system calls. Hopping into a loop
+thread for it (``run_coroutine_threadsafe``, asyncio's ``create_connection``, a ``Protocol``, futures
+and a second thread taking its turn on the GIL) cost more than the exchange itself. The asyncio client
+keeps what only it can do: several writes with pauses while reading (``send_raw`` in pieces).
+
+The rules are the asyncio client's (:class:`~.client._Peer`): one overall deadline that every
+``connect``, ``send`` and ``recv`` gets the rest of; the connection's end is ``"closed"`` (FIN),
+``"reset"`` (a reset, met by a read or by the send: a server that answers and closes before reading
+the whole request resets it, and its answer is kept) or ``"timeout"`` (still open at the deadline);
+TCP_NODELAY as asyncio sets it. This module only moves bytes: :mod:`.client` builds the
+:class:`~.client.Exchange` and the errors from them, for both paths alike.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = ["End", "Received", "connect", "exchange"]
+
+#: how a connection ended (see :mod:`.client`)
+End = Literal["closed", "timeout", "reset"]
+
+_RECV_SIZE = 65536
+
+
+@dataclass(frozen=True)
+class Received:
+    """What one connection brought back: its bytes, how it ended, when (monotonic), why a send stopped."""
+
+    data: bytes
+    end: End
+    ended_at: float
+    send_error: str | None
+
+
+def connect(host: str, port: int, deadline: float) -> socket.socket:
+    """A TCP connection to host:port opened before ``deadline`` (``time.monotonic()``); OSError
+    (TimeoutError when the deadline passed) if not."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError("the deadline passed before connecting")
+    sock = socket.create_connection((host, port), timeout=remaining)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except OSError:  # pragma: no cover - a transport without Nagle (never on TCP)
+        pass
+    return sock
+
+
+def exchange(sock: socket.socket, data: bytes, shut_wr: bool, deadline: float) -> Received:
+    """Send ``data`` in one write (nothing if empty), half-close if ``shut_wr``, then read until the
+    server ends the connection or ``deadline`` passes. The caller closes ``sock``."""
+    send_error: str | None = None
+    reset = False  # the send met the reset: the kernel reports it once, so the reads will not
+    if data:
+        try:
+            sock.settimeout(_remaining(deadline))
+            sock.sendall(data)
+        except TimeoutError:
+            send_error = "the deadline passed while sending"
+        except OSError:  # ECONNRESET, or EPIPE after one: what the server said is still to be read
+            send_error, reset = "the connection was reset before every byte was sent", True
+    if shut_wr and send_error is None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
+    received = bytearray()
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return Received(bytes(received), "timeout", time.monotonic(), send_error)
+        sock.settimeout(remaining)
+        try:
+            chunk = sock.recv(_RECV_SIZE)
+        except TimeoutError:
+            continue  # the loop's check says timeout (a recv may wake a hair early)
+        except OSError:  # an error without a FIN first: a reset
+            return Received(bytes(received), "reset", time.monotonic(), send_error)
+        if not chunk:
+            return Received(bytes(received), "reset" if reset else "closed", time.monotonic(), send_error)
+        received += chunk
+
+
+def _remaining(deadline: float) -> float:
+    """Seconds left before ``deadline``, at least a sliver (a socket timeout of 0 means non-blocking)."""
+    return max(deadline - time.monotonic(), 1e-6)
