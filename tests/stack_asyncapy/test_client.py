@@ -433,6 +433,18 @@ def test_the_blocking_client_starts_a_thread_only_for_a_send_in_pieces():
         stub_server.stop()
 
 
+def test_the_blocking_client_connects_to_an_address_or_a_name():
+    """An IP address is connected to as it is; a name is resolved on every connection."""
+    stub_server = AsyncAPYStubServer(_router(), timeout=0.5).start()
+    try:
+        port = parse_address(stub_server.address)[1]
+        for host in ("127.0.0.1", "localhost"):
+            with AsyncAPYSyncClient(host, port, timeout=2) as client:
+                assert client.call(_call("echo", {"action": "echo", "text": host})).body == {"status": "ok", "echo": host}
+    finally:
+        stub_server.stop()
+
+
 def test_the_blocking_client_times_out_on_a_peer_that_never_answers_and_closes_its_socket():
     """A peer that accepts and never sends: CallTimeout within the deadline, saying so, and the
     client's socket is closed (the peer reads its end of the connection)."""

@@ -24,6 +24,7 @@ from rpctest.stacks.asyncapy.wire import Framing
 from rpctest.stubs.api import stub_action
 from rpctest.stubs.router import StubRouter
 from stack_asyncapy.aap_helpers import all_vectors, replay, scaled_timeout, vector_router
+from stack_asyncapy.aap_real import needs_asyncapy
 
 VECTORS = [pytest.param(v, id=v["id"]) for v in all_vectors()]
 
@@ -198,6 +199,24 @@ def test_replies_are_in_the_requests_encoding_and_framework_errors_in_json(encod
     assert [(f.encoding, f.packet) for f in data.frames] == [(number, {"x": 1})]
     assert [(f.encoding, f.packet) for f in framework.frames] == [(0, {"status": "failure", "error": "ERR_SESSION_LIMIT_REACHED"})]
     assert [(f.encoding, f.packet) for f in app.frames] == [(number, {"status": "failure", "error": "NOT_ENOUGH_CREDIT"})]
+
+
+@needs_asyncapy
+@pytest.mark.parametrize("encoding", ["json", "ziproto"])
+def test_a_reply_packet_is_sent_as_asyncapys_packet_holds_it(encoding):
+    """AsyncAPY's Packet keeps the ``json.dumps`` text of its map and sends that text (packed from
+    it read back, in ZiProto): keys that collide once they are text all go out in JSON."""
+    import json
+
+    import ziproto as real_ziproto
+    from asyncapy import Packet
+
+    body = {1: "int key", "1": "str key", "b": 2}
+    with serve_stubs(_router(("collide", {"match": {"a": None}, "body": body})), timeout=1) as server:
+        exchange = _ask(server, {"a": 1}, encoding=encoding)
+    held = Packet(body, encoding).payload  # what AsyncAPY's Client.send sends, in each encoding
+    payload = held.encode("utf-8") if encoding == "json" else real_ziproto.encode(json.loads(held))
+    assert exchange.received == Framing().frame(payload, encoding=wire.encoding_number(encoding))
 
 
 def test_nothing_to_send_closes_silently_with_a_diagnostic():

@@ -573,6 +573,7 @@ class AsyncAPYSyncClient:
     ) -> None:
         self._client = AsyncAPYClient(host, port, framing=framing, timeout=timeout, service=service, record=record)
         self._address = self._client.address  # built once: every exchange and error names it
+        self._literal = blocking.literal_address(self._client.host, self._client.port)
         self._closed = False
         self._lock = threading.Lock()
         self._runner: _LoopThread | None = None
@@ -611,7 +612,7 @@ class AsyncAPYSyncClient:
         started = time.monotonic()
         deadline = started + wait
         try:
-            sock = blocking.connect(client.host, client.port, deadline)
+            sock = blocking.connect(client.host, client.port, deadline, self._literal)
         except OSError as exc:  # TimeoutError included
             raise unreachable(self.address, wait, exc)  # unreachable() sets its cause
         with sock:

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import logging
 import re
 import socket
@@ -462,8 +461,7 @@ class AsyncAPYStubServer(LoopServer, HostedService):
             if not isinstance(packet, Mapping):
                 return frames, f"packet {index} is a {type(packet).__name__}, not a map; AsyncAPY's Packet refuses it, so the connection closed after {index} frame(s)"
             try:
-                round_trip = json.loads(json.dumps(packet))  # AsyncAPY's Packet holds its payload as JSON text
-                frames.append(self.framing.encode(round_trip, encoding=encoding))
+                frames.append(self.framing.frame(wire.packet_payload(packet, encoding), encoding=encoding))
             except (TypeError, ValueError) as exc:
                 return frames, f"packet {index} cannot be sent ({exc}); AsyncAPY's Packet refuses it, so the connection closed after {index} frame(s)"
         return frames, ""

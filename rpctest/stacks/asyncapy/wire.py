@@ -53,6 +53,7 @@ __all__ = [
     "encoding_name",
     "dump_json",
     "encode_payload",
+    "packet_payload",
     "decode_payload",
     "server_verdict",
     "split_stream",
@@ -115,6 +116,16 @@ def encode_payload(value: Any, encoding: int | str = JSON) -> bytes:
     if number == JSON:
         return dump_json(value)
     return ziproto.encode(value)
+
+
+def packet_payload(packet: Mapping[str, Any], encoding: int) -> bytes:
+    """The payload of a reply packet as AsyncAPY's server sends a handler's ``Packet``: a Packet holds
+    its payload as the ``json.dumps`` text of the map, sent as it is in JSON and read back and packed
+    in ZiProto. TypeError/ValueError if the packet cannot be serialised (AsyncAPY's Packet refuses it)."""
+    text = json.dumps(packet)
+    if encoding == ZIPROTO:
+        return ziproto.encode(json.loads(text))
+    return text.encode("ascii")
 
 
 def decode_payload(payload: bytes, encoding: int | str) -> Any:
