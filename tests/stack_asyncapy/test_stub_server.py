@@ -174,6 +174,27 @@ def test_a_stub_without_match_takes_the_configured_patterns(monkeypatch):
         assert _ask(server, {"whatever": [1]}).packets == [{"any": 1}]
 
 
+def test_stubs_and_patterns_changed_while_the_server_runs_answer_the_next_request(monkeypatch):
+    """The server works out its stubs and their patterns once per change, not per request: a stub
+    started or stopped, or patterns configured, while it runs answer the very next request."""
+    cfg = config.current()
+    router = _router(("old", {"match": {"a": None}, "body": {"v": "old"}}))
+    with serve_stubs(router, timeout=1) as server:
+        assert _ask(server, {"a": 1}).packets == [{"v": "old"}]
+        newer = stub_action("svc", "new", stack="asyncapy", router=router, match={"a": None}, body={"v": "new"})
+        newer.start()
+        assert _ask(server, {"a": 1}).packets == [{"v": "new"}]
+        newer.stop()
+        assert _ask(server, {"a": 1}).packets == [{"v": "old"}]
+        stub_action("cfgsvc", "echo", stack="asyncapy", router=router, body={"v": "configured"}).start()
+        assert _ask(server, {"b": 1}).packets == [{"v": "configured"}], "no patterns anywhere: every packet"
+        entry = ServiceConfig(name="cfgsvc", stack="asyncapy", match={"echo": {"b": "2$"}})
+        patched = dataclasses.replace(cfg, services={**cfg.services, "cfgsvc": entry})
+        monkeypatch.setattr(config, "current", lambda: patched)
+        assert _ask(server, {"b": 1}).silent
+        assert _ask(server, {"b": 2}).packets == [{"v": "configured"}]
+
+
 def test_an_invalid_pattern_never_matches_and_is_explained():
     router = _router(("bad", {"match": {"a": "("}, "body": {}}))
     with serve_stubs(router, timeout=1) as server:

@@ -372,23 +372,27 @@ class AsyncAPYStubServer(LoopServer, HostedService):
 
     # -- dispatch --------------------------------------------------------------------------------------
 
-    def _candidates(self) -> list["Stub"]:
-        stubs = [s for s in self.router.active(STACK) if self.service is None or s.service == self.service]
-        return list(reversed(stubs))  # newest first, as the router matches
+    def _candidates(self) -> tuple[tuple["Stub", Any], ...]:
+        """The active AsyncAPY stubs this server answers for, newest first (as the router matches),
+        each with its patterns: worked out once for as long as the stubs and the configuration stay
+        the same (``router.memo``), not on every request."""
+        return self.router.memo((STACK, "stub server", self.service), self._stubs_and_patterns)
 
-    def _resolve(self, packet: dict[str, Any]) -> tuple["Stub | None", Call | None]:
+    def _stubs_and_patterns(self) -> tuple[tuple["Stub", Any], ...]:
         from rpctest.stacks.asyncapy import stub_patterns
 
-        for candidate in self._candidates():
-            if candidate.request_differences(packet, stub_patterns(candidate)):
+        stubs = [s for s in self.router.active(STACK) if self.service is None or s.service == self.service]
+        return tuple((stub, stub_patterns(stub)) for stub in reversed(stubs))
+
+    def _resolve(self, packet: dict[str, Any]) -> tuple["Stub | None", Call | None]:
+        for candidate, patterns in self._candidates():
+            if candidate.request_differences(packet, patterns):
                 continue
             # the newest active stub whose fields take the packet: the router's own rule, already applied
             return candidate, Call(STACK, candidate.service, candidate.action, packet)
         return None, None
 
     def _explain_unmatched(self, packet: dict[str, Any]) -> str:
-        from rpctest.stacks.asyncapy import stub_patterns
-
         candidates = self._candidates()
         scope = f" of service {self.service!r}" if self.service else ""
         lines = [f"no AsyncAPY stub{scope} matches the packet {_short(packet)}: closed without a reply, as AsyncAPY does when no handler matches."]
@@ -396,8 +400,7 @@ class AsyncAPYStubServer(LoopServer, HostedService):
             lines.append(f"No AsyncAPY stubs{scope} are active.")
             return "\n".join(lines)
         scored = []
-        for index, stub in enumerate(candidates):
-            patterns = stub_patterns(stub)
+        for index, (stub, patterns) in enumerate(candidates):
             diffs = stub.request_differences(packet, patterns)
             # a recorded packet (rpctest serve) holds values, not patterns: as far as it differs
             distance = float(len(diffs)) if stub.exact else _distance(patterns, packet)
@@ -410,7 +413,7 @@ class AsyncAPYStubServer(LoopServer, HostedService):
         for _, _, stub, predicate, why in scored:  # predicates say nothing about nearness: each says why
             if predicate is not None and not isinstance(predicate, Mapping) and not stub.exact:
                 lines.append(f"Stub {stub!r}: " + "; ".join(why) + ".")
-        lines.append("Active stubs: " + ", ".join(sorted({f"{s.service}.{s.action}" for s in candidates})) + ".")
+        lines.append("Active stubs: " + ", ".join(sorted({f"{s.service}.{s.action}" for s, _ in candidates})) + ".")
         return "\n".join(lines)
 
     async def _dispatch(self, connection: _Connection, packet: dict[str, Any], encoding: int) -> None:
