@@ -433,14 +433,19 @@ def test_the_blocking_client_starts_a_thread_only_for_a_send_in_pieces():
         stub_server.stop()
 
 
-def test_the_blocking_client_connects_to_an_address_or_a_name():
-    """An IP address is connected to as it is; a name is resolved on every connection."""
+def test_the_blocking_client_connects_to_an_address_itself_and_to_a_name_on_its_loop():
+    """An IP address is connected to in the caller's thread; a name goes through the asyncio client,
+    whose deadline also covers the resolver (getaddrinfo takes no timeout): same reply either way."""
     stub_server = AsyncAPYStubServer(_router(), timeout=0.5).start()
     try:
         port = parse_address(stub_server.address)[1]
-        for host in ("127.0.0.1", "localhost"):
+        before = set(threading.enumerate())
+        for host, threads in (("127.0.0.1", 0), ("localhost", 1)):
             with AsyncAPYSyncClient(host, port, timeout=2) as client:
                 assert client.call(_call("echo", {"action": "echo", "text": host})).body == {"status": "ok", "echo": host}
+                loops = [t for t in set(threading.enumerate()) - before if t.name.startswith("rpctest-asyncapy-client")]
+                assert len(loops) == threads
+        assert set(threading.enumerate()) == before
     finally:
         stub_server.stop()
 

@@ -4,7 +4,9 @@ Why not the asyncio client on a loop thread: a request is one connection, one wr
 the server closes, which a blocking socket does with a handful of system calls. Hopping into a loop
 thread for it (``run_coroutine_threadsafe``, asyncio's ``create_connection``, a ``Protocol``, futures
 and a second thread taking its turn on the GIL) cost more than the exchange itself. The asyncio client
-keeps what only it can do: several writes with pauses while reading (``send_raw`` in pieces).
+keeps what only it can do: several writes with pauses while reading (``send_raw`` in pieces), and
+connecting to a host *name* within the deadline (the resolver takes no timeout; asyncio runs it in
+an executor it can stop waiting for).
 
 The rules are the asyncio client's (:class:`~.client._Peer`): one overall deadline that every
 ``connect``, ``send`` and ``recv`` gets the rest of; the connection's end is ``"closed"`` (FIN),
@@ -23,10 +25,12 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["End", "Received", "literal_address", "connect", "exchange"]
+__all__ = ["Address", "End", "Received", "literal_address", "connect", "exchange"]
 
 #: how a connection ended (see :mod:`.client`)
 End = Literal["closed", "timeout", "reset"]
+#: an IP address to connect to: its family and socket address
+Address = tuple[socket.AddressFamily, tuple[str, int]]
 
 _RECV_SIZE = 65536
 
@@ -41,11 +45,11 @@ class Received:
     send_error: str | None
 
 
-def literal_address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]] | None:
-    """``(family, socket address)`` when ``host`` is an IP address, so that no connection needs to ask
-    the resolver (``getaddrinfo`` was a tenth of a call's time); None for a name, which is resolved on
-    every connection as ``socket.create_connection`` does."""
-    if "%" in host:  # a scoped IPv6 address: the resolver knows its scope id
+def literal_address(host: str, port: int) -> Address | None:
+    """``(family, socket address)`` when ``host`` is an IP address, else None. Only an address is
+    connected to here: resolving a name can take longer than any deadline (``getaddrinfo`` takes no
+    timeout), so a name is left to the asyncio client, whose deadline covers its resolver."""
+    if "%" in host:  # a scoped IPv6 address: only the resolver knows its scope id
         return None
     try:
         version = ipaddress.ip_address(host).version
@@ -54,26 +58,20 @@ def literal_address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[s
     return (socket.AF_INET6 if version == 6 else socket.AF_INET), (host, port)
 
 
-def connect(host: str, port: int, deadline: float, literal: tuple[socket.AddressFamily, tuple[str, int]] | None = None) -> socket.socket:
-    """A TCP connection to host:port opened before ``deadline`` (``time.monotonic()``); OSError
-    (TimeoutError when the deadline passed) if not. ``literal`` is :func:`literal_address` of them."""
+def connect(address: Address, deadline: float) -> socket.socket:
+    """A TCP connection to ``address`` (:func:`literal_address`) opened before ``deadline``
+    (``time.monotonic()``); OSError (TimeoutError when the deadline passed) if not."""
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise TimeoutError("the deadline passed before connecting")
-    if literal is None:
-        sock = socket.create_connection((host, port), timeout=remaining)
-    else:
-        sock = socket.socket(literal[0], socket.SOCK_STREAM)
-        try:
-            sock.settimeout(remaining)
-            sock.connect(literal[1])
-        except BaseException:
-            sock.close()
-            raise
+    sock = socket.socket(address[0], socket.SOCK_STREAM)
     try:
+        sock.settimeout(remaining)
+        sock.connect(address[1])
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    except OSError:  # pragma: no cover - a transport without Nagle (never on TCP)
-        pass
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 

@@ -553,11 +553,12 @@ class _LoopThread:
 class AsyncAPYSyncClient:
     """The blocking :class:`~rpctest.stacks.base.RpcClient` for AsyncAPY.
 
-    Arguments are those of :class:`AsyncAPYClient`, and so are the results and errors. A request (and
-    every :meth:`call`, and a :meth:`send_raw` of one write) goes over a plain blocking socket in the
-    caller's thread (:mod:`.blocking`): no thread hop and no event loop per call. A :meth:`send_raw` in
-    several writes (pieces, pauses) runs the :class:`AsyncAPYClient` on a private event loop, started
-    in a daemon thread the first time one is needed. :meth:`close` stops that loop and joins its
+    Arguments are those of :class:`AsyncAPYClient`, and so are the results and errors. To an IP
+    address, a request (and every :meth:`call`, and a :meth:`send_raw` of one write) goes over a plain
+    blocking socket in the caller's thread (:mod:`.blocking`): no thread hop and no event loop per
+    call. A :meth:`send_raw` in several writes (pieces, pauses), and every exchange with a host
+    *name* (whose resolver takes no timeout), run the :class:`AsyncAPYClient` on a private event loop,
+    started in a daemon thread the first time one is needed. :meth:`close` stops that loop and joins its
     thread; use it (or ``with``) always.
     """
 
@@ -607,18 +608,20 @@ class AsyncAPYSyncClient:
         return self._client._wait(timeout)
 
     def _exchange(self, data: bytes, shut_wr: bool, wait: float) -> Exchange:
-        """One connection in this thread: ``data`` in one write, then everything until the server ends it."""
-        client = self._client
+        """One connection: ``data`` in one write, then everything until the server ends it; over a
+        blocking socket in this thread for an IP address, on the private loop for a host name."""
+        if self._literal is None:
+            return self._on_loop(self._client.send_raw(data, shut_wr=shut_wr, timeout=wait), wait)
         started = time.monotonic()
         deadline = started + wait
         try:
-            sock = blocking.connect(client.host, client.port, deadline, self._literal)
+            sock = blocking.connect(self._literal, deadline)
         except OSError as exc:  # TimeoutError included
             raise unreachable(self.address, wait, exc)  # unreachable() sets its cause
         with sock:
             got = blocking.exchange(sock, data, shut_wr, deadline)
         return build_exchange(
-            self.address, client.framing, sent=data, received=got.data, end=got.end,
+            self.address, self._client.framing, sent=data, received=got.data, end=got.end,
             elapsed=got.ended_at - started, send_error=got.send_error, waited=wait,
         )
 
