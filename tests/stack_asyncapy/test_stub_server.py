@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import socket
 import threading
 import time
 
@@ -193,6 +194,28 @@ def test_stubs_and_patterns_changed_while_the_server_runs_answer_the_next_reques
         monkeypatch.setattr(config, "current", lambda: patched)
         assert _ask(server, {"b": 1}).silent
         assert _ask(server, {"b": 2}).packets == [{"v": "configured"}]
+
+
+def test_connections_waiting_together_are_all_answered():
+    """Connections that wait on the listener together are each accepted and answered (the server
+    accepts one per turn of its loop, which reports the listener for as long as any waits)."""
+    router = _router(("echo", {"match": {"n": None}, "side_effect": lambda packet: {"n": packet["n"]}}))
+    with serve_stubs(router, timeout=2) as server:
+        host, port, _ = parse_address(server.address)
+        socks = [socket.create_connection((host, port), timeout=5) for _ in range(30)]
+        try:
+            for n, sock in enumerate(socks):  # all connected and sent before any reply is read
+                sock.sendall(Framing().encode({"n": n}))
+            replies = []
+            for sock in socks:
+                data = b""
+                while chunk := sock.recv(65536):
+                    data += chunk
+                replies.append(Framing().decode(data)[0].packet)
+        finally:
+            for sock in socks:
+                sock.close()
+    assert replies == [{"n": n} for n in range(30)]
 
 
 def test_an_invalid_pattern_never_matches_and_is_explained():
