@@ -58,9 +58,10 @@ from rpctest.loop_thread import LoopServer
 from rpctest.model import Call, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pykern import wire
-from rpctest.stacks.pykern.client import STACK, PykernSyncClient, require_tornado
+from rpctest.stacks.pykern.client import STACK, require_tornado
 from rpctest.stacks.pykern.errors import MISSING_REPLY, PROTOCOL_CLASSES, to_api_error
 from rpctest.stacks.pykern.stubbing import serving_over_wire, stub_seconds
+from rpctest.stacks.pykern.sync_client import PykernSyncClient
 from rpctest.stubs.session import SESSION, StubSession
 from rpctest.untrusted import contained
 
