@@ -49,7 +49,7 @@ import asyncio
 import itertools
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Coroutine
 from urllib.parse import urlsplit
 
 from rpctest.binding import check_bind_host
@@ -347,25 +347,49 @@ class PykernStubServer(LoopServer, HostedService):
         return connection
 
     def _received(self, connection: _Connection, data: bytes | str) -> None:
-        """Answer each message in a task of its own, as pykern's server does (replies may overtake)."""
+        """Answer a message at once when nothing has to wait; what waits (a stub's ``delay``, a
+        subscription's items) goes on in a task of its own, as pykern's server answers each message
+        in a task (replies may overtake).
+
+        A task per message cost a task and a turn of the loop on every call. While an earlier
+        message of the connection is still in hand, this one waits its turn in a task too, so the
+        order in which replies go out is the order tasks would have given them."""
         if connection.destroyed:
             return
-        task = asyncio.ensure_future(self._process(connection, data))
+        if connection.tasks:
+            self._spawn(connection, self._handle_later(connection, data))
+            return
+        rest: Coroutine[Any, Any, None] | None = None
+        with contained(f"{connection}: a message", self._diagnose, then="connection closed", failed=connection.destroy):
+            rest = self._handle(connection, data)
+        if rest is not None:
+            self._spawn(connection, rest)
+
+    def _spawn(self, connection: _Connection, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(self._process(connection, work))
         connection.tasks.add(task)
         task.add_done_callback(connection.tasks.discard)
+        # a task cancelled before its first step never awaits ``work``: close it (no "never awaited")
+        task.add_done_callback(lambda _task: work.close())
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("%s", text)
         self.diagnostics.append(text)
 
-    async def _process(self, connection: _Connection, data: bytes | str) -> None:
+    async def _process(self, connection: _Connection, work: Coroutine[Any, Any, None]) -> None:
         try:  # a message whose handling fails closes its connection, as pykern's server does; nothing more
             with contained(f"{connection}: a message", self._diagnose, then="connection closed", failed=connection.destroy):
-                await self._handle(connection, data)
+                await work
         except asyncio.CancelledError:
             pass  # the connection closed or the subscription was cancelled: pykern sends nothing then
 
-    async def _handle(self, connection: _Connection, data: bytes | str) -> None:
+    async def _handle_later(self, connection: _Connection, data: bytes | str) -> None:
+        rest = self._handle(connection, data)
+        if rest is not None:
+            await rest
+
+    def _handle(self, connection: _Connection, data: bytes | str) -> Coroutine[Any, Any, None] | None:
+        """Answer one message; what still has to wait for something is returned, to be awaited."""
         message, problem = wire.check(data, "server")
         if message is None:
             size = f"{len(data)} chars" if isinstance(data, str) else f"{len(data)} bytes"
@@ -374,22 +398,29 @@ class PykernStubServer(LoopServer, HostedService):
                 f"on an invalid message ({size}): {problem}"
             )
             connection.destroy()
-            return
+            return None
         if message.kind == wire.UNSUBSCRIBE:
             stream = connection.streams.pop(message.call_id, None)
             if stream is not None:
                 stream.cancel()
-            return
+            return None
         answer, call, stub = self._check_request(connection, message)
         if answer is None:
             if message.kind == wire.SUBSCRIBE:
-                connection.streams[message.call_id] = asyncio.current_task()  # type: ignore[assignment]
-                try:
-                    answer = await self._subscription(connection, message, call, stub)
-                finally:
-                    connection.streams.pop(message.call_id, None)
-            else:
-                answer = await self._call(connection, message, call, stub)
+                return self._stream(connection, message, call, stub)
+            outcome = self._call(connection, message, call, stub)
+            if not isinstance(outcome, _Answer):
+                return outcome  # the answer waits for the stub's delay
+            answer = outcome
+        self._send_answer(connection, message, answer)
+        return None
+
+    async def _stream(self, connection: _Connection, message: wire.Message, call: Call | None, stub: "Stub | None") -> None:
+        connection.streams[message.call_id] = asyncio.current_task()  # type: ignore[assignment]
+        try:
+            answer = await self._subscription(connection, message, call, stub)
+        finally:
+            connection.streams.pop(message.call_id, None)
         if answer is not None:
             self._send_answer(connection, message, answer)
 
@@ -500,14 +531,27 @@ class PykernStubServer(LoopServer, HostedService):
             self._diagnose(f"{connection}: the stub for {call.service}.{call.operation} raised {exc!r}")
             return None, _Answer(error=f"APICallError: error=unhandled_exception={_pk_text(exc)}"), stub
 
-    async def _call(self, connection: _Connection, message: wire.Message, call: Call | None, stub: "Stub | None") -> _Answer | None:
-        name = message.get("api_name")
+    def _call(
+        self, connection: _Connection, message: wire.Message, call: Call | None, stub: "Stub | None"
+    ) -> "_Answer | Coroutine[Any, Any, None]":
+        """The answer to a CALL, or (a stub with a ``delay``) the coroutine that sends it later."""
         if call is None:  # no stub has this name: the handshake (the only such API _check_request lets through)
             return self._authenticate(message.get("api_args"))
         reply, answer, stub = self._respond(connection, call, stub)
         if reply is None:
+            assert answer is not None
             return answer
-        await self._delay(reply, stub)
+        delay = stub_seconds(reply, stub, "delay")
+        if delay > 0:
+            return self._answer_later(connection, message, reply, delay)
+        return self._call_answer(connection, message, reply)
+
+    async def _answer_later(self, connection: _Connection, message: wire.Message, reply: Reply, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._send_answer(connection, message, self._call_answer(connection, message, reply))
+
+    def _call_answer(self, connection: _Connection, message: wire.Message, reply: Reply) -> _Answer:
+        name = message.get("api_name")
         errors = reply.all_errors
         if errors:
             return _error_answer(errors[0])
