@@ -146,3 +146,15 @@ def test_a_masked_frame_from_the_server_ends_the_connection_with_a_protocol_clos
     assert errors == []
     assert got == [(CLOSE, (1002).to_bytes(2, "big"))]
     assert reply.errors[0].code == DISCONNECTED and "masked frame" in reply.errors[0].message
+
+
+def test_a_deadline_already_past_is_a_call_timeout_and_the_connection_stays_usable():
+    from stack_pykern.pkwire_helpers import vector_router
+
+    from rpctest.stacks.pykern.stub_server import serve_stubs
+
+    with serve_stubs(vector_router()) as server, PykernSyncClient(server.address, timeout=5) as client:
+        with pytest.raises(CallTimeout, match="within 0 s"):
+            client.call("echo", {"a": 1}, timeout=0)
+        assert client.connected
+        assert client.call("echo", {"b": 2}).body == {"b": 2, "counter": 1}, "nothing was sent past the deadline"

@@ -31,6 +31,8 @@ _MAX_HEAD = 65536
 _READ = 65536
 _CONTINUATION, _TEXT, _BINARY, _CLOSE, _PING, _PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
 _NORMAL_CLOSE = 1000
+#: how long a pong or a close frame may take to write
+_CONTROL_WAIT = 1.0
 
 
 class WebSocketRefused(ConnectionError):
@@ -109,7 +111,11 @@ class BlockingWebSocket:
     # -- sending -------------------------------------------------------------------------------------------
 
     def send(self, payload: bytes | str, deadline: float) -> bool:
-        """Send one message (bytes: binary, str: text) by ``deadline``; False if the connection is gone."""
+        """Send one message (bytes: binary, str: text) by ``deadline``; False if the connection is gone.
+
+        ``TimeoutError`` if the deadline has passed (nothing is sent; the connection stays usable)
+        or passes in the middle of the write (the peer does not read: the connection is dropped,
+        since a frame cut short cannot be finished later)."""
         if self.closed or self._close_sent:
             return False
         if isinstance(payload, str):
@@ -118,13 +124,25 @@ class BlockingWebSocket:
 
     def _send_frame(self, opcode: int, payload: bytes, deadline: float) -> bool:
         key = os.urandom(4)
+        frame = _header(opcode, len(payload)) + key + mask(key, payload)
+        _settimeout(self._sock, deadline)  # TimeoutError before anything is written
         try:
-            _settimeout(self._sock, deadline)
-            self._sock.sendall(_header(opcode, len(payload)) + key + mask(key, payload))
-        except OSError:  # a reset or a write timeout: the connection is no use any more
+            self._sock.sendall(frame)
+        except TimeoutError:
+            self.problem = "a write did not finish by its deadline (the server does not read)"
+            self._drop()
+            raise
+        except OSError:  # a reset: the connection is no use any more
             self._drop()
             return False
         return True
+
+    def _send_control(self, opcode: int, payload: bytes) -> None:
+        """A pong or a close frame, on a deadline of its own (the caller's may have passed)."""
+        try:
+            self._send_frame(opcode, payload, time.monotonic() + _CONTROL_WAIT)
+        except TimeoutError:
+            pass  # dropped: the next read sees the connection closed
 
     # -- receiving -----------------------------------------------------------------------------------------
 
@@ -142,7 +160,7 @@ class BlockingWebSocket:
                 if not self.closed:  # not a refused frame: wait for more bytes
                     self._fill(deadline)
                 continue
-            message = self._message(*frame, deadline)
+            message = self._message(*frame)
             if message is not None:
                 return message
 
@@ -190,7 +208,7 @@ class BlockingWebSocket:
         del buffer[:end]
         return first, payload
 
-    def _message(self, first: int, payload: bytes, deadline: float) -> bytes | str | None:
+    def _message(self, first: int, payload: bytes) -> bytes | str | None:
         """The message a frame completes, if it completes one; control frames are handled here."""
         opcode, final = first & 0x0F, bool(first & 0x80)
         if first & 0x70:
@@ -200,9 +218,9 @@ class BlockingWebSocket:
             if not final or len(payload) > 125:
                 self._refuse("a fragmented or oversized control frame")
             elif opcode == _CLOSE:
-                self._closed_by_server(payload, deadline)
+                self._closed_by_server(payload)
             elif opcode == _PING:
-                self._send_frame(_PONG, payload, deadline)
+                self._send_control(_PONG, payload)
             elif opcode != _PONG:
                 self._refuse(f"an unknown control opcode {opcode:#x}")
             return None
@@ -237,13 +255,12 @@ class BlockingWebSocket:
 
     # -- closing -------------------------------------------------------------------------------------------
 
-    def _closed_by_server(self, payload: bytes, deadline: float) -> None:
+    def _closed_by_server(self, payload: bytes) -> None:
         if len(payload) >= 2:
             self.close_code = int.from_bytes(payload[:2], "big")
         if not self._close_sent:  # answer the close, echoing its code, as tornado's client does
             self._close_sent = True
-            echo = payload[:2] if self.close_code is not None else b""
-            self._send_frame(_CLOSE, echo, min(deadline, time.monotonic() + 1.0))
+            self._send_control(_CLOSE, payload[:2] if self.close_code is not None else b"")
         self._drop()
 
     def _refuse(self, problem: str, code: int = 1002) -> None:
@@ -251,7 +268,7 @@ class BlockingWebSocket:
         self.problem = problem
         if not self._close_sent and not self.closed:
             self._close_sent = True
-            self._send_frame(_CLOSE, code.to_bytes(2, "big"), time.monotonic() + 1.0)
+            self._send_control(_CLOSE, code.to_bytes(2, "big"))
         self._drop()
 
     def abort(self) -> None:
@@ -271,8 +288,7 @@ class BlockingWebSocket:
         deadline = time.monotonic() + wait
         if not self._close_sent:
             self._close_sent = True
-            if not self._send_frame(_CLOSE, code.to_bytes(2, "big"), deadline):
-                return True  # the connection was already gone: nothing to wait for
+            self._send_control(_CLOSE, code.to_bytes(2, "big"))
         try:
             while not self.closed:
                 self.receive(deadline)

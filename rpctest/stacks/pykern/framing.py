@@ -110,12 +110,12 @@ class GarbageTarget:
         if self._raw is None or self._raw.closed:
             self._raw = open_websocket(self.address, self.timeout)
         deadline = time.monotonic() + wait
-        if not self._raw.send(unit, time.monotonic() + self.timeout):
-            return "close"
         try:
+            if not self._raw.send(unit, time.monotonic() + self.timeout):
+                return "close"
             while self._raw.receive(deadline) is not None:
                 pass
-        except TimeoutError:
+        except TimeoutError:  # no close in time (or the server stopped reading what was sent)
             return "none"
         return "close"
 

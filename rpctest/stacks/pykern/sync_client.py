@@ -185,15 +185,22 @@ class PykernSyncClient:
         return True
 
     def _send(self, data: bytes, deadline: float) -> bool:
-        """Send one message; False (the reason recorded) when the connection turned out to be gone."""
-        assert self._ws is not None
+        """Send one message; False (the reason recorded) when the connection turned out to be gone.
+        TimeoutError past ``deadline`` (nothing sent if it had passed already)."""
+        ws = self._ws
+        assert ws is not None
         if self._protocol_error is not None and self._gone is None:
             self._wait_closed(time.monotonic() + _POLL)  # the server's close may already be here
         if self._gone is not None:
             return False
-        if self._ws.send(data, deadline):
-            return True
-        self._on_closed(self._ws)
+        try:
+            if ws.send(data, deadline):
+                return True
+        except TimeoutError:
+            if ws.closed:  # cut short mid-frame: the connection was dropped
+                self._on_closed(ws)
+            raise
+        self._on_closed(ws)
         return False
 
     # -- calls -----------------------------------------------------------------------------------------
@@ -230,18 +237,18 @@ class PykernSyncClient:
         call_id = next(self._ids)
         data = encode_request(api_name, api_args, call_id, wire.CALL)
         deadline = time.monotonic() + wait
-        if not self._send(data, deadline):
-            return disconnected_reply(self._gone or f"not connected to {self.address}")
-        while True:
-            try:
-                message = self._next(deadline)
-            except TimeoutError:
-                raise call_timeout(api_name, self.address, wait, call_id) from None
-            if message is None:
+        try:
+            if not self._send(data, deadline):
                 return disconnected_reply(self._gone or f"not connected to {self.address}")
-            if message.call_id == call_id:
-                return reply_of(message)
-            _logger.debug("dropped a %s for call %d, which nobody awaits (late or cancelled)", message.kind_name, message.call_id)
+            while True:
+                message = self._next(deadline)
+                if message is None:
+                    return disconnected_reply(self._gone or f"not connected to {self.address}")
+                if message.call_id == call_id:
+                    return reply_of(message)
+                _logger.debug("dropped a %s for call %d, which nobody awaits (late or cancelled)", message.kind_name, message.call_id)
+        except TimeoutError:
+            raise call_timeout(api_name, self.address, wait, call_id) from None
 
     def _collect(self, api_name: Any, api_args: Any, wait: float) -> Reply:
         """All results of a subscription until the server ends it, within ``wait`` seconds in total;
@@ -250,7 +257,11 @@ class PykernSyncClient:
         data = encode_request(api_name, api_args, call_id, wire.SUBSCRIBE)
         deadline = time.monotonic() + wait
         items: list[Any] = []
-        if not self._send(data, deadline):
+        try:
+            sent = self._send(data, deadline)
+        except TimeoutError:
+            raise collect_timeout(api_name, self.address, wait, 0) from None
+        if not sent:
             return Reply(items=items, errors=disconnected_reply(self._gone or f"not connected to {self.address}").errors)
         ended = False
         try:
@@ -281,8 +292,14 @@ class PykernSyncClient:
                 items.append(result)
         finally:
             if not ended and self._gone is None:
-                assert self._ws is not None
-                self._ws.send(wire.encode_unsubscribe(call_id), time.monotonic() + self.timeout)
+                self._unsubscribe(call_id)
+
+    def _unsubscribe(self, call_id: int) -> None:
+        """Tell the server to stop a subscription this client gave up on (it does not answer)."""
+        try:
+            self._send(wire.encode_unsubscribe(call_id), time.monotonic() + self.timeout)
+        except TimeoutError:
+            pass  # the server does not read: the connection was dropped, and the subscription with it
 
     def call_many(self, calls: Iterable[Call], *, timeout: float | None = None) -> list[Reply]:
         """The calls one after another on this connection (pykern has no batches)."""
