@@ -33,7 +33,7 @@ def _answer_close(peer: Peer) -> None:
     peer.send_frame(CLOSE, payload[:2])
 
 
-def test_a_websocket_that_never_answers_times_out_at_the_call_deadline_and_leaks_nothing():
+def test_a_websocket_that_never_answers_times_out_at_the_call_deadline_and_leaks_nothing() -> None:
     def script(peer: Peer) -> None:
         assert _call_of(peer).get("api_name") == "echo"
         _answer_close(peer)  # no reply to the call, ever
@@ -53,7 +53,7 @@ def test_a_websocket_that_never_answers_times_out_at_the_call_deadline_and_leaks
     assert threading.active_count() == before, "the blocking client runs no thread"
 
 
-def test_a_handshake_never_answered_is_a_call_timeout_from_the_constructor():
+def test_a_handshake_never_answered_is_a_call_timeout_from_the_constructor() -> None:
     def script(peer: Peer) -> None:
         assert _call_of(peer).get("api_name") == wire.AUTH_API_NAME
         with pytest.raises(EOFError):
@@ -65,7 +65,7 @@ def test_a_handshake_never_answered_is_a_call_timeout_from_the_constructor():
     assert errors == []
 
 
-def test_a_reply_split_across_continuation_frames_with_a_ping_between_them():
+def test_a_reply_split_across_continuation_frames_with_a_ping_between_them() -> None:
     def script(peer: Peer) -> None:
         call = _call_of(peer)
         data = wire.encode_reply(call.call_id, {"text": "x" * 300, "n": 7})
@@ -84,7 +84,7 @@ def test_a_reply_split_across_continuation_frames_with_a_ping_between_them():
     assert reply.ok and reply.body == {"text": "x" * 300, "n": 7}
 
 
-def test_a_ping_is_answered_with_its_payload_while_a_call_waits():
+def test_a_ping_is_answered_with_its_payload_while_a_call_waits() -> None:
     def script(peer: Peer) -> None:
         call = _call_of(peer)
         peer.send_frame(PING, b"\x00ping\xff")
@@ -98,7 +98,7 @@ def test_a_ping_is_answered_with_its_payload_while_a_call_waits():
     assert errors == [] and reply.body == {"pong": True}
 
 
-def test_a_server_close_mid_call_is_an_api_disconnected_reply_and_the_close_is_echoed():
+def test_a_server_close_mid_call_is_an_api_disconnected_reply_and_the_close_is_echoed() -> None:
     echoed: list[tuple[int, bytes]] = []
 
     def script(peer: Peer) -> None:
@@ -119,7 +119,7 @@ def test_a_server_close_mid_call_is_an_api_disconnected_reply_and_the_close_is_e
     assert later.errors[0].code == DISCONNECTED, "a call after the close fails at once, it does not wait"
 
 
-def test_a_dropped_tcp_connection_mid_call_is_an_api_disconnected_reply():
+def test_a_dropped_tcp_connection_mid_call_is_an_api_disconnected_reply() -> None:
     def script(peer: Peer) -> None:
         _call_of(peer)
         peer.sock.close()  # no close frame at all
@@ -131,7 +131,7 @@ def test_a_dropped_tcp_connection_mid_call_is_an_api_disconnected_reply():
     assert reply.errors[0].code == DISCONNECTED and "server closed the connection" in reply.errors[0].message
 
 
-def test_a_masked_frame_from_the_server_ends_the_connection_with_a_protocol_close():
+def test_a_masked_frame_from_the_server_ends_the_connection_with_a_protocol_close() -> None:
     got: list[tuple[int, bytes]] = []
 
     def script(peer: Peer) -> None:
@@ -148,7 +148,7 @@ def test_a_masked_frame_from_the_server_ends_the_connection_with_a_protocol_clos
     assert reply.errors[0].code == DISCONNECTED and "masked frame" in reply.errors[0].message
 
 
-def test_a_deadline_already_past_is_a_call_timeout_and_the_connection_stays_usable():
+def test_a_deadline_already_past_is_a_call_timeout_and_the_connection_stays_usable() -> None:
     from stack_pykern.pkwire_helpers import vector_router
 
     from rpctest.stacks.pykern.stub_server import serve_stubs
