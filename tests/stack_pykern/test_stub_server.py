@@ -494,3 +494,33 @@ def test_rpctest_serve_may_serve_other_machines_with_a_warning() -> None:
     assert first.startswith("rpctest serve: pykern stub provider at "), (first, err)
     assert "WARNING serving on 0.0.0.0, which is not loopback: other machines can reach this server" in err
 
+
+
+def _masked_frame(payload: bytes, opcode: int = 0x2) -> bytes:
+    from rpctest.stacks.pykern.blocking_ws import mask
+
+    key = b"\x01\x02\x03\x04"
+    return bytes((0x80 | opcode, 0x80 | len(payload))) + key + mask(key, payload)
+
+
+@pytest.mark.asyncio
+async def test_messages_still_waiting_when_the_client_closes_are_dropped_without_a_warning():
+    """A delayed call, a call queued behind it and a close frame in one read: the server answers
+    neither call (the close ends both before they run) and leaves no coroutine never awaited."""
+    import gc
+    import warnings
+
+    router = _router_with(("late", {"side_effect": lambda args: Reply(body={"late": True}, meta={"delay": 2.0})}), ("echo", {"body": {}}))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        async with PykernStubServer(router) as server:
+            raw = await RawWs.connect(*host_port(server.address))
+            raw.writer.write(_masked_frame(wire.encode_call("late", {}, 1)) + _masked_frame(wire.encode_call("echo", {}, 2))
+                             + _masked_frame((1000).to_bytes(2, "big"), opcode=0x8))
+            await raw.writer.drain()
+            first = await raw.recv(NO_REPLY_WAIT)
+            raw.writer.close()
+            await raw.writer.wait_closed()
+        gc.collect()
+    assert first is not None and first.opcode == 0x8, "the server's close frame, and no reply before it"
+    assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []

@@ -40,7 +40,7 @@ class PykernWire(WireHalf):
         the fuzzer and live verification must judge each request on its own. ``credentials``
         (:class:`~rpctest.credentials.Credentials`): its token goes in the handshake, as ``token=``.
         """
-        from rpctest.stacks.pykern.client import PykernSyncClient
+        from rpctest.stacks.pykern.sync_client import PykernSyncClient
 
         credentials = options.pop("credentials", None)
         if credentials is not None and credentials.token is not None:

@@ -1,6 +1,7 @@
-"""A pykern.api wire client on tornado's WebSocket client, and a blocking wrapper around it.
+"""A pykern.api wire client on tornado's WebSocket client, and what the blocking client
+(:mod:`rpctest.stacks.pykern.sync_client`, on a socket of its own) shares with it.
 
-It speaks exactly what ``pykern.api.client.Client`` speaks (same messages, same handshake, call ids
+Both speak exactly what ``pykern.api.client.Client`` speaks (same messages, same handshake, call ids
 counting from 1), but behaves as a test tool must: every call has a timeout, a timed-out call
 leaves the client usable (its late reply is dropped), a disconnect fails every pending call at once
 instead of hanging, and every error comes back in rpctest's neutral terms.
@@ -28,12 +29,10 @@ tornado is pykern's own dependency; it is imported only when a client connects.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import itertools
 import logging
-import threading
 import time
-from typing import TYPE_CHECKING, Any, Coroutine, Iterable, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Iterable
 
 from rpctest.exceptions import CallTimeout, RpctestError, StackUnavailable
 from rpctest.model import Call, CallFailed, ErrorKind, Reply, RpcError
@@ -57,7 +56,6 @@ __all__ = [
 ]
 
 _logger = logging.getLogger("rpctest.pykern.client")
-_T = TypeVar("_T")
 
 STACK = "pykern"
 #: the code of the error a call gets when the connection is gone (pykern's client-side class)
@@ -71,6 +69,10 @@ _EMPTY: Any = object()
 
 class PykernUnreachable(RpctestError, ConnectionError):
     """No WebSocket could be opened to the address (refused, wrong path, not a pykern.api server)."""
+
+    @classmethod
+    def because(cls, address: str, exc: BaseException) -> "PykernUnreachable":
+        return cls(f"cannot open a pykern.api WebSocket to {address}: {exc!r}")
 
 
 class HandshakeFailed(CallFailed, RpctestError):
@@ -111,6 +113,105 @@ def disconnected_reply(reason: str) -> Reply:
 
 def _describe_api(api_name: Any) -> str:
     return f"pykern API {api_name!r}"
+
+
+# -- what both clients (asyncio and blocking) say and decide the same way ------------------------------
+
+
+def check_client_options(address: Any, timeout: Any) -> None:
+    """ValueError for an address that is not ``ws://`` or ``wss://``, or a timeout that is not positive."""
+    if not isinstance(address, str) or not address.startswith(("ws://", "wss://")):
+        raise ValueError(f"a pykern.api address is ws://host:port/path, not {address!r}")
+    if timeout is None or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+
+
+def as_call(api: str | Call, api_args: Any, service: str) -> Call:
+    """``call(name, args)`` or ``call(Call)`` as one Call (args default to ``{}``)."""
+    if isinstance(api, Call):
+        if api_args is not _EMPTY:
+            raise TypeError("call(Call) takes no api_args: they are the Call's body")
+        return api
+    body = {} if api_args is _EMPTY else api_args
+    return Call(STACK, service, api, body, meta={"kind": "call"})
+
+
+def encode_request(api_name: Any, api_args: Any, call_id: int, kind: int) -> bytes:
+    """A CALL or SUBSCRIBE; Unpackable naming the API when msgpack cannot pack its arguments."""
+    try:
+        return wire.encode_call(api_name, api_args, call_id, kind=kind)
+    except wire.Unpackable as exc:
+        raise wire.Unpackable(f"cannot send api_args of {_describe_api(api_name)}: {exc}") from None
+
+
+def protocol_error_of(message: wire.Message) -> str | None:
+    """The ``api_error`` of a REPLY after which pykern's server closes the connection, else None."""
+    error = message.get("api_error") if message.kind == wire.REPLY else None
+    if isinstance(error, str) and parse_api_error(error).code in PROTOCOL_CLASSES:
+        return error
+    return None
+
+
+def call_timeout(api_name: Any, address: str, wait: float, call_id: int) -> CallTimeout:
+    return CallTimeout(
+        f"no reply from {_describe_api(api_name)} at {address} within {wait:g} s (call {call_id}; "
+        f"the connection stays open and a late reply is dropped)"
+    )
+
+
+def collect_timeout(api_name: Any, address: str, wait: float, count: int) -> CallTimeout:
+    return CallTimeout(
+        f"the subscription to {_describe_api(api_name)} at {address} did not end within "
+        f"{wait:g} s ({count} result(s) so far); it was unsubscribed"
+    )
+
+
+def broken_frame_reason(address: str, problem: str) -> str:
+    return f"the server at {address} sent a message pykern's client cannot read ({problem}); like it, this client dropped the connection"
+
+
+def closed_reason(address: str, *, by_client: bool, protocol_error: str | None, code: int | None) -> str:
+    """Why calls get APIDisconnected: who closed the connection, after which reply, with which code."""
+    how = f" (close code {code})" if code is not None else ""
+    after = f" after the reply {protocol_error!r}" if protocol_error else ""
+    who = "this client closed the connection" if by_client else "the server closed the connection"
+    return f"{who} to {address}{after}{how}"
+
+
+def check_handshake(reply: Reply, address: str, token: Any) -> None:
+    """HandshakeFailed if ``authenticate_connection`` was answered with an error."""
+    if not reply.ok:
+        raise HandshakeFailed(reply, address, token_sent=token is not None)
+
+
+def reconnect_refused(address: str, reply: Reply) -> Reply | None:
+    """The reply of a call whose reconnection's handshake failed; None if it succeeded."""
+    if reply.ok:
+        return None
+    return Reply(errors=[RpcError(DISCONNECTED, f"reconnected to {address}, but the handshake failed: "
+                                  + "; ".join(map(str, reply.errors)), kind=ErrorKind.TRANSPORT)])
+
+
+#: what :func:`subscription_item` returns for the server's UNSUBSCRIBE (the end of the results)
+END = object()
+
+
+def subscription_item(message: wire.Message) -> Any:
+    """One result of a subscription, or :data:`END`; CallFailed for an error reply (after which
+    pykern's server sends no UNSUBSCRIBE: the stream is over), WireError for a malformed one."""
+    if message.kind == wire.UNSUBSCRIBE:
+        return END
+    result, error = wire.reply_fields(message)
+    if error:
+        raise CallFailed(Reply(errors=[parse_api_error(error)]))
+    return result
+
+
+def record(call: Call, reply: Reply) -> None:
+    """Tell the contract recorders about a call made with ``record=True``."""
+    from rpctest.contracts.recorder import observe
+
+    observe(call, reply, source="client")
 
 
 class _Failure:
@@ -198,17 +299,14 @@ class Subscription:
             assert item.reply is not None
             raise CallFailed(item.reply)
         assert isinstance(item, wire.Message)
-        if item.kind == wire.UNSUBSCRIBE:
-            self._finish()
-            raise StopAsyncIteration
         try:
-            result, error = wire.reply_fields(item)
-        except wire.WireError:
+            result = subscription_item(item)
+        except (wire.WireError, CallFailed):
             self._finish()
             raise
-        if error:  # pykern's server sends no UNSUBSCRIBE after an error: the stream is over
+        if result is END:
             self._finish()
-            raise CallFailed(Reply(errors=[parse_api_error(error)]))
+            raise StopAsyncIteration
         return result
 
     def _finish(self) -> None:
@@ -248,10 +346,7 @@ class PykernWireClient:
         self, address: str, *, timeout: float = 5.0, service: str | None = None, record: bool = False,
         reconnect: bool = False,
     ) -> None:
-        if not isinstance(address, str) or not address.startswith(("ws://", "wss://")):
-            raise ValueError(f"a pykern.api address is ws://host:port/path, not {address!r}")
-        if timeout is None or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}")
+        check_client_options(address, timeout)
         self.address = address
         self.timeout = float(timeout)
         self.service = service or DEFAULT_SERVICE
@@ -300,7 +395,7 @@ class PykernWireClient:
                 raise
             if not reply.ok:
                 await client.aclose()
-                raise HandshakeFailed(reply, address, token_sent=token is not None)
+                check_handshake(reply, address, token)
         return client
 
     async def _authenticate(self) -> Reply:
@@ -323,10 +418,9 @@ class PykernWireClient:
         self._ids = itertools.count(1)  # a new connection, as a new pykern client counts from 1
         await self._open()
         if self._handshake is not None:
-            reply = await self._authenticate()
-            if not reply.ok:
-                return Reply(errors=[RpcError(DISCONNECTED, f"reconnected to {self.address}, but the handshake failed: "
-                                              + "; ".join(map(str, reply.errors)), kind=ErrorKind.TRANSPORT)])
+            refused = reconnect_refused(self.address, await self._authenticate())
+            if refused is not None:
+                return refused
         _logger.debug("reconnected to %s (a new pykern session)", self.address)
         return None
 
@@ -343,7 +437,7 @@ class PykernWireClient:
                 request, on_message_callback=self._on_message, max_message_size=int(2e8)
             )
         except Exception as exc:
-            raise PykernUnreachable(f"cannot open a pykern.api WebSocket to {self.address}: {exc!r}") from exc
+            raise PykernUnreachable.because(self.address, exc) from exc
         # kept for aclose: tornado drops connection.protocol when the connection closes, and with it the
         # only way to the TCP stream, which may still hold the socket
         self._stream = getattr(getattr(self._connection, "protocol", None), "stream", None)
@@ -365,13 +459,13 @@ class PykernWireClient:
             return
         if not pending.is_subscription or message.kind == wire.UNSUBSCRIBE:
             del self._pending[message.call_id]
-        if message.kind == wire.REPLY and isinstance(message.get("api_error"), str):
-            if parse_api_error(message.get("api_error")).code in PROTOCOL_CLASSES:
-                self._protocol_error = message.get("api_error")
+        protocol_error = protocol_error_of(message)
+        if protocol_error is not None:
+            self._protocol_error = protocol_error
         pending.put(message)
 
     def _on_broken_frame(self, problem: str) -> None:
-        reason = f"the server at {self.address} sent a message pykern's client cannot read ({problem}); like it, this client dropped the connection"
+        reason = broken_frame_reason(self.address, problem)
         _logger.warning("%s", reason)
         self._gone = reason
         self._fail_pending(_Failure(error=wire.WireError(reason)))
@@ -380,11 +474,8 @@ class PykernWireClient:
 
     def _on_connection_closed(self) -> None:
         if self._gone is None:
-            code = getattr(self._connection, "close_code", None)
-            how = f" (close code {code})" if code is not None else ""
-            after = f" after the reply {self._protocol_error!r}" if self._protocol_error else ""
-            who = "this client closed the connection" if self._user_closed else "the server closed the connection"
-            self._gone = f"{who} to {self.address}{after}{how}"
+            self._gone = closed_reason(self.address, by_client=self._user_closed, protocol_error=self._protocol_error,
+                                       code=getattr(self._connection, "close_code", None))
         self._fail_pending(_Failure(reply=disconnected_reply(self._gone)))
         if self._connection is not None:
             self._connection.close()  # releases tornado's protocol object (else it warns when collected)
@@ -428,10 +519,7 @@ class PykernWireClient:
         if self._gone is not None:
             return None
         call_id = next(self._ids)
-        try:
-            data = wire.encode_call(api_name, api_args, call_id, kind=kind)
-        except wire.Unpackable as exc:
-            raise wire.Unpackable(f"cannot send api_args of {_describe_api(api_name)}: {exc}") from None
+        data = encode_request(api_name, api_args, call_id, kind)
         self._pending[call_id] = _Pending(api_name, subscription=kind == wire.SUBSCRIBE)
         if not self._write(data):
             self._pending.pop(call_id, None)
@@ -463,9 +551,7 @@ class PykernWireClient:
         else:
             reply = await self._call(call.operation, call.body, wait)
         if self.record and _record:
-            from rpctest.contracts.recorder import observe
-
-            observe(call, reply, source="client")
+            record(call, reply)
         return reply
 
     async def call_many(self, calls: Iterable[Call], *, timeout: float | None = None) -> list[Reply]:
@@ -473,12 +559,7 @@ class PykernWireClient:
         return [await self.call(call, timeout=timeout) for call in calls]
 
     def _as_call(self, api: str | Call, api_args: Any) -> Call:
-        if isinstance(api, Call):
-            if api_args is not _EMPTY:
-                raise TypeError("call(Call) takes no api_args: they are the Call's body")
-            return api
-        body = {} if api_args is _EMPTY else api_args
-        return Call(STACK, self.service, api, body, meta={"kind": "call"})
+        return as_call(api, api_args, self.service)
 
     async def _call(self, api_name: Any, api_args: Any, wait: float) -> Reply:
         call_id = self._start(api_name, api_args, wire.CALL)
@@ -489,13 +570,10 @@ class PykernWireClient:
         try:
             outcome = await asyncio.wait_for(pending.future, wait)
         except asyncio.TimeoutError:
-            raise CallTimeout(
-                f"no reply from {_describe_api(api_name)} at {self.address} within {wait:g} s (call {call_id}; "
-                f"the connection stays open and a late reply is dropped)"
-            ) from None
+            raise call_timeout(api_name, self.address, wait, call_id) from None
         finally:
             self._pending.pop(call_id, None)
-        return _reply_of(outcome)
+        return reply_of(outcome)
 
     def subscribe(self, api: str | Call, api_args: Any = _EMPTY, *, timeout: float | None = None) -> Subscription:
         """Send a SUBSCRIBE and return its :class:`Subscription` (iterate it, or ``async with`` it)."""
@@ -514,10 +592,7 @@ class PykernWireClient:
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise CallTimeout(
-                        f"the subscription to {_describe_api(call.operation)} at {self.address} did not end within "
-                        f"{wait:g} s ({len(items)} result(s) so far); it was unsubscribed"
-                    )
+                    raise collect_timeout(call.operation, self.address, wait, len(items))
                 try:
                     items.append(await subscription.next(remaining))
                 except StopAsyncIteration:  # the list is the body, as for hosted and stubbed subscriptions
@@ -525,10 +600,7 @@ class PykernWireClient:
                 except CallFailed as exc:
                     return Reply(items=items, errors=list(exc.errors))
                 except CallTimeout:
-                    raise CallTimeout(
-                        f"the subscription to {_describe_api(call.operation)} at {self.address} did not end within "
-                        f"{wait:g} s ({len(items)} result(s) so far); it was unsubscribed"
-                    ) from None
+                    raise collect_timeout(call.operation, self.address, wait, len(items)) from None
         finally:
             subscription.unsubscribe()
 
@@ -597,7 +669,8 @@ def _consume(future: "asyncio.Future[Any]") -> None:
         future.exception()
 
 
-def _reply_of(outcome: wire.Message | _Failure) -> Reply:
+def reply_of(outcome: wire.Message | _Failure) -> Reply:
+    """The neutral Reply of a REPLY (or of the UNSUBSCRIBE that ends a call, or of a failure)."""
     if isinstance(outcome, _Failure):
         if outcome.error is not None:
             raise outcome.error
@@ -611,142 +684,10 @@ def _reply_of(outcome: wire.Message | _Failure) -> Reply:
     return Reply(body=result)
 
 
-# -- the blocking wrapper ------------------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    """``PykernSyncClient`` lives in :mod:`.sync_client` (which builds on this module); kept importable here."""
+    if name == "PykernSyncClient":
+        from rpctest.stacks.pykern.sync_client import PykernSyncClient
 
-
-class PykernSyncClient:
-    """The blocking :class:`~rpctest.stacks.base.RpcClient` for pykern.api: a
-    :class:`PykernWireClient` on a private event loop in a daemon thread.
-
-    Arguments are those of :meth:`PykernWireClient.connect`; the connection (and handshake) happens
-    here, so a wrong token raises :class:`HandshakeFailed` from the constructor. :meth:`close` closes
-    the connection, stops the loop and joins the thread; use it (or ``with``) always.
-    """
-
-    def __init__(
-        self,
-        address: str,
-        *,
-        token: Any = None,
-        version: Any = wire.AUTH_API_VERSION,
-        authenticate: bool = True,
-        timeout: float = 5.0,
-        service: str | None = None,
-        record: bool = False,
-        reconnect: bool = False,
-    ) -> None:
-        self.address = address
-        self.timeout = float(timeout)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop: asyncio.Event | None = None
-        self._ready = threading.Event()
-        self._closed = False
-        self._thread = threading.Thread(target=self._run, name=f"rpctest-pykern-client {address}", daemon=True)
-        self._thread.start()
-        self._ready.wait()
-        try:
-            self._client: PykernWireClient = self._submit(
-                PykernWireClient.connect(
-                    address,
-                    token=token,
-                    version=version,
-                    authenticate=authenticate,
-                    timeout=timeout,
-                    service=service,
-                    record=record,
-                    reconnect=reconnect,
-                ),
-                2 * self.timeout,
-            )
-        except BaseException:
-            self._shutdown()
-            raise
-
-    def _run(self) -> None:
-        asyncio.run(self._main())
-
-    async def _main(self) -> None:
-        self._loop = asyncio.get_running_loop()
-        self._stop = asyncio.Event()
-        self._ready.set()
-        await self._stop.wait()
-
-    def _submit(self, coroutine: Coroutine[Any, Any, _T], wait: float) -> _T:
-        assert self._loop is not None
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
-        done, _ = concurrent.futures.wait([future], wait + _CLOSE_WAIT)
-        if not done:  # the coroutine's own timeout should have fired first
-            future.cancel()
-            raise CallTimeout(f"the pykern.api client thread for {self.address} did not answer within {wait:g} s")
-        result: _T = future.result()
-        return result
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError(f"this PykernSyncClient for {self.address} is closed")
-
-    @property
-    def client(self) -> PykernWireClient:
-        """The asyncio client underneath (use it only on this wrapper's loop)."""
-        return self._client
-
-    def run(self, coroutine: Coroutine[Any, Any, _T], timeout: float) -> _T:
-        """Run ``coroutine`` on this client's loop and return its result, waiting at most about
-        ``timeout`` seconds: for raw protocol work beside the client's calls (more connections on the
-        same loop, as :mod:`rpctest.stacks.pykern.framing` opens)."""
-        self._check_open()
-        return self._submit(coroutine, timeout)
-
-    @property
-    def connected(self) -> bool:
-        return not self._closed and self._client.connected
-
-    def call(self, call: str | Call, api_args: Any = _EMPTY, *, timeout: float | None = None) -> Reply:
-        """As :meth:`PykernWireClient.call`, blocking."""
-        self._check_open()
-        wait = self.timeout if timeout is None else float(timeout)
-        return self._submit(self._client.call(call, api_args, timeout=wait), wait)
-
-    def call_many(self, calls: Iterable[Call], *, timeout: float | None = None) -> list[Reply]:
-        """The calls one after another; one Reply each."""
-        return [self.call(call, timeout=timeout) for call in calls]
-
-    def subscribe_all(self, api: str | Call, api_args: Any = _EMPTY, *, timeout: float | None = None) -> Sequence[Any]:
-        """Every result of one subscription (waiting for its end); CallFailed on an error reply."""
-        call = self._client._as_call(api, api_args)
-        call = Call(call.stack, call.service, call.operation, call.body, meta={**call.meta, "kind": "subscribe"})
-        reply = self.call(call, timeout=timeout)
-        if reply.errors:
-            raise CallFailed(reply)
-        return list(reply.items or [])
-
-    def close(self) -> None:
-        """Close the connection, stop the loop and join its thread (idempotent)."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self._submit(self._client.aclose(), 2 * _CLOSE_WAIT)
-        finally:
-            self._shutdown()
-
-    def _shutdown(self) -> None:
-        self._closed = True
-        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
-            try:
-                self._loop.call_soon_threadsafe(self._stop.set)
-            except RuntimeError:  # the loop already finished
-                pass
-        self._thread.join(10)
-        if self._thread.is_alive():  # pragma: no cover - a callback that never returns
-            _logger.warning("the pykern client thread for %s did not stop", self.address)
-
-    def __enter__(self) -> "PykernSyncClient":
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"<PykernSyncClient {self.address}{' (closed)' if self._closed else ''}>"
-
+        return PykernSyncClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from typing import Any
 
 from rpctest.fuzz.garbage import FrameShape
 from rpctest.model import Call, ErrorKind
 from rpctest.stacks.pykern import wire
-from rpctest.stacks.pykern.client import PykernSyncClient, PykernWireClient
+from rpctest.stacks.pykern.blocking_ws import BlockingWebSocket
+from rpctest.stacks.pykern.sync_client import PykernSyncClient, open_websocket
 
 __all__ = ["GarbageTarget"]
 
@@ -88,7 +90,10 @@ class _Wrap:
 class GarbageTarget:
     """A pykern.api endpoint as a target of :func:`rpctest.fuzz.garbage.run_garbage`: a unit is one
     WebSocket message (bytes: binary, str: text); ``probe`` is a call the endpoint answers
-    (``operation`` the API name, ``body`` its ``api_args``), also the liveness check."""
+    (``operation`` the API name, ``body`` its ``api_args``), also the liveness check.
+
+    The units go out on a raw WebSocket of their own (no handshake, nothing checked of what comes
+    back); the liveness check is a pykern client's call on another connection."""
 
     def __init__(self, address: str, probe: Call, *, timeout: float = 5.0, token: Any = None) -> None:
         self.address = address
@@ -96,20 +101,23 @@ class GarbageTarget:
         self.timeout = float(timeout)
         fields = {"api_name": probe.operation, "api_args": probe.body, "call_id": _CALL_ID, "msg_kind": wire.CALL}
         self.shape = FrameShape("pykern", wire.pack(fields), "msgpack", _Wrap(fields), _BREAKAGES)
-        self._client = PykernSyncClient(address, token=token, timeout=timeout)  # the liveness check, and the loop
-        self._raw: PykernWireClient | None = None
+        self._client = PykernSyncClient(address, token=token, timeout=timeout)  # the liveness check
+        self._raw: BlockingWebSocket | None = None
 
     def send(self, unit: bytes | str, wait: float) -> str:
-        return self._client.run(self._send(unit, wait), wait + self.timeout)
-
-    async def _send(self, unit: bytes | str, wait: float) -> str:
-        if self._raw is None or not self._raw.connected:
-            if self._raw is not None:
-                await self._raw.aclose()
-            self._raw = await PykernWireClient.connect(self.address, authenticate=False, timeout=self.timeout)
-        if not await self._raw.send_raw(unit):
-            return "close"
-        return "close" if await self._raw.wait_closed(wait) else "none"
+        """Send ``unit`` on the raw connection (a new one if the last was closed): "close" if the
+        server closed it within ``wait`` seconds, else "none" (whatever it answered is dropped)."""
+        if self._raw is None or self._raw.closed:
+            self._raw = open_websocket(self.address, self.timeout)
+        deadline = time.monotonic() + wait
+        try:
+            if not self._raw.send(unit, time.monotonic() + self.timeout):
+                return "close"
+            while self._raw.receive(deadline) is not None:
+                pass
+        except TimeoutError:  # no close in time (or the server stopped reading what was sent)
+            return "none"
+        return "close"
 
     def alive(self, timeout: float) -> bool:
         reply = self._client.call(self.probe, timeout=timeout)
@@ -118,6 +126,6 @@ class GarbageTarget:
     def close(self) -> None:
         try:
             if self._raw is not None:
-                self._client.run(self._raw.aclose(), self.timeout)
+                self._raw.close(self.timeout)
         finally:
             self._client.close()

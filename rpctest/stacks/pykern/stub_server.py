@@ -49,7 +49,7 @@ import asyncio
 import itertools
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Coroutine
 from urllib.parse import urlsplit
 
 from rpctest.binding import check_bind_host
@@ -58,9 +58,10 @@ from rpctest.loop_thread import LoopServer
 from rpctest.model import Call, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.pykern import wire
-from rpctest.stacks.pykern.client import STACK, PykernSyncClient, require_tornado
+from rpctest.stacks.pykern.client import STACK, require_tornado
 from rpctest.stacks.pykern.errors import MISSING_REPLY, PROTOCOL_CLASSES, to_api_error
-from rpctest.stacks.pykern.stubbing import serving_over_wire, stub_seconds
+from rpctest.stacks.pykern.stubbing import remembered_service, serving_over_wire, stub_seconds
+from rpctest.stacks.pykern.sync_client import PykernSyncClient
 from rpctest.stubs.session import SESSION, StubSession
 from rpctest.untrusted import contained
 
@@ -254,9 +255,7 @@ class PykernStubServer(LoopServer, HostedService):
         started after the server count."""
         if self._service:
             return self._service
-        from rpctest.stacks.pykern.stubbing import service_for_uri
-
-        return service_for_uri(self.address or "", self.router)
+        return remembered_service(self.address or "", self.router)
 
     # -- running on the current loop ----------------------------------------------------------------
 
@@ -348,25 +347,49 @@ class PykernStubServer(LoopServer, HostedService):
         return connection
 
     def _received(self, connection: _Connection, data: bytes | str) -> None:
-        """Answer each message in a task of its own, as pykern's server does (replies may overtake)."""
+        """Answer a message at once when nothing has to wait; what waits (a stub's ``delay``, a
+        subscription's items) goes on in a task of its own, as pykern's server answers each message
+        in a task (replies may overtake).
+
+        A task per message cost a task and a turn of the loop on every call. While an earlier
+        message of the connection is still in hand, this one waits its turn in a task too, so the
+        order in which replies go out is the order tasks would have given them."""
         if connection.destroyed:
             return
-        task = asyncio.ensure_future(self._process(connection, data))
+        if connection.tasks:
+            self._spawn(connection, self._handle_later(connection, data))
+            return
+        rest: Coroutine[Any, Any, None] | None = None
+        with contained(f"{connection}: a message", self._diagnose, then="connection closed", failed=connection.destroy):
+            rest = self._handle(connection, data)
+        if rest is not None:
+            self._spawn(connection, rest)
+
+    def _spawn(self, connection: _Connection, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(self._process(connection, work))
         connection.tasks.add(task)
         task.add_done_callback(connection.tasks.discard)
+        # a task cancelled before its first step never awaits ``work``: close it (no "never awaited")
+        task.add_done_callback(lambda _task: work.close())
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("%s", text)
         self.diagnostics.append(text)
 
-    async def _process(self, connection: _Connection, data: bytes | str) -> None:
+    async def _process(self, connection: _Connection, work: Coroutine[Any, Any, None]) -> None:
         try:  # a message whose handling fails closes its connection, as pykern's server does; nothing more
             with contained(f"{connection}: a message", self._diagnose, then="connection closed", failed=connection.destroy):
-                await self._handle(connection, data)
+                await work
         except asyncio.CancelledError:
             pass  # the connection closed or the subscription was cancelled: pykern sends nothing then
 
-    async def _handle(self, connection: _Connection, data: bytes | str) -> None:
+    async def _handle_later(self, connection: _Connection, data: bytes | str) -> None:
+        rest = self._handle(connection, data)
+        if rest is not None:
+            await rest
+
+    def _handle(self, connection: _Connection, data: bytes | str) -> Coroutine[Any, Any, None] | None:
+        """Answer one message; what still has to wait for something is returned, to be awaited."""
         message, problem = wire.check(data, "server")
         if message is None:
             size = f"{len(data)} chars" if isinstance(data, str) else f"{len(data)} bytes"
@@ -375,22 +398,29 @@ class PykernStubServer(LoopServer, HostedService):
                 f"on an invalid message ({size}): {problem}"
             )
             connection.destroy()
-            return
+            return None
         if message.kind == wire.UNSUBSCRIBE:
             stream = connection.streams.pop(message.call_id, None)
             if stream is not None:
                 stream.cancel()
-            return
-        answer = self._check_request(connection, message)
+            return None
+        answer, call, stub = self._check_request(connection, message)
         if answer is None:
             if message.kind == wire.SUBSCRIBE:
-                connection.streams[message.call_id] = asyncio.current_task()  # type: ignore[assignment]
-                try:
-                    answer = await self._subscription(connection, message)
-                finally:
-                    connection.streams.pop(message.call_id, None)
-            else:
-                answer = await self._call(connection, message)
+                return self._stream(connection, message, call, stub)
+            outcome = self._call(connection, message, call, stub)
+            if not isinstance(outcome, _Answer):
+                return outcome  # the answer waits for the stub's delay
+            answer = outcome
+        self._send_answer(connection, message, answer)
+        return None
+
+    async def _stream(self, connection: _Connection, message: wire.Message, call: Call | None, stub: "Stub | None") -> None:
+        connection.streams[message.call_id] = asyncio.current_task()  # type: ignore[assignment]
+        try:
+            answer = await self._subscription(connection, message, call, stub)
+        finally:
+            connection.streams.pop(message.call_id, None)
         if answer is not None:
             self._send_answer(connection, message, answer)
 
@@ -410,52 +440,64 @@ class PykernStubServer(LoopServer, HostedService):
 
     # -- pykern's checks, in its order ---------------------------------------------------------------
 
-    def _check_request(self, connection: _Connection, message: wire.Message) -> _Answer | None:
-        """The answer pykern's server gives before calling the API at all, or None to go on."""
+    def _check_request(
+        self, connection: _Connection, message: wire.Message
+    ) -> tuple[_Answer | None, Call | None, "Stub | None"]:
+        """The answer pykern's server gives before calling the API at all (or None to go on), the
+        call as the router sees it and the stub it matches: each message is matched once."""
         name = message.get("api_name")
         if not name:
-            return _Answer(error="APIProtocolError: error=missing msg field api_name", close=True)
+            return _Answer(error="APIProtocolError: error=missing msg field api_name", close=True), None, None
         try:
             hash(name)
         except TypeError:
-            return _Answer(error=f"unhandled_exception=unhashable type: '{_pk_type(name)}'", close=True)
-        subscription = self._api_kind(name, message)
-        if subscription is None:
-            self._unknown_api(connection, message)
-            return _Answer(error=f"APINotFound: api_name={_pk_text(name)}")
+            return _Answer(error=f"unhandled_exception=unhashable type: '{_pk_type(name)}'", close=True), None, None
+        service = self.service
+        stubs = self._stubs_for(name, service)
+        call: Call | None = None
+        stub: Stub | None = None
+        if stubs:
+            call = self._neutral_call(message, service, connection)
+            stub = self.router.match(call)
+            subscription = is_subscription_stub(stub or self.router.nearest(call, stubs) or stubs[0])
+        elif name == wire.AUTH_API_NAME:
+            subscription = False
+        else:
+            self._unknown_api(connection, message, service)
+            return _Answer(error=f"APINotFound: api_name={_pk_text(name)}"), None, None
         if message.kind == wire.SUBSCRIBE and not subscription:
-            return _Answer(error=f"APIKindError: error=cannot subscribe non-subscription api={_pk_text(name)}")
+            return _Answer(error=f"APIKindError: error=cannot subscribe non-subscription api={_pk_text(name)}"), call, stub
         if message.kind == wire.CALL and subscription:
-            return _Answer(error=f"APIKindError: error=call_api on subscription api={_pk_text(name)}")
+            return _Answer(error=f"APIKindError: error=call_api on subscription api={_pk_text(name)}"), call, stub
         if message.get("api_args") is None:
-            return _Answer(error="APIProtocolError: error=missing msg field api_args", close=True)
-        return None
+            return _Answer(error="APIProtocolError: error=missing msg field api_args", close=True), call, stub
+        return None, call, stub
 
-    def _api_kind(self, name: Any, message: wire.Message) -> bool | None:
-        """Whether API ``name`` is a subscription; None if the server has no such API."""
-        stubs = self._stubs_for(name)
-        if not stubs:
-            return False if name == wire.AUTH_API_NAME else None
-        call = self._neutral_call(message)
-        stub = self.router.match(call) or self.router.nearest(call, stubs)
-        return is_subscription_stub(stub or stubs[0])
-
-    def _stubs_for(self, name: Any) -> list["Stub"]:
+    def _stubs_for(self, name: Any, service: str) -> list["Stub"]:
+        """The active stubs of API ``name``, oldest first (worked out once per set of stubs)."""
         if not isinstance(name, str):
             return []
-        return [s for s in self.router.active(STACK) if s.service == self.service and s.action == name]
+        apis = self.router.memo(("pykern stub server", service), lambda: self._apis(service))
+        return apis.get(name, [])
 
-    def _neutral_call(self, message: wire.Message, connection: _Connection | None = None) -> Call:
+    def _apis(self, service: str) -> dict[str, list["Stub"]]:
+        apis: dict[str, list[Stub]] = {}
+        for stub in self.router.active(STACK):
+            if stub.service == service:
+                apis.setdefault(stub.action, []).append(stub)
+        return apis
+
+    def _neutral_call(self, message: wire.Message, service: str, connection: _Connection | None = None) -> Call:
         kind = "subscribe" if message.kind == wire.SUBSCRIBE else "call"
         meta: dict[str, Any] = {"kind": kind}
         if connection is not None:
             meta[SESSION] = connection.session
-        return Call(STACK, self.service, message.get("api_name"), message.get("api_args"), meta=meta)
+        return Call(STACK, service, message.get("api_name"), message.get("api_args"), meta=meta)
 
-    def _unknown_api(self, connection: _Connection, message: wire.Message) -> None:
+    def _unknown_api(self, connection: _Connection, message: wire.Message, service: str) -> None:
         name = message.get("api_name")
         if isinstance(name, str):
-            explanation = self.router.explain_unmatched(self._neutral_call(message))
+            explanation = self.router.explain_unmatched(self._neutral_call(message, service))
         else:
             explanation = f"api_name {name!r} is not a string"
         self._diagnose(f"{connection}: APINotFound for api {name!r}: {explanation}")
@@ -476,10 +518,9 @@ class PykernStubServer(LoopServer, HostedService):
                 return _Answer(error="APIForbidden: ")
         return _Answer(result={})
 
-    def _respond(self, connection: _Connection, message: wire.Message) -> tuple[Reply | None, _Answer | None, Stub | None]:
-        """The router's reply for the message, or the answer that replaces it (no match, a stub raising)."""
-        call = self._neutral_call(message, connection)
-        stub = self.router.match(call)
+    def _respond(self, connection: _Connection, call: Call, stub: "Stub | None") -> tuple[Reply | None, _Answer | None, Stub | None]:
+        """The router's reply for the call ``stub`` matched, or the answer that replaces it (no
+        match, a stub raising)."""
         if stub is None:
             explanation = self.router.explain_unmatched(call)
             self._diagnose(f"{connection}: {explanation}")
@@ -490,14 +531,27 @@ class PykernStubServer(LoopServer, HostedService):
             self._diagnose(f"{connection}: the stub for {call.service}.{call.operation} raised {exc!r}")
             return None, _Answer(error=f"APICallError: error=unhandled_exception={_pk_text(exc)}"), stub
 
-    async def _call(self, connection: _Connection, message: wire.Message) -> _Answer | None:
-        name = message.get("api_name")
-        if name == wire.AUTH_API_NAME and not self._stubs_for(name):
+    def _call(
+        self, connection: _Connection, message: wire.Message, call: Call | None, stub: "Stub | None"
+    ) -> "_Answer | Coroutine[Any, Any, None]":
+        """The answer to a CALL, or (a stub with a ``delay``) the coroutine that sends it later."""
+        if call is None:  # no stub has this name: the handshake (the only such API _check_request lets through)
             return self._authenticate(message.get("api_args"))
-        reply, answer, stub = self._respond(connection, message)
+        reply, answer, stub = self._respond(connection, call, stub)
         if reply is None:
+            assert answer is not None
             return answer
-        await self._delay(reply, stub)
+        delay = stub_seconds(reply, stub, "delay")
+        if delay > 0:
+            return self._answer_later(connection, message, reply, delay)
+        return self._call_answer(connection, message, reply)
+
+    async def _answer_later(self, connection: _Connection, message: wire.Message, reply: Reply, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self._send_answer(connection, message, self._call_answer(connection, message, reply))
+
+    def _call_answer(self, connection: _Connection, message: wire.Message, reply: Reply) -> _Answer:
+        name = message.get("api_name")
         errors = reply.all_errors
         if errors:
             return _error_answer(errors[0])
@@ -508,9 +562,12 @@ class PykernStubServer(LoopServer, HostedService):
             return _Answer(error=MISSING_REPLY)
         return _Answer(result=reply.body)
 
-    async def _subscription(self, connection: _Connection, message: wire.Message) -> _Answer | None:
+    async def _subscription(
+        self, connection: _Connection, message: wire.Message, call: Call | None, stub: "Stub | None"
+    ) -> _Answer | None:
         name = message.get("api_name")
-        reply, answer, stub = self._respond(connection, message)
+        assert call is not None  # a SUBSCRIBE reaches here only for an API with stubs
+        reply, answer, stub = self._respond(connection, call, stub)
         if reply is None:
             return answer
         await self._delay(reply, stub)

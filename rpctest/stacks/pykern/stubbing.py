@@ -37,7 +37,7 @@ from rpctest.stubs.session import SESSION, StubSession
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stubs.router import StubRouter
 
-__all__ = ["install", "service_for_uri", "serving_over_wire"]
+__all__ = ["install", "remembered_service", "service_for_uri", "serving_over_wire"]
 
 _STACK = "pykern"
 _STUBBED = "_rpctest_stubbed"
@@ -217,9 +217,13 @@ def install(router: "StubRouter") -> Callable[[], None]:
 
 
 def _service_of(client: Any, router: "StubRouter") -> str:
-    """:func:`service_for_uri` of the client's URI (every call asks; the router remembers it for as
-    long as the stubs and the configuration it depends on stay the same)."""
-    uri = client.uri
+    """The service of the client's URI (every call asks)."""
+    return remembered_service(client.uri, router)
+
+
+def remembered_service(uri: str, router: "StubRouter") -> str:
+    """:func:`service_for_uri`, which the router remembers for as long as the stubs and the
+    configuration it depends on stay the same (the interceptor and the stub server ask per call)."""
     return router.memo((_STACK, uri), lambda: service_for_uri(uri, router))
 
 
