@@ -172,3 +172,16 @@ def test_without_httptools_the_stub_server_says_how_to_install_it(monkeypatch: p
     monkeypatch.setitem(__import__("sys").modules, "httptools", None)  # import httptools raises ImportError
     with pytest.raises(StackUnavailable, match=r"httptools is not importable .*pip install 'rpctest\[kyoukai\]'"):
         KyoukaiStubServer(StubRouter(intercept=False), service="shop")
+
+
+def test_a_stub_answered_from_its_kept_bytes_still_records_every_call_and_follows_its_handle() -> None:
+    """The stub server keeps the bytes of a stub that answers every call alike (issue 21); every call
+    is still recorded, and a reply the test sets on the handle later is what the next call gets."""
+    router = StubRouter(intercept=False)
+    handle = stub_action("shop", "GET /items/<sku>", stack="kyoukai", router=router, body=ITEM).start()
+    with serve_stubs(router, service="shop") as running:
+        first = [json.loads(r["body"]) for r in _exchange(running, ("send", request("GET", "/items/a") * 2)).responses()]
+        handle.return_value = {"sku": "changed"}
+        later = json.loads(_exchange(running, ("send", request("GET", "/items/b"))).responses()[0]["body"])
+    assert first == [ITEM, ITEM] and later == {"sku": "changed"}
+    assert handle.call_count == 3
