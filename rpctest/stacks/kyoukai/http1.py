@@ -111,7 +111,8 @@ class HTTP1Connection(asyncio.Protocol):
         self._head_size = 0  # the current head's request target and headers
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
-        self._body = b""
+        self._body: list[bytes] = []
+        self._httptools: Any = None
         self._refusal: str | None = None  # why a callback stopped the parser
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -121,7 +122,8 @@ class HTTP1Connection(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self._transport = transport
         self._peer = transport.get_extra_info("peername")
-        self._parser = require_httptools().HttpRequestParser(self)
+        self._httptools = require_httptools()
+        self._parser = self._httptools.HttpRequestParser(self)
         self._connections.add(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -145,7 +147,7 @@ class HTTP1Connection(asyncio.Protocol):
             self._feed(data)
 
     def _feed(self, data: bytes) -> None:
-        httptools = require_httptools()
+        httptools = self._httptools
         if self._in_head:
             self._head_bytes += len(data)
         while data and not self._closing:
@@ -176,7 +178,7 @@ class HTTP1Connection(asyncio.Protocol):
         self._head_size = 0
         self._url = b""
         self._headers = []
-        self._body = b""
+        self._body = []
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -196,7 +198,7 @@ class HTTP1Connection(asyncio.Protocol):
         self._in_head = False
 
     def on_body(self, body: bytes) -> None:
-        self._body += body
+        self._body.append(body)
 
     def on_message_complete(self) -> None:
         parser = self._parser
@@ -205,7 +207,7 @@ class HTTP1Connection(asyncio.Protocol):
         self._in_head, self._head_bytes = True, 0
         if self._closing:  # pipelined after a request that closed the connection
             return
-        status, headers, content = self._respond(method, self._url.decode("latin-1"), self._headers, self._body)
+        status, headers, content = self._respond(method, self._url.decode("latin-1"), self._headers, b"".join(self._body))
         self._write(status, headers, content, head=method == "HEAD", close=not keep_alive)
 
     # -- writing ---------------------------------------------------------------------------------------
@@ -221,9 +223,10 @@ class HTTP1Connection(asyncio.Protocol):
             self._diagnose(f"could not write a {status} response: {exc}; connection closed")
             self.abort()
             return
-        close = close or any(name.lower() == "connection" and value.strip().lower() == "close" for name, value in headers)
-        if close:
+        said_close = any(name.lower() == "connection" and value.strip().lower() == "close" for name, value in headers)
+        if close and not said_close:
             data += b"Connection: close\r\n"
+        close = close or said_close
         data += b"\r\n"
         transport.write(data if head or not body else data + body)
         if close:
