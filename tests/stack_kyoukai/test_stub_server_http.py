@@ -129,7 +129,7 @@ def test_head_answers_the_length_without_the_body(server: KyoukaiStubServer) -> 
 
 def test_a_request_without_host_is_answered_as_kyoukai_answers_it(server: KyoukaiStubServer) -> None:
     """Kyoukai's backend (httptools) answers an HTTP/1.1 request that has no Host header
-    (shared/research/kyoukai.md, section 2.6); the stub server does too (h11 refused it with 400)."""
+    (docs/stacks/kyoukai.md, Wire facts); the stub server does too (h11 refused it with 400)."""
     result = _exchange(server, ("send", b"GET /items/a HTTP/1.1\r\n\r\n"))
     responses = result.responses()
     assert [r["status"] for r in responses] == [200] and json.loads(responses[0]["body"]) == ITEM
