@@ -182,7 +182,7 @@ class Stub:
         reply (a stub server) and whoever records it (contract recording) sees them.
         """
         handle = self.handle
-        if self._plain and handle._mock_side_effect is None and handle._mock_return_value is _UNSET:
+        if self.answers_constant():
             # the fast path every in-process stub and stub server shares: record, then answer a
             # fresh copy of the prebuilt body (a consumer mutating it changes no later reply)
             handle._rpctest_record(call)
@@ -193,6 +193,13 @@ class Stub:
         if given:
             reply = dataclasses.replace(reply, meta={**(reply.meta or {}), **given})
         return reply
+
+    def answers_constant(self) -> bool:
+        """Whether :meth:`respond` answers every call with the same reply (its own body, errors and
+        options: no side effect, nothing the test set on the handle), so that what a server makes of
+        that reply (its bytes) can be made once."""
+        handle = self.handle
+        return self._plain and handle._mock_side_effect is None and handle._mock_return_value is _UNSET
 
     def _reply(self, call: Call) -> Reply:
         handle = self.handle

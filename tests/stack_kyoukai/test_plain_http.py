@@ -48,11 +48,11 @@ def test_a_server_closing_the_kept_alive_connection_is_reconnected(server: objec
     call = Call("kyoukai", "shop", "GET /items/<sku>", {"path": {"sku": "pear"}})
     with KyoukaiClient(server.address) as client:  # type: ignore[attr-defined]
         assert client.call(call).body == {"sku": "pear", "price": 4}
-        assert client._plain is not None and client._plain._connection is not None
-        sock = client._plain._connection.sock
+        assert client._plain is not None and client._plain._sock is not None
+        sock = client._plain._sock
         assert sock is not None
-        for writer in list(server._writers):  # type: ignore[attr-defined]
-            server._loop.call_soon_threadsafe(writer.close)  # type: ignore[attr-defined]
+        for connection in list(server._connections):  # type: ignore[attr-defined]
+            server._loop.call_soon_threadsafe(connection.close)  # type: ignore[attr-defined]
         _wait_readable(sock)
         assert client.call(call).body == {"sku": "pear", "price": 4}
 

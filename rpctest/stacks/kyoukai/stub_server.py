@@ -2,7 +2,8 @@
 
 :class:`KyoukaiStubServer` is what consumer code that does not use httpx (``urllib``, ``requests``,
 another process, another language) talks to when the Kyoukai service it calls is stubbed. It speaks
-HTTP/1.1 with keep-alive (h11 parses and writes it; h11 comes with httpx) and answers each request
+HTTP/1.1 with keep-alive and pipelining (:mod:`.http1`: httptools parses it, as in Kyoukai's own
+backend) and answers each request
 as :func:`.stubbing.answer` decides: the matching stub's body (JSON, text, or 204 for None) or its
 error status; 405 with ``Allow`` when only other methods are stubbed for the path; 404 with the
 router's near-miss explanation as the body otherwise. A JSON body it cannot read (not JSON, nested
@@ -24,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from rpctest.binding import check_bind_host
-from rpctest.exceptions import ConfigError, StackUnavailable
+from rpctest.exceptions import ConfigError
 from rpctest.loop_thread import LoopServer
 from rpctest.model import Call, Reply
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.kyoukai import stubbing
-from rpctest.untrusted import contained
+from rpctest.stacks.kyoukai.http1 import HTTP1Connection, require_httptools
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stubs.router import StubRouter
@@ -37,16 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["KyoukaiStubServer", "serve_stubs"]
 
 _logger = logging.getLogger("rpctest.serve")
-_READ = 65536
 _SERVER = "rpctest-kyoukai-stub"
-
-
-def _require_h11() -> Any:
-    try:
-        import h11
-    except ImportError as exc:
-        raise StackUnavailable(f"h11 is not importable ({exc}); the HTTP stub server speaks HTTP/1.1 with it. Install it with: pip install h11") from None
-    return h11
+_TEXT = [("Content-Type", "text/plain; charset=utf-8")]
 
 
 class KyoukaiStubServer(LoopServer, HostedService):
@@ -60,7 +53,7 @@ class KyoukaiStubServer(LoopServer, HostedService):
         self, router: "StubRouter", *, service: str | None = None, host: str = "127.0.0.1", port: int = 0, timeout: float = 5.0, public: bool = False
     ) -> None:
         check_bind_host(host, server="Kyoukai stub server", public=public)
-        _require_h11()
+        require_httptools()
         if timeout is None or timeout <= 0:
             raise ConfigError(f"timeout must be a positive number of seconds, not {timeout!r}")
         self.router = router
@@ -71,8 +64,7 @@ class KyoukaiStubServer(LoopServer, HostedService):
         self.address: str | None = None
         self.diagnostics: list[str] = []
         self._server: asyncio.AbstractServer | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._connections: set[HTTP1Connection] = set()
         self._init_loop_state()
         self.thread_name = f"rpctest-kyoukai-stub-{service or 'app'}"
 
@@ -91,7 +83,10 @@ class KyoukaiStubServer(LoopServer, HostedService):
         if self._server is not None:
             return self
         self._loop = asyncio.get_running_loop()
-        self._server = await asyncio.start_server(self._connected, self.host, self.port)
+        loop = self._loop
+        self._server = await loop.create_server(
+            lambda: HTTP1Connection(self._answer, self._diagnose, _SERVER, self._connections), self.host, self.port
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         self.address = f"http://{self.host}:{self.port}"
         stubbing.register_endpoint(self.address)
@@ -106,13 +101,16 @@ class KyoukaiStubServer(LoopServer, HostedService):
         if self.address:
             stubbing.unregister_endpoint(self.address)
         server.close()
-        for writer in list(self._writers):
-            writer.close()
-        tasks = [task for task in self._tasks if not task.done()]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        connections = list(self._connections)
+        for connection in connections:
+            connection.close()
+        if connections:  # their sockets close on the loop; a client that reads nothing is cut off
+            _done, pending = await asyncio.wait([c.closed for c in connections], timeout=1.0)
+            for connection in connections:
+                if not connection.closed.done():
+                    connection.abort()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
         await server.wait_closed()
 
     @property
@@ -138,110 +136,30 @@ class KyoukaiStubServer(LoopServer, HostedService):
         reply: Reply = self.client.call(Call(stubbing.STACK, self.service or "kyoukai", operation, body, meta=meta), timeout=meta.get("timeout"))
         return reply
 
-    # -- connections -----------------------------------------------------------------------------------
+    # -- answering ------------------------------------------------------------------------------------
 
-    async def _connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._tasks.add(task)
-        self._writers.add(writer)
-        try:
-            with contained(f"a connection from {writer.get_extra_info('peername')}", self._diagnose, then="connection closed"):
-                try:
-                    await self._serve_connection(reader, writer)
-                except (ConnectionError, asyncio.IncompleteReadError):
-                    pass  # the client went away
-        except asyncio.CancelledError:
-            pass
-        finally:
-            self._writers.discard(writer)
-            if task is not None:
-                self._tasks.discard(task)
-            writer.close()
-            try:
-                await writer.wait_closed()
-            except (ConnectionError, asyncio.CancelledError):
-                pass
-
-    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        h11 = _require_h11()
-        conn = h11.Connection(h11.SERVER)
-        while True:
-            request, body = None, bytearray()
-            while True:
-                try:
-                    event = conn.next_event()
-                except h11.RemoteProtocolError as exc:
-                    self._diagnose(f"a request that is not HTTP/1.1 ({exc}); answered 400")
-                    await self._send(writer, conn, 400, [("Content-Type", "text/plain; charset=utf-8")], str(exc).encode(), force=True)
-                    return
-                if event is h11.NEED_DATA:
-                    data = await reader.read(_READ)
-                    conn.receive_data(data)  # b"" is the client closing
-                    continue
-                if isinstance(event, h11.Request):
-                    request = event
-                elif isinstance(event, h11.Data):
-                    body += event.data
-                elif isinstance(event, h11.EndOfMessage):
-                    break
-                elif isinstance(event, h11.ConnectionClosed):
-                    return
-            assert request is not None
-            status, headers, content = self._answer(request, bytes(body))
-            await self._send(writer, conn, status, headers, content, head=request.method == b"HEAD")
-            if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
-                return
-            try:
-                conn.start_next_cycle()
-            except h11.LocalProtocolError:
-                return
-
-    def _answer(self, request: Any, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-        target = request.target.decode("latin-1")
+    def _answer(self, method: str, target: str, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+        """(status, headers, content) for one request (:data:`.http1.Respond`)."""
         path, _, query = target.partition("?")
         if "://" in path:  # absolute-form target
             path = "/" + path.split("://", 1)[1].partition("/")[2]
-        method = request.method.decode("ascii", "replace")
-        content_type = next((v.decode("latin-1") for k, v in request.headers if k == b"content-type"), None)
+        content_type = next((v.decode("latin-1") for k, v in headers if k.lower() == b"content-type"), None)
         service = self.service
         if service is None:
             text = "no Kyoukai stubs are active" if not self.router.active(stubbing.STACK) else (
                 "several Kyoukai services are stubbed: start the stub server with service=NAME"
             )
             self._diagnose(f"{method} {target}: {text}")
-            return 404, [("Content-Type", "text/plain; charset=utf-8")], text.encode()
+            return 404, _TEXT, text.encode()
         try:
             result = stubbing.answer(self.router, service, method, path, query, body, content_type)
         except Exception as exc:  # a stub or side effect that failed: the server failing, as Kyoukai would
             _logger.debug("stub failure", exc_info=True)
             self._diagnose(f"{method} {target}: the stub raised {exc!r}; answered 500")
-            return 500, [("Content-Type", "text/plain; charset=utf-8")], f"stub raised {exc!r}".encode()
+            return 500, _TEXT, f"stub raised {exc!r}".encode()
         if result.explanation:
             self._diagnose(f"{method} {target}: answered {result.status}: {result.explanation}")
         return result.status, result.headers, result.content
-
-    async def _send(
-        self, writer: asyncio.StreamWriter, conn: Any, status: int, headers: list[tuple[str, str]], content: bytes,
-        *, head: bool = False, force: bool = False,
-    ) -> None:
-        h11 = _require_h11()
-        names = {name.lower() for name, _ in headers}
-        all_headers = [*headers, ("Server", _SERVER)]
-        if status != 204 and "content-length" not in names:
-            all_headers.append(("Content-Length", str(len(content))))
-        if force:
-            all_headers.append(("Connection", "close"))
-        try:
-            data = conn.send(h11.Response(status_code=status, headers=all_headers))
-            if content and not head and status != 204:
-                data += conn.send(h11.Data(data=content))
-            data += conn.send(h11.EndOfMessage())
-        except h11.LocalProtocolError as exc:
-            self._diagnose(f"could not write a {status} response: {exc}")
-            return
-        writer.write(data)
-        await writer.drain()
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("%s", text)

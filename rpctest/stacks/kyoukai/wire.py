@@ -291,15 +291,16 @@ class KyoukaiClient:
         if transport is not None:
             options["transport"] = transport
         self._client = httpx.Client(**options)
-        #: rpctest's own servers (stub servers, hosted apps) are called over plain http.client: see
-        #: :mod:`.plain_http`; None where httpx must carry every request
+        #: rpctest's own servers (stub servers, hosted apps) are called over a plain socket: see
+        #: :mod:`.plain_http`; None where httpx must carry every request (or httptools is missing)
         self._plain: PlainHTTP | None = None
         self._base = ""
         if transport is None and self.address.startswith("http://"):
-            from rpctest.stacks.kyoukai.plain_http import PlainHTTP
+            from rpctest.stacks.kyoukai.plain_http import PlainHTTP, available
 
-            self._plain = PlainHTTP(self.address, options["headers"], auth)
-            self._base = _base_of(self.address)
+            if available():
+                self._plain = PlainHTTP(self.address, options["headers"], auth)
+                self._base = _base_of(self.address)
 
     def call(self, call: Call, *, timeout: float | None = None) -> Reply:
         timeout = self.timeout if timeout is None else timeout
