@@ -339,6 +339,11 @@ def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: hy
 
     if seed is not None:
         property_ = hypothesis.seed(seed)(property_)
+    # a run is seeded (``hypothesis.seed`` turns the example database off) or derandomized (which
+    # implies no database): no database key, so Hypothesis does not tokenize this function's source
+    # for one on every run (the same attribute ``hypothesis.find`` sets; a fuzz run's first bug
+    # came a third later for it)
+    property_._hypothesis_internal_database_key = None  # type: ignore[attr-defined]
 
     try:
         property_()

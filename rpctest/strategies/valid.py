@@ -361,11 +361,36 @@ def float_bounds(schema: Mapping[str, Any]) -> dict[str, Any] | None:
     return kwargs
 
 
+@functools.lru_cache(maxsize=2)
 def _characters(allow_surrogates: bool) -> SearchStrategy[str]:
     excluded: tuple[Any, ...] = () if allow_surrogates else ("Cs",)  # Any: Hypothesis types the names as literals
     if "exclude_categories" in inspect.signature(st.characters).parameters:
         return st.characters(exclude_categories=excluded)
     return st.characters(blacklist_categories=excluded)  # Hypothesis before the rename
+
+
+@functools.lru_cache(maxsize=2)
+def _shared_pieces(allow_surrogates: bool) -> tuple[SearchStrategy[str], SearchStrategy[Any], SearchStrategy[Any]]:
+    """(alphabet, scalars, JSON-like values) of a compiler: built once per process, not per
+    :class:`SchemaCompiler` (``st.recursive`` does real work when it is built, and the fuzz engine
+    compiles every operation's schema on each run). Strategies hold no state between draws."""
+    alphabet = _characters(allow_surrogates)
+    scalars: SearchStrategy[Any] = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(INT64_MIN, INT64_MAX),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(alphabet, max_size=20),
+    )
+    json_values: SearchStrategy[Any] = st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(st.text(alphabet, max_size=10), children, max_size=4),
+        ),
+        max_leaves=8,
+    )
+    return alphabet, scalars, json_values
 
 
 def or_fallback(
@@ -502,24 +527,9 @@ class SchemaCompiler:
         self.formats: dict[str, SearchStrategy[str]] = {**registered_formats(), **(formats or {})}
         self.allow_surrogates = allow_surrogates
         self.utc = utc
-        self.alphabet = _characters(allow_surrogates)
+        self.alphabet, self.scalars, self.json_values = _shared_pieces(allow_surrogates)
         self._strategies: dict[int, tuple[Any, SearchStrategy[Any]]] = {}
         self._checks: dict[int, tuple[Any, Check]] = {}
-        self.scalars: SearchStrategy[Any] = st.one_of(
-            st.none(),
-            st.booleans(),
-            st.integers(INT64_MIN, INT64_MAX),
-            st.floats(allow_nan=False, allow_infinity=False),
-            self.text(max_size=20),
-        )
-        self.json_values: SearchStrategy[Any] = st.recursive(
-            self.scalars,
-            lambda children: st.one_of(
-                st.lists(children, max_size=4),
-                st.dictionaries(self.text(max_size=10), children, max_size=4),
-            ),
-            max_leaves=8,
-        )
 
     # -- shared pieces
 
