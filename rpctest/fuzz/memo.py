@@ -71,10 +71,6 @@ class StrategyMemo:
                 kept.popitem(last=False)
         return strategy
 
-    def clear(self) -> None:
-        with self._lock:
-            self._by_adapter.clear()
-
 
 def _same(before: dict[str, Any], now: dict[str, Any]) -> bool:
     return before.keys() == now.keys() and all(before[name] is now[name] for name in now)
