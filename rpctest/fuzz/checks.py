@@ -44,6 +44,14 @@ class Case:
     codes_open: bool = False
     standard_codes: frozenset[str | int] = frozenset()
 
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """How Hypothesis shows a case in the notes of a failure: the operation, mode and request
+        (:class:`~rpctest.fuzz.engine.Failure` is what rpctest reports). Hypothesis would otherwise
+        print the whole dataclass, compiled response schema included, and parse that text to decide
+        how to show it: a large part of the time to a first failure."""
+        defect = f", defect={self.defect}" if self.defect is not None else ""
+        printer.text(f"Case({self.operation!r}, {self.mode}, body={describe_value(self.body, 400)}{defect})")
+
     def allows(self, code: str | int) -> bool:
         """Whether ``code`` is an answer this operation may give on purpose."""
         return code in self.allowed_codes or (self.codes_open and code not in self.standard_codes)

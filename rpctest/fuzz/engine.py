@@ -23,6 +23,7 @@ from rpctest.contracts.format import OperationSpec, ProviderContract
 from rpctest.exceptions import ConfigError, RpctestError, TransportError
 from rpctest.fuzz.applicable import split_checks
 from rpctest.fuzz.checks import CHECKS, NEGATIVE, POSITIVE, UNKNOWN_OPERATION, Case, Check, describe_errors
+from rpctest.fuzz.memo import StrategyMemo, plain_key
 from rpctest.model import Call, ErrorKind, Reply, RpcError
 from rpctest.progress import Task
 from rpctest.progress import current as current_progress
@@ -233,19 +234,34 @@ def case_codes(target: Target, op: OperationSpec) -> dict[str, Any]:
     }
 
 
-def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
-    """A Hypothesis strategy of :class:`Case` for one operation (``mode``: positive, negative, all)."""
-    from hypothesis import strategies as st
+#: case strategies of earlier runs (:mod:`rpctest.fuzz.memo` says why and when one is reused)
+_STRATEGIES = StrategyMemo()
 
+
+def case_strategy(target: Target, op: OperationSpec, mode: str) -> Any:
+    """A Hypothesis strategy of :class:`Case` for one operation (``mode``: positive, negative, all);
+    the one an earlier run built from the same operation, codes, mode and options, if any."""
     from rpctest.stacks import get_adapter
-    from rpctest.strategies import from_schema, invalid_from_schema
+    from rpctest.strategies.valid import registered_formats
 
     if mode not in MODES:
         raise ConfigError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     adapter = get_adapter(target.stack)
-    response_schema = compile_schema(op.response)
     codes = case_codes(target, op)
     options = adapter.strategy_options()
+    key = plain_key(target.stack, mode, op.name, op.to_dict(), sorted(codes["allowed_codes"], key=repr), codes["codes_open"],
+                    sorted(codes["standard_codes"], key=repr), sorted(options))
+    identity = {**{f"format {name}": value for name, value in registered_formats().items()},
+                **{f"option {name}": value for name, value in options.items()}}
+    return _STRATEGIES.get(adapter, key, identity, lambda: _build_case_strategy(adapter, op, mode, codes, options))
+
+
+def _build_case_strategy(adapter: Any, op: OperationSpec, mode: str, codes: dict[str, Any], options: dict[str, Any]) -> Any:
+    from hypothesis import strategies as st
+
+    from rpctest.strategies import from_schema, invalid_from_schema
+
+    response_schema = compile_schema(op.response)
     parts = []
     if mode in ("positive", "all"):
         valid = from_schema(op.request, **options)
@@ -339,6 +355,11 @@ def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: hy
 
     if seed is not None:
         property_ = hypothesis.seed(seed)(property_)
+    # a run is seeded (``hypothesis.seed`` turns the example database off) or derandomized (which
+    # implies no database): no database key, so Hypothesis does not read and tokenize this
+    # function's source for one on every run (the attribute ``hypothesis.find`` sets; about 0.5 ms of
+    # a run whose first case fails)
+    setattr(property_, "_hypothesis_internal_database_key", None)  # noqa: B010 - typed the same with and without stubs
 
     try:
         property_()

@@ -361,11 +361,108 @@ def float_bounds(schema: Mapping[str, Any]) -> dict[str, Any] | None:
     return kwargs
 
 
+#: ``st.characters``' names before Hypothesis renamed them (6.84)
+_OLD_CHARACTER_NAMES = {"categories": "whitelist_categories", "exclude_categories": "blacklist_categories",
+                        "include_characters": "whitelist_characters", "exclude_characters": "blacklist_characters"}
+
+
+def _characters_of(**options: Any) -> SearchStrategy[str]:
+    """``st.characters(**options)`` under the names of the Hypothesis installed."""
+    if not _renamed_character_options():
+        options = {_OLD_CHARACTER_NAMES.get(name, name): value for name, value in options.items()}
+    return st.characters(**options)
+
+
+@functools.lru_cache(maxsize=1)
+def _renamed_character_options() -> bool:
+    return "exclude_categories" in inspect.signature(st.characters).parameters
+
+
+@functools.lru_cache(maxsize=2)
 def _characters(allow_surrogates: bool) -> SearchStrategy[str]:
     excluded: tuple[Any, ...] = () if allow_surrogates else ("Cs",)  # Any: Hypothesis types the names as literals
-    if "exclude_categories" in inspect.signature(st.characters).parameters:
-        return st.characters(exclude_categories=excluded)
-    return st.characters(blacklist_categories=excluded)  # Hypothesis before the rename
+    return _characters_of(exclude_categories=excluded)
+
+
+#: a character class is spelled out (or its complement) up to this many characters
+_LISTED_CHARACTERS = 4096
+
+
+@functools.lru_cache(maxsize=256)
+def atom_characters(atom: str, allow_surrogates: bool) -> SearchStrategy[str] | None:
+    """One character matching the single-character regex ``atom`` (a literal, ``.``, ``\\d``, a class
+    of literals and ranges or its complement), as ``st.characters`` or ``st.just``; None for any other
+    atom (``\\w``, ``\\s``, a class naming categories), which ``st.from_regex`` draws instead.
+
+    The same characters ``st.from_regex(atom, fullmatch=True)`` draws, but as a strategy ``st.text``
+    draws a whole string of in one step, where from_regex's characters are drawn one at a time, each
+    through its group cache and a fullmatch filter: most of the time of drawing a path parameter
+    such as ``^[A-Za-z0-9_-]+$``."""
+    try:
+        try:
+            from re import _parser as parser  # type: ignore[attr-defined]
+        except ImportError:  # Python < 3.11
+            import sre_parse as parser
+        items = list(parser.parse(atom).data)
+    except Exception:  # noqa: BLE001 - a private API: not understood means from_regex
+        return None
+    if len(items) != 1:
+        return None
+    op, value = str(items[0][0]), items[0][1]
+    no_surrogates: tuple[Any, ...] = () if allow_surrogates else ("Cs",)
+    if op == "LITERAL":
+        char = chr(value)
+        return st.just(char) if allow_surrogates or not 0xD800 <= value <= 0xDFFF else None
+    if op == "NOT_LITERAL":
+        return _characters_of(exclude_categories=no_surrogates, exclude_characters=chr(value))
+    if op == "ANY":  # no DOTALL in a single atom: anything but a newline
+        return _characters_of(exclude_categories=no_surrogates, exclude_characters="\n")
+    if op != "IN":
+        return None
+    members = list(value)
+    negated = bool(members) and str(members[0][0]) == "NEGATE"
+    if negated:
+        members = members[1:]
+    if [str(kind) for kind, _ in members] == ["CATEGORY"] and str(members[0][1]) == "CATEGORY_DIGIT" and not negated:
+        return _characters_of(categories=("Nd",))  # Python's \d on text: Unicode category Nd
+    listed: list[str] = []
+    for kind, item in members:
+        if str(kind) == "LITERAL":
+            listed.append(chr(item))
+        elif str(kind) == "RANGE" and item[1] - item[0] < _LISTED_CHARACTERS:
+            listed.extend(chr(code) for code in range(item[0], item[1] + 1))
+        else:
+            return None
+        if len(listed) > _LISTED_CHARACTERS:
+            return None
+    if negated:
+        return _characters_of(exclude_categories=no_surrogates, exclude_characters="".join(listed))
+    kept = "".join(sorted({c for c in listed if allow_surrogates or not 0xD800 <= ord(c) <= 0xDFFF}))
+    return _characters_of(categories=(), include_characters=kept) if kept else None
+
+
+@functools.lru_cache(maxsize=2)
+def _shared_pieces(allow_surrogates: bool) -> tuple[SearchStrategy[str], SearchStrategy[Any], SearchStrategy[Any]]:
+    """(alphabet, scalars, JSON-like values) of a compiler: built once per process, not per
+    :class:`SchemaCompiler` (``st.recursive`` does real work when it is built, and the fuzz engine
+    compiles every operation's schema on each run). Strategies hold no state between draws."""
+    alphabet = _characters(allow_surrogates)
+    scalars: SearchStrategy[Any] = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(INT64_MIN, INT64_MAX),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(alphabet, max_size=20),
+    )
+    json_values: SearchStrategy[Any] = st.recursive(
+        scalars,
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.dictionaries(st.text(alphabet, max_size=10), children, max_size=4),
+        ),
+        max_leaves=8,
+    )
+    return alphabet, scalars, json_values
 
 
 def or_fallback(
@@ -502,24 +599,9 @@ class SchemaCompiler:
         self.formats: dict[str, SearchStrategy[str]] = {**registered_formats(), **(formats or {})}
         self.allow_surrogates = allow_surrogates
         self.utc = utc
-        self.alphabet = _characters(allow_surrogates)
+        self.alphabet, self.scalars, self.json_values = _shared_pieces(allow_surrogates)
         self._strategies: dict[int, tuple[Any, SearchStrategy[Any]]] = {}
         self._checks: dict[int, tuple[Any, Check]] = {}
-        self.scalars: SearchStrategy[Any] = st.one_of(
-            st.none(),
-            st.booleans(),
-            st.integers(INT64_MIN, INT64_MAX),
-            st.floats(allow_nan=False, allow_infinity=False),
-            self.text(max_size=20),
-        )
-        self.json_values: SearchStrategy[Any] = st.recursive(
-            self.scalars,
-            lambda children: st.one_of(
-                st.lists(children, max_size=4),
-                st.dictionaries(self.text(max_size=10), children, max_size=4),
-            ),
-            max_leaves=8,
-        )
 
     # -- shared pieces
 
@@ -737,9 +819,14 @@ class SchemaCompiler:
 
         return padded()
 
+    def _atom_characters(self, atom: str) -> SearchStrategy[str]:
+        """One character matching ``atom`` (a single-character regex) from the compiler's alphabet."""
+        fast = atom_characters(atom, self.allow_surrogates)
+        return fast if fast is not None else st.from_regex(atom, fullmatch=True, alphabet=self.alphabet)
+
     def _atom_strings(self, atoms: list[tuple[str, int, int | None]], lo: int, hi: int | None) -> SearchStrategy[str]:
         """Strings of the atoms in sequence, each repeated within its bounds, ``lo`` to ``hi`` long."""
-        characters = [st.from_regex(atom, fullmatch=True, alphabet=self.alphabet) for atom, _, _ in atoms]
+        characters = [self._atom_characters(atom) for atom, _, _ in atoms]
         if any(strategy.is_empty for strategy in characters):
             return st.nothing()
         least = sum(low for _, low, _ in atoms)

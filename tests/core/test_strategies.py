@@ -543,3 +543,36 @@ def test_an_integral_float_is_a_wrong_type_defect_for_an_integer() -> None:
     found = find(invalid_from_schema(schema, min_depth=1),
                  lambda bad: isinstance(bad.body.get("n"), float) and bad.body["n"].is_integer(), settings=settings(database=None, max_examples=2000))
     assert found.defect.kind == "wrong_type" and 1 <= found.body["n"] <= 100
+
+
+ATOMS = ["[A-Za-z0-9_-]", "[^/]", ".", r"\d", "a", r"\-", "[a-z]", r"[\d]", r"[\]a]", "[^a-c]", r"\S", r"\w"]
+
+
+@pytest.mark.parametrize("atom", ATOMS)
+def test_a_pattern_atom_draws_only_characters_it_matches(atom: str) -> None:
+    from rpctest.strategies.valid import SchemaCompiler
+
+    characters = SchemaCompiler()._atom_characters(atom)
+
+    @FEW
+    @given(st.text(characters, min_size=1, max_size=8))
+    def check(value: str) -> None:
+        assert all(re.fullmatch(atom, c) and not 0xD800 <= ord(c) <= 0xDFFF for c in value), value
+
+    check()
+
+
+def test_a_negated_class_reaches_beyond_ascii_and_surrogates_only_when_allowed() -> None:
+    from rpctest.strategies.valid import SchemaCompiler
+
+    wide = find(SchemaCompiler()._atom_characters("[^/]"), lambda c: ord(c) > 127, settings=settings(database=None))
+    assert ord(wide) > 127 and wide != "/"
+    surrogate = find(SchemaCompiler(allow_surrogates=True)._atom_characters("[^/]"), lambda c: 0xD800 <= ord(c) <= 0xDFFF,
+                     settings=settings(database=None, max_examples=5000))
+    assert 0xD800 <= ord(surrogate) <= 0xDFFF
+
+
+def test_a_path_parameter_pattern_draws_long_values_of_its_characters() -> None:
+    schema = {"type": "string", "pattern": "^[A-Za-z0-9_-]+$", "minLength": 1, "maxLength": 16}
+    long = find(from_schema(schema), lambda s: len(s) >= 8, settings=settings(database=None, max_examples=500))
+    assert re.fullmatch("[A-Za-z0-9_-]{8}", long)
