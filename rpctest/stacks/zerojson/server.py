@@ -62,6 +62,7 @@ from rpctest.model import Call, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.zerojson import wire
 from rpctest.stacks.zerojson.errors import RemoteError, ServiceNotFound, to_wire
+from rpctest.stacks.zerojson.frames import NOBLOCK, recv_frames, send_frames
 from rpctest.stacks.zerojson.service import (
     InterfaceInfo,
     Request,
@@ -94,6 +95,7 @@ DEFAULT_SESSION_TIMEOUT = 3600.0
 #: what PyCOM answers (code 1) for any exception that is not a RemoteError
 UNKNOWN_ERROR_MESSAGE = "Unknown error during request"
 _POLL_MS = 1000
+_PURGE_SECONDS = 1.0
 _JOIN_SECONDS = 10.0
 
 
@@ -368,19 +370,29 @@ class ZeroJSONServer(HostedService):
     # -- the loop ----------------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        """Poll the ROUTER and the wake socket; answer one message per readable poll, and drop idle
+        sessions once a second (expiry is checked on lookup: purging only frees their memory).
+
+        One message per poll, as the bare echo it is measured against: draining until ``zmq.Again``
+        built an exception for every message, and a burst still comes out one poll per message.
+        """
         sock, wake = self._socket, self._wake_rx
         assert sock is not None and wake is not None
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
         poller.register(wake, zmq.POLLIN)
+        next_purge = time.monotonic() + _PURGE_SECONDS
         try:
             while not self._stopping.is_set():
                 ready = dict(poller.poll(_POLL_MS))
                 if wake in ready:
                     break
                 if sock in ready:
-                    self._drain(sock)
-                self.sessions.purge()
+                    self._answer_one(sock)
+                now = time.monotonic()
+                if now >= next_purge:
+                    self.sessions.purge()
+                    next_purge = now + _PURGE_SECONDS
         except Exception as exc:  # pragma: no cover - a bug in this module; recorded, not raised in a thread
             self.error = exc
             _logger.exception("the ZeroJSON server loop at %s failed", self.address)
@@ -403,19 +415,18 @@ class ZeroJSONServer(HostedService):
         except OSError:
             _logger.debug("could not remove the ipc socket file %s", path, exc_info=True)
 
-    def _drain(self, sock: zmq.Socket) -> None:
-        while not self._stopping.is_set():
-            try:
-                frames = sock.recv_multipart(flags=zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            with contained(f"a message of {len(frames)} frame(s)", self._diagnose, then="no reply was sent"):
-                reply = self.handle(frames)
-                if reply is not None:
-                    try:
-                        sock.send_multipart(reply)
-                    except zmq.ZMQError as exc:  # pragma: no cover - ROUTER drops rather than fails
-                        self._diagnose(f"could not send a reply: {exc!r}")
+    def _answer_one(self, sock: zmq.Socket) -> None:
+        try:
+            frames = recv_frames(sock, NOBLOCK)
+        except zmq.Again:  # pragma: no cover - the poll said a message was there
+            return
+        with contained(f"a message of {len(frames)} frame(s)", self._diagnose, then="no reply was sent"):
+            reply = self.handle(frames)
+            if reply is not None:
+                try:
+                    send_frames(sock, reply)
+                except zmq.ZMQError as exc:  # pragma: no cover - ROUTER drops rather than fails
+                    self._diagnose(f"could not send a reply: {exc!r}")
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("ZeroJSON server %s: %s", self.address, text)
