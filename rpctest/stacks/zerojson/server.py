@@ -53,7 +53,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import zmq
 
@@ -175,6 +175,19 @@ class _Hosted:
     def __init__(self, info: InterfaceInfo, instance: Any) -> None:
         self.info = info
         self.instance = instance
+
+
+class _Encoded:
+    """A reply already encoded: its application frames (a stub's constant reply, encoded once)."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames: list[bytes]) -> None:
+        self.frames = frames
+
+
+#: what handling one request settles on: a reply to encode, or (a stub's) one encoded already
+_Answered = TypeVar("_Answered", bound="wire.Response | _Encoded")
 
 
 class _CallState:
@@ -444,19 +457,32 @@ class ZeroJSONServer(HostedService):
                 "b'' first, as REQ does)"
             )
             return None
-        response = self.answer(app)
+        response = self._answer(app, encoded=True)
         if response is None:
             return None
+        if isinstance(response, _Encoded):
+            return [*envelope, b"", *response.frames]
+        return [*envelope, b"", *self._encode(response)[0]]
+
+    def _encode(self, response: wire.Response) -> tuple[list[bytes], bool]:
+        """(the application frames of ``response``, whether they are its own): a result JSON cannot
+        hold is reported and answered code 1 instead."""
         try:
-            reply = wire.encode_response(response)
+            return wire.encode_response(response), True
         except TypeError as exc:
             self._diagnose(f"the result is not JSON-serializable ({exc}); answered code 1 instead")
             failed = wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE, session_id=response.session_id)
-            reply = wire.encode_response(failed)
-        return [*envelope, b"", *reply]
+            return wire.encode_response(failed), False
 
     def answer(self, app: list[bytes]) -> wire.Response | None:
         """The reply to the application frames of one request (None: PyCOM sends none)."""
+        response = self._answer(app, encoded=False)
+        assert not isinstance(response, _Encoded)
+        return response
+
+    def _answer(self, app: list[bytes], *, encoded: bool) -> wire.Response | _Encoded | None:
+        """:meth:`answer`; with ``encoded``, a stub's reply may come already encoded (see
+        :meth:`_stub_frames`)."""
         if len(app) < 2:
             self._diagnose(
                 f"a request of {len(app)} frame(s) after the delimiter got no reply: ZeroJSON needs "
@@ -486,12 +512,13 @@ class ZeroJSONServer(HostedService):
             return wire.Response(code=wire.BAD_REQUEST, error=f"Expected 2-3 parts, got {len(app)}")
         attachment = app[2] if len(app) == 3 else None
         state = _CallState()
-        response = self._guarded(lambda: self._dispatch(data, attachment, state), data)
+        response = self._guarded(lambda: self._dispatch(data, attachment, state, encoded), data)
         if state.session is not None:
+            assert not isinstance(response, _Encoded)  # only a call with no session gets one
             response.session_id = state.session.session_id
         return response
 
-    def _guarded(self, work: Callable[[], wire.Response], data: Mapping[str, Any]) -> wire.Response:
+    def _guarded(self, work: Callable[[], _Answered], data: Mapping[str, Any]) -> _Answered | wire.Response:
         """Run ``work``, turning what it raises into PyCOM's answer (RemoteError codes, else 1)."""
         try:
             return work()
@@ -518,23 +545,33 @@ class ZeroJSONServer(HostedService):
         )
         return _Answer(wire.UNKNOWN, UNKNOWN_ERROR_MESSAGE)
 
-    def _dispatch(self, data: Mapping[str, Any], attachment: bytes | None, state: _CallState) -> wire.Response:
+    def _dispatch(
+        self, data: Mapping[str, Any], attachment: bytes | None, state: _CallState, encoded: bool
+    ) -> wire.Response | _Encoded:
         interface, method = data["interface"], data["method"]
         if not _hashable(interface):
             raise self._type_confusion(data, "interface")
         hosted = self._hosted.get(interface)
-        stubbed = self.router is not None and interface in self._stubbed_interfaces()
+        router = self.router
+        call = None
+        if hosted is None and router is not None and isinstance(method, str):
+            # a stub server's every call: a stub that matches settles it (its interface is stubbed,
+            # and with nothing hosted there is no session to check), before the interfaces are listed
+            call = _stub_call(data, attachment)
+            stub = router.match(call)
+            if stub is not None:
+                return self._stub_frames(stub, call) if encoded else self._stub_response(stub, call)
+        stubbed = router is not None and interface in self._stubbed_interfaces()
         if hosted is None and not stubbed:
             raise _Answer(wire.BAD_REQUEST, f"Unsupported interface: {interface}")
         if hosted is not None and hosted.info.stateful:
             state.session = self._session(data)
         if not _hashable(method):
             raise self._type_confusion(data, "method")
-        call = None
-        if stubbed and isinstance(method, str):
+        if stubbed and isinstance(method, str) and call is None:
             call = _stub_call(data, attachment)
-            assert self.router is not None
-            stub = self.router.match(call)
+            assert router is not None
+            stub = router.match(call)
             if stub is not None:
                 return self._stub_response(stub, call)
         if hosted is None or method not in hosted.info.methods:
@@ -591,12 +628,37 @@ class ZeroJSONServer(HostedService):
         try:
             reply = self.router.respond(stub, call)
         except Exception as exc:
-            _logger.error("ZeroJSON server %s: the stub for %s.%s raised", self.address, call.service, call.operation, exc_info=True)
-            self.diagnostics.append(f"the stub for {call.service}.{call.operation} raised {exc!r}; answered code 1")
-            return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
-        return self._response_from_reply(reply, call)
+            return self._stub_raised(exc, call)
+        return self._response_from_reply(reply, call)[0]
 
-    def _response_from_reply(self, reply: Reply, call: Call) -> wire.Response:
+    def _stub_frames(self, stub: Stub, call: Call) -> wire.Response | _Encoded:
+        """:meth:`_stub_response`, encoded: a stub answering its own reply to every call has it
+        encoded once (:meth:`StubRouter.respond_encoded`), the JSON encoding being most of what
+        answering it cost. Only a call with no session comes here (a session's id is in the reply)."""
+        assert self.router is not None
+        encoding = False
+
+        def encode(reply: Reply) -> tuple[list[bytes], bool]:
+            nonlocal encoding
+            encoding = True
+            response, clean = self._response_from_reply(reply, call)
+            frames, encodable = self._encode(response)
+            return frames, clean and encodable  # kept only when nothing had to be reported
+
+        try:
+            return _Encoded(self.router.respond_encoded(stub, call, _STACK, encode))
+        except Exception as exc:
+            if encoding:  # not the stub's: as from handle(), the message fails alone
+                raise
+            return self._stub_raised(exc, call)
+
+    def _stub_raised(self, exc: Exception, call: Call) -> wire.Response:
+        _logger.error("ZeroJSON server %s: the stub for %s.%s raised", self.address, call.service, call.operation, exc_info=True)
+        self.diagnostics.append(f"the stub for {call.service}.{call.operation} raised {exc!r}; answered code 1")
+        return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
+
+    def _response_from_reply(self, reply: Reply, call: Call) -> tuple[wire.Response, bool]:
+        """(the response for a stub's reply, whether it needed nothing reported)."""
         meta = reply.meta or {}
         errors = list(reply.all_errors)
         response = wire.Response(
@@ -604,8 +666,10 @@ class ZeroJSONServer(HostedService):
         )
         if not errors:
             response.result = reply.body
-            return response
+            return response, True
+        clean = True
         if len(errors) > 1:
+            clean = False
             self._diagnose(
                 f"the stub for {call.service}.{call.operation} gave {len(errors)} errors; a ZeroJSON reply carries "
                 f"one, so only the first was sent"
@@ -613,9 +677,10 @@ class ZeroJSONServer(HostedService):
         try:
             response.code, response.error = to_wire(errors[0])
         except ValueError as exc:
+            clean = False
             self._diagnose(f"the stub for {call.service}.{call.operation}: {exc}; answered code 1")
             response.code, response.error = wire.UNKNOWN, UNKNOWN_ERROR_MESSAGE
-        return response
+        return response, clean
 
     def _unmatched(self, call: Call) -> wire.Response:
         """PyCOM's code 2 when nothing is stubbed for the method, else 4 naming the nearest stub."""
