@@ -429,6 +429,7 @@ class ZeroJSONServer(HostedService):
             _logger.debug("could not remove the ipc socket file %s", path, exc_info=True)
 
     def _answer_one(self, sock: zmq.Socket) -> None:
+        """Receive one message and send its reply; whatever handling it raises fails it alone."""
         try:
             frames = recv_frames(sock, NOBLOCK)
         except zmq.Again:  # pragma: no cover - the poll said a message was there
