@@ -97,6 +97,7 @@ class Stub:
         self._make_body = template(self.body)
         self._attachment = self.options.get("attachment")  # a binary side payload (ZeroJSON)
         self._reply_meta = {name: self.options[name] for name in self.adapter.reply_options if name in self.options}
+        self._encoded: dict[Hashable, Any] = {}  # respond_encoded's values, by key
 
     @property
     def stack(self) -> str:
@@ -181,25 +182,46 @@ class Stub:
         ``status=`` and ``headers=``) go into the reply's ``meta``, so that whoever answers from the
         reply (a stub server) and whoever records it (contract recording) sees them.
         """
-        handle = self.handle
         if self.answers_constant():
-            # the fast path every in-process stub and stub server shares: record, then answer a
-            # fresh copy of the prebuilt body (a consumer mutating it changes no later reply)
-            handle._rpctest_record(call)
-            return Reply(body=self._make_body(), errors=list(self.errors), attachment=self._attachment,
-                         meta=dict(self._reply_meta))
+            return self._own_reply(call)
         reply = self._reply(call)
         given = self._reply_meta
         if given:
             reply = dataclasses.replace(reply, meta={**(reply.meta or {}), **given})
         return reply
 
+    def respond_encoded(self, call: Call, key: Hashable, encode: Callable[[Reply], tuple[_T, bool]]) -> _T:
+        """What ``encode`` makes of :meth:`respond`'s reply, worked out once while the stub answers
+        its own reply (no side effect, nothing set on the handle): every such reply is the same, so
+        a stub server encodes it for the first call and sends those bytes again, the call recorded
+        as :meth:`respond` records it. ``encode`` returns (value, keep): keep False (it reported
+        something about this reply, which must be reported again next time) keeps nothing. ``key``
+        tells encoders apart (a stack's name); the kept value is shared by calls, not to be mutated.
+        """
+        if not self.answers_constant():
+            return encode(self.respond(call))[0]
+        kept = self._encoded.get(key, _MISSING)
+        if kept is not _MISSING:
+            self.handle._rpctest_record(call)
+            return kept  # type: ignore[no-any-return]
+        value, keep = encode(self._own_reply(call))
+        if keep:
+            self._encoded[key] = value
+        return value
+
     def answers_constant(self) -> bool:
-        """Whether :meth:`respond` answers every call with the same reply (its own body, errors and
-        options: no side effect, nothing the test set on the handle), so that what a server makes of
-        that reply (its bytes) can be made once."""
+        """Whether :meth:`respond` answers every call with the same reply (its own body, errors,
+        attachment and options: no side effect, nothing the test set on the handle), so that what a
+        server makes of that reply (its bytes) can be made once (:meth:`respond_encoded`)."""
         handle = self.handle
         return self._plain and handle._mock_side_effect is None and handle._mock_return_value is _UNSET
+
+    def _own_reply(self, call: Call) -> Reply:
+        # the fast path every in-process stub and stub server shares: record, then answer a
+        # fresh copy of the prebuilt body (a consumer mutating it changes no later reply)
+        self.handle._rpctest_record(call)
+        return Reply(body=self._make_body(), errors=list(self.errors), attachment=self._attachment,
+                     meta=dict(self._reply_meta))
 
     def _reply(self, call: Call) -> Reply:
         handle = self.handle
@@ -402,6 +424,13 @@ class StubRouter:
             self.emit(Interaction(call=call, reply=reply, source="stub", states=stub.states,
                                   matchers=stub.recorded_matchers()))
         return reply
+
+    def respond_encoded(self, stub: Stub, call: Call, key: Hashable, encode: Callable[[Reply], tuple[_T, bool]]) -> _T:
+        """:meth:`Stub.respond_encoded` (a stub server's reply, encoded once while it stays the same),
+        except while someone observes the interactions: a recorder needs each reply itself."""
+        if self._listeners:
+            return encode(self.respond(stub, call))[0]
+        return stub.respond_encoded(call, key, encode)
 
     def unmatched(self, call: Call, *, reason: str = "") -> UnmatchedCall:
         """Build (and remember, for strict mode) the error for a call no stub matched."""

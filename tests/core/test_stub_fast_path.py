@@ -164,3 +164,95 @@ def test_records_made_by_other_threads_while_the_test_reads_are_all_kept(toy: To
     assert sorted(body["n"] for body in handle.call_bodies) == list(range(1000))
     assert len(handle.mock_calls) == 1000
 
+
+
+# -- a stub server's reply, encoded once (StubRouter.respond_encoded) ------------------------------------
+
+
+class CountingEncoder:
+    """An encoder as a stub server has one: the reply's bytes, and whether they may be kept."""
+
+    def __init__(self, keep: bool = True) -> None:
+        self.replies: list[Any] = []
+        self.keep = keep
+
+    def __call__(self, reply: Any) -> tuple[bytes, bool]:
+        self.replies.append(reply)
+        return repr((reply.body, [error.code for error in reply.errors])).encode(), self.keep
+
+
+def encoded_call(encode: CountingEncoder, body: Any = None, key: str = "toy") -> bytes:
+    from rpctest.model import Call
+    from rpctest.stubs.router import router
+
+    call = Call("toy", "svc", "get", body)
+    stub = router.match(call)
+    assert stub is not None
+    return router.respond_encoded(stub, call, key, encode)
+
+
+def test_a_stub_answering_its_own_reply_is_encoded_once_and_every_call_recorded(toy: ToyAdapter) -> None:
+    encode = CountingEncoder()
+    with stub_action("svc", "get", stack="toy", body={"x": 1}) as handle:
+        answers = [encoded_call(encode, {"n": n}) for n in range(3)]
+    assert answers == [repr(({"x": 1}, [])).encode()] * 3
+    assert len(encode.replies) == 1
+    assert handle.call_count == 3 and handle.call_bodies == ({"n": 0}, {"n": 1}, {"n": 2})
+    assert [call.body for call in handle.calls] == [{"n": 0}, {"n": 1}, {"n": 2}]
+
+
+def test_each_key_is_encoded_apart(toy: ToyAdapter) -> None:
+    first, second = CountingEncoder(), CountingEncoder()
+    with stub_action("svc", "get", stack="toy", body=1):
+        encoded_call(first, key="one")
+        encoded_call(second, key="two")
+        encoded_call(first, key="one")
+        encoded_call(second, key="two")
+    assert len(first.replies) == 1 and len(second.replies) == 1
+
+
+def test_a_value_set_on_the_handle_is_encoded_on_every_call_it_answers(toy: ToyAdapter) -> None:
+    encode = CountingEncoder()
+    with stub_action("svc", "get", stack="toy", body={"x": 1}) as handle:
+        assert encoded_call(encode) == repr(({"x": 1}, [])).encode()
+        handle.return_value = {"x": 2}
+        assert encoded_call(encode) == repr(({"x": 2}, [])).encode()
+        assert encoded_call(encode) == repr(({"x": 2}, [])).encode()
+        handle.return_value = mock.sentinel.rpctest_unset  # what reset_mock(return_value=True) puts back
+        assert encoded_call(encode) == repr(({"x": 1}, [])).encode()
+    assert len(encode.replies) == 3 and handle.call_count == 4
+
+
+def test_a_side_effect_stub_is_encoded_on_every_call(toy: ToyAdapter) -> None:
+    encode = CountingEncoder()
+    with stub_action("svc", "get", stack="toy", side_effect=lambda body: {"echo": body}) as handle:
+        assert encoded_call(encode, 1) == repr(({"echo": 1}, [])).encode()
+        assert encoded_call(encode, 2) == repr(({"echo": 2}, [])).encode()
+    assert len(encode.replies) == 2 and handle.call_count == 2
+
+
+def test_an_encoding_not_to_keep_is_made_again_for_the_next_call(toy: ToyAdapter) -> None:
+    encode = CountingEncoder(keep=False)
+    with stub_action("svc", "get", stack="toy", errors=["BAD"]):
+        encoded_call(encode)
+        encoded_call(encode)
+    assert len(encode.replies) == 2 and encode.replies[0].errors[0].code == "BAD"
+
+
+def test_while_a_recorder_listens_every_reply_is_made_and_observed(toy: ToyAdapter) -> None:
+    from rpctest.stubs.router import router
+
+    encode = CountingEncoder()
+    seen: list[Any] = []
+    with stub_action("svc", "get", stack="toy", body={"x": 1}):
+        stop = router.add_listener(seen.append)
+        try:
+            encoded_call(encode, 1)
+            encoded_call(encode, 2)
+        finally:
+            stop()
+        encoded_call(encode, 3)
+        encoded_call(encode, 4)
+    assert [interaction.call.body for interaction in seen] == [1, 2]
+    assert [interaction.reply.body for interaction in seen] == [{"x": 1}, {"x": 1}]
+    assert len(encode.replies) == 3  # one per observed call, then one kept for the rest

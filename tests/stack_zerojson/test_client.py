@@ -156,6 +156,19 @@ def test_timeout_then_reuse(client: ZeroJSONClient) -> None:
     assert client.call("com.example.calc", "add", {"a": 1, "b": 1}).body == 2
 
 
+def test_each_call_waits_its_own_timeout(client: ZeroJSONClient) -> None:
+    """The socket's receive timeout follows each call's: a long one after a short one still waits long
+    enough for a slow reply, and a short one after a long one still ends early."""
+    assert client.call("com.example.calc", "add", {"a": 1, "b": 2}, timeout=5).body == 3
+    with pytest.raises(CallTimeout, match="within 0.1 s"):  # no wait for the reply 0.4 s later
+        client.call("com.example.calc", "slow", {"ms": 400}, timeout=0.1)
+    # waits for the rest of the first slow call (the server's one thread) and then its own reply
+    assert client.call("com.example.calc", "slow", {"ms": 200}, timeout=5).body == 200
+    with pytest.raises(CallTimeout, match="within 0.1 s"):
+        client.call("com.example.calc", "slow", {"ms": 400}, timeout=0.1)
+    assert client.call("com.example.calc", "slow", {"ms": 200}).body == 200  # the client's own 5 s
+
+
 def test_record_tells_the_recorders(peers: Peers) -> None:
     from rpctest.stubs.router import router
 

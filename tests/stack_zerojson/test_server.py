@@ -426,6 +426,58 @@ def test_stub_error_codes_that_are_not_zerojson_codes(router: StubRouter) -> Non
             assert "NOT_A_CODE" in running.diagnostics[-1]
 
 
+def ask_raw(server: ZeroJSONServer, *frames: bytes) -> list[bytes] | None:
+    """The reply's frames as they came, delimiter included (None when nothing came)."""
+    with raw_dealer(server.address, server.context) as sock:
+        sock.send_multipart([b"", *frames])
+        return receive(sock, 5.0)
+
+
+def test_a_stubs_own_reply_is_the_same_bytes_every_call_and_every_call_is_recorded(router: StubRouter) -> None:
+    """The stub server encodes a stub's own reply once (issue 21); each call still gets it whole and is
+    recorded, and a value the test sets on the handle answers from the next call on."""
+    request = [b"CALL", wire.dumps(call("com.example.users", "get", {"id": 1})), b"in"]
+    with stub_action("com.example.users", "get", body={"id": 1, "name": "Пé"}, attachment=b"out", stack="zerojson",
+                     router=router) as get:
+        with serve_stubs(router) as running:
+            first, second = ask_raw(running, *request), ask_raw(running, *request)
+            assert first == second == [b"", b"OK", b'{"code": 0, "result": {"id": 1, "name": "\\u041f\\u00e9"}}', b"out"]
+            get.return_value = {"id": 2}  # the test's value is the whole reply: no attachment
+            assert ask_raw(running, *request) == [b"", b"OK", b'{"code": 0, "result": {"id": 2}}']
+            get.reset_mock(return_value=True)
+            assert ask_raw(running, *request) == first
+    assert get.call_count == 1 and len(get.calls) == 1  # reset_mock forgot the three before it
+    assert get.calls[0].attachment == b"in" and get.call_body == {"id": 1}
+
+
+def test_what_a_stubs_reply_needs_reported_is_reported_on_every_call(router: StubRouter) -> None:
+    with (
+        stub_action("com.example.users", "two", errors=[4, 5], stack="zerojson", router=router),
+        stub_action("com.example.users", "odd", body={"when": object()}, stack="zerojson", router=router),
+    ):
+        with serve_stubs(router) as running:
+            for _ in range(2):
+                assert ask(running, b"CALL", call("com.example.users", "two")) == {"code": 4, "error": None}
+                assert ask(running, b"CALL", call("com.example.users", "odd")) == {
+                    "code": 1,
+                    "error": "Unknown error during request",
+                }
+            assert [text.split(" ")[0:4] for text in running.diagnostics] == [
+                ["the", "stub", "for", "com.example.users.two"],
+                ["the", "result", "is", "not"],
+            ] * 2
+
+
+def test_a_stub_shadowing_a_stateful_interface_answers_with_the_session(router: StubRouter) -> None:
+    with serve(Counter, router=router) as running, stub_action(
+        "com.example.counter", "incr", body=7, stack="zerojson", router=router
+    ):
+        first = ask(running, b"CALL", call("com.example.counter", "incr"))
+        assert first["result"] == 7 and isinstance(first["session_id"], str)
+        again = ask(running, b"CALL", call("com.example.counter", "incr", session_id=first["session_id"]))
+        assert again == {"code": 0, "session_id": first["session_id"], "result": 7}
+
+
 # -- lifecycle -------------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from vectors import blob_bytes, iter_blobs, load, mask
 
 from rpctest.stacks.zerojson import wire
@@ -206,3 +208,32 @@ def test_split_envelope() -> None:
     assert wire.split_envelope([b"id", b"", b"CALL", b"{}"]) == ([b"id"], [b"CALL", b"{}"])
     assert wire.split_envelope([b"a", b"b", b"", b"CALL", b"{}", b""]) == ([b"a", b"b"], [b"CALL", b"{}", b""])
     assert wire.split_envelope([b"id", b"CALL"]) == ([b"id", b"CALL"], None)
+    assert wire.split_envelope([b"", b"", b"CALL"]) == ([], [b"", b"CALL"])  # no routing id: the first empty frame ends it
+    assert wire.split_envelope([b"id", b""]) == ([b"id"], [])
+    assert wire.split_envelope([]) == ([], None)
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(value=_json_values | st.dictionaries(st.integers() | st.floats() | st.booleans() | st.none(), st.integers(), max_size=3))
+def test_the_encoding_is_json_dumps_byte_for_byte(value: Any) -> None:
+    """PyCOM encodes with json.dumps' defaults; wire.dumps calls its C encoder directly (issue 21)."""
+    assert wire.dumps(value) == json.dumps(value).encode("utf-8")
+
+
+def test_what_json_cannot_hold_is_refused_as_json_dumps_refuses_it() -> None:
+    circular: list[Any] = []
+    circular.append(circular)
+    for value in ({"when": object()}, {1j: 2}, circular, b"x"):
+        with pytest.raises((TypeError, ValueError)) as expected:
+            json.dumps(value)
+        with pytest.raises(TypeError, match="as ZeroJSON") as caught:
+            wire.dumps(value)
+        assert str(expected.value) in str(caught.value)
+    assert wire.dumps([1, 2]) == b"[1, 2]"  # nothing of a refused value stays behind for the next one

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import functools
 import threading
-import weakref
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 from rpctest.exceptions import StubUsageError
@@ -166,17 +165,8 @@ def answer(
             allow = ", ".join(sorted(allowed | {"OPTIONS"} | ({"HEAD"} if "GET" in allowed else set())))
             return Answer(405, [("Allow", allow), ("Content-Type", "text/plain; charset=utf-8")], explanation.encode("utf-8"), explanation)
         return Answer(404, [("Content-Type", "text/plain; charset=utf-8")], explanation.encode("utf-8"), explanation)
-    reply = router.respond(stub, call)
-    if not stub.answers_constant():
-        return _answer_of(reply, stub)
-    cached = _constant_answers.get(stub)  # the same reply every call: its status, headers and bytes once
-    if cached is None:
-        cached = _constant_answers[stub] = _answer_of(reply, stub)
-    return cached
-
-
-#: the answer of each stub that answers every call alike (:meth:`.Stub.answers_constant`), by stub
-_constant_answers: "weakref.WeakKeyDictionary[Stub, Answer]" = weakref.WeakKeyDictionary()
+    # a stub that answers every call alike has its status, headers and bytes made once
+    return router.respond_encoded(stub, call, "kyoukai", lambda reply: (_answer_of(reply, stub), True))
 
 
 def _answer_of(reply: Reply, stub: "Stub") -> Answer:

@@ -53,7 +53,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 import zmq
 
@@ -62,6 +62,7 @@ from rpctest.model import Call, Reply, RpcError
 from rpctest.stacks.base import HostedService
 from rpctest.stacks.zerojson import wire
 from rpctest.stacks.zerojson.errors import RemoteError, ServiceNotFound, to_wire
+from rpctest.stacks.zerojson.frames import NOBLOCK, recv_frames, send_frames
 from rpctest.stacks.zerojson.service import (
     InterfaceInfo,
     Request,
@@ -94,6 +95,7 @@ DEFAULT_SESSION_TIMEOUT = 3600.0
 #: what PyCOM answers (code 1) for any exception that is not a RemoteError
 UNKNOWN_ERROR_MESSAGE = "Unknown error during request"
 _POLL_MS = 1000
+_PURGE_SECONDS = 1.0
 _JOIN_SECONDS = 10.0
 
 
@@ -173,6 +175,19 @@ class _Hosted:
     def __init__(self, info: InterfaceInfo, instance: Any) -> None:
         self.info = info
         self.instance = instance
+
+
+class _Encoded:
+    """A reply already encoded: its application frames (a stub's constant reply, encoded once)."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames: list[bytes]) -> None:
+        self.frames = frames
+
+
+#: what handling one request settles on: a reply to encode, or (a stub's) one encoded already
+_Answered = TypeVar("_Answered", bound="wire.Response | _Encoded")
 
 
 class _CallState:
@@ -368,19 +383,29 @@ class ZeroJSONServer(HostedService):
     # -- the loop ----------------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        """Poll the ROUTER and the wake socket; answer one message per readable poll, and drop idle
+        sessions once a second (expiry is checked on lookup: purging only frees their memory).
+
+        One message per poll, as the bare echo it is measured against: draining until ``zmq.Again``
+        built an exception for every message, and a burst still comes out one poll per message.
+        """
         sock, wake = self._socket, self._wake_rx
         assert sock is not None and wake is not None
         poller = zmq.Poller()
         poller.register(sock, zmq.POLLIN)
         poller.register(wake, zmq.POLLIN)
+        next_purge = time.monotonic() + _PURGE_SECONDS
         try:
             while not self._stopping.is_set():
                 ready = dict(poller.poll(_POLL_MS))
                 if wake in ready:
                     break
                 if sock in ready:
-                    self._drain(sock)
-                self.sessions.purge()
+                    self._answer_one(sock)
+                now = time.monotonic()
+                if now >= next_purge:
+                    self.sessions.purge()
+                    next_purge = now + _PURGE_SECONDS
         except Exception as exc:  # pragma: no cover - a bug in this module; recorded, not raised in a thread
             self.error = exc
             _logger.exception("the ZeroJSON server loop at %s failed", self.address)
@@ -403,19 +428,19 @@ class ZeroJSONServer(HostedService):
         except OSError:
             _logger.debug("could not remove the ipc socket file %s", path, exc_info=True)
 
-    def _drain(self, sock: zmq.Socket) -> None:
-        while not self._stopping.is_set():
-            try:
-                frames = sock.recv_multipart(flags=zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            with contained(f"a message of {len(frames)} frame(s)", self._diagnose, then="no reply was sent"):
-                reply = self.handle(frames)
-                if reply is not None:
-                    try:
-                        sock.send_multipart(reply)
-                    except zmq.ZMQError as exc:  # pragma: no cover - ROUTER drops rather than fails
-                        self._diagnose(f"could not send a reply: {exc!r}")
+    def _answer_one(self, sock: zmq.Socket) -> None:
+        """Receive one message and send its reply; whatever handling it raises fails it alone."""
+        try:
+            frames = recv_frames(sock, NOBLOCK)
+        except zmq.Again:  # pragma: no cover - the poll said a message was there
+            return
+        with contained(f"a message of {len(frames)} frame(s)", self._diagnose, then="no reply was sent"):
+            reply = self.handle(frames)
+            if reply is not None:
+                try:
+                    send_frames(sock, reply)
+                except zmq.ZMQError as exc:  # pragma: no cover - ROUTER drops rather than fails
+                    self._diagnose(f"could not send a reply: {exc!r}")
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("ZeroJSON server %s: %s", self.address, text)
@@ -433,19 +458,32 @@ class ZeroJSONServer(HostedService):
                 "b'' first, as REQ does)"
             )
             return None
-        response = self.answer(app)
+        response = self._answer(app, encoded=True)
         if response is None:
             return None
+        if isinstance(response, _Encoded):
+            return [*envelope, b"", *response.frames]
+        return [*envelope, b"", *self._encode(response)[0]]
+
+    def _encode(self, response: wire.Response) -> tuple[list[bytes], bool]:
+        """(the application frames of ``response``, whether they are its own): a result JSON cannot
+        hold is reported and answered code 1 instead."""
         try:
-            reply = wire.encode_response(response)
+            return wire.encode_response(response), True
         except TypeError as exc:
             self._diagnose(f"the result is not JSON-serializable ({exc}); answered code 1 instead")
             failed = wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE, session_id=response.session_id)
-            reply = wire.encode_response(failed)
-        return [*envelope, b"", *reply]
+            return wire.encode_response(failed), False
 
     def answer(self, app: list[bytes]) -> wire.Response | None:
         """The reply to the application frames of one request (None: PyCOM sends none)."""
+        response = self._answer(app, encoded=False)
+        assert not isinstance(response, _Encoded)
+        return response
+
+    def _answer(self, app: list[bytes], *, encoded: bool) -> wire.Response | _Encoded | None:
+        """:meth:`answer`; with ``encoded``, a stub's reply may come already encoded (see
+        :meth:`_stub_frames`)."""
         if len(app) < 2:
             self._diagnose(
                 f"a request of {len(app)} frame(s) after the delimiter got no reply: ZeroJSON needs "
@@ -475,12 +513,13 @@ class ZeroJSONServer(HostedService):
             return wire.Response(code=wire.BAD_REQUEST, error=f"Expected 2-3 parts, got {len(app)}")
         attachment = app[2] if len(app) == 3 else None
         state = _CallState()
-        response = self._guarded(lambda: self._dispatch(data, attachment, state), data)
+        response = self._guarded(lambda: self._dispatch(data, attachment, state, encoded), data)
         if state.session is not None:
+            assert not isinstance(response, _Encoded)  # only a call with no session gets one
             response.session_id = state.session.session_id
         return response
 
-    def _guarded(self, work: Callable[[], wire.Response], data: Mapping[str, Any]) -> wire.Response:
+    def _guarded(self, work: Callable[[], _Answered], data: Mapping[str, Any]) -> _Answered | wire.Response:
         """Run ``work``, turning what it raises into PyCOM's answer (RemoteError codes, else 1)."""
         try:
             return work()
@@ -507,23 +546,33 @@ class ZeroJSONServer(HostedService):
         )
         return _Answer(wire.UNKNOWN, UNKNOWN_ERROR_MESSAGE)
 
-    def _dispatch(self, data: Mapping[str, Any], attachment: bytes | None, state: _CallState) -> wire.Response:
+    def _dispatch(
+        self, data: Mapping[str, Any], attachment: bytes | None, state: _CallState, encoded: bool
+    ) -> wire.Response | _Encoded:
         interface, method = data["interface"], data["method"]
         if not _hashable(interface):
             raise self._type_confusion(data, "interface")
         hosted = self._hosted.get(interface)
-        stubbed = self.router is not None and interface in self._stubbed_interfaces()
+        router = self.router
+        call = None
+        if hosted is None and router is not None and isinstance(method, str):
+            # a stub server's every call: a stub that matches settles it (its interface is stubbed,
+            # and with nothing hosted there is no session to check), before the interfaces are listed
+            call = _stub_call(data, attachment)
+            stub = router.match(call)
+            if stub is not None:
+                return self._stub_frames(stub, call) if encoded else self._stub_response(stub, call)
+        stubbed = router is not None and interface in self._stubbed_interfaces()
         if hosted is None and not stubbed:
             raise _Answer(wire.BAD_REQUEST, f"Unsupported interface: {interface}")
         if hosted is not None and hosted.info.stateful:
             state.session = self._session(data)
         if not _hashable(method):
             raise self._type_confusion(data, "method")
-        call = None
-        if stubbed and isinstance(method, str):
+        if stubbed and isinstance(method, str) and call is None:
             call = _stub_call(data, attachment)
-            assert self.router is not None
-            stub = self.router.match(call)
+            assert router is not None
+            stub = router.match(call)
             if stub is not None:
                 return self._stub_response(stub, call)
         if hosted is None or method not in hosted.info.methods:
@@ -580,12 +629,37 @@ class ZeroJSONServer(HostedService):
         try:
             reply = self.router.respond(stub, call)
         except Exception as exc:
-            _logger.error("ZeroJSON server %s: the stub for %s.%s raised", self.address, call.service, call.operation, exc_info=True)
-            self.diagnostics.append(f"the stub for {call.service}.{call.operation} raised {exc!r}; answered code 1")
-            return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
-        return self._response_from_reply(reply, call)
+            return self._stub_raised(exc, call)
+        return self._response_from_reply(reply, call)[0]
 
-    def _response_from_reply(self, reply: Reply, call: Call) -> wire.Response:
+    def _stub_frames(self, stub: Stub, call: Call) -> wire.Response | _Encoded:
+        """:meth:`_stub_response`, encoded: a stub answering its own reply to every call has it
+        encoded once (:meth:`StubRouter.respond_encoded`), the JSON encoding being most of what
+        answering it cost. Only a call with no session comes here (a session's id is in the reply)."""
+        assert self.router is not None
+        encoding = False
+
+        def encode(reply: Reply) -> tuple[list[bytes], bool]:
+            nonlocal encoding
+            encoding = True
+            response, clean = self._response_from_reply(reply, call)
+            frames, encodable = self._encode(response)
+            return frames, clean and encodable  # kept only when nothing had to be reported
+
+        try:
+            return _Encoded(self.router.respond_encoded(stub, call, _STACK, encode))
+        except Exception as exc:
+            if encoding:  # not the stub's: as from handle(), the message fails alone
+                raise
+            return self._stub_raised(exc, call)
+
+    def _stub_raised(self, exc: Exception, call: Call) -> wire.Response:
+        _logger.error("ZeroJSON server %s: the stub for %s.%s raised", self.address, call.service, call.operation, exc_info=True)
+        self.diagnostics.append(f"the stub for {call.service}.{call.operation} raised {exc!r}; answered code 1")
+        return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
+
+    def _response_from_reply(self, reply: Reply, call: Call) -> tuple[wire.Response, bool]:
+        """(the response for a stub's reply, whether it needed nothing reported)."""
         meta = reply.meta or {}
         errors = list(reply.all_errors)
         response = wire.Response(
@@ -593,8 +667,10 @@ class ZeroJSONServer(HostedService):
         )
         if not errors:
             response.result = reply.body
-            return response
+            return response, True
+        clean = True
         if len(errors) > 1:
+            clean = False
             self._diagnose(
                 f"the stub for {call.service}.{call.operation} gave {len(errors)} errors; a ZeroJSON reply carries "
                 f"one, so only the first was sent"
@@ -602,9 +678,10 @@ class ZeroJSONServer(HostedService):
         try:
             response.code, response.error = to_wire(errors[0])
         except ValueError as exc:
+            clean = False
             self._diagnose(f"the stub for {call.service}.{call.operation}: {exc}; answered code 1")
             response.code, response.error = wire.UNKNOWN, UNKNOWN_ERROR_MESSAGE
-        return response
+        return response, clean
 
     def _unmatched(self, call: Call) -> wire.Response:
         """PyCOM's code 2 when nothing is stubbed for the method, else 4 naming the nearest stub."""

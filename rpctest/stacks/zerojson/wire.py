@@ -18,7 +18,8 @@ response: ...``), so the server and the codec cannot disagree about them.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+import json.encoder
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,9 +108,24 @@ def dumps(value: Any) -> bytes:
     carries binary data only as the attachment frame), or a value nested too deeply to encode.
     """
     try:
-        return json.dumps(value).encode("utf-8")
+        return _encode_json(value).encode("utf-8")
     except (TypeError, ValueError, RecursionError) as exc:
         raise TypeError(f"cannot encode {_short(value)} as ZeroJSON (JSON): {exc}") from exc
+
+
+def _json_dumps_in_c(value: Any) -> str:
+    """``json.dumps(value)``, by the C encoder ``json.dumps`` ends in, made here with the same settings
+    (ensure_ascii, ``", "`` and ``": "``, NaN allowed, circular references checked): the Python layers
+    above it (argument checks, the encoder's ``encode`` and ``iterencode``, a closure made per call)
+    cost about as much as encoding a small request or reply, which every call and reply is."""
+    return "".join(_c_make_encoder({}, _JSON.default, _encode_ascii, None, ": ", ", ", False, False, True)(value, 0))
+
+
+_JSON = json.JSONEncoder()
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
+_encode_ascii: Any = json.encoder.encode_basestring_ascii
+#: json.dumps' own C encoder where the interpreter has one (CPython's _json), else json.dumps itself
+_encode_json: Callable[[Any], str] = _json_dumps_in_c if _c_make_encoder is not None else json.dumps
 
 
 def loads(data: bytes) -> Any:
@@ -290,7 +306,7 @@ class Response:
     @classmethod
     def from_dict(cls, data: Any, attachment: bytes | None = None) -> Response:
         """The reply a decoded JSON object describes (WireError when it is not a ZeroJSON reply)."""
-        if not isinstance(data, Mapping):
+        if type(data) is not dict and not isinstance(data, Mapping):  # a decoded reply is a dict
             raise WireError(f"a ZeroJSON reply body is a JSON object, not {_short(data)}")
         code = data.get("code", _MISSING)
         if code is _MISSING:
@@ -348,6 +364,8 @@ def split_envelope(frames: Sequence[bytes]) -> tuple[list[bytes], list[bytes] | 
     application frames at all: None.
     """
     frames = list(frames)
+    if len(frames) > 1 and len(frames[1]) == 0 and len(frames[0]) != 0:  # one routing id: every DEALER or REQ peer
+        return frames[:1], frames[2:]
     for index, frame in enumerate(frames):
         if len(frame) == 0:
             return frames[:index], frames[index + 1 :]
