@@ -170,8 +170,12 @@ class GatewayConnection:
         #: at least 2 s so that a BLPOP slice of whole seconds (Redis < 6) fits in it; BLPOP waits are cut
         #: into slices of half of it, so only a silent peer ever reaches it
         self.socket_timeout = None if socket_timeout is None or target.is_fake else max(float(socket_timeout), 2.0)
-        bounded = {} if self.socket_timeout is None else {"socket_timeout": self.socket_timeout, "socket_connect_timeout": self.socket_timeout}
-        self.redis = target.client(**bounded)
+        if self.socket_timeout is None:
+            self.redis = target.client()
+        else:
+            from rpctest.stacks.pysoa.kernel_timeout import bounded_client
+
+            self.redis = bounded_client(target, self.socket_timeout)
         self._send = self.redis.register_script(_SEND_SCRIPT.strip())
         import redis
 
