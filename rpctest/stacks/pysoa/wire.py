@@ -182,17 +182,8 @@ _UNPACK_HONOURS_UNICODE_ERRORS = _honours_unicode_errors()
 
 
 def _unpackb(payload: bytes, unicode_errors: str) -> Any:
-    """``msgpack.unpackb`` with our ext types and string error handling, on any msgpack.
-
-    Under msgpack's pure-Python fallback, :mod:`~rpctest.stacks.pysoa.fastpack` reads what it can
-    vouch for (the same value); anything else still goes through msgpack itself.
-    """
+    """``msgpack.unpackb`` with our ext types and string error handling, on any msgpack."""
     if unicode_errors == "strict":
-        if fastpack.PAYS:
-            try:
-                return fastpack.unpackb(payload)
-            except fastpack.NotFast:
-                pass
         return msgpack.unpackb(payload, ext_hook=_ext_hook, **_UNPACK_KWARGS)
     if _UNPACK_HONOURS_UNICODE_ERRORS:
         return msgpack.unpackb(payload, ext_hook=_ext_hook, unicode_errors=unicode_errors, **_UNPACK_KWARGS)
@@ -378,6 +369,13 @@ def _dump_json(envelope: dict[str, Any]) -> bytes:
 
 
 def _unpack_msgpack(payload: bytes, unicode_errors: str) -> Any:
+    if fastpack.PAYS and unicode_errors == "strict":
+        # under msgpack's pure-Python fallback, fastpack reads what it can vouch for (msgpack's value;
+        # it holds no ext type, so no Timestamp either); anything else still goes through msgpack
+        try:
+            return fastpack.unpackb(payload)
+        except fastpack.NotFast:
+            pass
     try:
         value = _unpackb(payload, unicode_errors)
     except WireError:
@@ -390,7 +388,7 @@ def _unpack_msgpack(payload: bytes, unicode_errors: str) -> Any:
         ) from exc
     except Exception as exc:  # msgpack 0.6 and 1.x raise different classes (ValueError, UnpackException...)
         raise WireError(f"payload is not valid msgpack ({type(exc).__name__}: {exc})") from exc
-    if b"\xff" in payload:  # only then can an ext type -1 be in there
+    if _TIMESTAMP_TYPE is not None and b"\xff" in payload:  # only then can an ext type -1 be in there
         _reject_timestamps(value)
     return value
 
@@ -670,11 +668,17 @@ def _as_sent(value: Any) -> Any:
     The client runs ``attr.asdict`` over the job request, which makes tuples, sets and frozensets
     into lists (so a tuple can never reach an action) and copies dicts.
     """
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind in _SENT_AS_IS:  # the leaves of every body, before the isinstance checks subclasses need
+        return value
+    if kind is dict or isinstance(value, dict):
         return {key: _as_sent(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
         return [_as_sent(item) for item in value]
     return value
+
+
+_SENT_AS_IS = frozenset((str, int, float, bool, type(None), bytes))
 
 
 def _action_request(action: Any) -> dict[str, Any]:
