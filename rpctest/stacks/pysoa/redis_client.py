@@ -158,7 +158,10 @@ class GatewayConnection:
     """One redis-py (or fakeredis) client plus PySOA's two queue operations on it.
 
     Thread-safe as redis-py is (a connection pool); :meth:`close` disconnects the pool, which the
-    test suite needs because an unclosed socket is a ResourceWarning there.
+    test suite needs because an unclosed socket is a ResourceWarning there. The queue operations run
+    on a connection each thread holds (redis-py's ``single_connection_client``): taking a pooled
+    connection for every command also made redis-py check it for stray data, a ``recv`` and two
+    blocking-mode switches per command, and that ``recv`` handed the GIL to the other side's thread.
     """
 
     def __init__(
@@ -185,6 +188,24 @@ class GatewayConnection:
         self.unreachable_errors: tuple[type[Exception], ...] = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         # Redis >= 6 takes fractional BLPOP timeouts; fakeredis 2.7 and older servers whole seconds.
         self._float_timeouts = not target.is_fake
+        self._local = threading.local()
+
+    def _held(self) -> Any:
+        """This thread's client on a connection of the pool it keeps (the pool's for fakeredis).
+
+        A connection left broken by a failed command is dropped by redis-py and made anew by the next
+        one; the client of a thread that ends gives its connection back to the pool when collected.
+        """
+        client = getattr(self._local, "client", None)
+        if client is None:
+            if self.target.is_fake:
+                client = self.redis
+            else:
+                import redis
+
+                client = redis.Redis(connection_pool=self.redis.connection_pool, single_connection_client=True)
+            self._local.client = client
+        return client
 
     def ping(self) -> None:
         """Fail now, in the caller's thread, when Redis cannot be reached (RedisUnavailable)."""
@@ -208,7 +229,7 @@ class GatewayConnection:
             if attempt >= 0:
                 time.sleep((2**attempt + random.random()) / _BACK_OFF_FACTOR)
             try:
-                self._send(keys=[key], args=[ttl, self.queue_capacity, frame], client=self.redis)
+                self._send(keys=[key], args=[ttl, self.queue_capacity, frame], client=self._held())
                 return
             except self._response_error as exc:
                 if not exc.args or exc.args[0] != "queue full":
@@ -260,7 +281,7 @@ class GatewayConnection:
             # a slice of the wait: a Redis that is there answers a BLPOP within it, a silent peer trips the socket timeout
             half = self.socket_timeout / 2
             timeout = min(timeout, half if self._float_timeouts else int(half))
-        popped = self.redis.blpop(list(keys), timeout=timeout)
+        popped = self._held().blpop(list(keys), timeout=timeout)
         if popped is None:
             return None
         key, value = popped
@@ -268,7 +289,7 @@ class GatewayConnection:
 
     def _pop_now(self, keys: Sequence[str]) -> tuple[str, bytes] | None:
         for key in keys:
-            value = self.redis.lpop(key)
+            value = self._held().lpop(key)
             if value is not None:
                 return key, value
         return None
