@@ -70,21 +70,19 @@ def _connection_class() -> type:
             return sock
 
         def read_response(self, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return super().read_response(*args, **kwargs)
-            except redis.exceptions.ConnectionError as exc:
-                if _timed_out(exc):
-                    self.disconnect()
-                    raise redis.exceptions.TimeoutError("Timeout reading from socket") from exc
-                raise
+            return self._bounded(super().read_response, "Timeout reading from socket", *args, **kwargs)
 
         def send_packed_command(self, *args: Any, **kwargs: Any) -> Any:
+            return self._bounded(super().send_packed_command, "Timeout writing to socket", *args, **kwargs)
+
+        def _bounded(self, method: Any, message: str, *args: Any, **kwargs: Any) -> Any:
+            """``method``, with the kernel's EAGAIN turned into the TimeoutError redis-py's own timeout raises."""
             try:
-                return super().send_packed_command(*args, **kwargs)
+                return method(*args, **kwargs)
             except redis.exceptions.ConnectionError as exc:
-                if _timed_out(exc):
-                    self.disconnect()
-                    raise redis.exceptions.TimeoutError("Timeout writing to socket") from exc
-                raise
+                if not _timed_out(exc):
+                    raise
+                self.disconnect()
+                raise redis.exceptions.TimeoutError(message) from exc
 
     return KernelBoundConnection
