@@ -5,7 +5,7 @@ must end the call, never hang it). redis-py's ``socket_timeout`` does that with 
 timeout, and CPython runs such a socket non-blocking and calls ``poll()`` before every ``send`` and
 ``recv``: two system calls, and two releases of the GIL, where a blocking socket makes one. With the
 stub server (or the real server) in the same process, each release hands the GIL to the other
-thread, so a round trip with the Python timeout took about 17% longer in wall time than with a
+thread, so a round trip with the Python timeout took about 20% longer in wall time than with a
 blocking socket (interleaved A/B, 9 x 1000 calls).
 
 Here the socket stays blocking and the kernel bounds it: ``SO_RCVTIMEO`` and ``SO_SNDTIMEO``. A read
