@@ -32,7 +32,6 @@ pop bounded by a deadline that also works on fakeredis, whose BLPOP takes whole 
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import logging
 import random
@@ -40,7 +39,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Iterator, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from rpctest.exceptions import CallTimeout, ConfigError, RpctestError
 from rpctest.model import Call, Reply
@@ -159,7 +158,10 @@ class GatewayConnection:
     """One redis-py (or fakeredis) client plus PySOA's two queue operations on it.
 
     Thread-safe as redis-py is (a connection pool); :meth:`close` disconnects the pool, which the
-    test suite needs because an unclosed socket is a ResourceWarning there.
+    test suite needs because an unclosed socket is a ResourceWarning there. The queue operations run
+    on a connection each thread holds (redis-py's ``single_connection_client``): taking a pooled
+    connection for every command also made redis-py check it for stray data, a ``recv`` and two
+    blocking-mode switches per command, and that ``recv`` handed the GIL to the other side's thread.
     """
 
     def __init__(
@@ -171,11 +173,39 @@ class GatewayConnection:
         #: at least 2 s so that a BLPOP slice of whole seconds (Redis < 6) fits in it; BLPOP waits are cut
         #: into slices of half of it, so only a silent peer ever reaches it
         self.socket_timeout = None if socket_timeout is None or target.is_fake else max(float(socket_timeout), 2.0)
-        bounded = {} if self.socket_timeout is None else {"socket_timeout": self.socket_timeout, "socket_connect_timeout": self.socket_timeout}
-        self.redis = target.client(**bounded)
+        if self.socket_timeout is None:
+            self.redis = target.client()
+        else:
+            from rpctest.stacks.pysoa.kernel_timeout import bounded_client
+
+            self.redis = bounded_client(target, self.socket_timeout)
         self._send = self.redis.register_script(_SEND_SCRIPT.strip())
+        import redis
+
+        # looked up once, not imported on every command (each push and pop looked them up)
+        self._response_error: type[Exception] = redis.exceptions.ResponseError
+        #: what redis-py raises when Redis cannot be reached or does not answer in time
+        self.unreachable_errors: tuple[type[Exception], ...] = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
         # Redis >= 6 takes fractional BLPOP timeouts; fakeredis 2.7 and older servers whole seconds.
         self._float_timeouts = not target.is_fake
+        self._local = threading.local()
+
+    def _held(self) -> Any:
+        """This thread's client on a connection of the pool it keeps (the pool's for fakeredis).
+
+        A connection left broken by a failed command is dropped by redis-py and made anew by the next
+        one; the client of a thread that ends gives its connection back to the pool when collected.
+        """
+        client = getattr(self._local, "client", None)
+        if client is None:
+            if self.target.is_fake:
+                client = self.redis
+            else:
+                import redis
+
+                client = redis.Redis(connection_pool=self.redis.connection_pool, single_connection_client=True)
+            self._local.client = client
+        return client
 
     def ping(self) -> None:
         """Fail now, in the caller's thread, when Redis cannot be reached (RedisUnavailable)."""
@@ -195,15 +225,13 @@ class GatewayConnection:
             self._push_one(key, frame, ttl)
 
     def _push_one(self, key: str, frame: bytes, ttl: int) -> None:
-        import redis
-
         for attempt in range(-1, QUEUE_FULL_RETRIES):
             if attempt >= 0:
                 time.sleep((2**attempt + random.random()) / _BACK_OFF_FACTOR)
             try:
-                self._send(keys=[key], args=[ttl, self.queue_capacity, frame], client=self.redis)
+                self._send(keys=[key], args=[ttl, self.queue_capacity, frame], client=self._held())
                 return
-            except redis.exceptions.ResponseError as exc:
+            except self._response_error as exc:
                 if not exc.args or exc.args[0] != "queue full":
                     raise
         raise QueueFull(
@@ -231,11 +259,9 @@ class GatewayConnection:
 
     def _blpop_fractional(self, keys: Sequence[str], remaining: float) -> tuple[str, bytes] | None:
         """BLPOP with a fractional timeout; an old server that refuses it switches us to whole seconds."""
-        import redis
-
         try:
             return self._blpop(keys, max(round(remaining, 3), 0.001))
-        except redis.exceptions.ResponseError as exc:
+        except self._response_error as exc:
             if "timeout" not in str(exc).lower():
                 raise
             self._float_timeouts = False
@@ -255,7 +281,7 @@ class GatewayConnection:
             # a slice of the wait: a Redis that is there answers a BLPOP within it, a silent peer trips the socket timeout
             half = self.socket_timeout / 2
             timeout = min(timeout, half if self._float_timeouts else int(half))
-        popped = self.redis.blpop(list(keys), timeout=timeout)
+        popped = self._held().blpop(list(keys), timeout=timeout)
         if popped is None:
             return None
         key, value = popped
@@ -263,7 +289,7 @@ class GatewayConnection:
 
     def _pop_now(self, keys: Sequence[str]) -> tuple[str, bytes] | None:
         for key in keys:
-            value = self.redis.lpop(key)
+            value = self._held().lpop(key)
             if value is not None:
                 return key, value
         return None
@@ -422,12 +448,14 @@ class PySOAWireClient:
         service = self._job_service(calls)
         request_id = self._next_request_id()
         envelope, ttl = self._request(calls, service, request_id)
-        with self._redis_errors_named():
+        try:
             self._send(service, envelope, ttl)
             if envelope["body"]["control"].get("suppress_response"):
                 return [Reply(meta={"suppressed": True}) for _ in calls]
             wait = self.timeout if timeout is None else float(timeout)
             response = self._receive(service, request_id, wait, calls)
+        except self._connection.unreachable_errors as exc:
+            raise self._unreachable(exc) from exc
         replies = [reply_from_envelope(response, index) for index in range(len(calls))]
         if self.record:
             from rpctest.contracts.recorder import observe
@@ -436,17 +464,11 @@ class PySOAWireClient:
                 observe(call, reply, source="client")
         return replies
 
-    @contextlib.contextmanager
-    def _redis_errors_named(self) -> Iterator[None]:
+    def _unreachable(self, exc: Exception) -> Exception:
         """A Redis that is down or unreachable is a RedisUnavailable naming it, not redis-py's error."""
-        import redis
-
         from rpctest.redis_backend import RedisUnavailable
 
-        try:
-            yield
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-            raise RedisUnavailable(f"cannot reach Redis at {self.redis.address} for {self.service!r}: {exc}") from exc
+        return RedisUnavailable(f"cannot reach Redis at {self.redis.address} for {self.service!r}: {exc}")
 
     def _check_open(self) -> None:
         if self._closed:
@@ -476,7 +498,9 @@ class PySOAWireClient:
             request_id=request_id,
             reply_to=self.reply_to(service),
             expiry=expiry,
-            correlation_id=headers.correlation_id or uuid.uuid1().hex,
+            # PySOA's own correlation id, uuid1().hex; with the node given, uuid1 skips libuuid, which
+            # tries the uuidd daemon's socket on every call (a socket and a failed connect each time)
+            correlation_id=headers.correlation_id or uuid.uuid1(uuid.getnode()).hex,
             switches=[*self.switches, *headers.switches],
             continue_on_error=continue_on_error,
             suppress_response=suppress_response,
@@ -534,7 +558,7 @@ class PySOAWireClient:
                 chunks.append(popped[1])
             if count > 1:
                 return wire.decode_chunks(chunks, default_content_type=self.content_type)
-            return wire.decode_message(frame, default_content_type=self.content_type)
+            return wire.decode_frame(parsed, default_content_type=self.content_type)
         except (wire.WireError, ValueError) as exc:
             raise wire.WireError(
                 f"broken reply from PySOA service {service!r} to {_describe(calls)} at {self.address(service)} "
@@ -583,8 +607,14 @@ class _JobHeaders:
         return (self.context, self.switches, self.correlation_id, self.control, self.continue_on_error)
 
 
+#: the job headers of calls that set none (never changed: _request copies what it uses)
+_NO_HEADERS = _JobHeaders({})
+
+
 def _job_headers(calls: Sequence[Call]) -> _JobHeaders:
     """One set of job headers for the calls; calls that set different ones cannot share a job."""
+    if not any(call.meta for call in calls):
+        return _NO_HEADERS
     found = [_JobHeaders(call.meta or {}) for call in calls]
     given = [headers for headers, call in zip(found, calls) if call.meta]
     for other in given[1:]:
