@@ -17,6 +17,10 @@ Hypothesis' generate phase only (no shrinking: the time is to the first failing 
   --state`` does), Schemathesis through the same reset at the top of its test function. Both tools
   fuzz negative cases for it (an input the schema rejects), the others positive ones.
 
+Before the first seed, both tools' modules are imported and one trivial Hypothesis property runs
+(``timing.warm_up_hypothesis``), so that Hypothesis' one-time work in a process does not fall on the
+tool that runs first.
+
 rpctest sends through its own Kyoukai client over the socket; Schemathesis through a ``requests``
 session with its default checks, as its users run it against an app that is neither ASGI nor WSGI.
 """
@@ -161,6 +165,9 @@ def main() -> int:
     logging.getLogger("Kyoukai").setLevel(logging.CRITICAL + 1)
     contract = export("kyoukai", provider=FACTORY)
     schema = schemathesis.openapi.from_dict(to_openapi(contract))
+    from timing import warm_up_hypothesis
+
+    warm_up_hypothesis()  # before either tool is timed: see its docstring
     figures = []
     with serve(FACTORY, transport="http") as app:
         address = app.address

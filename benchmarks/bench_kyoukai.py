@@ -22,6 +22,10 @@ What is compared, and why it is fair:
   rpctest runs its full positive checks (no 5xx, not rejected, response matches its schema).
 
 Cases per second = cases sent / wall time of that tool's whole run (generation, sending, checking).
+Before either tool is timed, both tools' modules are imported and one trivial Hypothesis property
+runs (``timing.warm_up_hypothesis``): Hypothesis' one-time work in a process (its first look at every
+module outside site-packages, which rpctest run from a source checkout is) otherwise fell on the
+tool run first, in a one-run ``--quick`` process about 40 ms of rpctest's 50-example run.
 
 Schemathesis is measured three ways: through its Python API over HTTP on a real port (a ``requests``
 session, its default checks), through its command as most of its users run it (``schemathesis run``,
@@ -200,6 +204,9 @@ def main() -> int:
     cli_wall, cli_own = "schemathesis CLI (st run, wall time)", "schemathesis CLI (its own fuzzing time)"
     rates: dict[str, list[float]] = {"rpctest": [], "schemathesis (HTTP, default checks)": [], cli_wall: [], cli_own: [],
                                      "schemathesis (rpctest's in-thread path)": []}
+    from timing import warm_up_hypothesis
+
+    warm_up_hypothesis()  # before either tool is timed: see its docstring
     with serve(make_app, transport="local") as hosted, serve(make_app, transport="http") as over_http:
         address = over_http.address
         assert address is not None  # served over HTTP: it has one
