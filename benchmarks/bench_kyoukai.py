@@ -204,14 +204,14 @@ def main() -> int:
     cli_wall, cli_own = "schemathesis CLI (st run, wall time)", "schemathesis CLI (its own fuzzing time)"
     rates: dict[str, list[float]] = {"rpctest": [], "schemathesis (HTTP, default checks)": [], cli_wall: [], cli_own: [],
                                      "schemathesis (rpctest's in-thread path)": []}
-    from timing import warm_up_hypothesis
-
-    warm_up_hypothesis()  # before either tool is timed: see its docstring
     with serve(make_app, transport="local") as hosted, serve(make_app, transport="http") as over_http:
         address = over_http.address
         assert address is not None  # served over HTTP: it has one
         http_send, session = schemathesis_over_http(address)
         inline_send, sender = schemathesis_inline(getattr(hosted, "app"))  # the local transport's app
+        from timing import warm_up_hypothesis
+
+        warm_up_hypothesis()  # before either tool is timed, everything else set up: see its docstring
         try:
             for _ in range(args.rounds):  # interleaved, so a noisy moment hits every tool
                 ORDERS.reset()
