@@ -158,8 +158,9 @@ def run_schemathesis_cli(document: dict[str, Any], address: str, examples: int) 
 
 
 def schemathesis_inline(app: Any) -> tuple[Any, Any]:
-    """Schemathesis' cases through rpctest's own in-thread path to the app, checking only for 5xx: what
-    is left when both tools pay the same per request."""
+    """Schemathesis' cases through rpctest's own in-thread path to the app (``InlineSender.send``, what
+    rpctest's fuzzer sends through), checking only for 5xx: what is left when both tools pay the same
+    per request."""
     from rpctest.stacks.kyoukai.transport import InlineSender
 
     sender = InlineSender(app, timeout=5)
@@ -179,7 +180,10 @@ def schemathesis_inline(app: Any) -> tuple[Any, Any]:
 
             content = json.dumps(kwargs.get("json")).encode()
             headers["Content-Type"] = "application/json"
-        return sender.request(kwargs["method"], target, content=content, headers=headers, timeout=5).status_code >= 500
+        if isinstance(content, str):
+            content = content.encode("utf-8")  # as httpx encoded text content
+        reply = sender.send(kwargs["method"], target, headers, content, 5)  # what rpctest's fuzzer sends through
+        return bool(reply.errors) and (reply.errors[0].code == "TRANSPORT" or reply.meta.get("status", 0) >= 500)
 
     return send, sender
 

@@ -61,6 +61,26 @@ def test_any_target_is_written_as_httpx_writes_it(method: str, path: str, body: 
     assert inline_request_bytes(method, "/" + path, headers, body) == _httpx_bytes(method, "/" + path, headers, body)
 
 
+@pytest.mark.parametrize("headers", [{"X-A": "é"}, {"X-A": "a\x00b"}, {"X-A": " a"}, {"X A": "1"}, {"X-A": "a\r\nX-B: b"}])
+def test_a_header_httpx_cannot_send_is_refused_as_it_was(headers: dict[str, str]) -> None:
+    with pytest.raises(Exception):  # the httpx path: a UnicodeEncodeError, or h11's LocalProtocolError
+        _httpx_bytes("GET", "/items/5", headers, None)
+    with pytest.raises(ValueError, match="cannot be sent"):
+        inline_request_bytes("GET", "/items/5", headers, None)
+
+
+@settings(max_examples=300, database=None, deadline=None)
+@given(value=st.text(alphabet="aZ09 \t-;=\"\x7f\x01\x00\x0b\x1fé\r\n", max_size=6))
+def test_a_header_value_is_sent_where_httpx_sends_it(value: str) -> None:
+    try:
+        expected = _httpx_bytes("GET", "/items/5", {"X-A": value}, None)
+    except Exception:  # noqa: BLE001 - httpx or h11 refuses it: so does the sender
+        with pytest.raises(ValueError):
+            inline_request_bytes("GET", "/items/5", {"X-A": value}, None)
+    else:
+        assert inline_request_bytes("GET", "/items/5", {"X-A": value}, None) == expected
+
+
 def test_the_same_case_reaches_the_protocol_as_the_same_bytes_and_gets_the_same_reply(monkeypatch: Any) -> None:
     fed: list[bytes] = []
     original = MemoryConnection.send

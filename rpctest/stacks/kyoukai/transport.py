@@ -587,6 +587,10 @@ class InlineSender:
 #: is encoded by httpx's own URL parser, so the bytes stay httpx's
 _PLAIN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-_~!$&'()*+,;=:@/?.]|%[0-9A-Fa-f]{2})*").fullmatch
 _DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)").search
+#: header names and values httpx and h11 send: a token; ASCII (httpx encodes values so) without NUL,
+#: runs of other characters separated by spaces or tabs (h11's field-value)
+_H11_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+").fullmatch
+_H11_VALUE = re.compile(r"(?:[\x01-\x08\x0e-\x1f!-\x7f]+(?:[ \t]+[\x01-\x08\x0e-\x1f!-\x7f]+)*)?").fullmatch
 #: what httpx sends ``Content-Length: 0`` for when there is no body
 _EXPECTING_BODY = frozenset({"PATCH", "POST", "PUT"})
 
@@ -601,6 +605,9 @@ def inline_request_bytes(method: str, target: str, headers: Mapping[str, str], c
     path = target.partition("?")[0]
     if _PLAIN_TARGET(target) is None or _DOT_SEGMENT(path) is not None:
         target = httpx.URL("http://app" + target).raw_path.decode("ascii")
+    for name, value in headers.items():
+        if _H11_NAME(name) is None or _H11_VALUE(value) is None:  # what httpx (ASCII) and h11 refuse to send
+            raise ValueError(f"header {name!r}: {value!r} cannot be sent (httpx and h11 refuse it)")
     names = {name.lower() for name in headers}
     if names & {"content-length", "transfer-encoding"}:
         raise ValueError(f"InlineSender.send frames the body itself; headers {sorted(headers)} frame it too")
