@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
-__all__ = ["stack_logs_elsewhere", "Figure", "JSON_PREFIX", "interleaved", "median_ratio", "report", "starts", "per_call", "per_call_wall", "start_figure"]
+__all__ = ["stack_logs_elsewhere", "warm_up_hypothesis", "Figure", "JSON_PREFIX", "interleaved", "median_ratio", "report", "starts", "per_call", "per_call_wall", "start_figure"]
 
 #: the marker of a figure's JSON line in a benchmark's output (``run_all.py`` reads those lines)
 JSON_PREFIX = "RPCTEST-FIGURE "
@@ -131,3 +131,34 @@ def stack_logs_elsewhere(stacks: Iterable[str], name: str) -> Iterator[None]:
     with tempfile.TemporaryDirectory(prefix=f"{name}-") as directory, \
             stacklogs.captured(list(stacks), name, directory=Path(directory)):
         yield
+
+
+#: the modules of rpctest's and Schemathesis' fuzzing of a Kyoukai app (those their first run would
+#: import), which :func:`warm_up_hypothesis` imports
+FUZZING_MODULES = ("rpctest.fuzz.engine", "rpctest.strategies.valid", "rpctest.strategies.invalid", "rpctest.fuzz.checks",
+                   "rpctest.stacklogs", "rpctest.stacks.kyoukai.wire", "rpctest.stacks.kyoukai.plain_http",
+                   "schemathesis.generation.modes", "schemathesis.specs.openapi._hypothesis", "schemathesis.transport.requests")
+
+
+def warm_up_hypothesis(modules: Iterable[str] = FUZZING_MODULES) -> None:
+    """Hypothesis' one-time work in a process, done once before either tool is timed: ``modules``
+    (each tool's own) are imported, then a trivial property runs. Hypothesis' first draws in a
+    process set up its engine and mine the literals of every module outside site-packages and the
+    standard library, incrementally as modules appear; rpctest run from a source checkout is such
+    a module tree (from a wheel it is not, as Schemathesis installed from one is not), so whichever
+    tool ran first in a one-run process paid for it (about 40 ms of a 50-example run). The same
+    trivial run for both tools, and nothing either tool is given or measured changes."""
+    import importlib
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    for module in modules:
+        importlib.import_module(module)
+
+    @settings(max_examples=5, database=None, deadline=None)
+    @given(st.integers())
+    def trivial(value: int) -> None:
+        pass
+
+    trivial()

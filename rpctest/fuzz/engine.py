@@ -3,7 +3,9 @@
 One operation at a time: Hypothesis draws valid requests (``positive``), one-defect requests
 (``negative``) or both (``all``) from the operation's request schema, sends each through the
 target, and runs the checks. The first failing check raises; Hypothesis shrinks the request to a
-minimal one and the engine turns it into a :class:`Failure` with a replay file. An unknown operation
+minimal one and the engine turns it into a :class:`Failure` with a replay file (with Hypothesis'
+shrink phase off, the first failing case itself, as it was sent: nothing is sent again for it, and
+such a failure is never marked flaky, since only a replay could show that). An unknown operation
 is probed once per service. Hypothesis' own settings and profiles apply (``settings.default``, so a
 profile the user loaded, or ``--hypothesis-seed``); the engine only sets what a network-bound
 property needs (no deadline, one bug per run).
@@ -200,6 +202,17 @@ def an_answer_came_back(case: Case, reply: Reply) -> str | None:
     return None
 
 
+class _FirstFailure(BaseException):
+    """Carries the first failing case out of Hypothesis when the run does not shrink (no
+    ``Phase.shrink``): that case is the one to report as it was sent, so Hypothesis need not format
+    its traceback nor replay it (one more request to the service, which only a shrunk example
+    needs). A ``BaseException``, so Hypothesis lets it through at once, as :class:`_RunEnded`."""
+
+    def __init__(self, failed: "CheckFailed") -> None:
+        super().__init__(str(failed))
+        self.failed = failed
+
+
 class _RunEnded(BaseException):
     """Carries an rpctest error that no case can pass (the endpoint cannot be reached, a bad
     configuration) out of Hypothesis at once: Hypothesis shrinks what an ``Exception`` fails with,
@@ -265,7 +278,9 @@ def _build_case_strategy(adapter: Any, op: OperationSpec, mode: str, codes: dict
     parts = []
     if mode in ("positive", "all"):
         valid = from_schema(op.request, **options)
-        if not adapter.null_body_sendable:  # e.g. an operation with no request schema: any value but null
+        if not adapter.null_body_sendable and compile_schema(op.request).is_valid(None):
+            # e.g. an operation with no request schema: any value but null (a schema null breaks
+            # draws no null: no filter around every draw)
             valid = valid.filter(lambda body: body is not None)
         parts.append(valid.map(lambda body: Case(op.name, body, POSITIVE, response_schema=response_schema, **codes)))
     if mode in ("negative", "all"):
@@ -336,6 +351,8 @@ def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: hy
 
     count = [0]
     shrinking = [False]
+    #: without the shrink phase the first failing case is the failure (see :class:`_FirstFailure`)
+    first_is_final = hypothesis.Phase.shrink not in hypothesis_settings.phases
 
     @hypothesis_settings
     @hypothesis.given(strategy)
@@ -345,7 +362,9 @@ def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: hy
             task.advance()
         try:
             execute(case)
-        except CheckFailed:
+        except CheckFailed as failed:
+            if first_is_final:
+                raise _FirstFailure(failed) from None
             if task is not None and not shrinking[0]:
                 shrinking[0] = True
                 task.set_note("a check failed; shrinking the request")
@@ -365,6 +384,8 @@ def _run(strategy: Any, execute: Callable[[Case], None], hypothesis_settings: hy
         property_()
     except _RunEnded as ended:
         raise ended.error from None
+    except _FirstFailure as first:
+        return count[0], first.failed, False
     except CheckFailed as failed:
         return count[0], failed, False
     except Flaky as exc:  # failed once, passed on the re-run: report it, marked flaky

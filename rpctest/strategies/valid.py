@@ -795,7 +795,13 @@ class SchemaCompiler:
                 return self.text(lo, hi).filter(fits)
         if core.is_empty:
             return st.nothing()
-        text = self.text
+        built: dict[tuple[Any, ...], SearchStrategy[Any]] = {}  # see _sized
+
+        def integers(low: int, high: int) -> SearchStrategy[int]:
+            return _sized(built, ("int", low, high), lambda: st.integers(low, high))
+
+        def text(size: int) -> SearchStrategy[str]:
+            return _sized(built, ("text", size), lambda: self.text(size, size))
 
         @st.composite
         def padded(draw: Any) -> str:
@@ -809,10 +815,10 @@ class SchemaCompiler:
                     if need:
                         continue
                     room = 0
-                count = draw(st.integers(need, room)) if room > need else need
+                count = draw(integers(need, room)) if room > need else need
                 if count:
-                    before = 0 if left else count if right else draw(st.integers(0, count))
-                    value = draw(text(before, before)) + value + draw(text(count - before, count - before))
+                    before = 0 if left else count if right else draw(integers(0, count))
+                    value = draw(text(before)) + value + draw(text(count - before))
                 if fits(value):
                     return value
             reject()
@@ -838,17 +844,24 @@ class SchemaCompiler:
 
         spans = [math.inf if high is None else high - low for _, low, high in atoms]
         after = [sum(spans[index + 1:]) for index in range(len(spans))]  # what the later atoms can still take
+        built: dict[tuple[Any, ...], SearchStrategy[Any]] = {}  # see _sized
+
+        def integers(low: int, high: int) -> SearchStrategy[int]:
+            return _sized(built, ("int", low, high), lambda: st.integers(low, high))
+
+        def text(index: int, size: int) -> SearchStrategy[str]:
+            return _sized(built, ("text", index, size), lambda: st.text(characters[index], min_size=size, max_size=size))
 
         @st.composite
         def strings(draw: Any) -> str:
-            total = draw(st.integers(bottom, top)) if top > bottom else bottom
+            total = draw(integers(bottom, top)) if top > bottom else bottom
             spare = total - least
             parts = []
-            for (chars, span, rest), (_, low, _) in zip(zip(characters, spans, after, strict=True), atoms, strict=True):
+            for index, (span, rest, (_, low, _)) in enumerate(zip(spans, after, atoms, strict=True)):
                 smallest, largest = max(0, spare - rest), min(spare, span)
-                extra = draw(st.integers(int(smallest), int(largest))) if largest > smallest else int(largest)
+                extra = draw(integers(int(smallest), int(largest))) if largest > smallest else int(largest)
                 spare -= extra
-                parts.append(draw(st.text(chars, min_size=low + extra, max_size=low + extra)))
+                parts.append(draw(text(index, low + extra)))
             return "".join(parts)
 
         return strings()
@@ -986,6 +999,23 @@ class SchemaCompiler:
                 "pass a schema without x-rpctest-class"
             )
         return st.one_of([st.from_type(cls) for cls in classes])
+
+
+#: how many strategies of given bounds one pattern's generator keeps (:func:`_sized`)
+_SIZED_KEPT = 256
+
+
+def _sized(built: dict[tuple[Any, ...], SearchStrategy[Any]], key: tuple[Any, ...],
+           build: Callable[[], SearchStrategy[Any]]) -> SearchStrategy[Any]:
+    """The strategy of ``key`` (its kind and bounds) a pattern's generator built before, else a new
+    one (kept, up to :data:`_SIZED_KEPT`). Building ``st.integers``/``st.text`` for every draw cost
+    Hypothesis' argument checks each time; the same strategy draws the same values."""
+    found = built.get(key)
+    if found is None:
+        found = build()
+        if len(built) < _SIZED_KEPT:
+            built[key] = found
+    return found
 
 
 def from_schema(

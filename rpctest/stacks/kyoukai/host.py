@@ -533,16 +533,20 @@ class KyoukaiService(LoopHosted, HostedService):
     def send_call(self, call: Call) -> Reply:
         """Send a neutral call whose body is a request envelope (:mod:`.wire`) through :attr:`client`
         (what contract verification and the fuzzer use; a service started by :func:`serve`)."""
-        from rpctest.stacks.kyoukai.wire import send
+        from rpctest.stacks.kyoukai.transport import InlineSender
+        from rpctest.stacks.kyoukai.wire import send, send_plain
 
         self._check_usable()
         if self._thread is None:
             raise RuntimeError("send_call needs a service started by serve() (a thread's loop); use acall on the test's loop")
-        return send(self._sender(), call, self.timeout)
+        sender = self._sender()
+        if isinstance(sender, InlineSender):
+            return send_plain(sender, call, self.timeout)
+        return send(sender, call, self.timeout)
 
     def _sender(self) -> Any:
-        """The socket-less app called in this thread (:class:`.transport.InlineSender`) where it can be,
-        else :attr:`client`."""
+        """The socket-less app called in this thread (:class:`.transport.InlineSender`, which writes
+        each request itself: :meth:`.transport.InlineSender.send`) where it can be, else :attr:`client`."""
         from rpctest.stacks.kyoukai.transport import InlineSender, _running_loop
 
         if self.transport != "local" or _running_loop() is not None:

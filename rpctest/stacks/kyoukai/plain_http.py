@@ -49,7 +49,7 @@ def available() -> bool:
     return True
 
 
-def _lines(headers: Any) -> bytes:
+def header_lines(headers: Any) -> bytes:
     """Header lines as http.client writes them, with its checks (ValueError, as it raises)."""
     out = []
     for name, value in headers:
@@ -60,6 +60,14 @@ def _lines(headers: Any) -> bytes:
             raise ValueError(f"Invalid header value {raw_value!r}")
         out.append(raw_name + b": " + raw_value + b"\r\n")
     return b"".join(out)
+
+
+def request_bytes(method: str, path: str, head: bytes, content: bytes | None) -> bytes:
+    """One request's bytes: the request line, the header lines (:func:`header_lines`), the blank
+    line and the body. The one request writer of rpctest's plain HTTP paths (this module's socket
+    client and the fuzzer's in-thread sender, :class:`.transport.InlineSender`)."""
+    line = f"{method} {path} HTTP/1.1\r\n".encode("ascii")
+    return line + head + b"\r\n" + content if content else line + head + b"\r\n"
 
 
 class _Broken(Exception):
@@ -110,10 +118,53 @@ class _Response:
             self.complete = True
             self.keep_alive = bool(self.parser.should_keep_alive())  # after this call it is reset
 
+    def feed(self, data: bytes, parse_error: type[Exception]) -> None:
+        """Parse ``data``; bytes after a whole response are not this response's (Kyoukai's canned
+        500 is followed by a stray newline), so a parse error there is not one."""
+        try:
+            self.parser.feed_data(data)
+        except parse_error:
+            if not self.complete:
+                raise
+
+    def ended(self) -> None:
+        """The stream ended (the server closed): complete if the body ran to the close, else broken."""
+        if self.complete:
+            return
+        if self.until_close():
+            self.complete, self.keep_alive = True, False
+            return
+        raise _Broken("the server closed the connection before a whole response" if self.headers_done or self.status
+                      else "Remote end closed connection without response")
+
+    def reply(self) -> Reply:
+        """The neutral reply of this (complete) response (:func:`.host.reply_from_parts`)."""
+        from rpctest.stacks.kyoukai.host import reply_from_parts
+
+        version = "HTTP/1.0" if self.version == "1.0" else "HTTP/1.1"
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.headers]
+        return reply_from_parts(self.status, self.reason.decode("latin-1").strip(), version, headers, b"".join(self.body))
+
     def until_close(self) -> bool:
         """Whether the body is the rest of the stream (no length, not chunked): ended by a close."""
         names = {name.lower() for name, _ in self.headers}
         return self.headers_done and b"content-length" not in names and b"transfer-encoding" not in names
+
+
+def read_reply(data: bytes, *, closed: bool, head: bool) -> Reply | None:
+    """The reply in ``data``, every byte a server wrote to one request (``closed``: and then it
+    closed); None when that is not a whole response yet. Raises ``_Broken`` or httptools'
+    ``HttpParserError`` for bytes that are no HTTP response."""
+    import httptools
+
+    response = _Response(httptools.HttpResponseParser, head)
+    if data:
+        response.feed(data, httptools.HttpParserError)
+    if not response.complete:
+        if not closed:
+            return None
+        response.ended()
+    return response.reply()
 
 
 class PlainHTTP:
@@ -159,19 +210,16 @@ class PlainHTTP:
             length = "content-length" not in names and "transfer-encoding" not in names
             if length and not has_body and method in _EXPECTING_BODY:
                 before.append(("Content-Length", "0"))
-            block = (_lines(before), _lines(merged.items()), length and has_body)
+            block = (header_lines(before), header_lines(merged.items()), length and has_body)
             if len(self._heads) < 64:
                 self._heads[key] = block
         return block
 
     def _request(self, method: str, path: str, headers: Mapping[str, str], content: bytes | None) -> bytes:
         before, after, length = self._header_block(method, headers, content is not None)
-        line = f"{method} {path} HTTP/1.1\r\n".encode("ascii")
-        if content is None:
-            return line + before + after + b"\r\n"
-        if length:
+        if content is not None and length:
             before += b"Content-Length: %d\r\n" % len(content)
-        return line + before + after + b"\r\n" + content
+        return request_bytes(method, path, before + after, content)
 
     # -- the connection --------------------------------------------------------------------------------
 
@@ -191,25 +239,15 @@ class PlainHTTP:
 
     def _read(self, sock: socket.socket, head: bool) -> _Response:
         response = _Response(self._parser_class, head)
-        feed = response.parser.feed_data
         while not response.complete:
             data = sock.recv(_READ)
             if not data:
-                if response.until_close():
-                    response.complete, response.keep_alive = True, False
-                    break
-                raise _Broken("the server closed the connection before a whole response" if response.headers_done or response.status
-                              else "Remote end closed connection without response")
-            try:
-                feed(data)
-            except self._parse_error:
-                if not response.complete:  # bytes after a whole response are not this response's
-                    raise
+                response.ended()
+                break
+            response.feed(data, self._parse_error)
         return response
 
     def send(self, method: str, target: str, headers: Mapping[str, str], content: bytes | None, timeout: float) -> Reply:
-        from rpctest.stacks.kyoukai.host import reply_from_parts
-
         path = quote(self._base + target, safe=_SAFE)
         with self._lock:
             try:
@@ -225,9 +263,7 @@ class PlainHTTP:
                 return Reply(errors=[RpcError("TRANSPORT", f"{method} {target}: {type(exc).__name__}: {exc}", kind=ErrorKind.TRANSPORT)])
             if not response.keep_alive:
                 self._drop()
-        version = "HTTP/1.0" if response.version == "1.0" else "HTTP/1.1"
-        reply_headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers]
-        return reply_from_parts(response.status, response.reason.decode("latin-1").strip(), version, reply_headers, b"".join(response.body))
+        return response.reply()
 
     def close(self) -> None:
         with self._lock:

@@ -34,12 +34,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Coroutine, Iterable, Mapping, TypeVar
 
 import httpx
+
+from rpctest.model import ErrorKind, Reply, RpcError
+
+_T = TypeVar("_T")
 
 __all__ = ["LocalTransport", "LocalSyncTransport", "MemoryConnection", "RawResponse", "Endpoint", "parse_responses"]
 
@@ -342,6 +347,20 @@ def parse_responses(data: bytes, methods: Iterable[str] = ()) -> list[dict[str, 
     return out
 
 
+async def exchange_bytes(endpoint: Endpoint, data: bytes, *, timeout: float | None = _DEFAULT_TIMEOUT) -> tuple[bytes, bool]:
+    """``data`` (one request's bytes) on a fresh in-memory connection to ``endpoint``'s app: every
+    byte the app wrote back within ``timeout``, and whether it closed the connection."""
+    connection = MemoryConnection(endpoint)
+    try:
+        try:
+            await connection.send(data, timeout=timeout)
+        except TimeoutError:
+            pass  # what arrived so far decides
+        return connection.received, connection.closed
+    finally:
+        await connection.aclose()
+
+
 async def exchange(
     endpoint: Endpoint,
     method: bytes,
@@ -353,18 +372,11 @@ async def exchange(
 ) -> RawResponse:
     """One request on a fresh in-memory connection to ``endpoint``'s app; the parsed response."""
     request_bytes, h11_conn = serialize_request(method, target, headers, body)
-    connection = MemoryConnection(endpoint)
-    try:
-        try:
-            await connection.send(request_bytes, timeout=timeout)
-        except TimeoutError:
-            pass  # what arrived so far decides below
-        parsed = parse_response(h11_conn, connection.received, closed=connection.closed)
-        if parsed is None:
-            raise TimeoutError(f"no complete response within {timeout:g}s")
-        return parsed
-    finally:
-        await connection.aclose()
+    received, closed = await exchange_bytes(endpoint, request_bytes, timeout=timeout)
+    parsed = parse_response(h11_conn, received, closed=closed)
+    if parsed is None:
+        raise TimeoutError(f"no complete response within {timeout:g}s")
+    return parsed
 
 
 def _timeout_of(request: httpx.Request, default: float | None) -> float | None:
@@ -464,35 +476,32 @@ class LocalSyncTransport(httpx.BaseTransport):
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         body = request.read()
         timeout = _timeout_of(request, self.timeout)
-        if self.inline and self._loop is None and _running_loop() is None:
-            return self._inline_request(request, body, timeout)
-        loop = self._runner()
-        if _running_loop() is loop:
-            raise RuntimeError("LocalSyncTransport cannot be used from its own event loop: use LocalTransport there")
-        future = asyncio.run_coroutine_threadsafe(
-            exchange(self.endpoint, request.method.encode("ascii"), request.url.raw_path, list(request.headers.raw), body, timeout=timeout),
-            loop,
-        )
         try:
-            response = future.result(None if timeout is None else timeout + 5)
+            response = self.complete(
+                lambda: exchange(self.endpoint, request.method.encode("ascii"), request.url.raw_path, list(request.headers.raw), body,
+                                 timeout=timeout),
+                timeout,
+            )
         except TimeoutError as exc:
             raise httpx.ReadTimeout(str(exc) or "no response", request=request) from None
         return _to_httpx(request, response)
 
-    def _inline_request(self, request: httpx.Request, body: bytes, timeout: float | None) -> httpx.Response:
-        """The request on a private loop run in this thread: no thread hop per request (what a fuzz
-        run of thousands of requests spends most on); one request at a time."""
-        with self._inline_lock:
-            if self._closed:
-                raise RuntimeError("this LocalSyncTransport is closed")
-            if self._inline is None:
-                self._inline = asyncio.new_event_loop()
-            coroutine = exchange(self.endpoint, request.method.encode("ascii"), request.url.raw_path, list(request.headers.raw), body, timeout=timeout)
-            try:
-                response = self._inline.run_until_complete(coroutine)
-            except TimeoutError as exc:
-                raise httpx.ReadTimeout(str(exc) or "no response", request=request) from None
-        return _to_httpx(request, response)
+    def complete(self, coroutine: Callable[[], Coroutine[Any, Any, _T]], timeout: float | None) -> _T:
+        """Run ``coroutine()`` (an exchange with the app) to its end: on a private loop in this
+        thread when :attr:`inline` allows (no thread hop per request, what a fuzz run of thousands
+        of requests spends most on; one request at a time), else on the serving loop's thread."""
+        if self.inline and self._loop is None and _running_loop() is None:
+            with self._inline_lock:
+                if self._closed:
+                    raise RuntimeError("this LocalSyncTransport is closed")
+                if self._inline is None:
+                    self._inline = asyncio.new_event_loop()
+                return self._inline.run_until_complete(coroutine())
+        loop = self._runner()
+        if _running_loop() is loop:
+            raise RuntimeError("LocalSyncTransport cannot be used from its own event loop: use LocalTransport there")
+        future = asyncio.run_coroutine_threadsafe(coroutine(), loop)
+        return future.result(None if timeout is None else timeout + 5)
 
     def _close_inline(self) -> None:
         with self._inline_lock:
@@ -530,7 +539,8 @@ class InlineSender:
     """``request(method, target, content=, headers=, timeout=)`` as ``httpx.Client.request`` has it,
     for a blocking caller with no running loop: each request runs the app's real HTTP protocol on a
     private loop in the calling thread, without a thread hop or the client's machinery. This is the
-    fuzzer's path into a socket-less hosted app (thousands of requests: the hop was half their cost)."""
+    fuzzer's path into a socket-less hosted app (thousands of requests: the hop was half their cost);
+    the fuzzer calls :meth:`send`, which also leaves httpx's request and response objects out."""
 
     def __init__(self, app: Any, *, timeout: float | None = _DEFAULT_TIMEOUT) -> None:
         self.transport = LocalSyncTransport(app, timeout=timeout)
@@ -545,8 +555,69 @@ class InlineSender:
         response.read()  # what httpx.Client.request does: the body is in memory already
         return response
 
+    def send(self, method: str, target: str, headers: Mapping[str, str], content: bytes | None, timeout: float) -> Reply:
+        """One request as a neutral reply, the way :meth:`.plain_http.PlainHTTP.send` has it (never a
+        raise for what the app does: a timeout or a broken answer is a TRANSPORT error). The request
+        is written here, byte for byte what :meth:`request` has httpx and h11 write
+        (:func:`inline_request_bytes`), and the reply read by :func:`.plain_http.read_reply`: httpx's
+        request and response objects and h11's state machine were a third of a fuzz case's request."""
+        from rpctest.stacks.kyoukai.plain_http import _Broken, read_reply
+
+        import httptools
+
+        data = inline_request_bytes(method, target, headers, content)
+        endpoint = self.transport.endpoint
+        try:
+            received, closed = self.transport.complete(lambda: exchange_bytes(endpoint, data, timeout=timeout), timeout)
+            reply = read_reply(received, closed=closed, head=method == "HEAD")
+        except (_Broken, httptools.HttpParserError) as exc:
+            return Reply(errors=[RpcError("TRANSPORT", f"{method} {target}: {type(exc).__name__}: {exc}", kind=ErrorKind.TRANSPORT)])
+        except TimeoutError:
+            reply = None
+        if reply is None:
+            return Reply(errors=[RpcError("TRANSPORT", f"no reply to {method} {target} within {timeout:g}s", kind=ErrorKind.TRANSPORT)])
+        return reply
+
     def close(self) -> None:
         self.transport.close()
+
+
+#: request targets httpx sends exactly as given: unreserved characters, sub-delimiters, ``:@/?``,
+#: whole percent-escapes, and no dot segment in the path (httpx removes those); any other target
+#: is encoded by httpx's own URL parser, so the bytes stay httpx's
+_PLAIN_TARGET = re.compile(r"/(?:[A-Za-z0-9\-_~!$&'()*+,;=:@/?.]|%[0-9A-Fa-f]{2})*").fullmatch
+_DOT_SEGMENT = re.compile(r"(?:^|/)\.\.?(?:/|$)").search
+#: header names and values httpx and h11 send: a token; ASCII (httpx encodes values so) without NUL,
+#: runs of other characters separated by spaces or tabs (h11's field-value)
+_H11_NAME = re.compile(r"[-!#$%&'*+.^_`|~0-9a-zA-Z]+").fullmatch
+_H11_VALUE = re.compile(r"(?:[\x01-\x08\x0e-\x1f!-\x7f]+(?:[ \t]+[\x01-\x08\x0e-\x1f!-\x7f]+)*)?").fullmatch
+#: what httpx sends ``Content-Length: 0`` for when there is no body
+_EXPECTING_BODY = frozenset({"PATCH", "POST", "PUT"})
+
+
+def inline_request_bytes(method: str, target: str, headers: Mapping[str, str], content: bytes | None) -> bytes:
+    """The bytes :meth:`InlineSender.request` makes httpx and h11 write for this request: the target
+    as httpx encodes it, ``Host: app``, httpx's ``Content-Length: 0`` for a bodiless POST, PUT or
+    PATCH before the given headers, a body's ``Content-Length`` after them. ``headers`` frame no
+    body (a ``Content-Length`` or ``Transfer-Encoding`` of their own is refused: ValueError)."""
+    from rpctest.stacks.kyoukai.plain_http import header_lines, request_bytes
+
+    path = target.partition("?")[0]
+    if _PLAIN_TARGET(target) is None or _DOT_SEGMENT(path) is not None:
+        target = httpx.URL("http://app" + target).raw_path.decode("ascii")
+    for name, value in headers.items():
+        if _H11_NAME(name) is None or _H11_VALUE(value) is None:  # what httpx (ASCII) and h11 refuse to send
+            raise ValueError(f"header {name!r}: {value!r} cannot be sent (httpx and h11 refuse it)")
+    names = {name.lower() for name in headers}
+    if names & {"content-length", "transfer-encoding"}:
+        raise ValueError(f"InlineSender.send frames the body itself; headers {sorted(headers)} frame it too")
+    head = [] if "host" in names else [("Host", "app")]
+    if not content and method in _EXPECTING_BODY:
+        head.append(("Content-Length", "0"))
+    head.extend(headers.items())
+    if content:
+        head.append(("Content-Length", str(len(content))))
+    return request_bytes(method, target, header_lines(head), content)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -37,6 +37,7 @@ __all__ = [
     "request_parts",
     "response_parts",
     "send",
+    "send_plain",
     "wire_form",
 ]
 
@@ -233,6 +234,15 @@ def send(client: Any, call: Call, timeout: float) -> Reply:
     return with_request(reply_from_response(response), method, target, content)
 
 
+def send_plain(sender: Any, call: Call, timeout: float) -> Reply:
+    """Send a neutral call (envelope body) through a sender that writes HTTP/1.1 itself and answers
+    a neutral reply (``sender.send(method, target, headers, content, timeout)``: :class:`.plain_http.PlainHTTP`
+    over a socket, :class:`.transport.InlineSender` in memory); what :func:`send` answers through httpx."""
+    method, target, headers, content = request_parts(call.operation, call.body)
+    reply: Reply = sender.send(method, target, headers, content, timeout)
+    return reply if reply.errors and reply.errors[0].kind is ErrorKind.TRANSPORT else with_request(reply, method, target, content)
+
+
 def with_request(reply: Reply, method: str, target: str, content: bytes | None) -> Reply:
     """``reply`` saying which request it answers (``meta["request"]``, what reports quote)."""
     reply.meta["request"] = f"{method} {target}" + (f" {content.decode('utf-8', 'replace')}" if content else "")
@@ -305,9 +315,7 @@ class KyoukaiClient:
     def call(self, call: Call, *, timeout: float | None = None) -> Reply:
         timeout = self.timeout if timeout is None else timeout
         if self._plain is not None and self._base in _over_wire():
-            method, target, headers, content = request_parts(call.operation, call.body)
-            reply = self._plain.send(method, target, headers, content, timeout)
-            return reply if reply.errors and reply.errors[0].kind is ErrorKind.TRANSPORT else with_request(reply, method, target, content)
+            return send_plain(self._plain, call, timeout)
         return send(self._client, call, timeout)
 
     def call_many(self, calls: Any, *, timeout: float | None = None) -> list[Reply]:
