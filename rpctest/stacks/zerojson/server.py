@@ -41,7 +41,8 @@ by default an ``org.pycom.authenticator`` hosted by this same server (called loc
 would deadlock calling itself), else one located through a nameserver hosted here or at
 ``nameserver=``; none found is PyCOM's code 3.
 
-Stopping is prompt: the poll loop also watches an inproc wake socket that :meth:`stop` signals.
+Stopping is prompt: :meth:`stop` wakes the loop's blocking receive with a message to the ROUTER itself,
+from a socket of the server's own under a routing id no peer can have.
 """
 
 from __future__ import annotations
@@ -244,8 +245,8 @@ class ZeroJSONServer(HostedService):
         for service in services:
             self.add_service(service)
         self._socket: zmq.Socket | None = None
-        self._wake_rx: zmq.Socket | None = None
-        self._wake_tx: zmq.Socket | None = None
+        self._wake: zmq.Socket | None = None
+        self._wake_id = b"rpctest-wake-" + uuid.uuid4().bytes
         self._thread: threading.Thread | None = None
         self._state_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -291,13 +292,8 @@ class ZeroJSONServer(HostedService):
             try:
                 sock.bind(self.requested_address)
                 self.address = sock.getsockopt_string(zmq.LAST_ENDPOINT)
-                wake = f"inproc://rpctest-zerojson-wake-{uuid.uuid4().hex}"
-                self._wake_rx = self.context.socket(zmq.PAIR)
-                self._wake_rx.linger = 0
-                self._wake_rx.bind(wake)
-                self._wake_tx = self.context.socket(zmq.PAIR)
-                self._wake_tx.linger = 0
-                self._wake_tx.connect(wake)
+                sock.rcvtimeo = _POLL_MS  # the loop's receive wakes once a second when idle (purge, stop)
+                self._wake = self._wake_socket()
             except BaseException as exc:
                 sock.close(linger=0)
                 self._close_wake()
@@ -319,11 +315,11 @@ class ZeroJSONServer(HostedService):
         self._stopping.set()
         try:
             if thread is not None and thread is not threading.current_thread():
-                assert self._wake_tx is not None
-                try:  # never block: the loop may have seen _stopping and closed its end already
-                    self._wake_tx.send(b"stop", flags=zmq.NOBLOCK)
-                except zmq.Again:
-                    pass
+                if self._wake is not None:
+                    try:  # never block: queued on the wake socket's own pipe, it arrives once connected
+                        send_frames(self._wake, [b"stop"], NOBLOCK)
+                    except zmq.ZMQError:  # the loop still sees _stopping within its 1 s receive timeout
+                        pass
                 thread.join(_JOIN_SECONDS)
                 if thread.is_alive():  # pragma: no cover - a handler that never returns
                     _logger.warning("the ZeroJSON server loop at %s did not stop in time", self.address)
@@ -332,15 +328,29 @@ class ZeroJSONServer(HostedService):
         finally:
             if self._client is not None:
                 self._client.close()
-            self._close_wake(rx=thread is None)
+            self._close_wake()
 
-    def _close_wake(self, *, rx: bool = True) -> None:
-        if self._wake_tx is not None:
-            self._wake_tx.close(linger=0)
-            self._wake_tx = None
-        if rx and self._wake_rx is not None:
-            self._wake_rx.close(linger=0)
-            self._wake_rx = None
+    def _wake_socket(self) -> zmq.Socket | None:
+        """A DEALER connected to this server's own ROUTER under a routing id no peer can have (a
+        random one; libzmq reserves ids starting with a zero byte for the ones it makes): its message
+        ends the loop's blocking receive, so the loop waits on one socket, without a poll per message.
+        None when it cannot connect (an address this process cannot dial): :meth:`stop` then takes
+        up to the loop's 1 s receive timeout."""
+        wake = self.context.socket(zmq.DEALER)
+        wake.linger = 0
+        try:
+            wake.setsockopt(zmq.ROUTING_ID, self._wake_id)
+            wake.ipv6 = "[" in self.address
+            wake.connect(self.address)
+        except zmq.ZMQError:
+            wake.close(linger=0)
+            return None
+        return wake
+
+    def _close_wake(self) -> None:
+        if self._wake is not None:
+            self._wake.close(linger=0)
+            self._wake = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -383,25 +393,27 @@ class ZeroJSONServer(HostedService):
     # -- the loop ----------------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        """Poll the ROUTER and the wake socket; answer one message per readable poll, and drop idle
-        sessions once a second (expiry is checked on lookup: purging only frees their memory).
+        """Receive from the ROUTER, blocking up to a second at a time; answer each message, end on
+        :meth:`stop`'s wake message (:meth:`_wake_socket`), and drop idle sessions once a second
+        (expiry is checked on lookup: purging only frees their memory).
 
-        One message per poll, as the bare echo it is measured against: draining until ``zmq.Again``
-        built an exception for every message, and a burst still comes out one poll per message.
+        One blocking receive per message, as the bare echo's one receive: a poll of the ROUTER and a
+        wake socket cost a ``zmq_poll`` (and a ``zmq.Poller`` call in Python) on top of every
+        message's receive, and draining until ``zmq.Again`` built an exception for every message.
         """
-        sock, wake = self._socket, self._wake_rx
-        assert sock is not None and wake is not None
-        poller = zmq.Poller()
-        poller.register(sock, zmq.POLLIN)
-        poller.register(wake, zmq.POLLIN)
+        sock, wake_id = self._socket, self._wake_id
+        assert sock is not None
         next_purge = time.monotonic() + _PURGE_SECONDS
         try:
             while not self._stopping.is_set():
-                ready = dict(poller.poll(_POLL_MS))
-                if wake in ready:
-                    break
-                if sock in ready:
-                    self._answer_one(sock)
+                try:
+                    frames = recv_frames(sock)
+                except zmq.Again:  # a second without a message
+                    frames = None
+                if frames is not None:
+                    if frames[0] == wake_id:
+                        break
+                    self._answer_one(sock, frames)
                 now = time.monotonic()
                 if now >= next_purge:
                     self.sessions.purge()
@@ -413,7 +425,6 @@ class ZeroJSONServer(HostedService):
         finally:
             self._remove_ipc_file()
             sock.close(linger=0)
-            wake.close(linger=0)
 
     def _remove_ipc_file(self) -> None:
         """Unlink the socket file of an ``ipc://`` endpoint: libzmq 4.3 leaves it behind on close."""
@@ -428,12 +439,8 @@ class ZeroJSONServer(HostedService):
         except OSError:
             _logger.debug("could not remove the ipc socket file %s", path, exc_info=True)
 
-    def _answer_one(self, sock: zmq.Socket) -> None:
-        """Receive one message and send its reply; whatever handling it raises fails it alone."""
-        try:
-            frames = recv_frames(sock, NOBLOCK)
-        except zmq.Again:  # pragma: no cover - the poll said a message was there
-            return
+    def _answer_one(self, sock: zmq.Socket, frames: list[bytes]) -> None:
+        """Send the reply to one received message; whatever handling it raises fails it alone."""
         with contained(f"a message of {len(frames)} frame(s)", self._diagnose, then="no reply was sent"):
             reply = self.handle(frames)
             if reply is not None:
