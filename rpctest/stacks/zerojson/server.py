@@ -457,7 +457,11 @@ class ZeroJSONServer(HostedService):
 
     def handle(self, frames: list[bytes]) -> list[bytes] | None:
         """The reply message (envelope included) for one message a ROUTER received, or None."""
-        envelope, app = wire.split_envelope(frames)
+        app: list[bytes] | None
+        if len(frames) > 2 and not frames[1] and frames[0]:  # one routing id (every DEALER or REQ peer):
+            envelope, app = frames[:1], frames[2:]  # split_envelope's first case, without the call
+        else:
+            envelope, app = wire.split_envelope(frames)
         if app is None:
             self._diagnose(
                 f"a message of {len(frames)} frames from peer {frames[0].hex() if frames else '?'} has no empty "
@@ -520,31 +524,38 @@ class ZeroJSONServer(HostedService):
             return wire.Response(code=wire.BAD_REQUEST, error=f"Expected 2-3 parts, got {len(app)}")
         attachment = app[2] if len(app) == 3 else None
         state = _CallState()
-        response = self._guarded(lambda: self._dispatch(data, attachment, state, encoded), data)
+        try:
+            response: wire.Response | _Encoded = self._dispatch(data, attachment, state, encoded)
+        except Exception as exc:
+            response = self._refusal(exc, data)
         if state.session is not None:
             assert not isinstance(response, _Encoded)  # only a call with no session gets one
             response.session_id = state.session.session_id
         return response
 
     def _guarded(self, work: Callable[[], _Answered], data: Mapping[str, Any]) -> _Answered | wire.Response:
-        """Run ``work``, turning what it raises into PyCOM's answer (RemoteError codes, else 1)."""
+        """Run ``work``, turning what it raises into PyCOM's answer (:meth:`_refusal`)."""
         try:
             return work()
-        except _Answer as answer:
-            return wire.Response(code=answer.code, error=answer.message)
-        except RemoteError as exc:
+        except Exception as exc:
+            return self._refusal(exc, data)
+
+    def _refusal(self, exc: Exception, data: Mapping[str, Any]) -> wire.Response:
+        """PyCOM's answer to what handling ``data`` raised: RemoteError codes, else 1."""
+        if isinstance(exc, _Answer):
             return wire.Response(code=exc.code, error=exc.message)
-        except RpcError as exc:
+        if isinstance(exc, RemoteError):
+            return wire.Response(code=exc.code, error=exc.message)
+        if isinstance(exc, RpcError):
             try:
                 code, message = to_wire(exc)
             except ValueError as bad:
                 self._diagnose(f"{_where(data)} raised {exc!r}, whose code is not a ZeroJSON code ({bad}); answered 1")
                 return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
             return wire.Response(code=code, error=message)
-        except Exception as exc:
-            _logger.error("ZeroJSON server %s: %s raised", self.address, _where(data), exc_info=True)
-            self.diagnostics.append(f"{_where(data)} raised {exc!r}; answered code 1 {UNKNOWN_ERROR_MESSAGE!r}")
-            return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
+        _logger.error("ZeroJSON server %s: %s raised", self.address, _where(data), exc_info=exc)
+        self.diagnostics.append(f"{_where(data)} raised {exc!r}; answered code 1 {UNKNOWN_ERROR_MESSAGE!r}")
+        return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
 
     def _type_confusion(self, data: Mapping[str, Any], name: str) -> _Answer:
         self._diagnose(
