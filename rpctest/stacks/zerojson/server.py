@@ -796,12 +796,14 @@ def _where(data: Mapping[str, Any]) -> str:
 def _stub_call(data: Mapping[str, Any], attachment: bytes | None) -> Call:
     """The neutral call a stub sees: args as body, session/extensions/token in meta when sent."""
     meta: dict[str, Any] = {}
-    for key in ("session_id", "extensions"):
-        if data.get(key) is not None:
-            meta[key] = data[key]
+    session_id = data.get("session_id")
+    if session_id is not None:
+        meta["session_id"] = session_id
     extensions = data.get("extensions")
-    if isinstance(extensions, Mapping) and extensions.get(wire.AUTH_EXTENSION) is not None:
-        meta["token"] = extensions[wire.AUTH_EXTENSION]
+    if extensions is not None:  # (isinstance of an ABC is a Python call: not for a call without any)
+        meta["extensions"] = extensions
+        if isinstance(extensions, Mapping) and extensions.get(wire.AUTH_EXTENSION) is not None:
+            meta["token"] = extensions[wire.AUTH_EXTENSION]
     return Call(_STACK, data["interface"], data["method"], data.get("args"), meta=meta, attachment=attachment)
 
 
