@@ -410,14 +410,14 @@ class ZeroJSONServer(HostedService):
                     frames = recv_frames(sock)
                 except zmq.Again:  # a second without a message
                     frames = None
+                now = time.monotonic()  # before answering: after its last frame, straight back to the receive
+                if now >= next_purge:
+                    self.sessions.purge()
+                    next_purge = now + _PURGE_SECONDS
                 if frames is not None:
                     if frames[0] == wake_id:
                         break
                     self._answer_one(sock, frames)
-                now = time.monotonic()
-                if now >= next_purge:
-                    self.sessions.purge()
-                    next_purge = now + _PURGE_SECONDS
         except Exception as exc:  # pragma: no cover - a bug in this module; recorded, not raised in a thread
             self.error = exc
             _logger.exception("the ZeroJSON server loop at %s failed", self.address)
