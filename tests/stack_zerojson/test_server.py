@@ -556,6 +556,31 @@ def test_one_deeply_nested_body_fails_alone_and_the_server_keeps_answering(caplo
         assert len(nested) == 3 and all("no reply" in d for d in nested), server.diagnostics
 
 
+class _Unprintable(Exception):
+    def __repr__(self) -> str:
+        raise RuntimeError("this exception cannot be shown")
+
+
+@interface("com.example.odd")
+class Odd(Service):
+    @method
+    def unprintable(self, request: Request) -> Any:
+        raise _Unprintable()
+
+
+def test_a_message_whose_handling_fails_gets_no_reply_and_the_loop_goes_on(caplog: pytest.LogCaptureFixture) -> None:
+    """What escapes handle() (here: reporting a method's exception whose repr raises) fails that
+    message alone, reported with the message's frame count, and the next message is answered."""
+    with ZeroJSONServer([Odd, Calc], address="tcp://127.0.0.1:0") as server:
+        with caplog.at_level(logging.ERROR, logger="rpctest.serve"):
+            assert ask(server, b"CALL", call("com.example.odd", "unprintable"), wait=0.5) is None
+        assert ask(server, b"CALL", call("com.example.calc", "add", {"a": 1, "b": 2})) == {"code": 0, "result": 3}
+        assert server.alive and server.error is None
+        failed = [d for d in server.diagnostics if "internal error" in d]
+        assert failed == ["a message of 4 frame(s): internal error, no reply was sent: RuntimeError: this exception cannot be shown"]
+        assert any(record.exc_info and record.exc_info[0] is RuntimeError for record in caplog.records)
+
+
 def test_undecodable_numbers_and_text_get_pycoms_code_4() -> None:
     """Observed of PyCOM 0.6.0: an integer of more than 4300 digits is the ValueError its decoder
     catches (code 4 quoting it), bytes that are not UTF-8 are code 4 too; a huge string is just data."""

@@ -281,13 +281,16 @@ class ZeroJSONClient:
         try:
             if self.socket_type == "dealer" and delimiter:
                 frames = [b"", *frames]
+            # the receive's bound is set before sending, so that the last frame sent goes straight
+            # into the receive: the server, woken by that frame, waits for this thread's GIL until then
+            self._receive_within(sock, deadline)
             try:
                 send_frames(sock, frames, NOBLOCK)
             except zmq.Again:
                 if not self._wait(sock, zmq.POLLOUT, deadline):
                     return None
                 send_frames(sock, frames, NOBLOCK)
-            self._receive_within(sock, deadline)
+                self._receive_within(sock, deadline)  # the wait took part of the time
             try:
                 answer = recv_frames(sock)
             except zmq.Again:  # the receive timeout ran out

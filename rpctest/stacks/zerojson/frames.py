@@ -33,19 +33,21 @@ _recv = _BackendSocket.recv
 
 
 def send_frames(sock: zmq.Socket, frames: Sequence[bytes], flags: int = 0) -> None:
-    """Send ``frames`` (bytes, at least one) as one multipart message, with ``flags`` on every frame."""
+    """Send ``frames`` as one multipart message, with ``flags`` on every frame (none: nothing is sent)."""
+    if not frames:
+        return
     more = flags | _SNDMORE
-    last = len(frames) - 1
-    for index, frame in enumerate(frames):
-        _send(sock, frame, more if index < last else flags)
+    for frame in frames[:-1]:
+        _send(sock, frame, more)
+    _send(sock, frames[-1], flags)
 
 
 def recv_frames(sock: zmq.Socket, flags: int = 0) -> list[bytes]:
     """The frames of the next message (``zmq.Again`` when ``flags`` has ``NOBLOCK`` and none is there,
     or when the socket's receive timeout runs out; the rest of a message is there with its first frame)."""
-    frames: list[bytes] = []
-    while True:
+    frame = _recv(sock, flags, False)
+    frames: list[bytes] = [frame.bytes]
+    while frame.more:
         frame = _recv(sock, flags, False)
         frames.append(frame.bytes)
-        if not frame.more:
-            return frames
+    return frames

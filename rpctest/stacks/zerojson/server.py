@@ -28,7 +28,7 @@ first failing step decides the reply:
 0 or 1 frames after it, a body nested too deeply to decode, a body that is valid JSON but not an
 object): like PyCOM, this server sends nothing and keeps serving, and it records a diagnostic saying
 what was wrong and why no reply came. Whatever else handling one message raises fails that message
-alone (no reply, a diagnostic, :func:`rpctest.untrusted.contained`): no frame can end the loop.
+alone (no reply, a diagnostic, as :func:`rpctest.untrusted.contained` reports it): no frame can end the loop.
 Diagnostics (:attr:`~ZeroJSONServer.diagnostics`, also logged at WARNING on ``rpctest.serve``)
 also cover calls no stub matched and exceptions in handlers.
 
@@ -41,7 +41,8 @@ by default an ``org.pycom.authenticator`` hosted by this same server (called loc
 would deadlock calling itself), else one located through a nameserver hosted here or at
 ``nameserver=``; none found is PyCOM's code 3.
 
-Stopping is prompt: the poll loop also watches an inproc wake socket that :meth:`stop` signals.
+Stopping is prompt: :meth:`stop` wakes the loop's blocking receive with a message to the ROUTER itself,
+from a socket of the server's own under a routing id no peer can have.
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ from rpctest.stacks.zerojson.service import (
     Session,
     interface_of,
 )
-from rpctest.untrusted import contained
+from rpctest.untrusted import report_uncontained
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.stacks.zerojson.client import ZeroJSONClient
@@ -244,8 +245,8 @@ class ZeroJSONServer(HostedService):
         for service in services:
             self.add_service(service)
         self._socket: zmq.Socket | None = None
-        self._wake_rx: zmq.Socket | None = None
-        self._wake_tx: zmq.Socket | None = None
+        self._wake: zmq.Socket | None = None
+        self._wake_id = b"rpctest-wake-" + uuid.uuid4().bytes
         self._thread: threading.Thread | None = None
         self._state_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -291,13 +292,8 @@ class ZeroJSONServer(HostedService):
             try:
                 sock.bind(self.requested_address)
                 self.address = sock.getsockopt_string(zmq.LAST_ENDPOINT)
-                wake = f"inproc://rpctest-zerojson-wake-{uuid.uuid4().hex}"
-                self._wake_rx = self.context.socket(zmq.PAIR)
-                self._wake_rx.linger = 0
-                self._wake_rx.bind(wake)
-                self._wake_tx = self.context.socket(zmq.PAIR)
-                self._wake_tx.linger = 0
-                self._wake_tx.connect(wake)
+                sock.rcvtimeo = _POLL_MS  # the loop's receive wakes once a second when idle (purge, stop)
+                self._wake = self._wake_socket()
             except BaseException as exc:
                 sock.close(linger=0)
                 self._close_wake()
@@ -319,11 +315,11 @@ class ZeroJSONServer(HostedService):
         self._stopping.set()
         try:
             if thread is not None and thread is not threading.current_thread():
-                assert self._wake_tx is not None
-                try:  # never block: the loop may have seen _stopping and closed its end already
-                    self._wake_tx.send(b"stop", flags=zmq.NOBLOCK)
-                except zmq.Again:
-                    pass
+                if self._wake is not None:
+                    try:  # never block: queued on the wake socket's own pipe, it arrives once connected
+                        send_frames(self._wake, [b"stop"], NOBLOCK)
+                    except zmq.ZMQError:  # the loop still sees _stopping within its 1 s receive timeout
+                        pass
                 thread.join(_JOIN_SECONDS)
                 if thread.is_alive():  # pragma: no cover - a handler that never returns
                     _logger.warning("the ZeroJSON server loop at %s did not stop in time", self.address)
@@ -332,15 +328,29 @@ class ZeroJSONServer(HostedService):
         finally:
             if self._client is not None:
                 self._client.close()
-            self._close_wake(rx=thread is None)
+            self._close_wake()
 
-    def _close_wake(self, *, rx: bool = True) -> None:
-        if self._wake_tx is not None:
-            self._wake_tx.close(linger=0)
-            self._wake_tx = None
-        if rx and self._wake_rx is not None:
-            self._wake_rx.close(linger=0)
-            self._wake_rx = None
+    def _wake_socket(self) -> zmq.Socket | None:
+        """A DEALER connected to this server's own ROUTER under a routing id no peer can have (a
+        random one; libzmq reserves ids starting with a zero byte for the ones it makes): its message
+        ends the loop's blocking receive, so the loop waits on one socket, without a poll per message.
+        None when it cannot connect (an address this process cannot dial): :meth:`stop` then takes
+        up to the loop's 1 s receive timeout."""
+        wake = self.context.socket(zmq.DEALER)
+        wake.linger = 0
+        try:
+            wake.setsockopt(zmq.ROUTING_ID, self._wake_id)
+            wake.ipv6 = "[" in self.address
+            wake.connect(self.address)
+        except zmq.ZMQError:
+            wake.close(linger=0)
+            return None
+        return wake
+
+    def _close_wake(self) -> None:
+        if self._wake is not None:
+            self._wake.close(linger=0)
+            self._wake = None
 
     def __enter__(self) -> Self:
         return self.start()
@@ -383,29 +393,31 @@ class ZeroJSONServer(HostedService):
     # -- the loop ----------------------------------------------------------------------------------------
 
     def _run(self) -> None:
-        """Poll the ROUTER and the wake socket; answer one message per readable poll, and drop idle
-        sessions once a second (expiry is checked on lookup: purging only frees their memory).
+        """Receive from the ROUTER, blocking up to a second at a time; answer each message, end on
+        :meth:`stop`'s wake message (:meth:`_wake_socket`), and drop idle sessions once a second
+        (expiry is checked on lookup: purging only frees their memory).
 
-        One message per poll, as the bare echo it is measured against: draining until ``zmq.Again``
-        built an exception for every message, and a burst still comes out one poll per message.
+        One blocking receive per message, as the bare echo's one receive: a poll of the ROUTER and a
+        wake socket cost a ``zmq_poll`` (and a ``zmq.Poller`` call in Python) on top of every
+        message's receive, and draining until ``zmq.Again`` built an exception for every message.
         """
-        sock, wake = self._socket, self._wake_rx
-        assert sock is not None and wake is not None
-        poller = zmq.Poller()
-        poller.register(sock, zmq.POLLIN)
-        poller.register(wake, zmq.POLLIN)
+        sock, wake_id = self._socket, self._wake_id
+        assert sock is not None
         next_purge = time.monotonic() + _PURGE_SECONDS
         try:
             while not self._stopping.is_set():
-                ready = dict(poller.poll(_POLL_MS))
-                if wake in ready:
-                    break
-                if sock in ready:
-                    self._answer_one(sock)
-                now = time.monotonic()
+                try:
+                    frames = recv_frames(sock)
+                except zmq.Again:  # a second without a message
+                    frames = None
+                now = time.monotonic()  # before answering: after its last frame, straight back to the receive
                 if now >= next_purge:
                     self.sessions.purge()
                     next_purge = now + _PURGE_SECONDS
+                if frames is not None:
+                    if frames[0] == wake_id:
+                        break
+                    self._answer_one(sock, frames)
         except Exception as exc:  # pragma: no cover - a bug in this module; recorded, not raised in a thread
             self.error = exc
             _logger.exception("the ZeroJSON server loop at %s failed", self.address)
@@ -413,7 +425,6 @@ class ZeroJSONServer(HostedService):
         finally:
             self._remove_ipc_file()
             sock.close(linger=0)
-            wake.close(linger=0)
 
     def _remove_ipc_file(self) -> None:
         """Unlink the socket file of an ``ipc://`` endpoint: libzmq 4.3 leaves it behind on close."""
@@ -428,19 +439,17 @@ class ZeroJSONServer(HostedService):
         except OSError:
             _logger.debug("could not remove the ipc socket file %s", path, exc_info=True)
 
-    def _answer_one(self, sock: zmq.Socket) -> None:
-        """Receive one message and send its reply; whatever handling it raises fails it alone."""
-        try:
-            frames = recv_frames(sock, NOBLOCK)
-        except zmq.Again:  # pragma: no cover - the poll said a message was there
-            return
-        with contained(f"a message of {len(frames)} frame(s)", self._diagnose, then="no reply was sent"):
+    def _answer_one(self, sock: zmq.Socket, frames: list[bytes]) -> None:
+        """Send the reply to one received message; whatever handling it raises fails it alone."""
+        try:  # contained(), as a try: the context manager cost three Python calls per message
             reply = self.handle(frames)
             if reply is not None:
                 try:
                     send_frames(sock, reply)
                 except zmq.ZMQError as exc:  # pragma: no cover - ROUTER drops rather than fails
                     self._diagnose(f"could not send a reply: {exc!r}")
+        except Exception as exc:  # noqa: BLE001 - one message's failure must not reach the loop
+            report_uncontained(exc, f"a message of {len(frames)} frame(s)", self._diagnose, then="no reply was sent")
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("ZeroJSON server %s: %s", self.address, text)
@@ -450,7 +459,11 @@ class ZeroJSONServer(HostedService):
 
     def handle(self, frames: list[bytes]) -> list[bytes] | None:
         """The reply message (envelope included) for one message a ROUTER received, or None."""
-        envelope, app = wire.split_envelope(frames)
+        app: list[bytes] | None
+        if len(frames) > 2 and not frames[1] and frames[0]:  # one routing id (every DEALER or REQ peer):
+            envelope, app = frames[:1], frames[2:]  # split_envelope's first case, without the call
+        else:
+            envelope, app = wire.split_envelope(frames)
         if app is None:
             self._diagnose(
                 f"a message of {len(frames)} frames from peer {frames[0].hex() if frames else '?'} has no empty "
@@ -513,31 +526,38 @@ class ZeroJSONServer(HostedService):
             return wire.Response(code=wire.BAD_REQUEST, error=f"Expected 2-3 parts, got {len(app)}")
         attachment = app[2] if len(app) == 3 else None
         state = _CallState()
-        response = self._guarded(lambda: self._dispatch(data, attachment, state, encoded), data)
+        try:
+            response: wire.Response | _Encoded = self._dispatch(data, attachment, state, encoded)
+        except Exception as exc:
+            response = self._refusal(exc, data)
         if state.session is not None:
             assert not isinstance(response, _Encoded)  # only a call with no session gets one
             response.session_id = state.session.session_id
         return response
 
     def _guarded(self, work: Callable[[], _Answered], data: Mapping[str, Any]) -> _Answered | wire.Response:
-        """Run ``work``, turning what it raises into PyCOM's answer (RemoteError codes, else 1)."""
+        """Run ``work``, turning what it raises into PyCOM's answer (:meth:`_refusal`)."""
         try:
             return work()
-        except _Answer as answer:
-            return wire.Response(code=answer.code, error=answer.message)
-        except RemoteError as exc:
+        except Exception as exc:
+            return self._refusal(exc, data)
+
+    def _refusal(self, exc: Exception, data: Mapping[str, Any]) -> wire.Response:
+        """PyCOM's answer to what handling ``data`` raised: RemoteError codes, else 1."""
+        if isinstance(exc, _Answer):
             return wire.Response(code=exc.code, error=exc.message)
-        except RpcError as exc:
+        if isinstance(exc, RemoteError):
+            return wire.Response(code=exc.code, error=exc.message)
+        if isinstance(exc, RpcError):
             try:
                 code, message = to_wire(exc)
             except ValueError as bad:
                 self._diagnose(f"{_where(data)} raised {exc!r}, whose code is not a ZeroJSON code ({bad}); answered 1")
                 return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
             return wire.Response(code=code, error=message)
-        except Exception as exc:
-            _logger.error("ZeroJSON server %s: %s raised", self.address, _where(data), exc_info=True)
-            self.diagnostics.append(f"{_where(data)} raised {exc!r}; answered code 1 {UNKNOWN_ERROR_MESSAGE!r}")
-            return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
+        _logger.error("ZeroJSON server %s: %s raised", self.address, _where(data), exc_info=exc)
+        self.diagnostics.append(f"{_where(data)} raised {exc!r}; answered code 1 {UNKNOWN_ERROR_MESSAGE!r}")
+        return wire.Response(code=wire.UNKNOWN, error=UNKNOWN_ERROR_MESSAGE)
 
     def _type_confusion(self, data: Mapping[str, Any], name: str) -> _Answer:
         self._diagnose(
@@ -776,12 +796,14 @@ def _where(data: Mapping[str, Any]) -> str:
 def _stub_call(data: Mapping[str, Any], attachment: bytes | None) -> Call:
     """The neutral call a stub sees: args as body, session/extensions/token in meta when sent."""
     meta: dict[str, Any] = {}
-    for key in ("session_id", "extensions"):
-        if data.get(key) is not None:
-            meta[key] = data[key]
+    session_id = data.get("session_id")
+    if session_id is not None:
+        meta["session_id"] = session_id
     extensions = data.get("extensions")
-    if isinstance(extensions, Mapping) and extensions.get(wire.AUTH_EXTENSION) is not None:
-        meta["token"] = extensions[wire.AUTH_EXTENSION]
+    if extensions is not None:  # (isinstance of an ABC is a Python call: not for a call without any)
+        meta["extensions"] = extensions
+        if isinstance(extensions, Mapping) and extensions.get(wire.AUTH_EXTENSION) is not None:
+            meta["token"] = extensions[wire.AUTH_EXTENSION]
     return Call(_STACK, data["interface"], data["method"], data.get("args"), meta=meta, attachment=attachment)
 
 

@@ -339,18 +339,17 @@ def encode_response(response: Response, *, status: bytes = STATUS_OK) -> list[by
 
 def decode_response(frames: Sequence[bytes]) -> Response:
     """The reply in application ``frames`` (after the envelope); WireError says what is wrong."""
-    frames = [bytes(frame) for frame in frames]
-    if len(frames) not in (2, 3):
-        raise WireError(
-            f"a ZeroJSON reply has 2 or 3 frames (status, body, attachment), got {len(frames)}: {_short(frames)}"
-        )
-    status = frames[0]
+    count = len(frames)
+    if count != 2 and count != 3:
+        frames = [bytes(frame) for frame in frames]
+        raise WireError(f"a ZeroJSON reply has 2 or 3 frames (status, body, attachment), got {count}: {_short(frames)}")
+    status = bytes(frames[0])
     if status != STATUS_OK:
         raise WireError(
             f"the reply's status frame is {status!r}, not {STATUS_OK!r}"
             + (" (the server failed to process the request)" if status == STATUS_FAIL else "")
         )
-    return Response.from_dict(loads(frames[1]), frames[2] if len(frames) == 3 else None)
+    return Response.from_dict(loads(frames[1]), bytes(frames[2]) if count == 3 else None)
 
 
 # -- the envelope --------------------------------------------------------------------------------------
