@@ -119,9 +119,9 @@ def test_push_and_pop_sends_the_request_and_returns_the_reply(rpctest_redis: red
     connection = GatewayConnection(rpctest_redis, socket_timeout=3.0)
     try:
         with _peer_answering(rpctest_redis, "rpctest-pp-req", "rpctest-pp-reply"):
-            popped = connection.push_and_pop("rpctest-pp-req", b"frame", 10, ["rpctest-pp-reply"], time.monotonic() + 3)
+            popped = connection.push_and_pop("rpctest-pp-req", [b"frame"], 10, ["rpctest-pp-reply"], time.monotonic() + 3)
         assert popped == ("rpctest-pp-reply", b"re:frame")
-        assert connection.push_and_pop("rpctest-pp-req2", b"x", 10, ["rpctest-pp-none"], time.monotonic() + 0.2) is None
+        assert connection.push_and_pop("rpctest-pp-req2", [b"x"], 10, ["rpctest-pp-none"], time.monotonic() + 0.2) is None
         assert rpctest_redis.client().lrange("rpctest-pp-req2", 0, -1) == [b"x"]
     finally:
         connection.close()
@@ -139,7 +139,7 @@ def test_push_and_pop_retries_a_push_refused_at_capacity_and_still_gets_the_repl
     try:
         drained.join()
         with _peer_answering(rpctest_redis, "rpctest-full-req", "rpctest-full-reply"):
-            popped = connection.push_and_pop("rpctest-full-req", b"mine", 10, ["rpctest-full-reply"], time.monotonic() + 4)
+            popped = connection.push_and_pop("rpctest-full-req", [b"mine"], 10, ["rpctest-full-reply"], time.monotonic() + 4)
         assert popped == ("rpctest-full-reply", b"re:mine")
     finally:
         other.connection_pool.disconnect()
@@ -153,9 +153,34 @@ def test_push_and_pop_loads_the_script_again_after_redis_forgot_it(rpctest_redis
         connection.push("rpctest-flush-warm", [b"a"], 10)  # the script is known to Redis...
         other.script_flush()  # ...and then it is not: EVALSHA is refused with NOSCRIPT
         with _peer_answering(rpctest_redis, "rpctest-flush-req", "rpctest-flush-reply"):
-            popped = connection.push_and_pop("rpctest-flush-req", b"b", 10, ["rpctest-flush-reply"], time.monotonic() + 3)
+            popped = connection.push_and_pop("rpctest-flush-req", [b"b"], 10, ["rpctest-flush-reply"], time.monotonic() + 3)
         assert popped == ("rpctest-flush-reply", b"re:b")
     finally:
         other.delete("rpctest-flush-warm")
+        other.connection_pool.disconnect()
+        connection.close()
+
+
+def test_a_servers_refused_push_loses_no_request_its_wait_took(rpctest_redis: redis_backend.RedisTarget) -> None:
+    """A server's push refused at capacity: the BLPOP sent behind it is woken, what it took (the next
+    request) goes back to the head of its list, the push is retried, and the request is then popped."""
+    connection = GatewayConnection(rpctest_redis, queue_capacity=1)  # a server's: no socket bound
+    other = rpctest_redis.client()
+    other.delete("rpctest-srv-reply", "rpctest-srv-req", "rpctest-srv-wake")
+    other.rpush("rpctest-srv-reply", b"unread reply")  # the reply queue is at its capacity of 1
+    other.rpush("rpctest-srv-req", b"request 1", b"request 2")
+    drained = threading.Timer(0.1, lambda: other.lpop("rpctest-srv-reply"))
+    drained.start()
+    try:
+        popped = connection.push_and_pop(
+            "rpctest-srv-reply", [b"my reply"], 10, ["rpctest-srv-req", "rpctest-srv-wake"], time.monotonic() + 2,
+            wake=lambda: other.rpush("rpctest-srv-wake", b"wake"),
+        )
+        drained.join()
+        assert popped == ("rpctest-srv-req", b"request 1")
+        assert other.lrange("rpctest-srv-req", 0, -1) == [b"request 2"]
+        assert other.lrange("rpctest-srv-reply", 0, -1) == [b"my reply"]
+    finally:
+        other.delete("rpctest-srv-reply", "rpctest-srv-req", "rpctest-srv-wake")
         other.connection_pool.disconnect()
         connection.close()

@@ -38,7 +38,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self
 
 from rpctest.exceptions import CallTimeout, ConfigError, RpctestError
@@ -239,17 +239,31 @@ class GatewayConnection:
             f"messages through {QUEUE_FULL_RETRIES} retries: is anything consuming it?"
         )
 
-    def push_and_pop(self, key: str, frame: bytes, ttl: int, keys: Sequence[str], deadline: float) -> tuple[str, bytes] | None:
-        """:meth:`push` of one frame, then :meth:`pop`, the push and the first BLPOP sent in one write.
+    def push_and_pop(
+        self,
+        key: str,
+        frames: Sequence[bytes],
+        ttl: int,
+        keys: Sequence[str],
+        deadline: float,
+        *,
+        wake: Callable[[], None] | None = None,
+    ) -> tuple[str, bytes] | None:
+        """:meth:`push`, then :meth:`pop`, the last push and the first BLPOP sent in one write.
 
-        A client's request and its wait for the reply: two commands, one write and one read of the
-        socket instead of two of each (in a profile of a round trip through redis-py's command
-        machinery, about half the CPU time of the pair, and a hand-over of the GIL less). A refused
-        push (queue full, the script unknown to Redis) leaves a BLPOP waiting for a reply to nothing:
-        that connection is dropped with it and the push runs as :meth:`push` runs it, retries and all.
-        (What that BLPOP may have taken with it was on the reply queue before the request was pushed: a
-        late reply, which the client would have discarded.)
+        A client's request and its wait for the reply, a server's reply and its wait for the next
+        request: two commands, one write and one read of the socket instead of two of each (in a
+        profile of a round trip through redis-py's command machinery, about half the CPU time of the
+        pair, and a hand-over of the GIL less). A refused push (queue full, the script unknown to
+        Redis) leaves a BLPOP waiting behind it; the push then runs as :meth:`push` runs it, retries
+        and all, and so does the wait. That BLPOP is ended first: with ``wake`` (a server's, which
+        pushes onto a key among ``keys``) it returns at once and what it took is put back at the head
+        of its list; without, the connection is dropped with it (a client's: what it may have taken
+        was on the reply queue before the request was pushed, a late reply the client would discard).
         """
+        *before, frame = frames
+        if before:
+            self.push(key, before, ttl)
         remaining = deadline - time.monotonic()
         if self.target.is_fake or not self._float_timeouts or remaining <= 0:
             self.push(key, [frame], ttl)
@@ -264,7 +278,7 @@ class GatewayConnection:
         try:
             connection.read_response()
         except self._response_error:
-            connection.disconnect()
+            self._end_wait(connection, wake)
             self.push(key, [frame], ttl)
             return self.pop(keys, deadline)
         try:
@@ -275,6 +289,20 @@ class GatewayConnection:
             self._float_timeouts = False  # an old server: whole seconds from now on, as pop() decides
             popped = None
         return self._popped(popped) if popped is not None else self.pop(keys, deadline)
+
+    def _end_wait(self, connection: Any, wake: Callable[[], None] | None) -> None:
+        """End the BLPOP that :meth:`push_and_pop` sent behind a refused push (see there)."""
+        if wake is None:
+            connection.disconnect()
+            return
+        wake()
+        try:
+            popped = connection.read_response()
+        except self._response_error:  # an old server refusing the fractional timeout: it took nothing
+            return
+        if popped is not None:
+            popped_key, value = self._popped(popped)
+            self._held().lpush(popped_key, value)
 
     def pop(self, keys: Sequence[str], deadline: float) -> tuple[str, bytes] | None:
         """The first element of the first non-empty list among ``keys``, waiting until ``deadline``.
@@ -506,7 +534,7 @@ class PySOAWireClient:
             key = self.response_queue(service)
             deadline = time.monotonic() + wait
             # the request and the first wait for its reply go to Redis in one write
-            first = self._connection.push_and_pop(request_key, frame, ttl, [key], deadline)
+            first = self._connection.push_and_pop(request_key, [frame], ttl, [key], deadline)
             response = self._receive(service, request_id, wait, calls, key, deadline, first)
         except self._connection.unreachable_errors as exc:
             raise self._unreachable(exc) from exc

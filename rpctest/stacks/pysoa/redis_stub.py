@@ -242,6 +242,14 @@ class _Response(NamedTuple):
     packed_actions: list[fastpack.Packed] | None = None
 
 
+class _Outgoing(NamedTuple):
+    """A response to push: onto ``key``, its list elements, for a request that came on ``request_key``."""
+
+    key: str
+    frames: list[bytes]
+    request_key: str
+
+
 class PySOAStubServer(HostedService):
     """Serves ``services`` on ``target`` from ``router``'s PySOA stubs until :meth:`stop`.
 
@@ -410,9 +418,15 @@ class PySOAStubServer(HostedService):
         assert self._connection is not None
         keys = [*self._queue_services, self._wake_key]
         failures = 0
+        answer: _Outgoing | None = None
         while not self._stopping.is_set():
             try:
-                popped = self._connection.pop(keys, time.monotonic() + self.poll_interval)
+                deadline = time.monotonic() + self.poll_interval
+                if answer is None:
+                    popped = self._connection.pop(keys, deadline)
+                else:
+                    outgoing, answer = answer, None
+                    popped = self._send_then_pop(outgoing, keys, deadline)
             except (redis.exceptions.RedisError, OSError) as exc:  # Redis went away: say so once, back off, retry
                 if self._stopping.is_set():
                     return
@@ -423,18 +437,33 @@ class PySOAStubServer(HostedService):
                 continue
             failures = 0
             if popped is not None and popped[0] != self._wake_key:
-                self._handle(self._queue_services[popped[0]], popped[0], popped[1])
+                answer = self._handle(self._queue_services[popped[0]], popped[0], popped[1])
+        if answer is not None:  # stopped with an answer in hand: it still goes out
+            with contained(f"a request on {answer.request_key}", self._diagnose, then="no response was sent"):
+                self._connection.push(answer.key, answer.frames, self.message_expiry)
 
-    def _handle(self, service: str, key: str, data: bytes) -> None:
-        """Answer one list element; every failure becomes a diagnostic, never an exception."""
+    def _handle(self, service: str, key: str, data: bytes) -> _Outgoing | None:
+        """The answer to one list element, to push; every failure becomes a diagnostic, never an exception."""
         with contained(f"a request on {key}", self._diagnose, then="no response was sent"):
             request = self._decode(service, key, data)
             if request is None:
-                return
+                return None
             response = self._process_job(request)
             if _suppressed(request.job):
-                return
-            self._respond(request, response)
+                return None
+            return self._respond(request, response, key)
+        return None
+
+    def _send_then_pop(self, outgoing: _Outgoing, keys: list[str], deadline: float) -> tuple[str, bytes] | None:
+        """Push an answer and wait for the next request, in one write to Redis
+        (:meth:`GatewayConnection.push_and_pop`); a push that fails is diagnosed as before, and the
+        wait then goes on alone."""
+        assert self._connection is not None
+        with contained(f"a request on {outgoing.request_key}", self._diagnose, then="no response was sent"):
+            return self._connection.push_and_pop(
+                outgoing.key, outgoing.frames, self.message_expiry, keys, deadline, wake=self._wake
+            )
+        return self._connection.pop(keys, deadline)
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("%s", text)
@@ -531,16 +560,14 @@ class PySOAStubServer(HostedService):
 
     # -- sending ---------------------------------------------------------------------------------
 
-    def _respond(self, request: _Request, response: _Response) -> None:
-        """Frame the response like the request and push it onto ``pysoa:<reply_to>``."""
-        assert self._connection is not None
+    def _respond(self, request: _Request, response: _Response, request_key: str) -> _Outgoing:
+        """The response framed like the request, to push onto ``pysoa:<reply_to>``."""
         meta = dict(request.meta)
         expiry = time.time() + self.message_expiry
         meta["__expiry__"] = expiry
         envelope = {"request_id": request.envelope["request_id"], "meta": meta, "body": response.body}
         frames = self._frames(request, envelope, response.packed_actions)
-        key = wire.response_queue_key(request.meta["reply_to"])
-        self._connection.push(key, frames, self.message_expiry)
+        return _Outgoing(wire.response_queue_key(request.meta["reply_to"]), frames, request_key)
 
     def _frames(
         self, request: _Request, envelope: dict[str, Any], packed_actions: list[fastpack.Packed] | None = None
