@@ -10,13 +10,16 @@ import struct
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import redis
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rpctest import redis_backend
 from rpctest.stacks.pysoa import kernel_timeout
-from rpctest.stacks.pysoa.redis_client import GatewayConnection
+from rpctest.stacks.pysoa.redis_client import GatewayConnection, _command
 from silent import silent_endpoint
 
 linux_only = pytest.mark.skipif(not kernel_timeout.KERNEL_TIMEOUTS, reason="kernel socket bounds are used on Linux only")
@@ -184,3 +187,10 @@ def test_a_servers_refused_push_loses_no_request_its_wait_took(rpctest_redis: re
         other.delete("rpctest-srv-reply", "rpctest-srv-req", "rpctest-srv-wake")
         other.connection_pool.disconnect()
         connection.close()
+
+
+@settings(max_examples=200, database=None)
+@given(st.lists(st.one_of(st.text(), st.binary(), st.integers(), st.floats(allow_nan=False, allow_infinity=False)), min_size=1, max_size=8))
+def test_commands_are_packed_as_redis_py_packs_them(args: list[Any]) -> None:
+    """The pipelined push and wait are packed by rpctest: the same bytes as redis-py's packer."""
+    assert _command("EVALSHA", *args) == b"".join(redis.Connection().pack_command("EVALSHA", *args))

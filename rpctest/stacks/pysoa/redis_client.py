@@ -271,9 +271,7 @@ class GatewayConnection:
         timeout = self._slice(_fractional(remaining))
         connection = self._held().connection
         connection.send_packed_command(
-            connection.pack_commands(
-                [("EVALSHA", self._send.sha, 1, key, ttl, self.queue_capacity, frame), ("BLPOP", *keys, timeout)]
-            )
+            [_command("EVALSHA", self._send.sha, 1, key, ttl, self.queue_capacity, frame) + _command("BLPOP", *keys, timeout)]
         )
         try:
             connection.read_response()
@@ -368,6 +366,17 @@ class GatewayConnection:
     def close(self) -> None:
         """Disconnect every pooled connection (idempotent)."""
         self.redis.connection_pool.disconnect()
+
+
+def _command(*args: str | bytes | int | float) -> bytes:
+    """One Redis command in RESP, its arguments encoded as redis-py encodes them (str as UTF-8, int
+    by ``str``, float by ``repr``): redis-py's general packer, per argument, was the largest part of
+    a pipelined push and wait after the socket calls."""
+    parts = [b"*%d\r\n" % len(args)]
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else (repr(arg) if isinstance(arg, float) else str(arg)).encode("utf-8")
+        parts.append(b"$%d\r\n%b\r\n" % (len(data), data))
+    return b"".join(parts)
 
 
 def _fractional(seconds: float) -> float:
