@@ -678,10 +678,11 @@ def _as_sent(value: Any) -> Any:
     kind = type(value)
     if kind in _SENT_AS_IS:  # the leaves of every body, before the isinstance checks subclasses need
         return value
+    leaves = _SENT_AS_IS  # the leaves again, inline: a call per leaf was most of a request's copy
     if kind is dict or isinstance(value, dict):
-        return {key: _as_sent(item) for key, item in value.items()}
+        return {key: item if type(item) in leaves else _as_sent(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_as_sent(item) for item in value]
+        return [item if type(item) in leaves else _as_sent(item) for item in value]
     return value
 
 
@@ -710,7 +711,7 @@ def _merged_switches(switches: Iterable[int], extra: Iterable[int]) -> list[int]
     """
     merged = set(switches)
     merged |= set(extra)
-    return list(set() | merged)
+    return list(set() | merged) if merged else []
 
 
 def request_envelope(
