@@ -810,3 +810,24 @@ def test_a_constant_stub_reply_is_built_once_and_every_call_still_recorded(
     assert build.call_count == 1
     assert handle.call_count == 4
     assert [call.body for call in handle.calls] == [{"id": 0}, {"id": 1}, {"id": 2}, {"id": 9}]
+
+
+def test_redis_going_away_while_the_server_waits_is_one_waiting_diagnostic(router: StubRouter, stub: Any, service_name: str) -> None:
+    """The server waits for the next request in the same write as it pushes a reply: Redis going away
+    during that wait is a Redis error while waiting, not a failure of the request just answered."""
+    process = redis_backend.RedisServerProcess()
+    target = process.start()
+    stub("get_user", body={"user": {"id": 1}})
+    server = adapter.wire.stub_server(router, redis=target, services=[service_name])
+    try:
+        with PySOAWireClient(target, service_name, timeout=5) as client:
+            assert client.call(Call("pysoa", service_name, "get_user", {"id": 1})).body == {"user": {"id": 1}}
+        time.sleep(0.1)  # the server is back in its wait
+        process.stop()
+        helpers.wait_until(lambda: server.diagnostics != [], what="a diagnostic")
+        time.sleep(0.2)
+        assert len(server.diagnostics) == 1, server.diagnostics
+        assert server.diagnostics[0].startswith("Redis error while waiting for requests")
+    finally:
+        server.stop()
+        process.stop()

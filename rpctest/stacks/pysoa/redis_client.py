@@ -248,6 +248,7 @@ class GatewayConnection:
         deadline: float,
         *,
         wake: Callable[[], None] | None = None,
+        push_failed: Callable[[Exception], None] | None = None,
     ) -> tuple[str, bytes] | None:
         """:meth:`push`, then :meth:`pop`, the last push and the first BLPOP sent in one write.
 
@@ -260,33 +261,52 @@ class GatewayConnection:
         pushes onto a key among ``keys``) it returns at once and what it took is put back at the head
         of its list; without, the connection is dropped with it (a client's: what it may have taken
         was on the reply queue before the request was pushed, a late reply the client would discard).
+        A push that fails goes to ``push_failed`` (a server's diagnostic), and the wait goes on alone;
+        without it, it is raised. An error of the wait is raised either way.
         """
-        *before, frame = frames
-        if before:
-            self.push(key, before, ttl)
-        remaining = deadline - time.monotonic()
-        if self.target.is_fake or not self._float_timeouts or remaining <= 0:
-            self.push(key, [frame], ttl)
-            return self.pop(keys, deadline)
-        timeout = self._slice(_fractional(remaining))
-        connection = self._held().connection
-        connection.send_packed_command(
-            [_command("EVALSHA", self._send.sha, 1, key, ttl, self.queue_capacity, frame) + _command("BLPOP", *keys, timeout)]
-        )
         try:
-            connection.read_response()
-        except self._response_error:
-            self._end_wait(connection, wake)
-            self.push(key, [frame], ttl)
+            waiting = self._push_with_wait(key, frames, ttl, keys, deadline, wake)
+        except Exception as exc:
+            if push_failed is None:
+                raise
+            push_failed(exc)
+            waiting = None
+        if waiting is None:
             return self.pop(keys, deadline)
         try:
-            popped = connection.read_response()
+            popped = waiting.read_response()
         except self._response_error as exc:
             if "timeout" not in str(exc).lower():
                 raise
             self._float_timeouts = False  # an old server: whole seconds from now on, as pop() decides
             popped = None
         return self._popped(popped) if popped is not None else self.pop(keys, deadline)
+
+    def _push_with_wait(
+        self, key: str, frames: Sequence[bytes], ttl: int, keys: Sequence[str], deadline: float,
+        wake: Callable[[], None] | None,
+    ) -> Any:
+        """Push ``frames``, a BLPOP on ``keys`` sent in the same write as the last: the connection
+        whose answer to that BLPOP is to be read, or None when there is none (then pop() waits)."""
+        *before, frame = frames
+        if before:
+            self.push(key, before, ttl)
+        remaining = deadline - time.monotonic()
+        if self.target.is_fake or not self._float_timeouts or remaining <= 0:
+            self.push(key, [frame], ttl)
+            return None
+        connection = self._held().connection
+        connection.send_packed_command(
+            [_command("EVALSHA", self._send.sha, 1, key, ttl, self.queue_capacity, frame)
+             + _command("BLPOP", *keys, self._slice(_fractional(remaining)))]
+        )
+        try:
+            connection.read_response()
+        except self._response_error:
+            self._end_wait(connection, wake)
+            self.push(key, [frame], ttl)
+            return None
+        return connection
 
     def _end_wait(self, connection: Any, wake: Callable[[], None] | None) -> None:
         """End the BLPOP that :meth:`push_and_pop` sent behind a refused push (see there)."""

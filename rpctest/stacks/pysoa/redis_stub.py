@@ -456,14 +456,17 @@ class PySOAStubServer(HostedService):
 
     def _send_then_pop(self, outgoing: _Outgoing, keys: list[str], deadline: float) -> tuple[str, bytes] | None:
         """Push an answer and wait for the next request, in one write to Redis
-        (:meth:`GatewayConnection.push_and_pop`); a push that fails is diagnosed as before, and the
-        wait then goes on alone."""
+        (:meth:`GatewayConnection.push_and_pop`); a push that fails is diagnosed as the request's
+        failure, as before, and the wait goes on alone (an error there is the loop's to report)."""
         assert self._connection is not None
-        with contained(f"a request on {outgoing.request_key}", self._diagnose, then="no response was sent"):
-            return self._connection.push_and_pop(
-                outgoing.key, outgoing.frames, self.message_expiry, keys, deadline, wake=self._wake
-            )
-        return self._connection.pop(keys, deadline)
+
+        def push_failed(exc: Exception) -> None:
+            with contained(f"a request on {outgoing.request_key}", self._diagnose, then="no response was sent"):
+                raise exc
+
+        return self._connection.push_and_pop(
+            outgoing.key, outgoing.frames, self.message_expiry, keys, deadline, wake=self._wake, push_failed=push_failed
+        )
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("%s", text)
