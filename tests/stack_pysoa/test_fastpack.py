@@ -150,3 +150,22 @@ def test_pays_only_under_msgpacks_pure_python_fallback() -> None:
     """The codec is used where msgpack is pure Python (pysoa's msgpack 0.6 on Python 3.11), not where
     msgpack's compiled extension is faster."""
     assert fastpack.PAYS is (msgpack.Packer.__module__ == "msgpack.fallback")
+
+
+@settings(max_examples=300, database=None)
+@given(_TREES, st.lists(_TREES, min_size=1, max_size=4), _TEXT)
+def test_a_packed_part_spliced_in_gives_the_bytes_msgpack_gives_for_the_whole(part: Any, others: list[Any], key: str) -> None:
+    """A stub server packs a constant action response once and splices its bytes into each envelope."""
+    try:
+        spliced = fastpack.Packed(fastpack.packb(part))
+    except fastpack.NotFast:
+        return
+    whole = {"request_id": 7, "meta": {key: others}, "body": {"actions": [*others, part], key: part}}
+    with_splices = {"request_id": 7, "meta": {key: others}, "body": {"actions": [*others, spliced], key: spliced}}
+    assert fastpack.packb(with_splices) == _reference_pack(whole)
+
+
+def test_msgpack_refuses_a_packed_part_instead_of_packing_it_as_bin() -> None:
+    """Should a splice ever reach msgpack itself (the wire's fallback), it fails loudly."""
+    with pytest.raises(wire.WireError, match="Packed"):
+        wire._pack_msgpack({"actions": [fastpack.Packed(b"\x80")], "x": datetime.timezone.utc})

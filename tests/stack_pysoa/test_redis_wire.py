@@ -29,7 +29,7 @@ from vectors import blob_bytes, load, mask
 from rpctest import redis_backend, stub_action
 from rpctest.exceptions import CallTimeout, StubUsageError
 from rpctest.model import Call, ErrorKind, Reply, RpcError
-from rpctest.stacks.pysoa import adapter, wire
+from rpctest.stacks.pysoa import adapter, redis_stub, wire
 from rpctest.stacks.pysoa.host import PySOAService, reply_from_job
 from rpctest.stacks.pysoa.redis_client import PySOAWireClient, parse_address
 from rpctest.stacks.pysoa.redis_stub import PySOAStubServer, job_request_errors
@@ -362,6 +362,18 @@ def test_old_clients_get_no_is_caller_error(served: PySOAStubServer, stub: Any, 
     with PySOAWireClient(served.redis, service_name, client_version=(0, 60, 0), timeout=5) as client:
         (error,) = client.call(Call("pysoa", service_name, "v")).errors
     assert "is_caller_error" not in error.details
+
+
+def test_a_constant_error_reply_is_worded_for_each_client_version(served: PySOAStubServer, stub: Any, service_name: str) -> None:
+    """The stub's reply is built once per way of wording it: a new client after an old one is shown
+    ``is_caller_error``, an old one after a new one is not."""
+    stub("v", errors=["INVALID"])
+    shown = []
+    for version in ((1, 4, 9), (0, 60, 0), (1, 4, 9), (0, 60, 0)):
+        with PySOAWireClient(served.redis, service_name, client_version=version, timeout=5) as client:
+            (error,) = client.call(Call("pysoa", service_name, "v")).errors
+        shown.append("is_caller_error" in error.details)
+    assert shown == [True, False, True, False]
 
 
 def test_suppress_response_sends_nothing(
@@ -775,7 +787,47 @@ def test_the_stub_server_encodes_each_reply_once(served: PySOAStubServer, stub: 
 
     stub("get_user", body={"user": {"id": 1, "name": "Ann", "tags": ["a", "b"]}})
     with PySOAWireClient(served.redis, service_name, timeout=5) as client:
-        with mock.patch.object(wire, "encode_payload", wraps=wire.encode_payload) as encode:
+        with mock.patch.object(wire, "encode_payload", wraps=wire.encode_payload) as encode, \
+                mock.patch.object(redis_stub, "_spliced", wraps=redis_stub._spliced) as spliced:
             reply = client.call(Call("pysoa", service_name, "get_user", {"id": 1}))
     assert reply.body == {"user": {"id": 1, "name": "Ann", "tags": ["a", "b"]}}
-    assert encode.call_count == 2  # the client's request and the server's reply, once each
+    # the client's request and the server's reply, once each (the reply whole, or with its action spliced in)
+    assert encode.call_count + spliced.call_count == 2
+
+
+def test_a_constant_stub_reply_is_built_once_and_every_call_still_recorded(
+    served: PySOAStubServer, stub: Any, service_name: str
+) -> None:
+    """A stub answering its own body to every call has its ActionResponse built (and packed) once;
+    each reply is still the stub's, and each call is still on the handle."""
+    from unittest import mock
+
+    handle = stub("get_user", body={"user": {"id": 1, "name": "Ann"}})
+    with PySOAWireClient(served.redis, service_name, timeout=5) as client:
+        with mock.patch.object(redis_stub, "_action_response", wraps=redis_stub._action_response) as build:
+            replies = [client.call(Call("pysoa", service_name, "get_user", {"id": n})) for n in (0, 1, 2, 9)]
+    assert [reply.body for reply in replies] == [{"user": {"id": 1, "name": "Ann"}}] * 4
+    assert build.call_count == 1
+    assert handle.call_count == 4
+    assert [call.body for call in handle.calls] == [{"id": 0}, {"id": 1}, {"id": 2}, {"id": 9}]
+
+
+def test_redis_going_away_while_the_server_waits_is_one_waiting_diagnostic(router: StubRouter, stub: Any, service_name: str) -> None:
+    """The server waits for the next request in the same write as it pushes a reply: Redis going away
+    during that wait is a Redis error while waiting, not a failure of the request just answered."""
+    process = redis_backend.RedisServerProcess()
+    target = process.start()
+    stub("get_user", body={"user": {"id": 1}})
+    server = adapter.wire.stub_server(router, redis=target, services=[service_name])
+    try:
+        with PySOAWireClient(target, service_name, timeout=5) as client:
+            assert client.call(Call("pysoa", service_name, "get_user", {"id": 1})).body == {"user": {"id": 1}}
+        time.sleep(0.1)  # the server is back in its wait
+        process.stop()
+        helpers.wait_until(lambda: server.diagnostics != [], what="a diagnostic")
+        time.sleep(0.2)
+        assert len(server.diagnostics) == 1, server.diagnostics
+        assert server.diagnostics[0].startswith("Redis error while waiting for requests")
+    finally:
+        server.stop()
+        process.stop()

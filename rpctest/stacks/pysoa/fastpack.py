@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import msgpack
 
-__all__ = ["PAYS", "NotFast", "packb", "unpackb"]
+__all__ = ["PAYS", "NotFast", "Packed", "packb", "unpackb"]
 
 #: whether this msgpack runs in pure Python (then this codec is several times faster than it)
 PAYS: bool = getattr(msgpack.Packer, "__module__", "") == "msgpack.fallback"
@@ -38,6 +38,22 @@ class NotFast(Exception):
 
 
 # -- packing -----------------------------------------------------------------------------------------
+
+
+class Packed:
+    """A value :func:`packb` packed before, spliced into a later packing as its bytes.
+
+    A msgpack map or array is its header followed by its items' encodings, so a part of a message
+    that is the same every time (a stub server's constant action response) is packed once and its
+    bytes stand in for it: ``packb({"k": Packed(packb(v))}) == packb({"k": v})``. Not a ``bytes``
+    subclass on purpose: msgpack would pack that as bin without a word, where it refuses this.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
 
 _FIXSTR = [bytes((0xA0 | n,)) for n in range(32)]
 _FIXMAP = [bytes((0x80 | n,)) for n in range(16)]
@@ -139,6 +155,8 @@ def _pack(value: Any, out: Callable[[bytes], Any], depth: int) -> None:
         else:
             raise NotFast()
         out(value)
+    elif kind is Packed:
+        out(value.data)
     else:  # a subclass, an ext type, anything msgpack's default hook decides
         raise NotFast()
 

@@ -38,12 +38,12 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, NamedTuple, Self
 
 from rpctest.exceptions import StubUsageError
 from rpctest.model import Call, Reply, RpcError
 from rpctest.stacks.base import HostedService
-from rpctest.stacks.pysoa import wire
+from rpctest.stacks.pysoa import fastpack, wire
 from rpctest.stacks.pysoa.errors import to_wire
 from rpctest.stacks.pysoa.redis_client import (
     DEFAULT_MESSAGE_EXPIRY,
@@ -118,22 +118,36 @@ def _list_of(item: _Check, min_length: int = 0) -> _Check:
 def _string_keyed_dict(value: Any, pointer: str | None) -> list[_Problem]:
     if not isinstance(value, dict):
         return [("INVALID", pointer, "Not a dict")]
+    if all(type(key) is str for key in value):  # the usual body: no problem, and no pointer to build
+        return []
     return [problem for key in value for problem in _string(key, _join(pointer, key))]
+
+
+#: what each scalar check accepts, tested first so that a field that passes costs no pointer or list
+#: (a stub server checks every request; the pointers were most of that)
+_ACCEPTS: dict[_Check, Callable[[Any], bool]] = {
+    _string: lambda value: isinstance(value, str),
+    _boolean: lambda value: isinstance(value, bool),
+}
 
 
 def _dictionary(contents: Mapping[str, _Check], *, optional: Iterable[str] = (), extra_keys: bool = False) -> _Check:
     optional_keys = frozenset(optional)
+    declared = frozenset(contents)
+    fields = [(key, field_check, _ACCEPTS.get(field_check)) for key, field_check in contents.items()]
 
     def check(value: Any, pointer: str | None) -> list[_Problem]:
         if not isinstance(value, dict):
             return [("INVALID", pointer, "Not a dict")]
         problems: list[_Problem] = []
-        for key, field_check in contents.items():
+        for key, field_check, accepts in fields:
             if key in value:
-                problems.extend(field_check(value[key], _join(pointer, key)))
+                item = value[key]
+                if accepts is None or not accepts(item):
+                    problems.extend(field_check(item, _join(pointer, key)))
             elif key not in optional_keys:
                 problems.append(("MISSING", _join(pointer, key), f"Missing key: {key}"))
-        extra = set(value) - set(contents)
+        extra = value.keys() - declared
         if extra and not extra_keys:
             names = ", ".join(sorted(str(key) for key in extra))
             problems.append(("UNKNOWN", pointer, f"Extra keys present: {names}"))
@@ -210,6 +224,30 @@ class _Request:
             return tuple(version) >= _IS_CALLER_ERROR_SINCE
         except TypeError:
             return False
+
+
+class _Answer(NamedTuple):
+    """One action answered: the reply (its errors decide the job), its ActionResponse as sent, and
+    that response packed once (:class:`fastpack.Packed`, where fastpack packs and could pack it)."""
+
+    reply: Reply
+    response: dict[str, Any]
+    packed: fastpack.Packed | None
+
+
+class _Response(NamedTuple):
+    """A response body, and its actions packed once when every one of them could be (else None)."""
+
+    body: dict[str, Any]
+    packed_actions: list[fastpack.Packed] | None = None
+
+
+class _Outgoing(NamedTuple):
+    """A response to push: onto ``key``, its list elements, for a request that came on ``request_key``."""
+
+    key: str
+    frames: list[bytes]
+    request_key: str
 
 
 class PySOAStubServer(HostedService):
@@ -380,9 +418,15 @@ class PySOAStubServer(HostedService):
         assert self._connection is not None
         keys = [*self._queue_services, self._wake_key]
         failures = 0
+        answer: _Outgoing | None = None
         while not self._stopping.is_set():
             try:
-                popped = self._connection.pop(keys, time.monotonic() + self.poll_interval)
+                deadline = time.monotonic() + self.poll_interval
+                if answer is None:
+                    popped = self._connection.pop(keys, deadline)
+                else:
+                    outgoing, answer = answer, None
+                    popped = self._send_then_pop(outgoing, keys, deadline)
             except (redis.exceptions.RedisError, OSError) as exc:  # Redis went away: say so once, back off, retry
                 if self._stopping.is_set():
                     return
@@ -393,18 +437,36 @@ class PySOAStubServer(HostedService):
                 continue
             failures = 0
             if popped is not None and popped[0] != self._wake_key:
-                self._handle(self._queue_services[popped[0]], popped[0], popped[1])
+                answer = self._handle(self._queue_services[popped[0]], popped[0], popped[1])
+        if answer is not None:  # stopped with an answer in hand: it still goes out
+            with contained(f"a request on {answer.request_key}", self._diagnose, then="no response was sent"):
+                self._connection.push(answer.key, answer.frames, self.message_expiry)
 
-    def _handle(self, service: str, key: str, data: bytes) -> None:
-        """Answer one list element; every failure becomes a diagnostic, never an exception."""
+    def _handle(self, service: str, key: str, data: bytes) -> _Outgoing | None:
+        """The answer to one list element, to push; every failure becomes a diagnostic, never an exception."""
         with contained(f"a request on {key}", self._diagnose, then="no response was sent"):
             request = self._decode(service, key, data)
             if request is None:
-                return
-            response_body = self._process_job(request)
+                return None
+            response = self._process_job(request)
             if _suppressed(request.job):
-                return
-            self._respond(request, response_body)
+                return None
+            return self._respond(request, response, key)
+        return None
+
+    def _send_then_pop(self, outgoing: _Outgoing, keys: list[str], deadline: float) -> tuple[str, bytes] | None:
+        """Push an answer and wait for the next request, in one write to Redis
+        (:meth:`GatewayConnection.push_and_pop`); a push that fails is diagnosed as the request's
+        failure, as before, and the wait goes on alone (an error there is the loop's to report)."""
+        assert self._connection is not None
+
+        def push_failed(exc: Exception) -> None:
+            with contained(f"a request on {outgoing.request_key}", self._diagnose, then="no response was sent"):
+                raise exc
+
+        return self._connection.push_and_pop(
+            outgoing.key, outgoing.frames, self.message_expiry, keys, deadline, wake=self._wake, push_failed=push_failed
+        )
 
     def _diagnose(self, text: str) -> None:
         _logger.warning("%s", text)
@@ -440,35 +502,56 @@ class PySOAStubServer(HostedService):
 
     # -- answering -------------------------------------------------------------------------------
 
-    def _process_job(self, request: _Request) -> dict[str, Any]:
+    def _process_job(self, request: _Request) -> _Response:
         """The response body PySOA's server would build for this job, actions answered by stubs."""
         job = request.job
         problems = job_request_errors(job)
         if problems:
-            return _job_error_body(problems, request)
+            return _Response(_job_error_body(problems, request))
         context = job["context"]
         continue_on_error = job["control"].get("continue_on_error", False)
-        actions: list[dict[str, Any]] = []
+        answers: list[_Answer] = []
         for action in job["actions"]:
-            reply = self._answer(_call_for(request.service, action, job))
+            answer = self._answer(_call_for(request.service, action, job), request)
+            reply = answer.reply
             if reply.job_errors:  # a JobError raised in an action: it replaces the whole response
-                return _job_error_body(list(reply.job_errors), request)
-            actions.append(_action_response(action["action"], reply, request))
+                return _Response(_job_error_body(list(reply.job_errors), request))
+            answers.append(answer)
             if reply.errors and not continue_on_error:
                 break
-        return {"errors": [], "context": {"correlation_id": context["correlation_id"]}, "actions": actions}
+        body = {
+            "errors": [],
+            "context": {"correlation_id": context["correlation_id"]},
+            "actions": [answer.response for answer in answers],
+        }
+        packed = [answer.packed for answer in answers if answer.packed is not None]
+        return _Response(body, packed if len(packed) == len(answers) else None)
 
-    def _answer(self, call: Call) -> Reply:
-        """The router's reply to one action, or PySOA's not-found / a near-miss caller error."""
+    def _answer(self, call: Call, request: _Request) -> _Answer:
+        """One action answered by the router, or PySOA's not-found / a near-miss caller error.
+
+        A stub answering its own reply to every call has its ActionResponse built and packed once
+        (:meth:`StubRouter.respond_encoded`; the key holds what of the request shapes it: whether the
+        client is shown ``is_caller_error``), the call still recorded each time.
+        """
         stub = self.router.match(call)
         if stub is None:
-            return self._unmatched(call)
+            return _answered(self._unmatched(call), call, request)
+        encoding = False
+
+        def encode(reply: Reply) -> tuple[_Answer, bool]:
+            nonlocal encoding
+            encoding = True
+            return _answered(reply, call, request), True
+
         try:
-            return self.router.respond(stub, call)
+            return self.router.respond_encoded(stub, call, (_STACK, request.shows_is_caller_error()), encode)
         except Exception as exc:  # what a real server does with an exception in an action
+            if encoding:  # not the stub's: as before, the request fails alone (a diagnostic, no response)
+                raise
             _logger.exception("the stub for %s.%s raised", call.service, call.operation)
             self.diagnostics.append(f"the stub for {call.service}.{call.operation} raised {exc!r}")
-            return Reply(errors=[_server_error(exc)])
+            return _answered(Reply(errors=[_server_error(exc)]), call, request)
 
     def _unmatched(self, call: Call) -> Reply:
         explanation = self.router.explain_unmatched(call)
@@ -480,22 +563,22 @@ class PySOAStubServer(HostedService):
 
     # -- sending ---------------------------------------------------------------------------------
 
-    def _respond(self, request: _Request, body: dict[str, Any]) -> None:
-        """Frame the response like the request and push it onto ``pysoa:<reply_to>``."""
-        assert self._connection is not None
+    def _respond(self, request: _Request, response: _Response, request_key: str) -> _Outgoing:
+        """The response framed like the request, to push onto ``pysoa:<reply_to>``."""
         meta = dict(request.meta)
         expiry = time.time() + self.message_expiry
         meta["__expiry__"] = expiry
-        envelope = {"request_id": request.envelope["request_id"], "meta": meta, "body": body}
-        frames = self._frames(request, envelope)
-        key = wire.response_queue_key(request.meta["reply_to"])
-        self._connection.push(key, frames, self.message_expiry)
+        envelope = {"request_id": request.envelope["request_id"], "meta": meta, "body": response.body}
+        frames = self._frames(request, envelope, response.packed_actions)
+        return _Outgoing(wire.response_queue_key(request.meta["reply_to"]), frames, request_key)
 
-    def _frames(self, request: _Request, envelope: dict[str, Any]) -> list[bytes]:
+    def _frames(
+        self, request: _Request, envelope: dict[str, Any], packed_actions: list[fastpack.Packed] | None = None
+    ) -> list[bytes]:
         """The list elements to push; an oversized or unserializable body becomes PySOA's job error."""
         message = request.message
         try:
-            return self._encode(envelope, message)
+            return self._encode(envelope, message, packed_actions)
         except _TooLarge as exc:
             error = RpcError("RESPONSE_TOO_LARGE", "Could not send the response because it was too large")
             self._diagnose(f"response to request {envelope['request_id']!r} too large: {exc}")
@@ -506,8 +589,14 @@ class PySOAStubServer(HostedService):
         envelope["body"] = _job_error_body([error], request)
         return self._encode(envelope, message)
 
-    def _encode(self, envelope: dict[str, Any], message: wire.RedisMessage) -> list[bytes]:
-        payload = wire.encode_payload(envelope, message.content_type)
+    def _encode(
+        self, envelope: dict[str, Any], message: wire.RedisMessage, packed_actions: list[fastpack.Packed] | None = None
+    ) -> list[bytes]:
+        payload = None
+        if packed_actions is not None and message.content_type == wire.CONTENT_TYPE_MSGPACK:
+            payload = _spliced(envelope, packed_actions)
+        if payload is None:
+            payload = wire.encode_payload(envelope, message.content_type)
         if len(payload) > self.maximum_message_size:
             raise _TooLarge(f"{len(payload)} bytes, the limit is {self.maximum_message_size}")
         if self.chunk_size is not None and len(payload) > self.chunk_size:
@@ -619,6 +708,28 @@ def _action_response(name: str, reply: Reply, request: _Request) -> dict[str, An
         "errors": [_wire_error(error, request) for error in reply.errors],
         "body": {} if reply.body is None else reply.body,
     }
+
+
+def _answered(reply: Reply, call: Call, request: _Request) -> _Answer:
+    """The :class:`_Answer` for ``reply``: its ActionResponse, packed where fastpack pays and can."""
+    response = _action_response(call.operation, reply, request)
+    packed = None
+    if fastpack.PAYS:
+        try:
+            packed = fastpack.Packed(fastpack.packb(response))
+        except fastpack.NotFast:  # msgpack's own types or limits: packed with the envelope, by msgpack
+            pass
+    return _Answer(reply, response, packed)
+
+
+def _spliced(envelope: dict[str, Any], packed_actions: list[fastpack.Packed]) -> bytes | None:
+    """The envelope packed with its actions' bytes spliced in (what msgpack packs for it, byte for
+    byte), or None where fastpack leaves the envelope (its request meta) to msgpack."""
+    body = {**envelope["body"], "actions": packed_actions}
+    try:
+        return fastpack.packb({**envelope, "body": body})
+    except fastpack.NotFast:
+        return None
 
 
 def _job_error_body(errors: Sequence[RpcError], request: _Request) -> dict[str, Any]:

@@ -80,6 +80,9 @@ _VERSION_RE = re.compile(rb"pysoa-redis/([0-9]+)//")
 _HEADER_RE = re.compile(rb"\s*(content-type|chunk-count|chunk-id)\s*:\s*([a-zA-Z0-9_/.-]+)\s*;")
 # Neither a msgpack map nor a JSON object can start like this, so it can only be a broken header.
 _HEADER_LIKE_RE = re.compile(rb"\s*[A-Za-z][A-Za-z0-9_.-]*\s*:")
+#: the framing of nearly every message (protocol 3, msgpack), which parse_frame recognises at once
+_COMMON_FRAMING = PROTOCOL_PREFIX_V3 + b"content-type:" + CONTENT_TYPE_MSGPACK.encode("ascii") + b";"
+_COMMON_OFFSET = len(_COMMON_FRAMING)
 
 # PySOA's msgpack ext type codes and their struct layouts (big-endian).
 _EXT_DATETIME = 1
@@ -451,6 +454,10 @@ def parse_frame(data: bytes) -> Frame:
     they match. Unlike PySOA, something that looks like a header but is not a valid one is an
     error here instead of being handed to the deserializer.
     """
+    if type(data) is bytes and data.startswith(_COMMON_FRAMING) and data[_COMMON_OFFSET : _COMMON_OFFSET + 1] >= b"\x80":
+        # nearly every message: protocol 3, msgpack, not chunked; a byte past ASCII (a msgpack map's
+        # head) can start no header, so the reading below would end here with these very parts
+        return Frame(3, {"content-type": CONTENT_TYPE_MSGPACK}, data[_COMMON_OFFSET:], _COMMON_OFFSET)
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise WireError(f"a Redis message is bytes, not {type(data).__name__}")
     data = bytes(data)
@@ -671,10 +678,11 @@ def _as_sent(value: Any) -> Any:
     kind = type(value)
     if kind in _SENT_AS_IS:  # the leaves of every body, before the isinstance checks subclasses need
         return value
+    leaves = _SENT_AS_IS  # the leaves again, inline: a call per leaf was most of a request's copy
     if kind is dict or isinstance(value, dict):
-        return {key: _as_sent(item) for key, item in value.items()}
+        return {key: item if type(item) in leaves else _as_sent(item) for key, item in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_as_sent(item) for item in value]
+        return [item if type(item) in leaves else _as_sent(item) for item in value]
     return value
 
 
@@ -703,7 +711,7 @@ def _merged_switches(switches: Iterable[int], extra: Iterable[int]) -> list[int]
     """
     merged = set(switches)
     merged |= set(extra)
-    return list(set() | merged)
+    return list(set() | merged) if merged else []
 
 
 def request_envelope(
