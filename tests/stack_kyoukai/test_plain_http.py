@@ -4,9 +4,10 @@ TRANSPORT error, and every other address still carried by httpx."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 import httpx
 import pytest
@@ -57,32 +58,72 @@ def test_a_server_closing_the_kept_alive_connection_is_reconnected(server: objec
         assert client.call(call).body == {"sku": "pear", "price": 4}
 
 
-def _wait_readable(sock: socket.socket) -> None:
+def _wait_readable(sock: Any) -> None:  # a socket or what has its fileno()
     import select
 
     assert select.select([sock], [], [], 5)[0], "the server did not close the connection"
 
 
-def test_no_reply_within_the_timeout_is_a_transport_error() -> None:
+@contextlib.contextmanager
+def _own_endpoint(serve: Callable[[socket.socket], object]) -> Iterator[str]:
+    """The address of a listener registered as one of rpctest's own servers (so the client takes
+    its plain path), whose one connection ``serve`` handles on a thread (and closes)."""
     from rpctest.stacks.kyoukai import stubbing
 
     listener = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-    thread = threading.Thread(target=lambda: accepted.append(listener.accept()[0]))
+
+    def accept() -> None:
+        with listener.accept()[0] as sock:
+            serve(sock)
+
+    thread = threading.Thread(target=accept)
     thread.start()
     address = f"http://127.0.0.1:{listener.getsockname()[1]}"
     stubbing.register_endpoint(address)
     try:
-        with KyoukaiClient(address, timeout=0.2) as client:
-            reply = client.call(Call("kyoukai", "shop", "GET /items/pear", None))
-        assert reply.errors[0].kind is ErrorKind.TRANSPORT
-        assert "within 0.2s" in reply.errors[0].message
+        yield address
     finally:
         stubbing.unregister_endpoint(address)
         thread.join(5)
-        for sock in accepted:
-            sock.close()
         listener.close()
+
+
+def test_no_reply_within_the_timeout_is_a_transport_error() -> None:
+    done = threading.Event()
+    try:
+        with _own_endpoint(lambda sock: done.wait(5)) as address, KyoukaiClient(address, timeout=0.2) as client:
+            reply = client.call(Call("kyoukai", "shop", "GET /items/pear", None))
+            done.set()
+    finally:
+        done.set()
+    assert reply.errors[0].kind is ErrorKind.TRANSPORT
+    assert "within 0.2s" in reply.errors[0].message
+
+
+def test_a_reply_still_arriving_when_the_timeout_ends_is_a_transport_error() -> None:
+    """The timeout bounds the whole reply, not each read: a server that sends its reply a byte
+    at a time, each well within the timeout, and all of it well past it, does not get it through."""
+    stop = threading.Event()
+
+    def dribble(sock: socket.socket) -> None:
+        sock.recv(65536)
+        sock.sendall(b"HTTP/1.1 200 \r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n")
+        for byte in b"[" + b"1," * 19 + b"1]":  # 40 bytes, one each 0.05 s: 2 s in all
+            if stop.wait(0.05):
+                return
+            try:
+                sock.sendall(bytes([byte]))
+            except OSError:  # the client gave up and closed
+                return
+
+    try:
+        with _own_endpoint(dribble) as address, KyoukaiClient(address, timeout=0.3) as client:
+            reply = client.call(Call("kyoukai", "shop", "GET /items/pear", None))
+            stop.set()
+    finally:
+        stop.set()
+    assert reply.errors and reply.errors[0].kind is ErrorKind.TRANSPORT, reply
+    assert "within 0.3s" in reply.errors[0].message
 
 
 def test_other_addresses_stay_with_httpx_so_in_process_stubs_answer() -> None:

@@ -26,6 +26,7 @@ from typing import Any, Mapping
 from urllib.parse import quote, urlsplit
 
 from rpctest.model import ErrorKind, Reply, RpcError
+from rpctest.sockets import DeadlineSocket
 
 __all__ = ["PlainHTTP", "available"]
 
@@ -188,7 +189,7 @@ class PlainHTTP:
         host = f"[{self._host}]" if ":" in self._host else self._host
         self._host_header = host if self._port == 80 else f"{host}:{self._port}"
         self._heads: dict[tuple[str, tuple[tuple[str, str], ...], bool], tuple[bytes, bytes, bool]] = {}
-        self._sock: socket.socket | None = None
+        self._sock: DeadlineSocket | None = None
         self._lock = threading.Lock()
 
     # -- the request, as http.client writes it ---------------------------------------------------------
@@ -223,21 +224,23 @@ class PlainHTTP:
 
     # -- the connection --------------------------------------------------------------------------------
 
-    def _open(self, timeout: float) -> socket.socket:
+    def _open(self, timeout: float) -> DeadlineSocket:
         """The kept-alive socket, a new one when the server closed it (readable while idle: its end
-        of stream), with ``timeout`` on connecting and on every read."""
+        of stream), with ``timeout`` on connecting and the request's deadline on every read and
+        write (:class:`rpctest.sockets.DeadlineSocket`: bounded by the kernel, which spares each
+        call a ``poll`` and a release of the GIL)."""
         sock = self._sock
         if sock is not None and select.select([sock], [], [], 0)[0]:
             self._drop()  # connect again
             sock = None
         if sock is None:
-            sock = self._sock = socket.create_connection((self._host, self._port), timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
-        elif sock.gettimeout() != timeout:
-            sock.settimeout(timeout)
+            raw = socket.create_connection((self._host, self._port), timeout)
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as http.client does
+            sock = self._sock = DeadlineSocket(raw)
+        sock.begin(timeout)
         return sock
 
-    def _read(self, sock: socket.socket, head: bool) -> _Response:
+    def _read(self, sock: DeadlineSocket, head: bool) -> _Response:
         response = _Response(self._parser_class, head)
         while not response.complete:
             data = sock.recv(_READ)

@@ -72,6 +72,10 @@ class KyoukaiStubServer(LoopServer, HostedService):
     def service(self) -> str | None:
         if self._service:
             return self._service
+        # asked on every request: worked out once while the active stubs stay the same
+        return self.router.memo((stubbing.STACK, "the one stubbed service"), self._one_service)
+
+    def _one_service(self) -> str | None:
         services = sorted({stub.service for stub in self.router.active(stubbing.STACK)})
         return services[0] if len(services) == 1 else None
 

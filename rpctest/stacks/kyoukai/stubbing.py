@@ -113,6 +113,13 @@ def stub_routes(stub: "Stub") -> "list[tuple[str, RouteTemplate]] | tuple[tuple[
     return routes
 
 
+def newest_stubs(router: "StubRouter") -> "tuple[Stub, ...]":
+    """The active Kyoukai stubs, newest first: worked out once while they stay the same
+    (:meth:`~rpctest.stubs.router.StubRouter.memo`), where every request asked the router for a
+    fresh list under its lock."""
+    return router.memo((STACK, "newest stubs"), lambda: tuple(reversed(router.active(STACK))))
+
+
 def find_stub(
     router: "StubRouter", service: str, method: str, path: str, query: str, content: bytes, content_type: str | None
 ) -> tuple["Stub | None", Call, set[str]]:
@@ -120,7 +127,7 @@ def find_stub(
     the router should explain it, the methods stubbed for this path: for a 405)."""
     allowed: set[str] = set()
     nearest: Call | None = None
-    for stub in reversed(router.active(STACK)):
+    for stub in newest_stubs(router):
         if stub.service != service:
             continue
         for stub_method, route in stub_routes(stub):

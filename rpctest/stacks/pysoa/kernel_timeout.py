@@ -8,7 +8,8 @@ stub server (or the real server) in the same process, each release hands the GIL
 thread, so a round trip with the Python timeout took about 20% longer in wall time than with a
 blocking socket (interleaved A/B, 9 x 1000 calls).
 
-Here the socket stays blocking and the kernel bounds it: ``SO_RCVTIMEO`` and ``SO_SNDTIMEO``. A read
+Here the socket stays blocking and the kernel bounds it (:mod:`rpctest.sockets`, shared with the
+Kyoukai client): ``SO_RCVTIMEO`` and ``SO_SNDTIMEO``. A read
 or write the peer leaves waiting past the bound fails with ``EAGAIN``; this connection turns that
 into redis-py's own ``TimeoutError`` with the message its Python timeout gives ("Timeout reading from
 socket", "Timeout writing to socket"), so callers see what they saw before. Connecting keeps
@@ -19,18 +20,14 @@ systems keep redis-py's ``socket_timeout``.
 from __future__ import annotations
 
 import functools
-import socket
-import struct
-import sys
 from typing import TYPE_CHECKING, Any
+
+from rpctest.sockets import KERNEL_TIMEOUTS, bound_in_kernel
 
 if TYPE_CHECKING:  # pragma: no cover
     from rpctest.redis_backend import RedisTarget
 
 __all__ = ["KERNEL_TIMEOUTS", "bounded_client"]
-
-#: whether sockets get their bound from the kernel here (else from redis-py's socket_timeout)
-KERNEL_TIMEOUTS = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVTIMEO")
 
 
 def bounded_client(target: RedisTarget, timeout: float) -> Any:
@@ -60,13 +57,11 @@ def _connection_class() -> type:
 
         def __init__(self, *args: Any, kernel_timeout: float, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            seconds = int(kernel_timeout)
-            self._timeval = struct.pack("@ll", seconds, int((kernel_timeout - seconds) * 1_000_000))
+            self._kernel_timeout = kernel_timeout
 
         def _connect(self) -> Any:
             sock = super()._connect()
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, self._timeval)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, self._timeval)
+            bound_in_kernel(sock, self._kernel_timeout)
             return sock
 
         def read_response(self, *args: Any, **kwargs: Any) -> Any:
