@@ -28,9 +28,10 @@ __all__ = ["KERNEL_TIMEOUTS", "DeadlineSocket", "bound_in_kernel", "timeval"]
 #: whether sockets get their bound from the kernel here (else from a Python socket timeout)
 KERNEL_TIMEOUTS = sys.platform.startswith("linux") and hasattr(socket, "SO_RCVTIMEO")
 
-#: how far the kernel's bound may run past a call's deadline before it is set again (setting it is a
-#: system call; one reply read in one ``recv`` after one ``send`` never needs it)
-_SLACK = 0.001
+#: how far past a request's deadline a call may be bounded before the kernel's bound is set again
+#: (setting it is a system call; a thread that other work kept from a core for a few milliseconds
+#: between its calls need not pay it)
+_SLACK = 0.01
 
 
 def timeval(seconds: float) -> bytes:
@@ -52,10 +53,12 @@ class DeadlineSocket:
     """A connected socket whose calls share one deadline per request (:meth:`begin`).
 
     Each ``recv``/``send`` is bounded by the time left until the deadline: the kernel's bound is the
-    whole timeout when the request begins, and set again to what is left before a call when less
-    is left (a reply that arrives in several segments, a send the peer is slow to take), so the
-    deadline holds however many calls a request makes. A call that would run past it raises
-    ``TimeoutError``, as a Python socket timeout does.
+    whole timeout when the request begins (kept from one request to the next: no system call when
+    it is the same), and is set again before a call when less than that is left, by more than
+    :data:`_SLACK` (a reply that arrives in several segments, a send the peer is slow to take). So
+    the deadline holds, within the slack, however many calls a request makes, and a request of one
+    write and one read, the common one, makes no more system calls than on a blocking socket. A call
+    that would run past the deadline raises ``TimeoutError``, as a Python socket timeout does.
     """
 
     __slots__ = ("sock", "_deadline", "_bound")

@@ -381,19 +381,25 @@ class StubRouter:
             else:
                 self._interceptors[stub.stack] = (undo, count - 1)
 
-    def memo(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+    def memo(self, key: Hashable, compute: Callable[[], _T], *, uses_config: bool = True) -> _T:
         """``compute()``, worked out once per ``key`` for as long as the active stubs and the
         configuration stay the same: what an interceptor would otherwise work out on every call
-        from both (which service a pykern client's URI or an httpx request's base URL is for)."""
-        global _config
-        config = _config
-        if config is None:
-            from rpctest import config
-
-            _config = config
-        state = (self._lookup, config.current())
+        from both (which service a pykern client's URI or an httpx request's base URL is for).
+        ``uses_config=False``: ``compute`` reads the active stubs alone, so the configuration is not
+        looked up (outside pytest that asks the working directory, a system call, on every call)."""
         memo = self._memo
-        if memo is None or memo[0][0] is not state[0] or memo[0][1] is not state[1]:
+        lookup = self._lookup
+        if uses_config or memo is None:
+            global _config
+            config = _config
+            if config is None:
+                from rpctest import config
+
+                _config = config
+            state = (lookup, config.current())
+        else:
+            state = (lookup, memo[0][1])  # entries that use it are checked against it when asked
+        if memo is None or memo[0][0] is not lookup or memo[0][1] is not state[1]:
             memo = self._memo = (state, {})
         table = memo[1]
         try:

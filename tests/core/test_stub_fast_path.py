@@ -256,3 +256,37 @@ def test_while_a_recorder_listens_every_reply_is_made_and_observed(toy: ToyAdapt
     assert [interaction.call.body for interaction in seen] == [1, 2]
     assert [interaction.reply.body for interaction in seen] == [{"x": 1}, {"x": 1}]
     assert len(encode.replies) == 3  # one per observed call, then one kept for the rest
+
+
+def test_a_router_memo_of_the_stubs_alone_follows_them_without_asking_the_configuration(
+    toy: ToyAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``memo(..., uses_config=False)``: worked out again when the active stubs change, and the
+    configuration (outside pytest, a look at the working directory) is not looked up for it."""
+    from rpctest import config
+    from rpctest.stubs.router import StubRouter
+
+    router = StubRouter(intercept=False)
+    computed: list[int] = []
+
+    def services() -> list[str]:
+        computed.append(1)
+        return sorted(stub.service for stub in router.active("toy"))
+
+    assert router.memo(("toy", "services"), services, uses_config=False) == []
+    first = stub_action("a", "get", stack="toy", router=router, body=1)
+    first.start()
+    asked: list[int] = []
+    real_current = config.current
+
+    def current() -> config.RpctestConfig:
+        asked.append(1)
+        return real_current()
+
+    monkeypatch.setattr(config, "current", current)
+    assert router.memo(("toy", "services"), services, uses_config=False) == ["a"]
+    assert router.memo(("toy", "services"), services, uses_config=False) == ["a"]
+    first.stop()
+    assert router.memo(("toy", "services"), services, uses_config=False) == []
+    assert len(computed) == 3
+    assert asked == []

@@ -230,7 +230,7 @@ class PlainHTTP:
         write (:class:`rpctest.sockets.DeadlineSocket`: bounded by the kernel, which spares each
         call a ``poll`` and a release of the GIL)."""
         sock = self._sock
-        if sock is not None and select.select([sock], [], [], 0)[0]:
+        if sock is not None and select.select([sock.sock], [], [], 0)[0]:
             self._drop()  # connect again
             sock = None
         if sock is None:

@@ -73,7 +73,7 @@ class KyoukaiStubServer(LoopServer, HostedService):
         if self._service:
             return self._service
         # asked on every request: worked out once while the active stubs stay the same
-        return self.router.memo((stubbing.STACK, "the one stubbed service"), self._one_service)
+        return self.router.memo((stubbing.STACK, "the one stubbed service"), self._one_service, uses_config=False)
 
     def _one_service(self) -> str | None:
         services = sorted({stub.service for stub in self.router.active(stubbing.STACK)})

@@ -117,7 +117,8 @@ def newest_stubs(router: "StubRouter") -> "tuple[Stub, ...]":
     """The active Kyoukai stubs, newest first: worked out once while they stay the same
     (:meth:`~rpctest.stubs.router.StubRouter.memo`), where every request asked the router for a
     fresh list under its lock."""
-    return router.memo((STACK, "newest stubs"), lambda: tuple(reversed(router.active(STACK))))
+    return router.memo((STACK, "newest stubs"), lambda: tuple(reversed(router.active(STACK))),
+                       uses_config=False)
 
 
 def find_stub(
