@@ -100,12 +100,14 @@ class DeadlineSocket:
 
     def sendall(self, data: bytes) -> None:
         view = memoryview(data)
-        while view:
+        while True:
             self._left()
             try:
                 sent = self.sock.send(view)
             except BlockingIOError:
                 raise TimeoutError("timed out") from None
+            if sent == len(view):
+                return
             view = view[sent:]
 
     def fileno(self) -> int:

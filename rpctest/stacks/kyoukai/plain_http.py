@@ -240,8 +240,7 @@ class PlainHTTP:
         sock.begin(timeout)
         return sock
 
-    def _read(self, sock: DeadlineSocket, head: bool) -> _Response:
-        response = _Response(self._parser_class, head)
+    def _read(self, sock: DeadlineSocket, response: _Response) -> _Response:
         while not response.complete:
             data = sock.recv(_READ)
             if not data:
@@ -256,8 +255,11 @@ class PlainHTTP:
             try:
                 data = self._request(method, path, headers, content)
                 sock = self._open(timeout)
+                # made before the request goes: between its send and its first recv the client
+                # holds the GIL the server thread, woken by the request, is waiting for
+                response = _Response(self._parser_class, method == "HEAD")
                 sock.sendall(data)
-                response = self._read(sock, method == "HEAD")
+                self._read(sock, response)
             except TimeoutError:
                 self._drop()
                 return Reply(errors=[RpcError("TRANSPORT", f"no reply to {method} {target} within {timeout:g}s", kind=ErrorKind.TRANSPORT)])
