@@ -11,7 +11,8 @@ such server in the process has imported already (the stub server parses with it,
 Kyoukai's backend). ``http.client``'s response parsing (the ``email`` package) was most of what this
 path cost. It is still a correct HTTP/1.1 client: keep-alive, reconnecting when the server closed
 the idle connection, chunked replies, ``Connection: close`` and HTTP/1.0, HEAD, a timeout on
-connecting and on every read. Every other address keeps httpx, so in-process stubs, injected
+connecting and one deadline for each request's writes and reads together (bounded by the kernel:
+:mod:`rpctest.sockets`). Every other address keeps httpx, so in-process stubs, injected
 transports and HTTPS behave as before.
 """
 
